@@ -1,0 +1,655 @@
+import type { IdGenerator } from "../util/ids.js";
+import type { Rng } from "../util/rng.js";
+import { DAY, formatTime, HOUR, MINUTE } from "../util/time.js";
+import { type AccountRecord, Bank, baseTransaction, type PotRecord } from "./bank.js";
+import { DECLINE_REASONS, FOREIGN, MERCHANTS, type MerchantSeed, PEOPLE } from "./catalog.js";
+import type { AccountJson, LedgerKind, MerchantJson, PotJson, User } from "./types.js";
+
+export interface SeedOptions {
+  /** Transactions in the whole bank, about two thirds of them on the main user's current account. */
+  transactions: number;
+  years: number;
+  /** The instant the history ends at (the emulator clock's start). */
+  now: number;
+}
+
+/**
+ * Builds the seeded bank: three users (two of whom share a joint account), current, joint, Flex, a
+ * closed prepaid account, a loan and a Flex backing loan; pots of every kind; and years of card spend,
+ * salaries, bills, transfers, declines, foreign spend and pot moves whose sums are the balances.
+ */
+export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank {
+  const bank = new Bank(ids);
+  const start = options.now - Math.round(options.years * 365 * DAY);
+  const merchants = seedMerchants(bank, ids, start - 400 * DAY);
+
+  const alex = addUser(bank, ids, "Alex Morgan", "alex@example.com");
+  const sam = addUser(bank, ids, "Sam Patel", "sam@example.com");
+  const jo = addUser(bank, ids, "Jo Bloggs", "jo@example.com");
+
+  const alexCurrent = addAccount(bank, ids, rng, [alex], "uk_retail", start - 30 * DAY);
+  const joint = addAccount(bank, ids, rng, [alex, sam], "uk_retail_joint", start + 200 * DAY);
+  const flex = addAccount(bank, ids, rng, [alex], "uk_monzo_flex", start + 400 * DAY);
+  addAccount(bank, ids, rng, [alex], "uk_monzo_flex_backing_loan", start + 400 * DAY);
+  addAccount(bank, ids, rng, [alex], "uk_prepaid", start - 800 * DAY, true);
+  addAccount(bank, ids, rng, [alex], "uk_loan", start + 500 * DAY);
+  const samCurrent = addAccount(bank, ids, rng, [sam], "uk_retail", start - 10 * DAY);
+  const joCurrent = addAccount(bank, ids, rng, [jo], "uk_retail", start + 100 * DAY);
+
+  const potCreated = start + 20 * DAY;
+  const alexPots = [
+    addPot(
+      bank,
+      ids,
+      alexCurrent,
+      { name: "Savings", style: "cactus", type: "flexible_savings", goal: 500000, roundUp: true },
+      potCreated,
+    ),
+    addPot(
+      bank,
+      ids,
+      alexCurrent,
+      {
+        name: "Holiday ✈️",
+        style: "beach_ball",
+        type: "default",
+        goal: 150000,
+        locked: options.now + 60 * DAY,
+      },
+      potCreated + DAY,
+    ),
+    addPot(
+      bank,
+      ids,
+      alexCurrent,
+      { name: "Rainy day", style: "umbrella", type: "instant_access", addedSecurity: true },
+      potCreated + 2 * DAY,
+    ),
+    addPot(
+      bank,
+      ids,
+      alexCurrent,
+      { name: "Bills", style: "blue", type: "default", bills: true },
+      potCreated + 3 * DAY,
+    ),
+    addPot(
+      bank,
+      ids,
+      alexCurrent,
+      { name: "Old bike fund", style: "teal", type: "default", deleted: true },
+      potCreated + 4 * DAY,
+    ),
+  ];
+  const jointPots = [
+    addPot(
+      bank,
+      ids,
+      joint,
+      { name: "House", style: "piggy_bank", type: "default", goal: 2000000 },
+      start + 210 * DAY,
+    ),
+  ];
+  const joPots = [
+    addPot(bank, ids, joCurrent, { name: "Treats", style: "pink", type: "default" }, start + 120 * DAY),
+  ];
+
+  // Shares: main current 1, joint 0.15, flex 0.02, Sam 0.2, Jo 0.1 (sum 1.47).
+  const n = options.transactions / 1.47;
+  const gen = (
+    account: AccountRecord,
+    owner: User,
+    count: number,
+    from: number,
+    pots: PotRecord[],
+    income: number,
+  ) =>
+    generateHistory(bank, ids, rng.fork(account.json.id), merchants, {
+      account,
+      owner,
+      count,
+      from,
+      to: options.now - 5 * MINUTE,
+      pots,
+      monthlyIncome: income,
+    });
+  gen(alexCurrent, alex, Math.round(n), start, alexPots, 40000);
+  gen(joint, alex, Math.round(n * 0.15), start + 201 * DAY, jointPots, 30000);
+  gen(flex, alex, Math.round(n * 0.02), start + 401 * DAY, [], 0);
+  gen(samCurrent, sam, Math.round(n * 0.2), start, [], 35000);
+  gen(joCurrent, jo, Math.round(n * 0.1), start + 101 * DAY, joPots, 30000);
+
+  // The deleted pot was emptied before it was deleted: its balance is 0 and stays out of total_balance.
+  const deleted = alexPots[4]!;
+  if (deleted.json.balance > 0) {
+    potTransfer(bank, ids, alexCurrent, deleted, -deleted.json.balance, alex, options.now - 10 * DAY, "user");
+  }
+  deleted.json.deleted = true;
+  return bank;
+}
+
+function addUser(bank: Bank, ids: IdGenerator, name: string, email: string): User {
+  const user: User = { id: ids.next("user"), name, firstName: name.split(" ")[0]!, email };
+  bank.users.set(user.id, user);
+  return user;
+}
+
+const ACCOUNT_KINDS: Record<
+  string,
+  { product: string; ledger: LedgerKind; owner: string; bankDetails: boolean }
+> = {
+  uk_retail: { product: "standard", ledger: "transactions", owner: "personal", bankDetails: true },
+  uk_retail_joint: { product: "standard", ledger: "transactions", owner: "personal", bankDetails: true },
+  uk_monzo_flex: { product: "flex", ledger: "transactions", owner: "personal", bankDetails: false },
+  uk_monzo_flex_backing_loan: {
+    product: "flex_backing_loan",
+    ledger: "forbidden",
+    owner: "unknown",
+    bankDetails: false,
+  },
+  uk_prepaid: { product: "prepaid", ledger: "empty", owner: "personal", bankDetails: false },
+  uk_loan: { product: "loan", ledger: "empty", owner: "unknown", bankDetails: false },
+};
+
+function addAccount(
+  bank: Bank,
+  ids: IdGenerator,
+  rng: Rng,
+  owners: User[],
+  type: string,
+  createdMs: number,
+  closed = false,
+): AccountRecord {
+  const kind = ACCOUNT_KINDS[type]!;
+  const id = ids.next("acc");
+  const description =
+    type === "uk_retail_joint"
+      ? `Joint account between ${owners.map((o) => o.id).join(" and ")}`
+      : type === "uk_monzo_flex"
+        ? ids.next("monzoflex")
+        : type === "uk_monzo_flex_backing_loan"
+          ? ids.next("monzoflexbackingloan")
+          : type === "uk_loan"
+            ? ids.next("loan")
+            : owners[0]!.id;
+  const json: AccountJson = {
+    id,
+    closed,
+    created: formatTime(createdMs),
+    description,
+    type,
+    owner_type: kind.owner,
+    is_flex: type === "uk_monzo_flex",
+    product_type: kind.product,
+    closed_account_app_access: false,
+    currency: "GBP",
+    legal_entity: "monzo_uk",
+    country_code: "GB",
+    country_code_alpha3: "GBR",
+    owners: owners.map((o) => ({ user_id: o.id, preferred_name: o.name, preferred_first_name: o.firstName })),
+  };
+  if (kind.bankDetails) {
+    const accountNumber = String(rng.int(10_000_000, 99_999_999));
+    const sortCode = "040004";
+    json.account_number = accountNumber;
+    json.sort_code = sortCode;
+    json.payment_details = {
+      locale_uk: { account_number: accountNumber, sort_code: sortCode },
+      iban: {
+        unformatted: `GB00MONZ${sortCode}${accountNumber}`,
+        formatted: `GB00 MONZ ${sortCode.slice(0, 4)} ${sortCode.slice(4)}${accountNumber.slice(0, 2)} ${accountNumber.slice(2, 6)} ${accountNumber.slice(6)}`,
+        bic: "MONZGB2L",
+        usage_description: "Receive international payments in over 40 currencies with Wise.",
+        usage_description_web: "Receive international payments in over 40 currencies with Wise.",
+      },
+    };
+    json.monzo_branch_address_formatted =
+      "Monzo Bank, Broadwalk House, 5 Appold St, London EC2A 2AG, United Kingdom";
+    json.assets = {
+      image_url: `https://public-images.monzo.invalid/card_styles/account_icon/${type === "uk_retail_joint" ? "joint" : "personal"}@3x.png`,
+    };
+  }
+  const record: AccountRecord = {
+    json,
+    ownerIds: owners.map((o) => o.id),
+    ledger: kind.ledger,
+    balance: 0,
+    transactions: [],
+  };
+  bank.accounts.set(id, record);
+  return record;
+}
+
+interface PotSpec {
+  name: string;
+  style: string;
+  type: string;
+  goal?: number;
+  roundUp?: boolean;
+  locked?: number;
+  addedSecurity?: boolean;
+  bills?: boolean;
+  deleted?: boolean;
+}
+
+function addPot(
+  bank: Bank,
+  ids: IdGenerator,
+  account: AccountRecord,
+  spec: PotSpec,
+  createdMs: number,
+): PotRecord {
+  const created = formatTime(createdMs);
+  const json: PotJson = {
+    id: ids.next("pot"),
+    name: spec.name,
+    style: spec.style,
+    balance: 0,
+    currency: "GBP",
+    type: spec.type,
+    product_id: spec.type === "default" ? "default" : ids.next("issue"),
+    current_account_id: account.json.id,
+    cover_image_url: `https://public-images.monzo.invalid/pots/gallery_covers/${spec.style}.jpg`,
+    isa_wrapper: "",
+    round_up: spec.roundUp ?? false,
+    round_up_multiplier: spec.roundUp ? 1 : null,
+    is_tax_pot: false,
+    created,
+    updated: created,
+    deleted: false,
+    locked: spec.locked !== undefined,
+    available_for_bills: spec.bills ?? false,
+    has_virtual_cards: false,
+    charity_id: null,
+  };
+  if (spec.goal !== undefined) json.goal_amount = spec.goal;
+  if (spec.locked !== undefined) json.locked_until = formatTime(spec.locked);
+  const record: PotRecord = {
+    json,
+    potAccountId: ids.next("acc"),
+    addedSecurity: spec.addedSecurity ?? false,
+  };
+  bank.pots.set(json.id, record);
+  return record;
+}
+
+function seedMerchants(bank: Bank, ids: IdGenerator, createdMs: number): Map<string, MerchantJson> {
+  const byKey = new Map<string, MerchantJson>();
+  for (const [i, m] of MERCHANTS.entries()) {
+    const at = createdMs + i * HOUR;
+    const a = m.address;
+    const json: MerchantJson = {
+      id: ids.next("merch"),
+      group_id: ids.next("grp"),
+      created: formatTime(at),
+      name: m.name,
+      logo: `https://mondo-logo-cache.monzo.invalid/${m.key}.png`,
+      emoji: m.emoji,
+      category: m.category,
+      online: m.online ?? false,
+      atm: m.atm ?? false,
+      address: {
+        short_formatted: `${a.address}, ${a.city} ${a.postcode}`,
+        formatted: `${a.address}, ${a.city} ${a.postcode}, ${a.country === "GB" ? "United Kingdom" : a.country}`,
+        address: a.address,
+        city: a.city,
+        region: a.region,
+        country: a.country,
+        postcode: a.postcode,
+        latitude: a.lat,
+        longitude: a.lng,
+        zoom_level: 17,
+        approximate: false,
+      },
+      updated: formatTime(at + 30 * DAY),
+      metadata: { website: `${m.key}.example`, suggested_tags: `#${m.category}` },
+      disable_feedback: false,
+    };
+    bank.merchants.set(json.id, json);
+    byKey.set(m.key, json);
+  }
+  return byKey;
+}
+
+/** A pot move as Monzo records it (REFERENCE §6.3): `amount` > 0 deposits, < 0 withdraws. */
+export function potTransfer(
+  bank: Bank,
+  ids: IdGenerator,
+  account: AccountRecord,
+  pot: PotRecord,
+  amount: number,
+  user: User,
+  createdMs: number,
+  trigger: "user" | "coin_jar",
+  dedupeId = ids.next("dedupe"),
+  notify = false,
+) {
+  const deposit = amount > 0;
+  const moveId = ids.next(deposit ? "potdep" : "potwdr");
+  const category = trigger === "coin_jar" ? "savings" : "transfers";
+  const json = baseTransaction(
+    {
+      id: ids.next("tx"),
+      amount: -amount,
+      description: pot.json.id,
+      account_id: account.json.id,
+      category,
+      scheme: "uk_retail_pot",
+      originator: true,
+      dedupe_id: `${pot.json.id}:${account.json.id}:${deposit ? "deposit" : "withdraw"}:${user.id}:${dedupeId}`,
+      metadata: {
+        external_id: `${user.id}:${dedupeId}`,
+        ledger_insertion_id: ids.next("entryset"),
+        pot_account_id: pot.potAccountId,
+        [deposit ? "pot_deposit_id" : "pot_withdrawal_id"]: moveId,
+        pot_id: pot.json.id,
+        trigger,
+        user_id: user.id,
+      },
+    },
+    createdMs,
+  );
+  pot.json.balance += amount;
+  pot.json.updated = json.created;
+  return bank.add(account, json, createdMs, false, notify);
+}
+
+interface HistorySpec {
+  account: AccountRecord;
+  owner: User;
+  count: number;
+  from: number;
+  to: number;
+  pots: PotRecord[];
+  monthlyIncome: number;
+}
+
+/** Mean card spend per transaction, from the catalogue's weights and ranges. */
+const AVERAGE_SPEND = (() => {
+  const spend = MERCHANTS.filter((m) => m.weight > 0);
+  const total = spend.reduce((sum, m) => sum + m.weight, 0);
+  return spend.reduce((sum, m) => sum + (m.weight * (m.min + m.max)) / 2, 0) / total;
+})();
+
+function generateHistory(
+  bank: Bank,
+  ids: IdGenerator,
+  rng: Rng,
+  merchants: Map<string, MerchantJson>,
+  spec: HistorySpec,
+): void {
+  const { account, owner, count } = spec;
+  if (count <= 0) return;
+  const span = spec.to - spec.from;
+  const months = Math.max(1, span / (30 * DAY));
+  // Pay a little more than the spending the history implies, so balances stay plausible at any size.
+  const perMonth = count / months;
+  const income =
+    spec.monthlyIncome === 0
+      ? 0
+      : Math.max(spec.monthlyIncome, Math.round(perMonth * 0.82 * AVERAGE_SPEND * 1.05));
+  // Dense histories move smaller sums between pots and people, or those would swallow the salary.
+  const scale = Math.min(1, 60 / perMonth);
+  const spendable = MERCHANTS.filter((m) => m.weight > 0).map((m) => [m, m.weight] as const);
+  const livePots = spec.pots;
+  const bills = MERCHANTS.filter((m) => m.category === "bills");
+  const step = span / count;
+  let lastMonth = -1;
+  let billsDue = false;
+
+  // An opening payment so the account starts in credit.
+  const opening = income > 0 ? income : 50000;
+  incoming(bank, ids, rng, account, opening, spec.from, "Opening deposit");
+  for (let i = 1; i < count; i++) {
+    const at = Math.round(spec.from + (i + rng.next() * 0.9) * step);
+    const month = new Date(at).getUTCFullYear() * 12 + new Date(at).getUTCMonth();
+    const day = new Date(at).getUTCDate();
+    if (income > 0 && month !== lastMonth && day >= 25) {
+      lastMonth = month;
+      billsDue = true;
+      incoming(bank, ids, rng, account, income + rng.int(-2000, 2000), at, "SALARY");
+      continue;
+    }
+    if (billsDue && rng.chance(0.3)) {
+      billsDue = false;
+      const m = rng.pick(bills);
+      directDebit(bank, ids, rng, account, m, at);
+      continue;
+    }
+    const kind = rng.weighted([
+      ["card", 80],
+      ["decline", 2],
+      ["fps_out", 4],
+      ["fps_in", 2],
+      ["p2p", 3],
+      ["pot", livePots.length > 0 ? 7 : 0],
+      ["atm", 2],
+    ] as const);
+    if (kind === "pot") {
+      const pot = rng.pick(livePots);
+      const roundUp = pot.json.round_up && rng.chance(0.4);
+      const deposit = pot.json.balance < 2000 || rng.chance(0.65);
+      const amount = roundUp ? rng.int(1, 99) : Math.max(100, Math.round(rng.int(5, 200) * 100 * scale));
+      if (deposit && account.balance > amount + 5000) {
+        potTransfer(bank, ids, account, pot, amount, owner, at, roundUp ? "coin_jar" : "user");
+      } else if (!deposit && !pot.json.locked && pot.json.balance >= amount) {
+        potTransfer(bank, ids, account, pot, -amount, owner, at, "user");
+      } else {
+        cardSpend(bank, ids, rng, account, owner, merchants, rng.weighted(spendable), at, spec.to);
+      }
+      continue;
+    }
+    if (kind === "fps_in") {
+      incoming(bank, ids, rng, account, Math.max(100, Math.round(rng.int(5, 150) * 100 * scale)), at);
+      continue;
+    }
+    if (kind === "fps_out" || kind === "p2p") {
+      const amount = Math.max(100, Math.round(rng.int(5, 120) * 100 * scale));
+      if (account.balance < amount) continue;
+      transferOut(bank, ids, rng, account, owner, amount, at, kind === "p2p");
+      continue;
+    }
+    const merchant = kind === "atm" ? MERCHANTS.find((m) => m.key === "atm")! : rng.weighted(spendable);
+    cardSpend(bank, ids, rng, account, owner, merchants, merchant, at, spec.to, kind === "decline");
+  }
+}
+
+const cardIds = new WeakMap<User, string>();
+function cardIdOf(owner: User): string {
+  let id = cardIds.get(owner);
+  if (!id) {
+    id = `mccard_0000${owner.id.slice(9, 27)}`;
+    cardIds.set(owner, id);
+  }
+  return id;
+}
+
+function cardSpend(
+  bank: Bank,
+  ids: IdGenerator,
+  rng: Rng,
+  account: AccountRecord,
+  owner: User,
+  merchants: Map<string, MerchantJson>,
+  m: MerchantSeed,
+  at: number,
+  now: number,
+  forceDecline = false,
+): void {
+  const merchant = merchants.get(m.key)!;
+  const amount = -rng.int(m.min, m.max);
+  const insufficient = account.balance + amount < 0;
+  const declined = forceDecline || insufficient;
+  const foreign = FOREIGN[m.key];
+  const localCurrency = foreign?.currency ?? "GBP";
+  const localAmount = foreign ? Math.round(amount * foreign.rate) : amount;
+  const lifecycle = ids.next("mclifecycle");
+  const authMessage = ids.next("mcauthmsg");
+  const pending = !declined && now - at < 2 * DAY;
+  const json = baseTransaction(
+    {
+      id: ids.next("tx"),
+      amount,
+      description: m.descriptor,
+      account_id: account.json.id,
+      category: m.category,
+      merchant: merchant.id,
+      local_amount: localAmount,
+      local_currency: localCurrency,
+      user_id: owner.id,
+      scheme: "mastercard",
+      dedupe_id: `mclifecycle:${lifecycle}:MASTERCARD_AUTH:${authMessage}`,
+      include_in_spending: !declined,
+      can_be_excluded_from_breakdown: true,
+      can_be_made_subscription: true,
+      can_split_the_bill: true,
+      can_add_to_tab: true,
+      can_match_transactions_in_categorization: true,
+      settled: declined || pending ? "" : formatTime(at + rng.int(20, 48) * HOUR),
+      updated: formatTime(at + rng.int(1, 3000)),
+      metadata: {
+        ledger_insertion_id: ids.next("entryset"),
+        mastercard_approval_type: "full",
+        mastercard_auth_message_id: authMessage,
+        mastercard_card_id: cardIdOf(owner),
+        mastercard_lifecycle_id: lifecycle,
+        mcc: m.mcc,
+      },
+      labels: m.atm ? ["withdrawal.atm.domestic-eea"] : null,
+    },
+    at,
+  );
+  if (declined) {
+    json.decline_reason = insufficient ? "INSUFFICIENT_FUNDS" : rng.pick(DECLINE_REASONS);
+    json.categories = null;
+  }
+  bank.add(account, json, at, declined, false);
+}
+
+function incoming(
+  bank: Bank,
+  ids: IdGenerator,
+  rng: Rng,
+  account: AccountRecord,
+  amount: number,
+  at: number,
+  reference?: string,
+): void {
+  const person = rng.pick(PEOPLE);
+  const salary = reference === "SALARY";
+  const name = salary ? "Acme Widgets Ltd" : person.name;
+  const json = baseTransaction(
+    {
+      id: ids.next("tx"),
+      amount,
+      description: reference ?? `${person.name.split(" ")[0]!.toUpperCase()} DINNER`,
+      account_id: account.json.id,
+      category: salary ? "income" : "transfers",
+      scheme: "payport_faster_payments",
+      user_id: "",
+      dedupe_id: ids.next("fps"),
+      include_in_spending: !salary,
+      counterparty: {
+        account_number: salary ? "41526372" : person.accountNumber,
+        name,
+        sort_code: salary ? "601613" : person.sortCode,
+        user_id: ids.next("anonuser"),
+      },
+      metadata: {
+        faster_payment: "true",
+        ledger_insertion_id: ids.next("entryset"),
+        notes: reference ?? "",
+        trn: `${ids.next("trn").slice(-12).toUpperCase()}`,
+      },
+    },
+    at,
+  );
+  bank.add(account, json, at, false, false);
+}
+
+function transferOut(
+  bank: Bank,
+  ids: IdGenerator,
+  rng: Rng,
+  account: AccountRecord,
+  owner: User,
+  amount: number,
+  at: number,
+  p2p: boolean,
+): void {
+  const others = [...bank.users.values()].filter((u) => u.id !== owner.id);
+  const friend = rng.pick(others);
+  const person = rng.pick(PEOPLE);
+  const counterparty: Record<string, string> = p2p
+    ? {
+        account_id: bank.accountsOf(friend.id).find((a) => a.json.type === "uk_retail")?.json.id ?? "",
+        name: friend.name,
+        preferred_name: friend.firstName,
+        user_id: friend.id,
+      }
+    : {
+        account_number: person.accountNumber,
+        name: person.name,
+        sort_code: person.sortCode,
+        user_id: ids.next("anonuser"),
+      };
+  const json = baseTransaction(
+    {
+      id: ids.next("tx"),
+      amount: -amount,
+      description: p2p ? friend.name : person.name,
+      account_id: account.json.id,
+      category: "transfers",
+      scheme: p2p ? "p2p_payment" : "payport_faster_payments",
+      user_id: owner.id,
+      originator: true,
+      dedupe_id: ids.next(p2p ? "p2p" : "fps"),
+      counterparty,
+      can_split_the_bill: true,
+      metadata: p2p
+        ? { p2p_transfer_id: ids.next("p2p"), ledger_insertion_id: ids.next("entryset") }
+        : { faster_payment: "true", ledger_insertion_id: ids.next("entryset"), notes: "Thanks!" },
+    },
+    at,
+  );
+  bank.add(account, json, at, false, false);
+}
+
+function directDebit(
+  bank: Bank,
+  ids: IdGenerator,
+  rng: Rng,
+  account: AccountRecord,
+  m: MerchantSeed,
+  at: number,
+): void {
+  const amount = -rng.int(m.min, m.max);
+  if (account.balance + amount < 0) return;
+  const json = baseTransaction(
+    {
+      id: ids.next("tx"),
+      amount,
+      description: m.descriptor,
+      account_id: account.json.id,
+      category: "bills",
+      scheme: "bacs",
+      dedupe_id: ids.next("bacsrcd"),
+      include_in_spending: true,
+      can_be_excluded_from_breakdown: true,
+      can_be_made_subscription: true,
+      counterparty: {
+        account_number: "10293847",
+        name: m.name,
+        service_user_number: String(rng.int(100000, 999999)),
+        sort_code: "401160",
+        user_id: ids.next("anonuser"),
+      },
+      metadata: {
+        bacs_direct_debit_instruction_id: ids.next("bacsddi"),
+        bacs_record_id: ids.next("bacsrcd"),
+        ledger_insertion_id: ids.next("entryset"),
+      },
+    },
+    at,
+  );
+  bank.add(account, json, at, false, false);
+}

@@ -1,0 +1,245 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { MonzoHttpError } from "./http/errors.js";
+import { faults, RESET_HEADER, rateLimit } from "./http/faults.js";
+import type { EmulatorOptions, FaultOptions, OAuthClient } from "./options.js";
+import { accountRoutes } from "./routes/accounts.js";
+import { attachmentRoutes, storageRoutes } from "./routes/attachments.js";
+import { controlRoutes } from "./routes/control.js";
+import { feedRoutes } from "./routes/feed.js";
+import { oauthRoutes } from "./routes/oauth.js";
+import { pageRoutes } from "./routes/pages.js";
+import { potRoutes } from "./routes/pots.js";
+import { receiptRoutes } from "./routes/receipts.js";
+import { transactionRoutes } from "./routes/transactions.js";
+import { webhookRoutes } from "./routes/webhooks.js";
+import { EmulatorState } from "./state.js";
+import { formatTime } from "./util/time.js";
+import { WebhookDispatcher } from "./webhooks/dispatcher.js";
+
+/** A running emulator: the Hono app, an in-process `fetch` for core, and a typed control handle. */
+export interface Emulator {
+  /** The Hono app; `app.request(path)` calls it without a socket. */
+  readonly app: Hono;
+  /**
+   * A `fetch` that calls the app in-process, for `new MonzoClient({ fetch })`. An injected dropped
+   * connection rejects with a `TypeError`, as a real `fetch` does.
+   */
+  readonly fetch: typeof globalThis.fetch;
+  readonly state: EmulatorState;
+  readonly control: EmulatorControl;
+  /** Stops webhook retries. */
+  close(): void;
+}
+
+/** What the `/_emulator/*` API does, as functions. */
+export interface EmulatorControl {
+  /** Approves pending logins in "the app" (all, or those matching). Returns how many. */
+  approve(filter?: { userId?: string; clientId?: string }): number;
+  decline(filter?: { userId?: string; clientId?: string }): number;
+  advanceClock(ms: number): void;
+  setClock(instant: string | number): void;
+  now(): number;
+  setFaults(faults: FaultOptions): void;
+  addClient(client: OAuthClient): void;
+  reset(): void;
+  /** Resolves once every webhook delivery in flight or awaiting a retry has finished. */
+  webhooksIdle(): Promise<void>;
+}
+
+/**
+ * Creates a faithful local Monzo (REFERENCE §13): the auth pages under `/auth`, the Developer API at the
+ * root, fake file storage under `/_storage` and the control API under `/_emulator`.
+ *
+ * @example
+ * ```ts
+ * const emulator = createEmulator({ seed: 1, autoConsent: true, autoApprove: true });
+ * const res = await emulator.app.request("/ping/whoami", { headers: { authorization: `Bearer ${token}` } });
+ * ```
+ */
+export function createEmulator(options: EmulatorOptions = {}): Emulator {
+  const state = new EmulatorState(options);
+  const dispatcher = new WebhookDispatcher(state);
+  const wire = () => {
+    state.bank.onTransaction = (record) => dispatcher.onTransaction(record);
+  };
+  wire();
+  const reseed = (seed: number | string, transactions: number) => {
+    state.reseed(seed, transactions);
+    wire();
+  };
+  const prefix = options.authPrefix ?? "/auth";
+
+  const app = new Hono();
+  app.onError((error, c) => {
+    if (error instanceof MonzoHttpError) {
+      for (const [k, v] of Object.entries(error.headers)) c.header(k, v);
+      return c.json(error.body(), error.status as 400);
+    }
+    console.error("monzo-emulator: internal error", error);
+    return c.json({ code: "internal_service", message: "Internal error in the emulator" }, 500);
+  });
+
+  // Counters and the request log (no headers, no bodies: nothing secret is kept).
+  app.use("*", async (c, next) => {
+    const started = performance.now();
+    await next();
+    const route = routeLabel(app, c.req.method, c.req.path);
+    state.routeCounts.set(route, (state.routeCounts.get(route) ?? 0) + 1);
+    state.requestLog.push({
+      at: formatTime(state.clock.now()),
+      method: c.req.method,
+      path: c.req.path,
+      route,
+      status: c.res.status,
+      ms: Math.round(performance.now() - started),
+    });
+    const max = options.requestLogSize ?? 1000;
+    if (state.requestLog.length > max) state.requestLog.splice(0, state.requestLog.length - max);
+  });
+
+  if (options.control !== false) {
+    const control = new Hono();
+    control.use("*", async (c, next) => {
+      const remote = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming
+        ?.socket?.remoteAddress;
+      if (remote && !isLoopback(remote))
+        return c.json({ code: "forbidden.control", message: "The control API answers loopback only" }, 403);
+      return next();
+    });
+    controlRoutes(control, state, { reseed });
+    app.route("/", control);
+  }
+
+  const pages = new Hono();
+  pages.use("*", bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.text("Request body too large", 413) }));
+  pageRoutes(pages, state, prefix);
+  app.route("/", pages);
+
+  const storage = new Hono();
+  storageRoutes(storage, state);
+  app.route("/", storage);
+
+  const api = new Hono();
+  api.use(
+    "*",
+    bodyLimit({
+      maxSize: 1024 * 1024,
+      onError: () => {
+        throw new MonzoHttpError("bad_request.body_too_large", "Request body is larger than 1 MiB");
+      },
+    }),
+  );
+  api.use("*", async (c, next) => {
+    const accept = c.req.header("accept");
+    if (accept && !/(application\/json|application\/\*|\*\/\*|\+json)/i.test(accept)) {
+      throw new MonzoHttpError("bad_response.not_acceptable", "The Accept header excludes application/json");
+    }
+    return next();
+  });
+  api.use("*", faults(state));
+  api.use("*", rateLimit(state));
+  oauthRoutes(api, state);
+  accountRoutes(api, state);
+  potRoutes(api, state);
+  transactionRoutes(api, state);
+  feedRoutes(api, state);
+  attachmentRoutes(api, state);
+  receiptRoutes(api, state);
+  webhookRoutes(api, state);
+  app.route("/", api);
+
+  // Unknown path → 404; a known path with the wrong verb → 405 (REFERENCE §13.31).
+  app.notFound((c) => {
+    const allowed = app.routes
+      .filter((r) => r.method !== "ALL" && patternOf(r.path).test(c.req.path))
+      .map((r) => r.method);
+    if (allowed.length > 0) {
+      c.header("allow", [...new Set(allowed)].join(", "));
+      return c.json(
+        { code: "method_not_allowed", message: `${c.req.method} is not allowed on ${c.req.path}` },
+        405,
+      );
+    }
+    return c.json({ code: "not_found", message: `No endpoint at ${c.req.path}` }, 404);
+  });
+
+  const inProcessFetch = (async (input: string | URL | Request, init?: RequestInit) => {
+    const request = input instanceof Request && init === undefined ? input : new Request(input, init);
+    const response = await app.fetch(request);
+    if (response.headers.has(RESET_HEADER)) {
+      throw new TypeError("fetch failed", {
+        cause: Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }),
+      });
+    }
+    return response;
+  }) as typeof globalThis.fetch;
+
+  const decide =
+    (approve: boolean) =>
+    (filter: { userId?: string; clientId?: string } = {}) => {
+      let count = 0;
+      for (const g of state.authority.pendingGrants()) {
+        if (
+          (filter.userId && g.userId !== filter.userId) ||
+          (filter.clientId && g.clientId !== filter.clientId)
+        )
+          continue;
+        if (approve ? state.authority.approve(g) : state.authority.decline(g)) count++;
+      }
+      return count;
+    };
+
+  return {
+    app,
+    fetch: inProcessFetch,
+    state,
+    close: () => dispatcher.close(),
+    control: {
+      approve: decide(true),
+      decline: decide(false),
+      advanceClock: (ms) => state.clock.advance(ms),
+      setClock: (instant) => state.clock.set(typeof instant === "number" ? instant : Date.parse(instant)),
+      now: () => state.clock.now(),
+      setFaults: (f) => {
+        state.faults = structuredClone(f);
+        state.faultFired = [];
+      },
+      addClient: (client) => state.authority.registerClient(client),
+      reset: () => reseed(state.seedInfo.seed, state.seedInfo.transactions),
+      webhooksIdle: () => dispatcher.idle(),
+    },
+  };
+}
+
+const patterns = new Map<string, RegExp>();
+function patternOf(path: string): RegExp {
+  let regex = patterns.get(path);
+  if (!regex) {
+    const source = path
+      .split("/")
+      .map((part) =>
+        part.startsWith(":") ? "[^/]+" : part === "*" ? ".*" : part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"),
+      )
+      .join("/");
+    regex = new RegExp(`^${source}$`);
+    patterns.set(path, regex);
+  }
+  return regex;
+}
+
+function routeLabel(app: Hono, method: string, path: string): string {
+  const route = app.routes.find(
+    (r) => r.method === method && r.path !== "/*" && r.path !== "*" && patternOf(r.path).test(path),
+  );
+  return route ? `${method} ${route.path}` : `${method} (unmatched)`;
+}
+
+export function isLoopback(address: string): boolean {
+  return (
+    address === "::1" ||
+    address.startsWith("127.") ||
+    address.startsWith("::ffff:127.") ||
+    address === "localhost"
+  );
+}

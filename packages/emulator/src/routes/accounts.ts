@@ -1,0 +1,77 @@
+import type { Hono } from "hono";
+import type { AccountRecord } from "../data/bank.js";
+import { Params } from "../http/params.js";
+import type { EmulatorState } from "../state.js";
+import { DAY, HOUR } from "../util/time.js";
+import { approved, ownAccount } from "./guard.js";
+
+/** `/accounts` and `/balance` (REFERENCE §4, §5). */
+export function accountRoutes(app: Hono, state: EmulatorState): void {
+  app.get("/accounts", (c) => {
+    const grant = approved(c, state);
+    const type = Params.fromQuery(c.req.url).get("account_type");
+    const accounts = state.bank
+      .accountsOf(grant.userId)
+      .filter((a) => type === undefined || type === "" || a.json.type === type)
+      .map((a) => a.json);
+    return c.json({ accounts });
+  });
+
+  app.get("/balance", (c) => {
+    const grant = approved(c, state);
+    const account = ownAccount(state, grant, Params.fromQuery(c.req.url).get("account_id"));
+    return c.json(balanceOf(state, account));
+  });
+}
+
+/**
+ * `total_balance` adds the non-deleted pots of the account; `balance_including_flexible_savings` adds
+ * only the savings pots; `spend_today` is today's card spend (≤ 0) since 04:00 UK time (REFERENCE §5, §13.23).
+ */
+export function balanceOf(state: EmulatorState, account: AccountRecord) {
+  const pots = state.bank.potsOf(account.json.id).filter((p) => !p.json.deleted);
+  const potTotal = pots.reduce((sum, p) => sum + p.json.balance, 0);
+  const savings = pots.filter((p) => p.json.type !== "default").reduce((sum, p) => sum + p.json.balance, 0);
+  const spendToday = spendSince(account, dayStart(state.clock.now()));
+  return {
+    balance: account.balance,
+    total_balance: account.balance + potTotal,
+    balance_including_flexible_savings: account.balance + savings,
+    currency: account.json.currency,
+    spend_today: spendToday,
+    local_currency: "",
+    local_exchange_rate: 0,
+    local_spend: spendToday === 0 ? [] : [{ spend_today: spendToday, currency: account.json.currency }],
+  };
+}
+
+function spendSince(account: AccountRecord, from: number): number {
+  let total = 0;
+  const list = account.transactions;
+  for (let i = list.length - 1; i >= 0; i--) {
+    const t = list[i]!;
+    if (t.createdMs < from) break;
+    if (!t.declined && t.json.include_in_spending && t.json.amount < 0) total += t.json.amount;
+  }
+  return total;
+}
+
+/** The start of Monzo's spending day: 04:00 in London (REFERENCE §5). */
+export function dayStart(now: number): number {
+  const offset = londonOffsetMs(now);
+  const local = now + offset;
+  const localDay = Math.floor((local - 4 * HOUR) / DAY) * DAY + 4 * HOUR;
+  return localDay - offset;
+}
+
+const londonParts = new Intl.DateTimeFormat("en-GB", {
+  timeZone: "Europe/London",
+  hour: "2-digit",
+  hourCycle: "h23",
+});
+
+function londonOffsetMs(now: number): number {
+  const londonHour = Number(londonParts.format(new Date(now)));
+  const utcHour = new Date(now).getUTCHours();
+  return ((londonHour - utcHour + 24) % 24 === 1 ? 1 : 0) * HOUR;
+}

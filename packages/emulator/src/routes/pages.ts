@@ -1,0 +1,171 @@
+import type { Context, Hono } from "hono";
+import type { OAuthClient } from "../options.js";
+import type { EmulatorState } from "../state.js";
+import { IdGenerator } from "../util/ids.js";
+
+interface PendingConsent {
+  client: OAuthClient;
+  redirectUri: string;
+  state: string | undefined;
+}
+
+/**
+ * The auth origin (REFERENCE §2.2–2.3, §2.11): the login/consent page Monzo shows at auth.monzo.com,
+ * and the Monzo app's "allow access to your data" screen, as real HTML a person or a headless browser
+ * can click through.
+ */
+export function pageRoutes(app: Hono, state: EmulatorState, prefix: string): void {
+  const consents = new Map<string, PendingConsent>();
+
+  app.get(`${prefix}/`, (c) => {
+    const s = state;
+    const q = new URL(c.req.url).searchParams;
+    const clientId = q.get("client_id") ?? "";
+    const redirectUri = q.get("redirect_uri") ?? "";
+    const client = s.authority.clients.get(clientId);
+    // Never redirect to an address the client did not register: show the problem instead (REFERENCE §2.2).
+    if (!client)
+      return errorPage(
+        c,
+        "Unknown app",
+        `No OAuth client has the id “${clientId || "(none)"}”. Check the client id you configured.`,
+      );
+    if (!client.redirectUris.includes(redirectUri)) {
+      return errorPage(
+        c,
+        "Redirect URL not registered",
+        `“${redirectUri || "(none)"}” is not one of the redirect URLs registered for ${client.name ?? client.id}. Registered: ${client.redirectUris.join(", ")}.`,
+      );
+    }
+    if (q.get("response_type") !== "code") {
+      return errorPage(
+        c,
+        "Unsupported response type",
+        "response_type must be “code”: Monzo supports only the authorization-code flow.",
+      );
+    }
+    const oauthState = q.get("state") ?? undefined;
+    const auto = s.options.autoConsent;
+    if (auto) {
+      const userId = typeof auto === "string" ? auto : [...s.bank.users.keys()][0]!;
+      return c.redirect(
+        callbackUrl(redirectUri, {
+          code: s.authority.issueCode(client.id, redirectUri, userId),
+          state: oauthState,
+        }),
+        302,
+      );
+    }
+    const nonce = IdGenerator.random(32);
+    consents.set(nonce, { client, redirectUri, state: oauthState });
+    const users = [...s.bank.users.values()];
+    return page(
+      c,
+      "Log in to Monzo",
+      `<h1>Log in to Monzo</h1>
+<p><strong>${esc(client.name ?? client.id)}</strong> wants to connect to your Monzo account.</p>
+<p class="muted">You will be sent back to <code>${esc(new URL(redirectUri).origin)}</code>. In real Monzo you would get a magic link by email; here you pick who you are.</p>
+<form method="post" action="${prefix}/authorize">
+  <input type="hidden" name="consent" value="${nonce}">
+  <fieldset><legend>Log in as</legend>
+  ${users.map((u, i) => `<label><input type="radio" name="user_id" value="${esc(u.id)}"${i === 0 ? " checked" : ""}> ${esc(u.name)} <span class="muted">${esc(u.email)}</span></label>`).join("\n  ")}
+  </fieldset>
+  <button type="submit" name="decision" value="allow" id="allow">Allow</button>
+  <button type="submit" name="decision" value="deny" id="deny" class="secondary">Deny</button>
+</form>`,
+    );
+  });
+
+  app.post(`${prefix}/authorize`, async (c) => {
+    const s = state;
+    const form = new URLSearchParams(await c.req.text());
+    const consent = consents.get(form.get("consent") ?? "");
+    if (!consent) return errorPage(c, "This login page has expired", "Start the login again from your app.");
+    consents.delete(form.get("consent") ?? "");
+    if (form.get("decision") !== "allow") {
+      return c.redirect(
+        callbackUrl(consent.redirectUri, {
+          error: "access_denied",
+          error_description: "The user denied access",
+          state: consent.state,
+        }),
+        302,
+      );
+    }
+    const userId = form.get("user_id") ?? "";
+    if (!s.bank.users.has(userId)) return errorPage(c, "Unknown user", "Pick one of the listed users.");
+    const code = s.authority.issueCode(consent.client.id, consent.redirectUri, userId);
+    return c.redirect(callbackUrl(consent.redirectUri, { code, state: consent.state }), 302);
+  });
+
+  app.get(`${prefix}/app`, (c) => {
+    const s = state;
+    const pending = s.authority.pendingGrants();
+    const notice = new URL(c.req.url).searchParams.get("done");
+    const rows = pending
+      .map((g) => {
+        const client = s.authority.clients.get(g.clientId);
+        const user = s.bank.users.get(g.userId);
+        return `<li class="card"><p><strong>${esc(client?.name ?? g.clientId)}</strong> wants to access ${esc(user?.name ?? g.userId)}’s account data.</p>
+<form method="post" action="${prefix}/app/decision"><input type="hidden" name="grant" value="${esc(g.id)}">
+<button type="submit" name="decision" value="approve" class="approve">Approve</button>
+<button type="submit" name="decision" value="decline" class="decline secondary">Decline</button></form></li>`;
+      })
+      .join("\n");
+    return page(
+      c,
+      "Monzo app — approvals",
+      `<h1>Monzo app</h1>
+${notice ? `<p class="notice" id="notice">${esc(notice)}</p>` : ""}
+<h2>Allow access to your data</h2>
+${pending.length ? `<ul class="list">${rows}</ul>` : `<p id="empty">Nothing is waiting for approval.</p>`}
+<p><a href="${prefix}/app">Refresh</a></p>`,
+    );
+  });
+
+  app.post(`${prefix}/app/decision`, async (c) => {
+    const s = state;
+    const form = new URLSearchParams(await c.req.text());
+    const grant = s.authority.grants.find((g) => g.id === form.get("grant"));
+    let done = "That request is no longer waiting.";
+    if (grant && form.get("decision") === "approve" && s.authority.approve(grant))
+      done = "Approved. The app can now see your data.";
+    if (grant && form.get("decision") === "decline" && s.authority.decline(grant))
+      done = "Declined. The app’s access was revoked.";
+    return c.redirect(`${prefix}/app?done=${encodeURIComponent(done)}`, 303);
+  });
+}
+
+function callbackUrl(redirectUri: string, params: Record<string, string | undefined>): string {
+  const url = new URL(redirectUri);
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, v);
+  return url.toString();
+}
+
+function esc(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+const STYLE = `body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#112;background:#fafbff}
+h1{color:#14233c}button{font:inherit;padding:.6rem 1.4rem;margin:.8rem .6rem 0 0;border:0;border-radius:2rem;background:#ff4f40;color:#fff;cursor:pointer}
+button.secondary{background:#dde}fieldset{border:1px solid #ccd;border-radius:.6rem}label{display:block;margin:.4rem 0}.muted{color:#667}
+.card{list-style:none;background:#fff;border:1px solid #ddf;border-radius:.8rem;padding:1rem;margin:1rem 0}.list{padding:0}.notice{background:#e8fff0;padding:.6rem;border-radius:.4rem}
+code{background:#eef;padding:0 .3rem}`;
+
+function page(c: Context, title: string, body: string, status: 200 | 400 = 200) {
+  c.header(
+    "content-security-policy",
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
+  );
+  c.header("referrer-policy", "no-referrer");
+  c.header("x-frame-options", "DENY");
+  c.header("cache-control", "no-store");
+  return c.html(
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)}</title><style>${STYLE}</style></head><body>${body}</body></html>`,
+    status,
+  );
+}
+
+function errorPage(c: Context, title: string, message: string) {
+  return page(c, title, `<h1 id="error">${esc(title)}</h1><p>${esc(message)}</p>`, 400);
+}
