@@ -2,4 +2,6 @@ export type { Emulator, EmulatorControl } from "./emulator.js";
 export { createEmulator, isLoopback } from "./emulator.js";
 export type { EmulatorOptions, FaultOptions, FaultRule, OAuthClient, QuirkOptions } from "./options.js";
 export { DEFAULT_QUIRKS, DEMO_CLIENT, DEMO_PUBLIC_CLIENT } from "./options.js";
+export type { RunningEmulator, ServeOptions } from "./server.js";
+export { EmulatorStartError, serveEmulator } from "./server.js";
 export type { EmulatorState } from "./state.js";
