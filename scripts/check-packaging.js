@@ -13,6 +13,10 @@ let failed = 0;
 for (const dir of workspaces) {
   const cwd = join(root, dir);
   const { name } = JSON.parse(readFileSync(join(cwd, "package.json"), "utf8"));
+  if (!existsSync(join(cwd, "src", "index.ts"))) {
+    console.log(`${name}: no code yet, nothing to pack`);
+    continue;
+  }
   if (!existsSync(join(cwd, "dist", "index.js"))) {
     console.error(`${name}: no dist/index.js — run \`npm run build\` first`);
     failed++;

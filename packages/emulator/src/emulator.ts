@@ -1,7 +1,8 @@
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { MonzoHttpError } from "./http/errors.js";
 import { faults, RESET_HEADER, rateLimit } from "./http/faults.js";
+import { requestHeader } from "./http/headers.js";
 import type { EmulatorOptions, FaultOptions, OAuthClient } from "./options.js";
 import { accountRoutes } from "./routes/accounts.js";
 import { attachmentRoutes, storageRoutes } from "./routes/attachments.js";
@@ -14,7 +15,6 @@ import { receiptRoutes } from "./routes/receipts.js";
 import { transactionRoutes } from "./routes/transactions.js";
 import { webhookRoutes } from "./routes/webhooks.js";
 import { EmulatorState } from "./state.js";
-import { formatTime } from "./util/time.js";
 import { WebhookDispatcher } from "./webhooks/dispatcher.js";
 
 /** A running emulator: the Hono app, an in-process `fetch` for core, and a typed control handle. */
@@ -87,20 +87,21 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     const route = routeLabel(app, c.req.method, c.req.path);
     state.routeCounts.set(route, (state.routeCounts.get(route) ?? 0) + 1);
     state.requestLog.push({
-      at: formatTime(state.clock.now()),
+      atMs: state.clock.now(),
       method: c.req.method,
       path: c.req.path,
       route,
       status: c.res.status,
       ms: Math.round(performance.now() - started),
     });
+    // Trimmed in batches: a splice per request would cost O(log size) on every call.
     const max = options.requestLogSize ?? 1000;
-    if (state.requestLog.length > max) state.requestLog.splice(0, state.requestLog.length - max);
+    if (state.requestLog.length > 2 * max) state.requestLog.splice(0, state.requestLog.length - max);
   });
 
   if (options.control !== false) {
     const control = new Hono();
-    control.use("*", async (c, next) => {
+    control.use("/_emulator/*", async (c, next) => {
       const remote = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming
         ?.socket?.remoteAddress;
       if (remote && !isLoopback(remote))
@@ -112,7 +113,10 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   }
 
   const pages = new Hono();
-  pages.use("*", bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.text("Request body too large", 413) }));
+  pages.use(
+    `${prefix}/*`,
+    withBodyOnly(bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.text("Request body too large", 413) })),
+  );
   pageRoutes(pages, state, prefix);
   app.route("/", pages);
 
@@ -123,15 +127,17 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const api = new Hono();
   api.use(
     "*",
-    bodyLimit({
-      maxSize: 1024 * 1024,
-      onError: () => {
-        throw new MonzoHttpError("bad_request.body_too_large", "Request body is larger than 1 MiB");
-      },
-    }),
+    withBodyOnly(
+      bodyLimit({
+        maxSize: 1024 * 1024,
+        onError: () => {
+          throw new MonzoHttpError("bad_request.body_too_large", "Request body is larger than 1 MiB");
+        },
+      }),
+    ),
   );
   api.use("*", async (c, next) => {
-    const accept = c.req.header("accept");
+    const accept = requestHeader(c, "accept");
     if (accept && !/(application\/json|application\/\*|\*\/\*|\+json)/i.test(accept)) {
       throw new MonzoHttpError("bad_response.not_acceptable", "The Accept header excludes application/json");
     }
@@ -210,6 +216,14 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       webhooksIdle: () => dispatcher.idle(),
     },
   };
+}
+
+/**
+ * Runs a body middleware only for methods that carry a body: `bodyLimit` reads `c.req.raw`, which on
+ * Node builds a full `Request` for every call — a large share of a GET's cost.
+ */
+function withBodyOnly(middleware: MiddlewareHandler): MiddlewareHandler {
+  return (c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : middleware(c, next));
 }
 
 const patterns = new Map<string, RegExp>();

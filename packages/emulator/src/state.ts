@@ -40,7 +40,8 @@ export interface StoredFile {
 }
 
 export interface RequestLogEntry {
-  at: string;
+  /** Emulator time of the request (formatted when the log is read). */
+  atMs: number;
   method: string;
   path: string;
   route: string;

@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import type { FaultRule } from "../options.js";
 import type { EmulatorState } from "../state.js";
 import { MonzoHttpError } from "./errors.js";
+import { requestHeader } from "./headers.js";
 
 /** Marks a response the transport must turn into a dropped connection. */
 export const RESET_HEADER = "x-monzokit-emulator-reset";
@@ -54,8 +55,9 @@ export function rateLimit(state: EmulatorState): MiddlewareHandler {
   return async (c, next) => {
     const s = state;
     const limit = s.options.rateLimit;
-    const key = c.req.header("authorization");
-    if (!limit || !key) return next();
+    if (!limit) return next();
+    const key = requestHeader(c, "authorization");
+    if (!key) return next();
     const now = s.clock.now();
     const bucket = s.buckets.get(key) ?? { tokens: limit.capacity, at: now };
     bucket.tokens = Math.min(limit.capacity, bucket.tokens + ((now - bucket.at) / 1000) * limit.perSecond);

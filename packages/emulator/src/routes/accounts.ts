@@ -70,8 +70,17 @@ const londonParts = new Intl.DateTimeFormat("en-GB", {
   hourCycle: "h23",
 });
 
+const offsets = new Map<number, number>();
+
+/** London's UTC offset (0 or 1 h) at `now`; cached per hour because `Intl` is slow on a hot path. */
 function londonOffsetMs(now: number): number {
-  const londonHour = Number(londonParts.format(new Date(now)));
-  const utcHour = new Date(now).getUTCHours();
-  return ((londonHour - utcHour + 24) % 24 === 1 ? 1 : 0) * HOUR;
+  const hour = Math.floor(now / HOUR);
+  let offset = offsets.get(hour);
+  if (offset === undefined) {
+    const londonHour = Number(londonParts.format(new Date(now)));
+    offset = ((londonHour - new Date(now).getUTCHours() + 24) % 24 === 1 ? 1 : 0) * HOUR;
+    if (offsets.size > 10_000) offsets.clear();
+    offsets.set(hour, offset);
+  }
+  return offset;
 }

@@ -212,7 +212,13 @@ export function controlRoutes(
       faults_fired: state.faultFired.reduce((a, b) => a + b, 0),
     }),
   );
-  app.get(`${r}/requests`, (c) => c.json({ requests: state.requestLog }));
+  app.get(`${r}/requests`, (c) =>
+    c.json({
+      requests: state.requestLog
+        .slice(-(state.options.requestLogSize ?? 1000))
+        .map(({ atMs, ...rest }) => ({ at: formatTime(atMs), ...rest })),
+    }),
+  );
   app.get(`${r}/webhook-deliveries`, (c) => c.json({ deliveries: state.deliveries }));
   app.get(`${r}/feed`, (c) => {
     const accountId = new URL(c.req.url).searchParams.get("account_id");

@@ -1,13 +1,14 @@
 import type { Context } from "hono";
 import type { AccountRecord } from "../data/bank.js";
 import { badParam, MonzoHttpError, missingParam } from "../http/errors.js";
+import { requestHeader } from "../http/headers.js";
 import type { Grant } from "../oauth/authority.js";
 import type { EmulatorState } from "../state.js";
 import { ID_PATTERN } from "../util/ids.js";
 
 /** The caller's login, whatever its approval state (for whoami and logout). */
 export function authenticated(c: Context, state: EmulatorState): Grant {
-  return state.authority.authenticate(c.req.header("authorization")).grant;
+  return state.authority.authenticate(requestHeader(c, "authorization")).grant;
 }
 
 /**

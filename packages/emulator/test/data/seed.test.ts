@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { createEmulator } from "../../src/index.js";
+
+describe("seeded bank", () => {
+  const e = createEmulator({
+    seed: "seed-test",
+    transactions: 3000,
+    clock: { start: "2026-03-01T00:00:00Z", frozen: true },
+  });
+  const bank = e.state.bank;
+
+  it("is deterministic for a seed", () => {
+    const again = createEmulator({
+      seed: "seed-test",
+      transactions: 3000,
+      clock: { start: "2026-03-01T00:00:00Z", frozen: true },
+    });
+    const ids = (x: typeof e) =>
+      [...x.state.bank.accounts.values()].flatMap((a) =>
+        a.transactions.map((t) => `${t.json.id}:${t.json.amount}`),
+      );
+    expect(ids(again)).toEqual(ids(e));
+  });
+
+  it("has several users, a joint account shared by two, flex, closed, loan accounts and every pot kind", () => {
+    expect(bank.users.size).toBe(3);
+    const accounts = [...bank.accounts.values()];
+    expect(accounts.find((a) => a.json.type === "uk_retail_joint")!.ownerIds).toHaveLength(2);
+    expect(accounts.some((a) => a.json.closed)).toBe(true);
+    for (const type of ["uk_retail", "uk_monzo_flex", "uk_loan", "uk_monzo_flex_backing_loan"])
+      expect(accounts.some((a) => a.json.type === type)).toBe(true);
+    const pots = [...bank.pots.values()];
+    expect(pots.some((p) => p.json.locked)).toBe(true);
+    expect(pots.some((p) => p.addedSecurity)).toBe(true);
+    expect(pots.some((p) => p.json.deleted)).toBe(true);
+    expect(pots.some((p) => p.json.round_up)).toBe(true);
+  });
+
+  it("has about the asked number of transactions over the years, with every kind", () => {
+    expect(bank.transactionCount).toBeGreaterThan(2700);
+    expect(bank.transactionCount).toBeLessThanOrEqual(3000);
+    const all = [...bank.accounts.values()].flatMap((a) => a.transactions.map((t) => t.json));
+    const schemes = new Set(all.map((t) => t.scheme));
+    for (const s of ["mastercard", "uk_retail_pot", "payport_faster_payments", "p2p_payment", "bacs"])
+      expect(schemes).toContain(s);
+    const times = all.map((t) => Date.parse(t.created));
+    const span = Math.max(...times) - Math.min(...times);
+    expect(span / 86_400_000).toBeGreaterThan(2.5 * 365);
+    expect(all.some((t) => t.category === "savings")).toBe(true);
+  });
+
+  it("balances are the sums of their transactions and pots are the sums of their moves", () => {
+    for (const account of bank.accounts.values()) {
+      const sum = account.transactions.filter((t) => !t.declined).reduce((s, t) => s + t.json.amount, 0);
+      expect(account.balance).toBe(sum);
+      expect(account.balance).toBeGreaterThanOrEqual(0);
+    }
+    for (const pot of bank.pots.values()) {
+      const account = bank.accounts.get(pot.json.current_account_id)!;
+      const moved = account.transactions
+        .filter((t) => t.json.metadata["pot_id"] === pot.json.id)
+        .reduce((s, t) => s - t.json.amount, 0);
+      expect(pot.json.balance).toBe(moved);
+      expect(pot.json.balance).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it("keeps every account's transactions sorted by created then id", () => {
+    for (const account of bank.accounts.values()) {
+      const list = account.transactions;
+      for (let i = 1; i < list.length; i++) {
+        const a = list[i - 1]!;
+        const b = list[i]!;
+        expect(a.createdMs < b.createdMs || (a.createdMs === b.createdMs && a.json.id < b.json.id)).toBe(
+          true,
+        );
+      }
+    }
+  });
+});

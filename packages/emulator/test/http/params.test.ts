@@ -1,0 +1,48 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { MonzoHttpError } from "../../src/http/errors.js";
+import { Params } from "../../src/http/params.js";
+
+const formRequest = (body: string, type = "application/x-www-form-urlencoded") =>
+  new Request("http://x/", { method: "POST", headers: { "content-type": type }, body });
+
+describe("Params", () => {
+  it("reads bracketed map parameters", async () => {
+    const p = await Params.fromForm(
+      formRequest("metadata%5Bnotes%5D=hi&metadata[k]=v&metadata[]=no&other=1"),
+    );
+    expect(Object.fromEntries(p.map("metadata"))).toEqual({ notes: "hi", k: "v" });
+    expect(p.get("other")).toBe("1");
+  });
+  it("reads repeated expand[] from a query", () => {
+    expect(Params.fromQuery("http://x/t?expand%5B%5D=merchant&expand[]=x").all("expand[]")).toEqual([
+      "merchant",
+      "x",
+    ]);
+  });
+  it("an empty body has no parameters; a JSON body is refused", async () => {
+    expect(
+      (await Params.fromForm(new Request("http://x/", { method: "PUT" }))).get("amount"),
+    ).toBeUndefined();
+    await expect(Params.fromForm(formRequest("{}", "application/json"))).rejects.toBeInstanceOf(
+      MonzoHttpError,
+    );
+  });
+  it("round-trips any map through form encoding (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.dictionary(
+          fc.string({ minLength: 1 }).filter((k) => !k.includes("]")),
+          fc.string(),
+        ),
+        async (map) => {
+          const body = new URLSearchParams(
+            Object.entries(map).map(([k, v]) => [`params[${k}]`, v]),
+          ).toString();
+          const p = await Params.fromForm(formRequest(body));
+          expect(Object.fromEntries(p.map("params"))).toEqual(map);
+        },
+      ),
+    );
+  });
+});
