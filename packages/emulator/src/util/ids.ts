@@ -2,6 +2,8 @@ import type { Rng } from "./rng.js";
 
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const CODES = [...ALPHABET].map((ch) => ch.charCodeAt(0));
+const BUFFER = new Uint8Array(128);
+const LATIN1 = new TextDecoder("latin1");
 
 /**
  * Monzo-shaped ids: `<prefix>_0000` + 18 base-62 characters (REFERENCE §1.7, §13.32). The first 8 of
@@ -17,20 +19,21 @@ export class IdGenerator {
   }
 
   next(prefix: string): string {
-    // Built from char codes in one go: a flat string, not a tree of concatenations (100k+ ids are kept).
-    const codes = new Array<number>(prefix.length + 23);
+    // Written into a reused byte buffer and decoded once: a flat string and no garbage per id
+    // (seeding 100k transactions makes over half a million ids).
+    const buf = BUFFER;
     let at = 0;
-    for (let i = 0; i < prefix.length; i++) codes[at++] = prefix.charCodeAt(i);
-    codes[at++] = 95; // _
-    for (let i = 0; i < 4; i++) codes[at++] = 48; // 0000
+    for (let i = 0; i < prefix.length; i++) buf[at++] = prefix.charCodeAt(i);
+    buf[at++] = 95; // _
+    for (let i = 0; i < 4; i++) buf[at++] = 48; // 0000
     let n = ++this.#counter;
     for (let i = 7; i >= 0; i--) {
-      codes[at + i] = CODES[n % 62]!;
+      buf[at + i] = CODES[n % 62]!;
       n = Math.floor(n / 62);
     }
     at += 8;
-    for (let i = 0; i < 10; i++) codes[at++] = CODES[Math.floor(this.#rng.next() * 62)]!;
-    return String.fromCharCode(...codes);
+    for (let i = 0; i < 10; i++) buf[at++] = CODES[Math.floor(this.#rng.next() * 62)]!;
+    return LATIN1.decode(buf.subarray(0, at));
   }
 
   /** Random base-62 text for secrets and opaque tokens (not sortable, not guessable from the seed alone). */

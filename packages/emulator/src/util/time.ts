@@ -3,10 +3,12 @@
  * (`2022-08-31T02:02:20.44Z`, `2022-08-30T06:00:00Z`). REFERENCE §1.6.
  */
 export function formatTime(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  const [main, fraction] = iso.slice(0, -1).split(".");
-  const trimmed = (fraction ?? "").replace(/0+$/, "");
-  return trimmed ? `${main}.${trimmed}Z` : `${main}Z`;
+  const iso = new Date(ms).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
+  const millis = ms - Math.floor(ms / 1000) * 1000;
+  if (millis === 0) return `${iso.slice(0, 19)}Z`;
+  if (millis % 100 === 0) return `${iso.slice(0, 21)}Z`;
+  if (millis % 10 === 0) return `${iso.slice(0, 22)}Z`;
+  return iso;
 }
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
