@@ -220,8 +220,7 @@ export class Authority {
    */
   authenticate(header: string | undefined): { grant: Grant; token: string } {
     if (!header) throw new MonzoHttpError("unauthorized.auth_required", "Authentication required");
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const token = match?.[1];
+    const token = bearerToken(header);
     const record = token ? this.#access.get(token) : undefined;
     if (!token || !record) throw this.#badToken();
     if (record.state === "ended" && record.grant.ended === "evicted") {
@@ -406,6 +405,13 @@ export class Authority {
       this.counters.approvals++;
     }
   }
+}
+
+/** The token of `Bearer <token>` (scheme case-insensitive), without a regex on the hot path. */
+function bearerToken(header: string): string | undefined {
+  if (header.length < 8 || header.slice(0, 7).toLowerCase() !== "bearer ") return undefined;
+  const token = header.slice(7).trim();
+  return token === "" || /\s/.test(token) ? undefined : token;
 }
 
 function tokenError(code: string, message: string, oauthError: string): MonzoHttpError {
