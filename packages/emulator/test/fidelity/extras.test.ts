@@ -436,6 +436,30 @@ describe("§13.31 errors", () => {
     const r = await api(e, t.access_token, "/accounts");
     expect(r.headers.get("content-type")).toMatch(/^application\/json/);
   });
+  it("a body over 1 MiB is refused with a Monzo-shaped 400, and the request log records every status", async () => {
+    const { e, t, account } = await setup();
+    const big = `metadata[notes]=${"x".repeat(1024 * 1024 + 10)}`;
+    const tx = e.state.bank.accounts.get(account)!.transactions.at(-1)!.json.id;
+    await expectError(
+      api(e, t.access_token, `/transactions/${tx}`, {
+        method: "PATCH",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: big,
+      }),
+      400,
+      "bad_request.body_too_large",
+    );
+    await api(e, t.access_token, "/accounts", { headers: { accept: "text/html" } });
+    const log = (
+      await json<{ requests: { route: string; status: number; path: string }[] }>(
+        e.app.request("/_emulator/requests"),
+      )
+    ).requests;
+    expect(log.find((r) => r.route === "PATCH /transactions/:transaction_id")?.status).toBe(400);
+    expect(log.filter((r) => r.path === "/accounts").map((r) => r.status)).toContain(406);
+    const counters = await json<{ requests: Record<string, number> }>(e.app.request("/_emulator/counters"));
+    expect(counters.requests["GET /accounts"]).toBe(1);
+  });
 });
 
 describe("§13.32 formats", () => {
