@@ -33,8 +33,6 @@ interface RefreshRecord {
   grant: Grant;
   expiresMs: number;
   state: "live" | "used" | "ended";
-  /** Identifies a refresh token in `/_emulator` output without revealing it. */
-  jti: string;
 }
 
 interface CodeRecord {
@@ -348,7 +346,6 @@ export class Authority {
         grant,
         expiresMs: now + this.#options.refreshTtlMs,
         state: "live",
-        jti: refresh.slice(-8),
       });
       response.refresh_token = refresh;
     }

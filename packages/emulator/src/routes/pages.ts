@@ -57,6 +57,8 @@ export function pageRoutes(app: Hono, state: EmulatorState, prefix: string): voi
       );
     }
     const nonce = IdGenerator.random(32);
+    // Pages opened and never submitted must not grow memory without bound: keep the newest 10,000.
+    if (consents.size >= 10_000) consents.delete(consents.keys().next().value!);
     consents.set(nonce, { client, redirectUri, state: oauthState });
     const users = [...s.bank.users.values()];
     return page(
