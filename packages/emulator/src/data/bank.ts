@@ -1,14 +1,6 @@
 import type { IdGenerator } from "../util/ids.js";
-import { formatTime } from "../util/time.js";
-import type {
-  AccountJson,
-  LedgerKind,
-  MerchantJson,
-  PotJson,
-  TransactionJson,
-  TransactionRecord,
-  User,
-} from "./types.js";
+import { TransactionRecord } from "./record.js";
+import type { AccountJson, LedgerKind, MerchantJson, PotJson, TransactionJson, User } from "./types.js";
 
 export interface AccountRecord {
   json: AccountJson;
@@ -16,7 +8,7 @@ export interface AccountRecord {
   ledger: LedgerKind;
   /** Available balance in minor units: every non-declined transaction, settled or pending (REFERENCE §13.24). */
   balance: number;
-  /** Sorted by (`createdMs`, id): the index every `/transactions` query binary-searches. */
+  /** Sorted by (`createdMs`, id number): the index every `/transactions` query binary-searches. */
   transactions: TransactionRecord[];
 }
 
@@ -28,57 +20,6 @@ export interface PotRecord {
   addedSecurity: boolean;
 }
 
-/** Fields every transaction shares unless a generator sets them. */
-export function baseTransaction(
-  fields: Pick<TransactionJson, "id" | "amount" | "description" | "account_id" | "category"> &
-    Partial<TransactionJson>,
-  createdMs: number,
-  currency = "GBP",
-): TransactionJson {
-  const created = formatTime(createdMs);
-  // Keys in the order Monzo sends them (REFERENCE §7.3); `fields` overrides values, not positions.
-  const base: TransactionJson = {
-    id: fields.id,
-    created,
-    updated: created,
-    description: fields.description,
-    amount: fields.amount,
-    fees: EMPTY,
-    currency,
-    merchant: null,
-    notes: "",
-    metadata: {},
-    labels: null,
-    attachments: null,
-    international: null,
-    category: fields.category,
-    categories: { [fields.category]: fields.amount },
-    is_load: false,
-    settled: created,
-    local_amount: fields.amount,
-    local_currency: currency,
-    account_id: fields.account_id,
-    user_id: "",
-    counterparty: EMPTY,
-    scheme: "mastercard",
-    dedupe_id: "",
-    originator: false,
-    include_in_spending: false,
-    can_be_excluded_from_breakdown: false,
-    can_be_made_subscription: false,
-    can_split_the_bill: false,
-    can_add_to_tab: false,
-    can_match_transactions_in_categorization: false,
-    amount_is_pending: false,
-    atm_fees_detailed: null,
-    parent_account_id: "",
-  };
-  return Object.assign(base, fields);
-}
-
-/** Shared empty objects: most transactions have no fees and no counterparty, and nothing mutates these. */
-const EMPTY: Record<string, never> = Object.freeze({}) as Record<string, never>;
-
 /**
  * The emulator's bank: users, accounts, pots, merchants and every transaction, indexed so a page of
  * `/transactions` costs a binary search plus the page, whatever the account's size.
@@ -88,7 +29,8 @@ export class Bank {
   readonly accounts = new Map<string, AccountRecord>();
   readonly pots = new Map<string, PotRecord>();
   readonly merchants = new Map<string, MerchantJson>();
-  readonly #transactions = new Map<string, TransactionRecord>();
+  /** By the number inside the id (see `IdGenerator.numberOf`): no 100k id strings as keys. */
+  readonly #transactions = new Map<number, TransactionRecord>();
   readonly ids: IdGenerator;
   /** Called after a transaction is added at run time (not while seeding): webhooks hang here. */
   onTransaction: ((record: TransactionRecord) => void) | undefined;
@@ -102,14 +44,15 @@ export class Bank {
   }
 
   transaction(id: string): TransactionRecord | undefined {
-    return this.#transactions.get(id);
+    const n = this.ids.numberOf(id, "tx");
+    return n === undefined ? undefined : this.#transactions.get(n);
   }
 
   get transactionCount(): number {
     return this.#transactions.size;
   }
 
-  /** Adds a transaction in its sorted place and moves the balance; `notify` fires `onTransaction`. */
+  /** Adds a transaction given as JSON (its id must come from this bank's `ids`). */
   add(
     account: AccountRecord,
     json: TransactionJson,
@@ -117,13 +60,19 @@ export class Bank {
     declined = false,
     notify = true,
   ): TransactionRecord {
-    const record: TransactionRecord = { json, createdMs, declined };
+    const n = this.ids.numberOf(json.id, "tx");
+    if (n === undefined) throw new Error(`transaction id ${json.id} was not made by this bank`);
+    return this.addRecord(account, TransactionRecord.fromJson(json, n, createdMs, declined), notify);
+  }
+
+  /** Adds a transaction in its sorted place and moves the balance; `notify` fires `onTransaction`. */
+  addRecord(account: AccountRecord, record: TransactionRecord, notify = true): TransactionRecord {
     const list = account.transactions;
     const last = list[list.length - 1];
-    if (!last || compare(last, createdMs, json.id) < 0) list.push(record);
-    else list.splice(upperBound(list, createdMs, json.id), 0, record);
-    this.#transactions.set(json.id, record);
-    if (!declined) account.balance += json.amount;
+    if (!last || compare(last, record.createdMs, record.n) < 0) list.push(record);
+    else list.splice(upperBound(list, record.createdMs, record.n), 0, record);
+    this.#transactions.set(record.n, record);
+    if (!record.declined) account.balance += record.amount;
     if (notify) this.onTransaction?.(record);
     return record;
   }
@@ -140,9 +89,9 @@ export class Bank {
     return lo;
   }
 
-  /** Index just after the transaction with this (created, id) key. */
-  static afterKey(list: readonly TransactionRecord[], ms: number, id: string): number {
-    return upperBound(list, ms, id);
+  /** Index just after the transaction with this (created, number) key. */
+  static afterKey(list: readonly TransactionRecord[], ms: number, n: number): number {
+    return upperBound(list, ms, n);
   }
 
   potsOf(accountId: string): PotRecord[] {
@@ -150,17 +99,16 @@ export class Bank {
   }
 }
 
-function compare(record: TransactionRecord, ms: number, id: string): number {
-  if (record.createdMs !== ms) return record.createdMs - ms;
-  return record.json.id < id ? -1 : record.json.id > id ? 1 : 0;
+function compare(record: TransactionRecord, ms: number, n: number): number {
+  return record.createdMs !== ms ? record.createdMs - ms : record.n - n;
 }
 
-function upperBound(list: readonly TransactionRecord[], ms: number, id: string): number {
+function upperBound(list: readonly TransactionRecord[], ms: number, n: number): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (compare(list[mid]!, ms, id) <= 0) lo = mid + 1;
+    if (compare(list[mid]!, ms, n) <= 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;

@@ -1,8 +1,10 @@
 import type { IdGenerator } from "../util/ids.js";
 import type { Rng } from "../util/rng.js";
 import { DAY, formatTime, HOUR, MINUTE } from "../util/time.js";
-import { type AccountRecord, Bank, baseTransaction, type PotRecord } from "./bank.js";
+import { type AccountRecord, Bank, type PotRecord } from "./bank.js";
 import { DECLINE_REASONS, FOREIGN, MERCHANTS, type MerchantSeed, PEOPLE } from "./catalog.js";
+import { baseTransaction } from "./json.js";
+import { type CardContext, TransactionRecord } from "./record.js";
 import type { AccountJson, LedgerKind, MerchantJson, PotJson, User } from "./types.js";
 
 export interface SeedOptions {
@@ -393,6 +395,14 @@ function generateHistory(
   const livePots = spec.pots;
   const bills = MERCHANTS.filter((m) => m.category === "bills");
   const step = span / count;
+  const context: CardContext = {
+    ids,
+    accountId: account.json.id,
+    owner,
+    cardId: cardIdOf(owner),
+    merchants: MERCHANTS.map((m) => merchants.get(m.key)!),
+    seeds: MERCHANTS,
+  };
   let lastMonth = -1;
   let billsDue = false;
 
@@ -434,7 +444,7 @@ function generateHistory(
       } else if (!deposit && !pot.json.locked && pot.json.balance >= amount) {
         potTransfer(bank, ids, account, pot, -amount, owner, at, "user");
       } else {
-        cardSpend(bank, ids, rng, account, owner, merchants, rng.weighted(spendable), at, spec.to);
+        cardSpend(bank, rng, account, context, rng.weighted(spendable), at, spec.to);
       }
       continue;
     }
@@ -449,7 +459,7 @@ function generateHistory(
       continue;
     }
     const merchant = kind === "atm" ? MERCHANTS.find((m) => m.key === "atm")! : rng.weighted(spendable);
-    cardSpend(bank, ids, rng, account, owner, merchants, merchant, at, spec.to, kind === "decline");
+    cardSpend(bank, rng, account, context, merchant, at, spec.to, kind === "decline");
   }
 }
 
@@ -465,65 +475,41 @@ function cardIdOf(owner: User): string {
 
 function cardSpend(
   bank: Bank,
-  ids: IdGenerator,
   rng: Rng,
   account: AccountRecord,
-  owner: User,
-  merchants: Map<string, MerchantJson>,
+  context: CardContext,
   m: MerchantSeed,
   at: number,
   now: number,
   forceDecline = false,
 ): void {
-  const merchant = merchants.get(m.key)!;
   const amount = -rng.int(m.min, m.max);
   const insufficient = account.balance + amount < 0;
   const declined = forceDecline || insufficient;
   const foreign = FOREIGN[m.key];
-  const localCurrency = foreign?.currency ?? "GBP";
-  const localAmount = foreign ? Math.round(amount * foreign.rate) : amount;
-  const lifecycle = ids.next("mclifecycle");
-  const authMessage = ids.next("mcauthmsg");
   const pending = !declined && now - at < 2 * DAY;
-  const json = baseTransaction(
-    {
-      id: ids.next("tx"),
-      amount,
-      description: m.descriptor,
-      account_id: account.json.id,
-      category: m.category,
-      merchant: merchant.id,
-      local_amount: localAmount,
-      local_currency: localCurrency,
-      user_id: owner.id,
-      scheme: "mastercard",
-      dedupe_id: `mclifecycle:${lifecycle}:MASTERCARD_AUTH:${authMessage}`,
-      include_in_spending: !declined,
-      can_be_excluded_from_breakdown: true,
-      can_be_made_subscription: true,
-      can_split_the_bill: true,
-      can_add_to_tab: true,
-      can_match_transactions_in_categorization: true,
-      settled: declined || pending ? "" : formatTime(at + rng.int(20, 48) * HOUR),
-      updated: formatTime(at + rng.int(1, 3000)),
-      metadata: {
-        ledger_insertion_id: ids.next("entryset"),
-        mastercard_approval_type: "full",
-        mastercard_auth_message_id: authMessage,
-        mastercard_card_id: cardIdOf(owner),
-        mastercard_lifecycle_id: lifecycle,
-        mcc: m.mcc,
-      },
-      labels: m.atm ? ["withdrawal.atm.domestic-eea"] : null,
-    },
-    at,
-  );
-  if (declined) {
-    json.decline_reason = insufficient ? "INSUFFICIENT_FUNDS" : rng.pick(DECLINE_REASONS);
-    json.categories = null;
-  }
-  bank.add(account, json, at, declined, false);
+  const settledMs = declined || pending ? -1 : at + rng.int(20, 48) * HOUR;
+  const updatedMs = at + rng.int(1, 3000);
+  const declineReason = declined
+    ? insufficient
+      ? "INSUFFICIENT_FUNDS"
+      : rng.pick(DECLINE_REASONS)
+    : undefined;
+  // Four numbers: the transaction, its Mastercard lifecycle and auth message, and its ledger entry.
+  const n = context.ids.reserve(4);
+  const record = TransactionRecord.card(n, at, amount, {
+    context,
+    merchant: MERCHANT_INDEX.get(m)!,
+    settledMs,
+    updatedMs,
+    localAmount: foreign ? Math.round(amount * foreign.rate) : amount,
+    localCurrency: foreign?.currency ?? "GBP",
+    declineReason,
+  });
+  bank.addRecord(account, record, false);
 }
+
+const MERCHANT_INDEX = new Map(MERCHANTS.map((m, i) => [m, i]));
 
 function incoming(
   bank: Bank,

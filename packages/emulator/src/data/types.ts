@@ -132,11 +132,4 @@ export interface TransactionJson {
   decline_reason?: string;
 }
 
-/** A transaction plus what the emulator needs to index and query it. */
-export interface TransactionRecord {
-  json: TransactionJson;
-  /** `created` as epoch ms, the sort and filter key (REFERENCE §3.1). */
-  createdMs: number;
-  /** Declined transactions never move money. */
-  declined: boolean;
-}
+export type { TransactionRecord } from "./record.js";

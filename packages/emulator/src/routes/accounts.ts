@@ -51,7 +51,7 @@ function spendSince(account: AccountRecord, from: number): number {
   for (let i = list.length - 1; i >= 0; i--) {
     const t = list[i]!;
     if (t.createdMs < from) break;
-    if (!t.declined && t.json.include_in_spending && t.json.amount < 0) total += t.json.amount;
+    if (!t.declined && t.includeInSpending && t.amount < 0) total += t.amount;
   }
   return total;
 }

@@ -56,7 +56,7 @@ export function attachmentRoutes(app: Hono, state: EmulatorState): void {
     if (!fileUrl) throw missingParam("file_url");
     if (!fileType) throw missingParam("file_type");
     const record = state.bank.transaction(externalId);
-    const account = record && state.bank.accounts.get(record.json.account_id);
+    const account = record && state.bank.accounts.get(record.accountId);
     if (!record || !account?.ownerIds.includes(grant.userId))
       throw new MonzoHttpError("not_found.transaction", "Transaction not found");
     const attachment = {
@@ -68,7 +68,8 @@ export function attachmentRoutes(app: Hono, state: EmulatorState): void {
       created: formatTime(state.clock.now()),
     };
     state.attachments.set(attachment.id, attachment);
-    record.json.attachments = [...(record.json.attachments ?? []), attachment];
+    const json = record.pin();
+    json.attachments = [...(json.attachments ?? []), attachment];
     return c.json({ attachment });
   });
 
@@ -82,8 +83,9 @@ export function attachmentRoutes(app: Hono, state: EmulatorState): void {
     state.attachments.delete(id);
     const record = state.bank.transaction(attachment.external_id);
     if (record) {
-      const rest = (record.json.attachments ?? []).filter((a) => a.id !== id);
-      record.json.attachments = rest.length > 0 ? rest : null;
+      const json = record.pin();
+      const rest = (json.attachments ?? []).filter((a) => a.id !== id);
+      json.attachments = rest.length > 0 ? rest : null;
     }
     return c.json({});
   });

@@ -1,6 +1,6 @@
 import type { Context, Hono } from "hono";
-import { baseTransaction } from "../data/bank.js";
 import { MERCHANTS } from "../data/catalog.js";
+import { baseTransaction } from "../data/json.js";
 import type { Grant } from "../oauth/authority.js";
 import type { FaultRule, OAuthClient } from "../options.js";
 import type { EmulatorState } from "../state.js";

@@ -22,7 +22,7 @@ export function receiptRoutes(app: Hono, state: EmulatorState): void {
       }
       const receipt = validateReceipt(body);
       const tx = state.bank.transaction(receipt["transaction_id"] as string);
-      const account = tx && state.bank.accounts.get(tx.json.account_id);
+      const account = tx && state.bank.accounts.get(tx.accountId);
       if (!tx || !account?.ownerIds.includes(grant.userId))
         throw new MonzoHttpError("not_found.transaction", "Transaction not found");
       let mine = state.receipts.get(grant.clientId);

@@ -1,6 +1,7 @@
 import type { Hono } from "hono";
 import { Bank } from "../data/bank.js";
-import type { TransactionJson, TransactionRecord } from "../data/types.js";
+import type { TransactionRecord } from "../data/record.js";
+import type { TransactionJson } from "../data/types.js";
 import { badParam, MonzoHttpError } from "../http/errors.js";
 import { Params } from "../http/params.js";
 import type { Grant } from "../oauth/authority.js";
@@ -27,19 +28,19 @@ export function transactionRoutes(app: Hono, state: EmulatorState): void {
         throw badParam("before", "The field 'before' must be an RFC 3339 timestamp");
     }
     // `since` is a timestamp (inclusive) or a transaction id (exclusive) (REFERENCE §3.1, §13.13).
-    let lower: { ms: number; afterId?: string } | undefined;
+    let lower: { ms: number; afterN?: number } | undefined;
     if (since !== undefined) {
       const ms = parseTime(since);
       if (ms !== undefined) lower = { ms };
       else if (since.startsWith("tx_")) {
         const ref = state.bank.transaction(since);
         if (!ref) throw badParam("since", `The field 'since' names an unknown transaction '${since}'`);
-        lower = { ms: ref.createdMs, afterId: ref.json.id };
+        lower = { ms: ref.createdMs, afterN: ref.n };
       } else {
         throw badParam("since", "The field 'since' must be an RFC 3339 timestamp or a transaction id");
       }
       const span = state.quirks.maxSpanDays;
-      if (lower.afterId === undefined && span !== null && (beforeMs ?? now) - lower.ms > span * DAY) {
+      if (lower.afterN === undefined && span !== null && (beforeMs ?? now) - lower.ms > span * DAY) {
         throw badParam("since", `The time range between 'since' and 'before' must not exceed ${span} days`);
       }
     }
@@ -52,8 +53,8 @@ export function transactionRoutes(app: Hono, state: EmulatorState): void {
     const lo =
       lower === undefined
         ? 0
-        : lower.afterId
-          ? Bank.afterKey(list, lower.ms, lower.afterId)
+        : lower.afterN !== undefined
+          ? Bank.afterKey(list, lower.ms, lower.afterN)
           : Bank.lowerBoundTime(list, lower.ms);
     // With neither bound Monzo's default is undocumented: behave as `before=now` (REFERENCE §3.1).
     const hi = Bank.lowerBoundTime(list, beforeMs ?? now + 1);
@@ -76,7 +77,7 @@ export function transactionRoutes(app: Hono, state: EmulatorState): void {
     const grant = approved(c, state);
     const form = await Params.fromForm(c.req.raw);
     const record = ownTransaction(state, grant, c.req.param("transaction_id"));
-    const json = record.json;
+    const json = record.pin();
     const changes = form.map("metadata");
     if (changes.size === 0)
       throw new MonzoHttpError("bad_request.missing_param.metadata", "The field 'metadata' is required");
@@ -106,7 +107,7 @@ function expandMerchant(query: Params): boolean {
 function ownTransaction(state: EmulatorState, grant: Grant, id: string): TransactionRecord {
   requireId(id, "transaction_id", "tx");
   const record = state.bank.transaction(id);
-  const account = record && state.bank.accounts.get(record.json.account_id);
+  const account = record && state.bank.accounts.get(record.accountId);
   if (!record || !account?.ownerIds.includes(grant.userId)) {
     throw new MonzoHttpError("not_found.transaction", "Transaction not found");
   }

@@ -1,4 +1,4 @@
-import type { TransactionRecord } from "../data/types.js";
+import type { TransactionRecord } from "../data/record.js";
 import { render } from "../routes/transactions.js";
 import type { EmulatorState, WebhookRecord } from "../state.js";
 import { formatTime } from "../util/time.js";
