@@ -77,6 +77,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     return c.json({ code: "internal_service", message: "Internal error in the emulator" }, 500);
   });
 
+  const routeLabelOf = routeLabeller(app);
   const apiBodyLimit = bodyLimit({
     maxSize: 1024 * 1024,
     onError: () => {
@@ -127,7 +128,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       if (!(error instanceof MonzoHttpError)) throw error;
       c.res = errorResponse(c, error);
     } finally {
-      const route = routeLabel(app, method, path);
+      const route = routeLabelOf(method, path);
       state.routeCounts.set(route, (state.routeCounts.get(route) ?? 0) + 1);
       state.requestLog.push({
         atMs: state.clock.now(),
@@ -259,11 +260,24 @@ function patternOf(path: string): RegExp {
   return regex;
 }
 
-function routeLabel(app: Hono, method: string, path: string): string {
-  const route = app.routes.find(
-    (r) => r.method === method && r.path !== "/*" && r.path !== "*" && patternOf(r.path).test(path),
-  );
-  return route ? `${method} ${route.path}` : `${method} (unmatched)`;
+/** `GET /transactions/:transaction_id` for `GET /transactions/tx_…`; cached, it runs on every request. */
+function routeLabeller(app: Hono): (method: string, path: string) => string {
+  const labels = new Map<string, string>();
+  return (method, path) => routeLabel(app, labels, method, path);
+}
+
+function routeLabel(app: Hono, labels: Map<string, string>, method: string, path: string): string {
+  const key = `${method} ${path}`;
+  let label = labels.get(key);
+  if (label === undefined) {
+    const route = app.routes.find(
+      (r) => r.method === method && !r.path.endsWith("*") && patternOf(r.path).test(path),
+    );
+    label = route ? `${method} ${route.path}` : `${method} (unmatched)`;
+    if (labels.size > 10_000) labels.clear();
+    labels.set(key, label);
+  }
+  return label;
 }
 
 export function isLoopback(address: string): boolean {

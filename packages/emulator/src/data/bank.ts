@@ -28,6 +28,7 @@ export class Bank {
   readonly users = new Map<string, User>();
   readonly accounts = new Map<string, AccountRecord>();
   readonly pots = new Map<string, PotRecord>();
+  readonly #potsByAccount = new Map<string, PotRecord[]>();
   readonly merchants = new Map<string, MerchantJson>();
   /** By the number inside the id (see `IdGenerator.numberOf`): no 100k id strings as keys. */
   readonly #transactions = new Map<number, TransactionRecord>();
@@ -94,8 +95,16 @@ export class Bank {
     return upperBound(list, ms, n);
   }
 
-  potsOf(accountId: string): PotRecord[] {
-    return [...this.pots.values()].filter((p) => p.json.current_account_id === accountId);
+  /** The pots of an account, in creation order (deleted ones included, as Monzo lists them). */
+  potsOf(accountId: string): readonly PotRecord[] {
+    return this.#potsByAccount.get(accountId) ?? [];
+  }
+
+  addPot(pot: PotRecord): void {
+    this.pots.set(pot.json.id, pot);
+    const list = this.#potsByAccount.get(pot.json.current_account_id);
+    if (list) list.push(pot);
+    else this.#potsByAccount.set(pot.json.current_account_id, [pot]);
   }
 }
 

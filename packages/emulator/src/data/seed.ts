@@ -270,7 +270,7 @@ function addPot(
     potAccountId: ids.next("acc"),
     addedSecurity: spec.addedSecurity ?? false,
   };
-  bank.pots.set(json.id, record);
+  bank.addPot(record);
   return record;
 }
 

@@ -29,9 +29,13 @@ export function accountRoutes(app: Hono, state: EmulatorState): void {
  * only the savings pots; `spend_today` is today's card spend (≤ 0) since 04:00 UK time (REFERENCE §5, §13.23).
  */
 export function balanceOf(state: EmulatorState, account: AccountRecord) {
-  const pots = state.bank.potsOf(account.json.id).filter((p) => !p.json.deleted);
-  const potTotal = pots.reduce((sum, p) => sum + p.json.balance, 0);
-  const savings = pots.filter((p) => p.json.type !== "default").reduce((sum, p) => sum + p.json.balance, 0);
+  let potTotal = 0;
+  let savings = 0;
+  for (const pot of state.bank.potsOf(account.json.id)) {
+    if (pot.json.deleted) continue;
+    potTotal += pot.json.balance;
+    if (pot.json.type !== "default") savings += pot.json.balance;
+  }
   const spendToday = spendSince(account, dayStart(state.clock.now()));
   return {
     balance: account.balance,
