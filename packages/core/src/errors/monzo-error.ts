@@ -1,13 +1,16 @@
+import { redact } from "./redact.js";
+
 /**
  * Base class of every error Monzokit throws.
  *
  * `code` is a stable, dotted identifier you can switch on (it never changes between releases for the
- * same condition); `hint` is one sentence for a person saying what to do next.
+ * same condition); `hint` is one sentence for a person saying what to do next. The message, the cause
+ * and `toJSON()` are redacted: no token, code or client secret can leak through an error.
  *
  * @example
  * ```ts
  * try { await client.balance.retrieve(accountId) }
- * catch (e) { if (e instanceof MonzoError) console.error(`${e.message} (${e.hint})`) }
+ * catch (e) { if (e instanceof MonzoError) console.error(`${e.message} — ${e.hint}`) }
  * ```
  */
 export class MonzoError extends Error {
@@ -17,13 +20,13 @@ export class MonzoError extends Error {
   readonly hint: string | undefined;
 
   constructor(code: string, message: string, options: { cause?: unknown; hint?: string } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(redact(message), options.cause === undefined ? undefined : { cause: redactCause(options.cause) });
     this.name = new.target.name;
     this.code = code;
-    this.hint = options.hint;
+    this.hint = options.hint === undefined ? undefined : redact(options.hint);
   }
 
-  /** A plain object for logs and `--json` output. */
+  /** A plain, redacted object for logs and `--json` output. */
   toJSON(): Record<string, unknown> {
     return {
       name: this.name,
@@ -32,4 +35,17 @@ export class MonzoError extends Error {
       ...(this.hint ? { hint: this.hint } : {}),
     };
   }
+}
+
+/** Causes are kept for debugging, but only their name and redacted message. */
+function redactCause(cause: unknown): unknown {
+  if (cause instanceof MonzoError) return cause;
+  if (cause instanceof Error) {
+    const copy = new Error(redact(cause.message));
+    copy.name = cause.name;
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === "string") Object.assign(copy, { code });
+    return copy;
+  }
+  return typeof cause === "string" ? redact(cause) : undefined;
 }

@@ -1,0 +1,106 @@
+import { MonzoError } from "./monzo-error.js";
+
+/** The OAuth token endpoint refused (REFERENCE §2.4, §2.13): `oauthError` is its `error` value. */
+export class OAuthError extends MonzoError {
+  readonly oauthError: string | undefined;
+  readonly monzoCode: string | undefined;
+  readonly status: number;
+
+  constructor(
+    status: number,
+    monzoCode: string | undefined,
+    oauthError: string | undefined,
+    message: string,
+    hint: string,
+  ) {
+    super(`oauth.${oauthError ?? "error"}`, message, { hint });
+    this.status = status;
+    this.monzoCode = monzoCode;
+    this.oauthError = oauthError;
+  }
+}
+
+/** The person pressed Deny on Monzo's login page (`error=access_denied` on the redirect). */
+export class AccessDeniedError extends MonzoError {
+  constructor(description?: string) {
+    super(
+      "oauth.access_denied",
+      `Access was denied at Monzo's login page${description ? `: ${description}` : ""}`,
+      {
+        hint: "Log in again and press Allow.",
+      },
+    );
+  }
+}
+
+/** The callback's `state` is not the one this login sent: never exchange that code (REFERENCE §2.3). */
+export class StateMismatchError extends MonzoError {
+  constructor() {
+    super("oauth.state_mismatch", "The login callback's state does not match the login that was started", {
+      hint: "Start the login again from this app; do not reuse a link from another login.",
+    });
+  }
+}
+
+/** A callback URL without what a Monzo redirect carries. */
+export class InvalidCallbackError extends MonzoError {
+  constructor(message: string) {
+    super("oauth.invalid_callback", message, {
+      hint: "Paste the whole address the browser was sent back to, including ?code=…&state=…",
+    });
+  }
+}
+
+/** The network failed before Monzo answered. */
+export class ConnectionError extends MonzoError {
+  constructor(message: string, cause?: unknown) {
+    super("network.connection", message, { cause, hint: "Check the network connection and try again." });
+  }
+}
+
+/** No answer within the time limit. */
+export class TimeoutError extends MonzoError {
+  constructor(message: string, cause?: unknown) {
+    super("network.timeout", message, {
+      cause,
+      hint: "Monzo did not answer in time: try again, or raise timeoutMs.",
+    });
+  }
+}
+
+/** The caller's AbortSignal fired. */
+export class AbortError extends MonzoError {
+  constructor(message = "The request was aborted", cause?: unknown) {
+    super("aborted", message, { cause, hint: "It was cancelled on purpose; nothing to fix." });
+  }
+}
+
+/** There is no way to get a working token without a person logging in again. */
+export class ReauthenticationRequiredError extends MonzoError {
+  constructor(message: string, hint = "Log in again (monzo login).", cause?: unknown) {
+    super("auth.reauthentication_required", message, { cause, hint });
+  }
+}
+
+/**
+ * A pot move whose outcome is unknown (the connection failed or timed out after it was sent). Retrying
+ * with the same `dedupeId` is safe: Monzo moves the money at most once (REFERENCE §6.5).
+ */
+export class OutcomeUnknownError extends MonzoError {
+  readonly dedupeId: string;
+
+  constructor(message: string, dedupeId: string, cause?: unknown) {
+    super("pots.outcome_unknown", message, {
+      cause,
+      hint: `Retry with the same dedupeId (${dedupeId}): the money moves at most once.`,
+    });
+    this.dedupeId = dedupeId;
+  }
+}
+
+/** A parameter was wrong before anything was sent. */
+export class InvalidArgumentError extends MonzoError {
+  constructor(message: string, hint: string) {
+    super("invalid_argument", message, { hint });
+  }
+}

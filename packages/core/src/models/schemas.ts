@@ -1,0 +1,216 @@
+import * as v from "valibot";
+import { MonzoError } from "../errors/monzo-error.js";
+import type {
+  AccountId,
+  AttachmentId,
+  ClientId,
+  MerchantId,
+  PotId,
+  TransactionId,
+  UserId,
+  WebhookId,
+} from "./ids.js";
+
+/*
+ * Wire schemas (REFERENCE §4–§11). Parse at the boundary, tolerate growth: every object keeps unknown
+ * fields (`looseObject`), enum-like strings stay open strings, only documented fields are typed, and
+ * anything Monzo has been seen to omit is optional.
+ */
+
+const id = <T>() =>
+  v.pipe(
+    v.string(),
+    v.transform((s) => s as T),
+  );
+const str = v.string();
+const int = v.number();
+const bool = v.boolean();
+const optional = <T extends v.GenericSchema>(schema: T) => v.optional(schema);
+const nullable = <T extends v.GenericSchema>(schema: T) => v.optional(v.nullable(schema));
+
+export const WhoAmISchema = v.looseObject({
+  authenticated: bool,
+  client_id: id<ClientId>(),
+  user_id: id<UserId>(),
+});
+
+export const AccountSchema = v.looseObject({
+  id: id<AccountId>(),
+  description: str,
+  created: str,
+  closed: optional(bool),
+  type: optional(str),
+  currency: optional(str),
+  country_code: optional(str),
+  owner_type: optional(str),
+  product_type: optional(str),
+  is_flex: optional(bool),
+  owners: optional(
+    v.array(
+      v.looseObject({
+        user_id: id<UserId>(),
+        preferred_name: optional(str),
+        preferred_first_name: optional(str),
+      }),
+    ),
+  ),
+  account_number: optional(str),
+  sort_code: optional(str),
+});
+
+export const BalanceSchema = v.looseObject({
+  balance: int,
+  total_balance: optional(int),
+  balance_including_flexible_savings: optional(int),
+  currency: str,
+  spend_today: optional(int),
+  local_currency: optional(str),
+  local_exchange_rate: optional(int),
+  local_spend: optional(v.array(v.looseObject({ spend_today: int, currency: str }))),
+});
+
+export const PotSchema = v.looseObject({
+  id: id<PotId>(),
+  name: str,
+  style: optional(str),
+  balance: int,
+  currency: str,
+  created: optional(str),
+  updated: optional(str),
+  deleted: optional(bool),
+  goal_amount: nullable(int),
+  type: optional(str),
+  current_account_id: optional(id<AccountId>()),
+  round_up: optional(bool),
+  locked: optional(bool),
+  locked_until: nullable(str),
+});
+
+export const MerchantSchema = v.looseObject({
+  id: id<MerchantId>(),
+  group_id: optional(str),
+  name: str,
+  logo: optional(str),
+  emoji: optional(str),
+  category: optional(str),
+  created: optional(str),
+  online: optional(bool),
+  atm: optional(bool),
+  address: optional(
+    v.looseObject({
+      address: optional(str),
+      city: optional(str),
+      region: optional(str),
+      country: optional(str),
+      postcode: optional(str),
+      latitude: optional(v.number()),
+      longitude: optional(v.number()),
+    }),
+  ),
+});
+
+export const AttachmentSchema = v.looseObject({
+  id: id<AttachmentId>(),
+  user_id: optional(id<UserId>()),
+  external_id: id<TransactionId>(),
+  file_url: str,
+  file_type: str,
+  created: optional(str),
+});
+
+export const TransactionSchema = v.looseObject({
+  id: id<TransactionId>(),
+  account_id: optional(id<AccountId>()),
+  created: str,
+  updated: optional(str),
+  description: str,
+  amount: int,
+  currency: str,
+  local_amount: optional(int),
+  local_currency: optional(str),
+  // An id by default, the object with expand[]=merchant, null for transfers (REFERENCE §7.1).
+  merchant: nullable(v.union([MerchantSchema, id<MerchantId>()])),
+  notes: optional(str),
+  metadata: v.optional(v.record(str, str), {}),
+  category: optional(str),
+  categories: nullable(v.record(str, int)),
+  is_load: optional(bool),
+  // "" while pending (REFERENCE §7.1).
+  settled: optional(str),
+  decline_reason: optional(str),
+  counterparty: optional(v.record(str, v.unknown())),
+  scheme: optional(str),
+  dedupe_id: optional(str),
+  user_id: optional(str),
+  include_in_spending: optional(bool),
+  attachments: nullable(v.array(AttachmentSchema)),
+  labels: nullable(v.array(str)),
+});
+
+export const WebhookSchema = v.looseObject({ id: id<WebhookId>(), account_id: id<AccountId>(), url: str });
+
+export const ReceiptSchema = v.looseObject({
+  id: optional(str),
+  external_id: str,
+  transaction_id: id<TransactionId>(),
+  total: int,
+  currency: str,
+  items: v.array(v.looseObject({ description: str, amount: int, currency: str })),
+});
+
+export const TokenResponseSchema = v.looseObject({
+  access_token: str,
+  refresh_token: optional(str),
+  expires_in: v.number(),
+  token_type: optional(str),
+  scope: optional(str),
+  user_id: id<UserId>(),
+  client_id: id<ClientId>(),
+});
+
+export type WhoAmI = v.InferOutput<typeof WhoAmISchema>;
+export type Account = v.InferOutput<typeof AccountSchema>;
+export type Balance = v.InferOutput<typeof BalanceSchema>;
+export type Pot = v.InferOutput<typeof PotSchema>;
+export type Merchant = v.InferOutput<typeof MerchantSchema>;
+export type Attachment = v.InferOutput<typeof AttachmentSchema>;
+export type Transaction = v.InferOutput<typeof TransactionSchema>;
+export type Webhook = v.InferOutput<typeof WebhookSchema>;
+export type Receipt = v.InferOutput<typeof ReceiptSchema>;
+export type TokenResponse = v.InferOutput<typeof TokenResponseSchema>;
+
+/** An answer Monzo should never give: the body does not have the documented shape. */
+export class InvalidResponseError extends MonzoError {
+  constructor(what: string, issues: string) {
+    super(
+      "api.invalid_response",
+      `Monzo's answer for ${what} does not have the documented shape: ${issues}`,
+      {
+        hint: "This is likely a change at Monzo: update Monzokit, or report it with the request id.",
+      },
+    );
+  }
+}
+
+/** Parses `value` or throws `InvalidResponseError` naming the first problems. */
+export function parse<S extends v.GenericSchema>(schema: S, value: unknown, what: string): v.InferOutput<S> {
+  const result = v.safeParse(schema, value);
+  if (result.success) return result.output;
+  const issues = result.issues
+    .slice(0, 3)
+    .map((i) => `${v.getDotPath(i) ?? "(root)"}: ${i.message}`)
+    .join("; ");
+  throw new InvalidResponseError(what, issues);
+}
+
+/** Reads `envelope[key]` (`{"accounts": [...]}`) and parses it. */
+export function unwrap<S extends v.GenericSchema>(
+  schema: S,
+  body: unknown,
+  key: string,
+  what: string,
+): v.InferOutput<S> {
+  if (!body || typeof body !== "object" || !(key in body))
+    throw new InvalidResponseError(what, `no "${key}" in the answer`);
+  return parse(schema, (body as Record<string, unknown>)[key], what);
+}

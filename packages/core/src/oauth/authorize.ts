@@ -1,0 +1,151 @@
+import {
+  AccessDeniedError,
+  InvalidArgumentError,
+  InvalidCallbackError,
+  OAuthError,
+  StateMismatchError,
+} from "../errors/client-errors.js";
+import { registerSecret } from "../errors/redact.js";
+import { checkBaseUrl, MONZO_AUTH_URL } from "./urls.js";
+
+export interface AuthorizationUrlOptions {
+  clientId: string;
+  /** Must be exactly one of the client's registered redirect URLs (REFERENCE §2.2). */
+  redirectUri: string;
+  /** Your own state; by default 256 random bits. */
+  state?: string;
+  /** Default `https://auth.monzo.com/`. */
+  authUrl?: string;
+  allowInsecure?: boolean;
+}
+
+/**
+ * Step 1 of Monzo's login (REFERENCE §2.2): the URL to send the person to, and the `state` to check the
+ * callback against.
+ *
+ * @example
+ * ```ts
+ * const { url, state } = authorizationUrl({ clientId, redirectUri: "http://localhost:6600/callback" });
+ * ```
+ * @see https://docs.monzo.com/#acquire-an-access-token
+ */
+export function authorizationUrl(options: AuthorizationUrlOptions): { url: string; state: string } {
+  if (!options.clientId)
+    throw new InvalidArgumentError("clientId is empty", "Pass the client id from Monzo's developer portal.");
+  try {
+    new URL(options.redirectUri);
+  } catch {
+    throw new InvalidArgumentError(
+      `redirectUri "${options.redirectUri}" is not a URL`,
+      "Pass the exact redirect URL registered for the client.",
+    );
+  }
+  const state = options.state ?? randomState();
+  if (state.length < 8)
+    throw new InvalidArgumentError(
+      "state is too short to be unguessable",
+      "Leave state out to get 256 random bits.",
+    );
+  const url = checkBaseUrl(options.authUrl ?? MONZO_AUTH_URL, "authUrl", options.allowInsecure);
+  url.searchParams.set("client_id", options.clientId);
+  url.searchParams.set("redirect_uri", options.redirectUri);
+  url.searchParams.set("response_type", "code");
+  url.searchParams.set("state", state);
+  return { url: url.toString(), state };
+}
+
+/** 256 bits from the platform CSPRNG, base64url. */
+export function randomState(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+declare const validatedBrand: unique symbol;
+
+/**
+ * A callback whose `state` matched: the only thing `exchangeCode` accepts, so the check cannot be
+ * skipped — not by the type system, and not at run time either (a look-alike object is refused).
+ */
+export interface ValidatedCallback {
+  readonly code: string;
+  readonly state: string;
+  readonly [validatedBrand]: true;
+}
+
+const issued = new WeakSet<object>();
+
+/** True for an object `validateCallback` returned and `exchangeCode` has not used yet. */
+export function isValidatedCallback(value: unknown): value is ValidatedCallback {
+  return typeof value === "object" && value !== null && issued.has(value);
+}
+
+/** Marks a validated callback as spent (codes are single-use, REFERENCE §2.3). */
+export function spendCallback(callback: ValidatedCallback): void {
+  issued.delete(callback);
+}
+
+/**
+ * Step 2 (REFERENCE §2.3): checks the redirect Monzo sent the browser to. `state` is compared in
+ * constant time before anything else; a denial becomes `AccessDeniedError`.
+ *
+ * @param callbackUrl - the full redirect URL (or just its `?code=…&state=…` query)
+ * @param expectedState - the `state` `authorizationUrl` returned
+ * @throws {StateMismatchError} when the state differs — never exchange that code
+ * @example
+ * ```ts
+ * const callback = validateCallback(request.url, state);
+ * const tokens = await exchangeCode(callback, { clientId, clientSecret, redirectUri });
+ * ```
+ */
+export function validateCallback(callbackUrl: string | URL, expectedState: string): ValidatedCallback {
+  const params = callbackParams(callbackUrl);
+  const state = params.get("state");
+  const error = params.get("error");
+  if (state === null || state === "") {
+    if (error) throw oauthErrorFrom(error, params.get("error_description"));
+    throw new InvalidCallbackError("The callback has no state parameter");
+  }
+  if (!expectedState || !constantTimeEqual(state, expectedState)) throw new StateMismatchError();
+  if (error) throw oauthErrorFrom(error, params.get("error_description"));
+  const code = params.get("code");
+  if (!code) throw new InvalidCallbackError("The callback has no code parameter");
+  registerSecret(code);
+  const callback = Object.freeze({ code, state }) as ValidatedCallback;
+  issued.add(callback);
+  return callback;
+}
+
+function callbackParams(callbackUrl: string | URL): URLSearchParams {
+  if (callbackUrl instanceof URL) return callbackUrl.searchParams;
+  const text = callbackUrl.trim();
+  if (text.startsWith("?") || (!text.includes("://") && text.includes("=")))
+    return new URLSearchParams(text.replace(/^\?/, ""));
+  try {
+    return new URL(text).searchParams;
+  } catch {
+    throw new InvalidCallbackError(`"${text.slice(0, 80)}" is not a URL`);
+  }
+}
+
+function oauthErrorFrom(error: string, description: string | null): Error {
+  if (error === "access_denied") return new AccessDeniedError(description ?? undefined);
+  return new OAuthError(
+    400,
+    undefined,
+    error,
+    `Monzo's login page returned an error: ${error}${description ? ` (${description})` : ""}`,
+    "Start the login again; check the client id and redirect URL.",
+  );
+}
+
+/** Compares two strings in time that depends only on their lengths. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  let diff = x.length ^ y.length;
+  const n = Math.max(x.length, y.length);
+  for (let i = 0; i < n; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}

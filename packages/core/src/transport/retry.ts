@@ -1,0 +1,33 @@
+/** When and how long to wait before another attempt (pure: the transport injects `random` and `now`). */
+
+/** Statuses worth another attempt on a replay-safe call: timeouts, rate limits, server errors. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || (status >= 500 && status <= 599);
+}
+
+/**
+ * `Retry-After` in seconds or as an HTTP date (RFC 9110 §10.2.3), in ms from `now`; `undefined` when
+ * absent or unreadable.
+ */
+export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}
+
+export interface BackoffOptions {
+  /** First delay in ms (doubles each attempt). Default 500. */
+  baseMs?: number;
+  /** Largest delay in ms. Default 8000. */
+  maxMs?: number;
+}
+
+/** Exponential backoff with full jitter: uniform in [0, min(max, base·2^attempt)]. */
+export function backoffDelay(attempt: number, random: () => number, options: BackoffOptions = {}): number {
+  const { baseMs = 500, maxMs = 8000 } = options;
+  const ceiling = Math.min(maxMs, baseMs * 2 ** attempt);
+  return Math.round(random() * ceiling);
+}

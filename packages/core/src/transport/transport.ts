@@ -1,0 +1,230 @@
+import { errorFromResponse, type MonzoApiError } from "../errors/api-error.js";
+import { AbortError, ConnectionError, OutcomeUnknownError, TimeoutError } from "../errors/client-errors.js";
+import { MonzoError } from "../errors/monzo-error.js";
+import { backoffDelay, isRetryableStatus, parseRetryAfter } from "./retry.js";
+
+/** Supplies the bearer token, and a new one after a 401 when it can (the token manager implements it). */
+export interface AccessTokenProvider {
+  accessToken(signal?: AbortSignal): Promise<string>;
+  /**
+   * Called once per request after Monzo refused `failedToken` with a 401. Resolves with a token to replay
+   * the request with, or throws (e.g. `ReauthenticationRequiredError`).
+   */
+  recover?(failedToken: string, error: MonzoApiError, signal?: AbortSignal): Promise<string>;
+}
+
+/** One API call, built by a resource with no I/O (STYLE practice 3). */
+export interface RequestSpec {
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  path: string;
+  /** Query parameters; arrays repeat the key (`expand[]=merchant`). */
+  query?: Record<string, string | number | readonly string[] | undefined>;
+  /** Form body (writes, REFERENCE §1.3). */
+  form?: Record<string, string | number | undefined>;
+  /** JSON body (receipts only). */
+  json?: unknown;
+  /** Raw body to an absolute URL (attachment upload to storage). */
+  raw?: { url: string; body: BodyInit; contentType: string };
+  /** Safe to send again after a failure: reads, and pot moves whose dedupe id is fixed before the loop. */
+  replaySafe: boolean;
+  /** Send the bearer token. Default true. */
+  auth?: boolean;
+  /** For a pot move: a timeout or dropped connection means the outcome is unknown, not a failure. */
+  dedupeId?: string;
+}
+
+/** Per-call options, last argument of every resource method. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Per attempt. */
+  timeoutMs?: number;
+  maxRetries?: number;
+}
+
+export interface TransportConfig {
+  fetch: typeof globalThis.fetch;
+  apiUrl: string;
+  userAgent: string;
+  timeoutMs: number;
+  maxRetries: number;
+  tokens: AccessTokenProvider | undefined;
+  /** Longest `Retry-After` honoured, in ms; longer ones surface as `RateLimitError`. Default 60 s. */
+  maxRetryAfterMs?: number;
+  /** Injected for tests: how the transport waits (delays are captured, not slept). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+  now?: () => number;
+}
+
+export interface TransportResponse {
+  status: number;
+  body: unknown;
+  headers: Headers;
+}
+
+/**
+ * The only place that calls `fetch` (STYLE practice 3). For each attempt: bearer token (refreshed ahead
+ * of expiry by the provider), a per-attempt timeout composed with the caller's signal, then retries on
+ * connection errors, 408, 429 and 5xx for replay-safe calls only, honouring `Retry-After` (capped) or
+ * backing off with jitter; one token recovery and replay after a 401. Errors are typed and redacted.
+ */
+export class Transport {
+  readonly config: TransportConfig;
+
+  constructor(config: TransportConfig) {
+    this.config = config;
+  }
+
+  async request(spec: RequestSpec, options: CallOptions = {}): Promise<TransportResponse> {
+    const c = this.config;
+    const maxRetries = options.maxRetries ?? c.maxRetries;
+    const timeoutMs = options.timeoutMs ?? c.timeoutMs;
+    const sleep = c.sleep ?? defaultSleep;
+    const random = c.random ?? Math.random;
+    const now = c.now ?? Date.now;
+    const useAuth = spec.auth !== false && c.tokens !== undefined;
+    let recovered = false;
+    let token: string | undefined;
+
+    for (let attempt = 0; ; attempt++) {
+      throwIfAborted(options.signal);
+      if (useAuth && token === undefined) token = await c.tokens!.accessToken(options.signal);
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+      let response: Response;
+      try {
+        response = await c.fetch(this.#url(spec), this.#init(spec, token, signal));
+      } catch (error) {
+        if (options.signal?.aborted) throw new AbortError(undefined, error);
+        const timedOut = timeout.aborted;
+        const failure = timedOut
+          ? new TimeoutError(`${spec.method} ${spec.path}: no answer within ${timeoutMs} ms`, error)
+          : new ConnectionError(`${spec.method} ${spec.path}: the connection failed`, error);
+        if (spec.replaySafe && attempt < maxRetries) {
+          await sleep(backoffDelay(attempt, random), options.signal);
+          continue;
+        }
+        if (spec.dedupeId !== undefined) {
+          throw new OutcomeUnknownError(
+            `${spec.method} ${spec.path}: ${failure.message}; the money may or may not have moved`,
+            spec.dedupeId,
+            failure,
+          );
+        }
+        throw failure;
+      }
+
+      if (response.ok)
+        return { status: response.status, body: await readJson(response, spec), headers: response.headers };
+
+      const body = await readErrorBody(response);
+      const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), now());
+      const error = errorFromResponse({
+        status: response.status,
+        body,
+        requestId: response.headers.get("trace-id") ?? response.headers.get("x-request-id") ?? undefined,
+        retryAfter: retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000),
+        method: spec.method,
+        path: spec.path,
+      });
+
+      // A 401 for our token: refresh once (single-flight in the provider) and replay, whatever the method —
+      // Monzo refused the call, so nothing happened (REFERENCE §2.13).
+      if (response.status === 401 && useAuth && !recovered && token !== undefined && c.tokens?.recover) {
+        recovered = true;
+        token = await c.tokens.recover(token, error, options.signal);
+        attempt--;
+        continue;
+      }
+      if (spec.replaySafe && attempt < maxRetries && isRetryableStatus(response.status)) {
+        const cap = c.maxRetryAfterMs ?? 60_000;
+        if (retryAfterMs !== undefined && retryAfterMs > cap) throw error;
+        await sleep(retryAfterMs ?? backoffDelay(attempt, random), options.signal);
+        continue;
+      }
+      throw error;
+    }
+  }
+
+  #url(spec: RequestSpec): string {
+    if (spec.raw) return spec.raw.url;
+    const url = new URL(spec.path.replace(/^\//, ""), `${this.config.apiUrl.replace(/\/+$/, "")}/`);
+    for (const [key, value] of Object.entries(spec.query ?? {})) {
+      if (value === undefined) continue;
+      if (Array.isArray(value)) for (const item of value) url.searchParams.append(key, item);
+      else url.searchParams.set(key, String(value));
+    }
+    return url.toString();
+  }
+
+  #init(spec: RequestSpec, token: string | undefined, signal: AbortSignal): RequestInit {
+    const headers: Record<string, string> = {
+      accept: "application/json",
+      "user-agent": this.config.userAgent,
+    };
+    if (token !== undefined && !spec.raw) headers["authorization"] = `Bearer ${token}`;
+    let body: BodyInit | undefined;
+    if (spec.raw) {
+      headers["content-type"] = spec.raw.contentType;
+      body = spec.raw.body;
+    } else if (spec.form) {
+      headers["content-type"] = "application/x-www-form-urlencoded";
+      body = formEncode(spec.form);
+    } else if (spec.json !== undefined) {
+      headers["content-type"] = "application/json";
+      body = JSON.stringify(spec.json);
+    }
+    return { method: spec.method, headers, signal, ...(body === undefined ? {} : { body }) };
+  }
+}
+
+/** `application/x-www-form-urlencoded`, skipping undefined values (REFERENCE §1.3). */
+export function formEncode(fields: Record<string, string | number | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(fields))
+    if (value !== undefined) params.append(key, String(value));
+  return params.toString();
+}
+
+async function readJson(response: Response, spec: RequestSpec): Promise<unknown> {
+  const text = await response.text();
+  // Successful "empty" answers are `{}` or nothing at all (REFERENCE §1.4, §10.2).
+  if (text.trim() === "") return {};
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new MonzoError("api.invalid_response", `${spec.method} ${spec.path}: the answer is not JSON`, {
+      cause: error,
+      hint: "Check the API URL points at Monzo (or the emulator).",
+    });
+  }
+}
+
+async function readErrorBody(response: Response): Promise<Record<string, unknown> | undefined> {
+  const text = await response.text().catch(() => "");
+  try {
+    const body: unknown = JSON.parse(text);
+    return body && typeof body === "object" ? (body as Record<string, unknown>) : undefined;
+  } catch {
+    return text ? { message: text.slice(0, 200) } : undefined;
+  }
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortError(undefined, signal.reason);
+}
+
+function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new AbortError(undefined, signal.reason));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new AbortError(undefined, signal?.reason));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
