@@ -193,7 +193,24 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
 
   const inProcessFetch = (async (input: string | URL | Request, init?: RequestInit) => {
     const request = input instanceof Request && init === undefined ? input : new Request(input, init);
-    const response = await app.fetch(request);
+    const signal = request.signal;
+    // Like a real fetch: an aborted signal rejects with its reason, even while the app is still working.
+    if (signal.aborted) throw signal.reason;
+    const answered = app.fetch(request) as Promise<Response>;
+    const response = await new Promise<Response>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      answered.then(
+        (r) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(r);
+        },
+        (e: unknown) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(e);
+        },
+      );
+    });
     if (response.headers.has(RESET_HEADER)) {
       throw new TypeError("fetch failed", {
         cause: Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }),

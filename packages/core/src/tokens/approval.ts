@@ -68,7 +68,8 @@ export async function waitForApproval(
       else if (error instanceof RateLimitError)
         delay = Math.max(delay * 2, (error.retryAfter ?? 0) * 1000, interval);
       // A 401, or a refresh Monzo refused: the login itself has ended.
-      else if (error instanceof AuthenticationError || error instanceof ReauthenticationRequiredError) throw new ApprovalDeclinedError(error);
+      else if (error instanceof AuthenticationError || error instanceof ReauthenticationRequiredError)
+        throw new ApprovalDeclinedError(error);
       else throw error;
     }
     const elapsedMs = now() - started;

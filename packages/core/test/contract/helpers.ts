@@ -14,14 +14,27 @@ import {
 /** The emulator answers whatever host it is given in-process; a loopback URL passes core's https check. */
 export const API = "http://127.0.0.1:9";
 export const AUTH = "http://127.0.0.1:9/auth/";
-export const CREDENTIALS = { clientId: DEMO_CLIENT.id, clientSecret: DEMO_CLIENT.secret, redirectUri: DEMO_CLIENT.redirectUris[0]! };
+export const CREDENTIALS = {
+  clientId: DEMO_CLIENT.id,
+  clientSecret: DEMO_CLIENT.secret,
+  redirectUri: DEMO_CLIENT.redirectUris[0]!,
+};
 
 export function emulator(options: EmulatorOptions = {}): Emulator {
-  return createEmulator({ seed: "core", transactions: 800, clock: { start: "2026-06-01T12:00:00Z", frozen: true }, ...options });
+  return createEmulator({
+    seed: "core",
+    transactions: 800,
+    clock: { start: "2026-06-01T12:00:00Z", frozen: true },
+    ...options,
+  });
 }
 
 /** Drives the consent page like a browser that presses Allow; returns the redirect URL. */
-export async function consent(e: Emulator, loginUrl: string, decision: "allow" | "deny" = "allow"): Promise<string> {
+export async function consent(
+  e: Emulator,
+  loginUrl: string,
+  decision: "allow" | "deny" = "allow",
+): Promise<string> {
   const page = await e.fetch(loginUrl);
   const html = await page.text();
   const nonce = /name="consent" value="([^"]+)"/.exec(html)?.[1];
@@ -38,9 +51,18 @@ export async function consent(e: Emulator, loginUrl: string, decision: "allow" |
 
 /** The full login with core's OAuth functions; approves in the app unless told not to. */
 export async function login(e: Emulator, opts: { approve?: boolean } = {}): Promise<TokenSet> {
-  const { url, state } = authorizationUrl({ clientId: CREDENTIALS.clientId, redirectUri: CREDENTIALS.redirectUri, authUrl: AUTH });
+  const { url, state } = authorizationUrl({
+    clientId: CREDENTIALS.clientId,
+    redirectUri: CREDENTIALS.redirectUri,
+    authUrl: AUTH,
+  });
   const callback = validateCallback(await consent(e, url), state);
-  const tokens = await exchangeCode(callback, { ...CREDENTIALS, apiUrl: API, fetch: e.fetch, now: () => e.control.now() });
+  const tokens = await exchangeCode(callback, {
+    ...CREDENTIALS,
+    apiUrl: API,
+    fetch: e.fetch,
+    now: () => e.control.now(),
+  });
   if (opts.approve !== false) e.control.approve();
   return tokens;
 }
@@ -49,7 +71,11 @@ export async function login(e: Emulator, opts: { approve?: boolean } = {}): Prom
 export function clientFor(e: Emulator, tokens: TokenSet, extra: Partial<MonzoClientOptions> = {}) {
   const store = new MemoryTokenStore(tokens);
   const delays: number[] = [];
-  const manager = new TokenManager({ store, refresh: monzoRefresh({ ...CREDENTIALS, apiUrl: API, fetch: e.fetch, now: () => e.control.now() }), now: () => e.control.now() });
+  const manager = new TokenManager({
+    store,
+    refresh: monzoRefresh({ ...CREDENTIALS, apiUrl: API, fetch: e.fetch, now: () => e.control.now() }),
+    now: () => e.control.now(),
+  });
   const client = new MonzoClient({
     tokens: manager,
     fetch: e.fetch,

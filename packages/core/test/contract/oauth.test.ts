@@ -22,13 +22,21 @@ describe("OAuth against the emulator", () => {
     expect(tokens.clientId).toBe(CREDENTIALS.clientId);
     expect(tokens.scope).toBe("third_party_developer_app.pre_verification");
     expect(tokens.expiresAt).toBe(e.control.now() + 107999 * 1000);
-    const who = await new MonzoClient({ accessToken: tokens.accessToken, fetch: e.fetch, apiUrl: API }).whoami();
+    const who = await new MonzoClient({
+      accessToken: tokens.accessToken,
+      fetch: e.fetch,
+      apiUrl: API,
+    }).whoami();
     expect(who).toMatchObject({ authenticated: true, user_id: tokens.userId });
   });
 
   it("a state mismatch never reaches the token endpoint", async () => {
     const e = emulator();
-    const { url } = authorizationUrl({ clientId: CREDENTIALS.clientId, redirectUri: CREDENTIALS.redirectUri, authUrl: AUTH });
+    const { url } = authorizationUrl({
+      clientId: CREDENTIALS.clientId,
+      redirectUri: CREDENTIALS.redirectUri,
+      authUrl: AUTH,
+    });
     const redirect = await consent(e, url);
     expect(() => validateCallback(redirect, "some-other-state-value")).toThrow(StateMismatchError);
     expect((await counters(e))["token_exchanges"]).toBe(0);
@@ -36,28 +44,49 @@ describe("OAuth against the emulator", () => {
 
   it("exchangeCode refuses anything but a fresh validated callback, at run time too", async () => {
     const e = emulator();
-    const { url, state } = authorizationUrl({ clientId: CREDENTIALS.clientId, redirectUri: CREDENTIALS.redirectUri, authUrl: AUTH });
+    const { url, state } = authorizationUrl({
+      clientId: CREDENTIALS.clientId,
+      redirectUri: CREDENTIALS.redirectUri,
+      authUrl: AUTH,
+    });
     const redirect = await consent(e, url);
     const forged = { code: new URL(redirect).searchParams.get("code")!, state } as never;
-    await expect(exchangeCode(forged, { ...CREDENTIALS, apiUrl: API, fetch: e.fetch })).rejects.toThrow(InvalidArgumentError);
+    await expect(exchangeCode(forged, { ...CREDENTIALS, apiUrl: API, fetch: e.fetch })).rejects.toThrow(
+      InvalidArgumentError,
+    );
     const callback = validateCallback(redirect, state);
     await exchangeCode(callback, { ...CREDENTIALS, apiUrl: API, fetch: e.fetch });
-    await expect(exchangeCode(callback, { ...CREDENTIALS, apiUrl: API, fetch: e.fetch })).rejects.toThrow(/already used|did not return/);
+    await expect(exchangeCode(callback, { ...CREDENTIALS, apiUrl: API, fetch: e.fetch })).rejects.toThrow(
+      /already used|did not return/,
+    );
     expect((await counters(e))["token_exchanges"]).toBe(1);
   });
 
   it("Deny becomes AccessDeniedError", async () => {
     const e = emulator();
-    const { url, state } = authorizationUrl({ clientId: CREDENTIALS.clientId, redirectUri: CREDENTIALS.redirectUri, authUrl: AUTH });
+    const { url, state } = authorizationUrl({
+      clientId: CREDENTIALS.clientId,
+      redirectUri: CREDENTIALS.redirectUri,
+      authUrl: AUTH,
+    });
     const redirect = await consent(e, url, "deny");
     expect(() => validateCallback(redirect, state)).toThrow(AccessDeniedError);
   });
 
   it("token endpoint refusals are OAuthErrors with Monzo's code and a hint, and no secret in them", async () => {
     const e = emulator();
-    const { url, state } = authorizationUrl({ clientId: CREDENTIALS.clientId, redirectUri: CREDENTIALS.redirectUri, authUrl: AUTH });
+    const { url, state } = authorizationUrl({
+      clientId: CREDENTIALS.clientId,
+      redirectUri: CREDENTIALS.redirectUri,
+      authUrl: AUTH,
+    });
     const callback = validateCallback(await consent(e, url), state);
-    const error = await exchangeCode(callback, { ...CREDENTIALS, clientSecret: "mnzconf.wrong-secret-value", apiUrl: API, fetch: e.fetch }).catch((x: unknown) => x);
+    const error = await exchangeCode(callback, {
+      ...CREDENTIALS,
+      clientSecret: "mnzconf.wrong-secret-value",
+      apiUrl: API,
+      fetch: e.fetch,
+    }).catch((x: unknown) => x);
     expect(error).toBeInstanceOf(OAuthError);
     expect((error as OAuthError).monzoCode).toBe("bad_request.could_not_authenticate");
     expect((error as OAuthError).hint).toMatch(/client id and client secret/);
@@ -72,16 +101,39 @@ describe("OAuth against the emulator", () => {
     const second = await refreshTokens(first.refreshToken!, { ...CREDENTIALS, apiUrl: API, fetch: e.fetch });
     expect(second.refreshToken).not.toBe(first.refreshToken);
     expect(second.scope).toBe("third_party_developer_app.verified.ext");
-    const reused = await refreshTokens(first.refreshToken!, { ...CREDENTIALS, apiUrl: API, fetch: e.fetch }).catch((x: unknown) => x);
+    const reused = await refreshTokens(first.refreshToken!, {
+      ...CREDENTIALS,
+      apiUrl: API,
+      fetch: e.fetch,
+    }).catch((x: unknown) => x);
     expect((reused as OAuthError).monzoCode).toBe("unauthorized.bad_refresh_token");
     await logout(second.accessToken, { apiUrl: API, fetch: e.fetch });
-    const after = await refreshTokens(second.refreshToken!, { ...CREDENTIALS, apiUrl: API, fetch: e.fetch }).catch((x: unknown) => x);
+    const after = await refreshTokens(second.refreshToken!, {
+      ...CREDENTIALS,
+      apiUrl: API,
+      fetch: e.fetch,
+    }).catch((x: unknown) => x);
     expect(after).toBeInstanceOf(OAuthError);
   });
 
   it("refuses plain http to anything but loopback unless allowed", () => {
-    expect(() => authorizationUrl({ clientId: "c", redirectUri: "http://localhost:6600/callback", authUrl: "http://auth.example.com/" })).toThrow(/must use https/);
-    expect(() => authorizationUrl({ clientId: "c", redirectUri: "http://localhost:6600/callback", authUrl: "http://auth.example.com/", allowInsecure: true })).not.toThrow();
-    expect(() => new MonzoClient({ accessToken: "x", apiUrl: "http://api.example.com" })).toThrow(/must use https/);
+    expect(() =>
+      authorizationUrl({
+        clientId: "c",
+        redirectUri: "http://localhost:6600/callback",
+        authUrl: "http://auth.example.com/",
+      }),
+    ).toThrow(/must use https/);
+    expect(() =>
+      authorizationUrl({
+        clientId: "c",
+        redirectUri: "http://localhost:6600/callback",
+        authUrl: "http://auth.example.com/",
+        allowInsecure: true,
+      }),
+    ).not.toThrow();
+    expect(() => new MonzoClient({ accessToken: "x", apiUrl: "http://api.example.com" })).toThrow(
+      /must use https/,
+    );
   });
 });

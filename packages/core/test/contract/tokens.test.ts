@@ -66,7 +66,11 @@ describe("TokenManager against the emulator", () => {
     const tokens = await login(e);
     const store = new SharedStore(tokens);
     const make = () =>
-      new TokenManager({ store, refresh: monzoRefresh({ ...CREDENTIALS, apiUrl: API, fetch: e.fetch, now: () => e.control.now() }), now: () => e.control.now() });
+      new TokenManager({
+        store,
+        refresh: monzoRefresh({ ...CREDENTIALS, apiUrl: API, fetch: e.fetch, now: () => e.control.now() }),
+        now: () => e.control.now(),
+      });
     const a = make();
     const b = make();
     await Promise.all([a.tokens(), b.tokens()]);
@@ -84,7 +88,15 @@ describe("TokenManager against the emulator", () => {
     const tokens = await login(e);
     const store = new SharedStore(tokens);
     const now = () => e.control.now();
-    const managers = Array.from({ length: 4 }, () => new TokenManager({ store, refresh: monzoRefresh({ ...CREDENTIALS, apiUrl: API, fetch: e.fetch, now }), now }));
+    const managers = Array.from(
+      { length: 4 },
+      () =>
+        new TokenManager({
+          store,
+          refresh: monzoRefresh({ ...CREDENTIALS, apiUrl: API, fetch: e.fetch, now }),
+          now,
+        }),
+    );
     const client = (m: TokenManager) => new MonzoClient({ tokens: m, fetch: e.fetch, apiUrl: API });
     for (let cycle = 0; cycle < 1000; cycle++) {
       e.control.advanceClock(108_000 * 1000);
@@ -101,7 +113,12 @@ describe("TokenManager against the emulator", () => {
     const { client } = clientFor(e, tokens);
     // Monzo answers 401 expired when its clock says so, before our skew would notice.
     e.control.advanceClock(107_999 * 1000 + 1);
-    const manager = new TokenManager({ store: new MemoryTokenStore(tokens), refresh: monzoRefresh({ ...CREDENTIALS, apiUrl: API, fetch: e.fetch }), skewMs: 0, now: () => e.control.now() - 10_000 });
+    const manager = new TokenManager({
+      store: new MemoryTokenStore(tokens),
+      refresh: monzoRefresh({ ...CREDENTIALS, apiUrl: API, fetch: e.fetch }),
+      skewMs: 0,
+      now: () => e.control.now() - 10_000,
+    });
     const lagging = new MonzoClient({ tokens: manager, fetch: e.fetch, apiUrl: API });
     expect((await lagging.whoami()).authenticated).toBe(true);
     expect(manager.refreshCount).toBe(1);
@@ -112,7 +129,11 @@ describe("TokenManager against the emulator", () => {
     const e = emulator();
     const tokens = await login(e);
     const { refreshToken: _, ...noRefresh } = tokens;
-    const manager = new TokenManager({ store: new MemoryTokenStore(noRefresh), refresh: monzoRefresh({ ...CREDENTIALS, apiUrl: API, fetch: e.fetch }), now: () => e.control.now() });
+    const manager = new TokenManager({
+      store: new MemoryTokenStore(noRefresh),
+      refresh: monzoRefresh({ ...CREDENTIALS, apiUrl: API, fetch: e.fetch }),
+      now: () => e.control.now(),
+    });
     e.control.advanceClock(108_000 * 1000);
     const error = await manager.accessToken().catch((x: unknown) => x);
     expect(error).toBeInstanceOf(ReauthenticationRequiredError);
@@ -123,7 +144,10 @@ describe("TokenManager against the emulator", () => {
     const e = emulator();
     const tokens = await login(e);
     const { client, manager } = clientFor(e, tokens);
-    await e.fetch(`${API}/oauth2/logout`, { method: "POST", headers: { authorization: `Bearer ${tokens.accessToken}` } });
+    await e.fetch(`${API}/oauth2/logout`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${tokens.accessToken}` },
+    });
     const error = await client.whoami().catch((x: unknown) => x);
     expect(error).toBeInstanceOf(ReauthenticationRequiredError);
     expect(manager.refreshCount).toBe(0);
