@@ -3,11 +3,13 @@
  * target for each, and exits 0 whether targets hold or not (benchmarks report; they do not gate). Traffic
  * goes to loopback only; each suite bounds its own duration.
  */
+import * as core from "./core.ts";
 import * as emulator from "./emulator.ts";
 import { printResults, type Result } from "./lib/stats.ts";
 
 const SUITES: Record<string, () => Promise<Result[]>> = {
   emulator: () => emulator.run(emulator.FULL),
+  core: () => core.run(core.FULL),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -1,0 +1,148 @@
+/**
+ * Core benchmarks (issue: core performance):
+ * 1. 2,000 sequential `balance.retrieve` calls against the emulator on a loopback port vs the same requests
+ *    with bare `fetch` (target ≤ 1.15×).
+ * 2. `transactions.history` over 50,000 transactions with 30 ms latency per request vs walking
+ *    `since=<last id>` page by page (target ≥ 5× faster, identical results).
+ * 3. Core's ESM bundle with its dependencies, minified and gzipped (target ≤ 25 kB).
+ */
+import { gzipSync } from "node:zlib";
+import { MonzoClient, type Transaction } from "@monzokit/core";
+import { createEmulator } from "@monzokit/emulator";
+import { build } from "esbuild";
+import { startChild } from "./lib/children.ts";
+import { median, type Result, result } from "./lib/stats.ts";
+
+export interface CoreBenchOptions {
+  calls: number;
+  rounds: number;
+  /** Transactions on the main account for the history benchmark. */
+  historyTransactions: number;
+  latencyMs: number;
+  concurrency: number;
+}
+
+export const FULL: CoreBenchOptions = {
+  calls: 2000,
+  rounds: 5,
+  historyTransactions: 50_000,
+  latencyMs: 30,
+  concurrency: 16,
+};
+export const TINY: CoreBenchOptions = {
+  calls: 20,
+  rounds: 1,
+  historyTransactions: 600,
+  latencyMs: 1,
+  concurrency: 4,
+};
+
+export async function clientOverhead(o: CoreBenchOptions): Promise<Result> {
+  const emu = await startChild<{ url: string; token: string; account: string }>("emulator.ts", ["2000"]);
+  try {
+    const client = new MonzoClient({ accessToken: emu.info.token, apiUrl: emu.info.url, maxRetries: 0 });
+    const url = `${emu.info.url}/balance?account_id=${emu.info.account}`;
+    const headers = { authorization: `Bearer ${emu.info.token}`, accept: "application/json" };
+    const perRound = Math.max(1, Math.floor(o.calls / o.rounds));
+    const timeBare = async () => {
+      const start = performance.now();
+      for (let i = 0; i < perRound; i++) await (await fetch(url, { headers })).json();
+      return (performance.now() - start) / perRound;
+    };
+    const timeClient = async () => {
+      const start = performance.now();
+      for (let i = 0; i < perRound; i++) await client.balance.retrieve(emu.info.account);
+      return (performance.now() - start) / perRound;
+    };
+    await timeBare();
+    await timeClient();
+    const bare: number[] = [];
+    const ours: number[] = [];
+    for (let r = 0; r < o.rounds; r++) {
+      bare.push(await timeBare());
+      ours.push(await timeClient());
+    }
+    const b = median(bare);
+    const c = median(ours);
+    return result({
+      name: `core: ${o.calls.toLocaleString("en")} sequential balance.retrieve vs bare fetch (loopback emulator)`,
+      figure: `${(c * 1000).toFixed(0)} µs/call`,
+      baseline: `${(b * 1000).toFixed(0)} µs/call`,
+      ratio: c / b,
+      target: { op: "<=", value: 1.15 },
+      notes: `${o.rounds} interleaved rounds of ${perRound} calls each, medians; the client parses and validates every answer`,
+    });
+  } finally {
+    await emu.stop();
+  }
+}
+
+export async function historySpeedup(o: CoreBenchOptions): Promise<Result> {
+  // The emulator's `transactions` is the whole bank; about 68% lands on the main current account.
+  const e = createEmulator({
+    seed: "bench-history",
+    transactions: Math.round(o.historyTransactions * 1.47),
+    faults: { latencyMs: o.latencyMs },
+  });
+  const token = (
+    (await (
+      await e.app.request("/_emulator/tokens", {
+        method: "POST",
+        body: JSON.stringify({ ttl_seconds: 86400 }),
+      })
+    ).json()) as { access_token: string }
+  ).access_token;
+  const account = [...e.state.bank.accounts.values()].find((a) => a.json.type === "uk_retail")!;
+  const firstId = account.transactions[0]!.id;
+  const client = new MonzoClient({ accessToken: token, fetch: e.fetch, apiUrl: "http://127.0.0.1" });
+
+  let started = performance.now();
+  const sequential: Transaction[] = [];
+  for await (const tx of client.transactions.list({ accountId: account.json.id, since: firstId }))
+    sequential.push(tx);
+  const sequentialMs = performance.now() - started;
+
+  started = performance.now();
+  const parallel = await client.transactions
+    .history({ accountId: account.json.id, concurrency: o.concurrency, since: firstId })
+    .toArray();
+  const parallelMs = performance.now() - started;
+  e.close();
+  const same = sequential.length === parallel.length && sequential.every((t, i) => t.id === parallel[i]!.id);
+  if (!same)
+    throw new Error(`history differs from the sequential walk: ${parallel.length} vs ${sequential.length}`);
+  return result({
+    name: `core: transactions.history over ${sequential.length.toLocaleString("en")} transactions, ${o.latencyMs} ms latency, concurrency ${o.concurrency}`,
+    figure: `${(parallelMs / 1000).toFixed(2)} s`,
+    baseline: `sequential since=<last id>: ${(sequentialMs / 1000).toFixed(2)} s`,
+    ratio: sequentialMs / parallelMs,
+    target: { op: ">=", value: 5 },
+    notes: "identical results (same ids in the same order)",
+  });
+}
+
+export async function bundleSize(): Promise<Result> {
+  const out = await build({
+    entryPoints: [new URL("../packages/core/dist/index.js", import.meta.url).pathname],
+    bundle: true,
+    minify: true,
+    format: "esm",
+    platform: "neutral",
+    write: false,
+    treeShaking: true,
+  });
+  const bytes = out.outputFiles[0]!.contents;
+  const gz = gzipSync(bytes, { level: 9 }).length;
+  return result({
+    name: "core: ESM bundle with dependencies, minified + gzipped",
+    figure: `${(gz / 1024).toFixed(1)} kB`,
+    baseline: "25 kB budget",
+    ratio: gz / (25 * 1024),
+    target: { op: "<=", value: 1 },
+    notes: `${(bytes.length / 1024).toFixed(1)} kB minified before gzip (esbuild, every export kept)`,
+  });
+}
+
+export async function run(o: CoreBenchOptions): Promise<Result[]> {
+  return [await clientOverhead(o), await historySpeedup(o), await bundleSize()];
+}
