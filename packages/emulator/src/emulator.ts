@@ -130,17 +130,14 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     } finally {
       const route = routeLabelOf(method, path);
       state.routeCounts.set(route, (state.routeCounts.get(route) ?? 0) + 1);
-      state.requestLog.push({
-        atMs: state.clock.now(),
+      state.requestLog.record(
+        state.clock.now(),
         method,
         path,
         route,
-        status: c.res.status,
-        ms: Math.round(performance.now() - started),
-      });
-      // Trimmed in batches: a splice per request would cost O(log size) on every call.
-      const max = options.requestLogSize ?? 1000;
-      if (state.requestLog.length > 2 * max) state.requestLog.splice(0, state.requestLog.length - max);
+        c.res.status,
+        Math.round(performance.now() - started),
+      );
     }
   });
 
@@ -279,22 +276,29 @@ function patternOf(path: string): RegExp {
 
 /** `GET /transactions/:transaction_id` for `GET /transactions/tx_…`; cached, it runs on every request. */
 function routeLabeller(app: Hono): (method: string, path: string) => string {
-  const labels = new Map<string, string>();
-  return (method, path) => routeLabel(app, labels, method, path);
-}
-
-function routeLabel(app: Hono, labels: Map<string, string>, method: string, path: string): string {
-  const key = `${method} ${path}`;
-  let label = labels.get(key);
-  if (label === undefined) {
-    const route = app.routes.find(
-      (r) => r.method === method && !r.path.endsWith("*") && patternOf(r.path).test(path),
-    );
-    label = route ? `${method} ${route.path}` : `${method} (unmatched)`;
-    if (labels.size > 10_000) labels.clear();
-    labels.set(key, label);
-  }
-  return label;
+  // By method, then path: no string is built per request.
+  const byMethod = new Map<string, Map<string, string>>();
+  let size = 0;
+  return (method, path) => {
+    let labels = byMethod.get(method);
+    if (!labels) {
+      labels = new Map();
+      byMethod.set(method, labels);
+    }
+    let label = labels.get(path);
+    if (label === undefined) {
+      const route = app.routes.find(
+        (r) => r.method === method && !r.path.endsWith("*") && patternOf(r.path).test(path),
+      );
+      label = route ? `${method} ${route.path}` : `${method} (unmatched)`;
+      if (++size > 10_000) {
+        byMethod.clear();
+        size = 0;
+      }
+      labels.set(path, label);
+    }
+    return label;
+  };
 }
 
 export function isLoopback(address: string): boolean {

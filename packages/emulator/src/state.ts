@@ -1,6 +1,7 @@
 import type { Bank } from "./data/bank.js";
 import { seedBank } from "./data/seed.js";
 import type { AttachmentJson } from "./data/types.js";
+import { RequestLog } from "./http/request-log.js";
 import { Authority } from "./oauth/authority.js";
 import {
   DEFAULT_QUIRKS,
@@ -39,16 +40,6 @@ export interface StoredFile {
   bytes: Uint8Array | undefined;
 }
 
-export interface RequestLogEntry {
-  /** Emulator time of the request (formatted when the log is read). */
-  atMs: number;
-  method: string;
-  path: string;
-  route: string;
-  status: number;
-  ms: number;
-}
-
 export interface WebhookDelivery {
   webhook_id: string;
   url: string;
@@ -81,7 +72,7 @@ export class EmulatorState {
   readonly files = new Map<string, StoredFile>();
   /** Pot moves already made, by their idempotency key (REFERENCE §6.5). */
   readonly potMoves = new Set<string>();
-  readonly requestLog: RequestLogEntry[] = [];
+  readonly requestLog: RequestLog;
   readonly deliveries: WebhookDelivery[] = [];
   readonly routeCounts = new Map<string, number>();
   readonly webhookCounters = { deliveries: 0, failures: 0, abandoned: 0 };
@@ -90,6 +81,7 @@ export class EmulatorState {
   constructor(options: EmulatorOptions) {
     this.options = options;
     this.quirks = { ...DEFAULT_QUIRKS, ...options.quirks };
+    this.requestLog = new RequestLog(options.requestLogSize ?? 1000);
     this.clock = new Clock(options.clock);
     this.reseed(options.seed ?? "monzokit", options.transactions ?? 2000);
   }
@@ -131,7 +123,7 @@ export class EmulatorState {
       store.clear();
     this.potMoves.clear();
     this.feed.length = 0;
-    this.requestLog.length = 0;
+    this.requestLog.clear();
     this.deliveries.length = 0;
     Object.assign(this.webhookCounters, { deliveries: 0, failures: 0, abandoned: 0 });
     this.seedInfo = { seed, transactions };

@@ -214,9 +214,7 @@ export function controlRoutes(
   );
   app.get(`${r}/requests`, (c) =>
     c.json({
-      requests: state.requestLog
-        .slice(-(state.options.requestLogSize ?? 1000))
-        .map(({ atMs, ...rest }) => ({ at: formatTime(atMs), ...rest })),
+      requests: state.requestLog.entries().map(({ atMs, ...rest }) => ({ at: formatTime(atMs), ...rest })),
     }),
   );
   app.get(`${r}/webhook-deliveries`, (c) => c.json({ deliveries: state.deliveries }));
