@@ -12,7 +12,7 @@ export default defineConfig({
         test: {
           name,
           root: `packages/${name}`,
-          include: ["test/**/*.test.ts"],
+          include: ["test/**/*.test.ts", "test-d/**/*.test.ts"],
         },
       })),
       {

@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MonzoError } from "../../src/errors/monzo-error.js";
@@ -35,7 +36,8 @@ describe("redaction", () => {
       cause: new Error("Bearer tok_abcdefgh12345"),
       hint: "h",
     });
-    const all = `${error.message} ${JSON.stringify(error)} ${String((error.cause as Error).message)} ${error.stack}`;
+    const all = `${error.message} ${JSON.stringify(error)} ${String((error.cause as Error).message)} ${error.stack} ${inspect(error)}`;
+    expect(inspect(error)).toContain('"code": "x"');
     expect(all).not.toContain("tok_abcdefgh12345");
   });
 
