@@ -35,6 +35,10 @@ export class MonzoError extends Error {
       ...(this.hint ? { hint: this.hint } : {}),
     };
   }
+  /** What Node's `util.inspect` (and so `console.log(error)`) shows: the redacted stack and fields only. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `${redact(this.stack ?? `${this.name}: ${this.message}`)}\n${JSON.stringify(this.toJSON(), null, 2)}`;
+  }
 }
 
 /** Causes are kept for debugging, but only their name and redacted message. */
