@@ -388,7 +388,7 @@ function generateHistory(
   const income =
     spec.monthlyIncome === 0
       ? 0
-      : Math.max(spec.monthlyIncome, Math.round(perMonth * 0.82 * AVERAGE_SPEND * 1.05));
+      : Math.max(spec.monthlyIncome, Math.round(perMonth * 0.82 * AVERAGE_SPEND * 1.25));
   // Dense histories move smaller sums between pots and people, or those would swallow the salary.
   const scale = Math.min(1, 60 / perMonth);
   const spendable = MERCHANTS.filter((m) => m.weight > 0).map((m) => [m, m.weight] as const);

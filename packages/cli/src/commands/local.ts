@@ -1,0 +1,144 @@
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { defineCommand } from "citty";
+import { configDir } from "../config/paths.js";
+import { readProfile, resolveSettings, writeProfile } from "../config/settings.js";
+import { io } from "../context.js";
+import { UsageError } from "../errors.js";
+import { emit } from "../output/emit.js";
+import { table } from "../output/format.js";
+import { commonArgs, flag, globalFlags } from "./common.js";
+
+export const emulator = defineCommand({
+  meta: { name: "emulator", description: "Start the local Monzo emulator (offline development)" },
+  args: {
+    port: { type: "string", description: "Port (default 6601)" },
+    transactions: { type: "string", description: "Transactions in the bank (default 2000)" },
+    seed: { type: "string", description: "Seed (default monzokit)" },
+    "auto-approve": { type: "string", description: "Approve logins in the app after this many ms" },
+  },
+  async run({ args }) {
+    const t = io();
+    const { serveEmulator } = await import("@monzokit/emulator");
+    const port = Number(flag(args, "port") ?? 6601);
+    const transactions = Number(flag(args, "transactions") ?? 2000);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new UsageError(`--port must be 0–65535`, "E.g. --port 6601.");
+    if (!Number.isInteger(transactions) || transactions < 1)
+      throw new UsageError("--transactions must be a positive whole number", "E.g. --transactions 5000.");
+    const approve = flag(args, "auto-approve");
+    const running = await serveEmulator(
+      {
+        seed: flag(args, "seed") ?? "monzokit",
+        transactions,
+        ...(approve ? { autoApprove: Number(approve) } : {}),
+      },
+      { port },
+    );
+    t.err(
+      `Monzo emulator on ${running.url}\n  login page   ${running.authUrl}\n  approvals    ${running.authUrl}app\n\nUse it:\n  export MONZO_API_URL=${running.url} MONZO_AUTH_URL=${running.authUrl} MONZO_CLIENT_ID=oauth2client_0000MonzokitDemo000001 MONZO_CLIENT_SECRET=mnzconf.monzokit-demo-secret\n  monzo login\n\nCtrl+C to stop.\n`,
+    );
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    await running.close();
+  },
+});
+
+export const config = defineCommand({
+  meta: {
+    name: "config",
+    description:
+      "Show the settings in effect and where each comes from; set one with: monzo config set KEY VALUE",
+  },
+  args: { ...commonArgs, "auth-url": { type: "string", description: "Login page base URL" } },
+  subCommands: {
+    set: defineCommand({
+      meta: {
+        name: "set",
+        description:
+          "Save a setting in the profile (clientId, clientSecret, redirectUri, apiUrl, authUrl, brokerUrl)",
+      },
+      args: {
+        ...commonArgs,
+        key: { type: "positional", required: true },
+        value: { type: "positional", required: true },
+      },
+      async run({ args }) {
+        const t = io();
+        const keys = ["clientId", "clientSecret", "redirectUri", "apiUrl", "authUrl", "brokerUrl"] as const;
+        const key = String(args.key) as (typeof keys)[number];
+        if (!keys.includes(key))
+          throw new UsageError(`Unknown setting "${args.key}"`, `Settings: ${keys.join(", ")}.`);
+        const settings = await resolveSettings(t, globalFlags(args));
+        const current = await readProfile(t, settings.profile);
+        const path = await writeProfile(t, settings.profile, { ...current, [key]: String(args.value) });
+        t.err(`Saved ${key} in ${path}.\n`);
+      },
+    }),
+  },
+  async run({ args }) {
+    const t = io();
+    if (args._[0] === "set") return;
+    const flags = globalFlags(args);
+    const s = await resolveSettings(t, flags);
+    const shown = {
+      profile: s.profile,
+      clientId: s.clientId ?? null,
+      clientSecret: s.clientSecret ? "(set)" : null,
+      redirectUri: s.redirectUri,
+      apiUrl: s.apiUrl,
+      authUrl: s.authUrl,
+      brokerUrl: s.brokerUrl ?? null,
+      tokenFile: s.tokenPath,
+      profileFile: s.profilePath,
+    };
+    emit(t, flags.json === true, { ...shown, sources: s.sources }, () =>
+      table(
+        Object.entries(shown).map(([k, v]) => ({
+          setting: k,
+          value: v === null ? "-" : String(v),
+          from: s.sources[k] ?? "",
+        })),
+        ["setting", "value", "from"],
+      ),
+    );
+  },
+});
+
+export const profiles = defineCommand({
+  meta: { name: "profiles", description: "List profiles (logged-in Monzo users)" },
+  args: { ...commonArgs },
+  async run({ args }) {
+    const t = io();
+    const flags = globalFlags(args);
+    const dir = configDir(t.env);
+    const names = new Set<string>();
+    for (const sub of ["profiles", "tokens"]) {
+      for (const file of await readdir(join(dir, sub)).catch(() => [] as string[]))
+        if (file.endsWith(".json")) names.add(file.slice(0, -5));
+    }
+    const rows = await Promise.all(
+      [...names].sort().map(async (name) => {
+        const s = await resolveSettings(t, { profile: name });
+        const { FileTokenStore } = await import("../store/file-store.js");
+        const tokens = await new FileTokenStore(s.tokenPath).load().catch(() => undefined);
+        return {
+          profile: name,
+          user: tokens?.userId ?? "",
+          logged_in: Boolean(tokens),
+          expires: tokens ? new Date(tokens.expiresAt).toISOString() : "",
+        };
+      }),
+    );
+    emit(t, flags.json === true, rows, () =>
+      rows.length
+        ? table(
+            rows.map((r) => ({ ...r, logged_in: r.logged_in ? "yes" : "no" })),
+            ["profile", "user", "logged_in", "expires"],
+          )
+        : `No profiles yet in ${dir}. Run monzo login.\n`,
+    );
+  },
+});

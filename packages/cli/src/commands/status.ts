@@ -1,0 +1,69 @@
+import { defineCommand } from "citty";
+import { io } from "../context.js";
+import { emit } from "../output/emit.js";
+import { openSession } from "../session.js";
+import { commonArgs, globalFlags } from "./common.js";
+
+export default defineCommand({
+  meta: { name: "status", description: "Profile, user, token expiry, approval, and where tokens live" },
+  args: { ...commonArgs },
+  async run({ args }) {
+    const t = io();
+    const flags = globalFlags(args);
+    const session = await openSession(t, flags);
+    const tokens = await session.manager.tokens();
+    const base = {
+      profile: session.settings.profile,
+      token_file: session.settings.tokenPath,
+      api_url: session.settings.apiUrl,
+    };
+    if (!tokens) {
+      emit(
+        t,
+        flags.json === true,
+        { ...base, logged_in: false },
+        () => `Profile ${base.profile}: not logged in. Run monzo login.\n`,
+      );
+      return;
+    }
+    let approval: "approved" | "pending" | "unknown" = "unknown";
+    let problem: string | undefined;
+    try {
+      await session.client.accounts.list();
+      approval = "approved";
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === "api.approval_required") approval = "pending";
+      else problem = (error as Error).message;
+    }
+    const expires = new Date(tokens.expiresAt);
+    const data = {
+      ...base,
+      logged_in: true,
+      user_id: tokens.userId,
+      client_id: tokens.clientId,
+      expires_at: expires.toISOString(),
+      refreshable: Boolean(tokens.refreshToken),
+      scope: tokens.scope ?? null,
+      approval,
+      // Full history only within 5 minutes of approval (REFERENCE §2.12); after that, 90 days.
+      history:
+        approval === "approved"
+          ? "last 90 days (full history only within 5 minutes of a fresh login and approval)"
+          : "unavailable until approved",
+      ...(problem ? { problem } : {}),
+    };
+    emit(t, flags.json === true, data, () =>
+      [
+        `Profile       ${data.profile}`,
+        `User          ${data.user_id}`,
+        `Token         expires ${data.expires_at}${data.refreshable ? " (refreshes automatically)" : " (cannot be refreshed: log in again then)"}`,
+        `Approval      ${approval === "approved" ? "approved in the Monzo app" : approval === "pending" ? "waiting: open the Monzo app and tap Allow access to your data" : "unknown"}`,
+        `History       ${data.history}`,
+        `Token file    ${data.token_file}`,
+        ...(problem ? [`Problem       ${problem}`] : []),
+        "",
+      ].join("\n"),
+    );
+  },
+});

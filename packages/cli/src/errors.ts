@@ -1,0 +1,95 @@
+import {
+  AccessDeniedError,
+  ApprovalDeclinedError,
+  ApprovalRequiredError,
+  ApprovalTimeoutError,
+  AuthenticationError,
+  ConnectionError,
+  HistoryWindowError,
+  InvalidAmountError,
+  InvalidArgumentError,
+  InvalidCallbackError,
+  MonzoError,
+  NotFoundError,
+  OAuthError,
+  OutcomeUnknownError,
+  PermissionDeniedError,
+  RateLimitError,
+  ReauthenticationRequiredError,
+  redact,
+  ServerError,
+  StateMismatchError,
+  TimeoutError,
+} from "@monzokit/core";
+
+/** A mistake the person can fix: printed as one line with its hint, never with a stack trace. */
+export class UsageError extends MonzoError {
+  constructor(message: string, hint: string) {
+    super("cli.usage", message, { hint });
+  }
+}
+
+/** Configuration is missing or wrong (no client id, not logged in). */
+export class ConfigError extends MonzoError {
+  constructor(message: string, hint: string) {
+    super("cli.config", message, { hint });
+  }
+}
+
+/** Documented exit codes, one per class of failure (README: Exit codes). */
+export const EXIT = {
+  ok: 0,
+  unexpected: 1,
+  usage: 2,
+  config: 3,
+  auth: 4,
+  permission: 5,
+  notFound: 6,
+  rateLimited: 7,
+  network: 8,
+  outcomeUnknown: 9,
+  login: 10,
+} as const;
+
+export function exitCodeFor(error: unknown): number {
+  if (
+    error instanceof UsageError ||
+    error instanceof InvalidArgumentError ||
+    error instanceof InvalidAmountError
+  )
+    return EXIT.usage;
+  if (error instanceof ConfigError || error instanceof ReauthenticationRequiredError) return EXIT.config;
+  if (
+    error instanceof AccessDeniedError ||
+    error instanceof StateMismatchError ||
+    error instanceof InvalidCallbackError ||
+    error instanceof OAuthError
+  )
+    return EXIT.login;
+  if (error instanceof ApprovalDeclinedError || error instanceof ApprovalTimeoutError) return EXIT.login;
+  if (error instanceof AuthenticationError) return EXIT.auth;
+  if (
+    error instanceof ApprovalRequiredError ||
+    error instanceof HistoryWindowError ||
+    error instanceof PermissionDeniedError
+  )
+    return EXIT.permission;
+  if (error instanceof NotFoundError) return EXIT.notFound;
+  if (error instanceof RateLimitError) return EXIT.rateLimited;
+  if (error instanceof ConnectionError || error instanceof TimeoutError || error instanceof ServerError)
+    return EXIT.network;
+  if (error instanceof OutcomeUnknownError) return EXIT.outcomeUnknown;
+  return EXIT.unexpected;
+}
+
+/** One or two lines for a person: what happened, and what to do. Redacted. */
+export function describeError(error: unknown, debug: boolean): string {
+  if (error instanceof MonzoError) {
+    const lines = [`error: ${error.message}`];
+    if (error.hint) lines.push(`  → ${error.hint}`);
+    if (debug && error.stack) lines.push(redact(error.stack));
+    return `${lines.join("\n")}\n`;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return `error: ${redact(message)}\n  → This is a bug in Monzokit; run again with --debug and report it.\n${debug && error instanceof Error && error.stack ? `${redact(error.stack)}\n` : ""}`;
+}

@@ -1,0 +1,111 @@
+import { createWriteStream } from "node:fs";
+import { rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { finished } from "node:stream/promises";
+import { type MonzoClient, type Transaction, toDecimalString } from "@monzokit/core";
+import { UsageError } from "./errors.js";
+import type { Io } from "./io.js";
+import { csvRow } from "./output/format.js";
+import { CSV_COLUMNS, transactionCsvRow } from "./output/transactions.js";
+
+export type ExportFormat = "csv" | "json" | "ndjson";
+
+export function formatFromPath(path: string, explicit: string | undefined): ExportFormat {
+  const format =
+    explicit ??
+    (path.endsWith(".csv")
+      ? "csv"
+      : path.endsWith(".ndjson") || path.endsWith(".jsonl")
+        ? "ndjson"
+        : path.endsWith(".json")
+          ? "json"
+          : undefined);
+  if (format !== "csv" && format !== "json" && format !== "ndjson") {
+    throw new UsageError(
+      `Cannot tell the export format of ${path}`,
+      "End the file name in .csv, .json or .ndjson, or pass --format csv|json|ndjson.",
+    );
+  }
+  return format;
+}
+
+export interface ExportOptions {
+  accountId: string;
+  path: string;
+  format: ExportFormat;
+  since?: Date | string | undefined;
+  before?: Date | undefined;
+  concurrency?: number;
+  progress: boolean;
+}
+
+/**
+ * Streams the history to a file as it arrives — never holding it all in memory — into a temporary file
+ * renamed into place at the end, so an interrupted export leaves no half-written file. Progress and an
+ * ETA go to stderr.
+ */
+export async function exportHistory(
+  io: Io,
+  client: MonzoClient,
+  options: ExportOptions,
+): Promise<{ count: number; lastId: string | undefined }> {
+  const temp = join(dirname(options.path), `.${basename(options.path)}.${process.pid}.partial`);
+  const out = createWriteStream(temp, { mode: 0o600 });
+  const write = (text: string) =>
+    out.write(text) ? Promise.resolve() : new Promise<void>((r) => out.once("drain", () => r()));
+  const decimal = (amount: number, currency: string) => {
+    try {
+      return toDecimalString(amount, currency);
+    } catch {
+      return String(amount);
+    }
+  };
+  let count = 0;
+  let lastId: string | undefined;
+  const started = io.now();
+  let lastDraw = 0;
+  try {
+    if (options.format === "csv") await write(csvRow([...CSV_COLUMNS]));
+    if (options.format === "json") await write("[\n");
+    const history = client.transactions.history({
+      accountId: options.accountId,
+      expandMerchant: true,
+      ...(options.since ? { since: options.since } : {}),
+      ...(options.before ? { before: options.before } : {}),
+      ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+      onProgress: ({ windowsDone, windows, transactions }) => {
+        if (!options.progress) return;
+        const now = io.now();
+        if (now - lastDraw < 200 && windowsDone < windows) return;
+        lastDraw = now;
+        const elapsed = (now - started) / 1000;
+        const eta = windowsDone > 0 ? (elapsed / windowsDone) * (windows - windowsDone) : 0;
+        const width = 24;
+        const filled = Math.round((windowsDone / windows) * width);
+        io.err(
+          `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${transactions} transactions, ${windowsDone}/${windows} windows, ETA ${Math.ceil(eta)} s   `,
+        );
+      },
+    });
+    for await (const tx of history as AsyncIterable<Transaction>) {
+      if (options.format === "csv") await write(transactionCsvRow(tx, decimal));
+      else if (options.format === "ndjson") await write(`${JSON.stringify(tx)}\n`);
+      else await write(`${count === 0 ? "" : ",\n"}  ${JSON.stringify(tx)}`);
+      count++;
+      lastId = tx.id;
+    }
+    if (options.format === "json") await write("\n]\n");
+    out.end();
+    await finished(out);
+    await rename(temp, options.path);
+    if (options.progress) io.err("\n");
+    return { count, lastId };
+  } catch (error) {
+    out.destroy();
+    await rm(temp, { force: true });
+    if (options.progress) io.err("\n");
+    if (lastId)
+      io.err(`Exported nothing: stopped after ${count} transactions. Resume with --since ${lastId}.\n`);
+    throw error;
+  }
+}

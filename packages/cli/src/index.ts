@@ -1,0 +1,12 @@
+export type { Settings } from "./config/settings.js";
+export { resolveSettings } from "./config/settings.js";
+export { ConfigError, EXIT, exitCodeFor, UsageError } from "./errors.js";
+export type { Io } from "./io.js";
+export { processIo } from "./io.js";
+export { clientFromProfile } from "./library.js";
+export type { CallbackServer, CallbackServerOptions } from "./login/loopback.js";
+export { startCallbackServer } from "./login/loopback.js";
+export { main } from "./main.js";
+export { writeFileAtomic } from "./store/atomic.js";
+export type { FileTokenStoreOptions } from "./store/file-store.js";
+export { FileTokenStore } from "./store/file-store.js";

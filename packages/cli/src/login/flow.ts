@@ -1,0 +1,196 @@
+import {
+  authorizationUrl,
+  exchangeCode,
+  isLoopbackUrl,
+  type MonzoClient,
+  type TokenSet,
+  validateCallback,
+  waitForApproval,
+} from "@monzokit/core";
+import { readProfile, type Settings, writeProfile } from "../config/settings.js";
+import { ConfigError, UsageError } from "../errors.js";
+import type { Io } from "../io.js";
+import { paint } from "../output/format.js";
+import type { Session } from "../session.js";
+import { startCallbackServer } from "./loopback.js";
+
+export interface LoginOptions {
+  manual: boolean;
+  openBrowser: boolean;
+  /** Overrides the redirect URI's port. */
+  port: number | undefined;
+  timeoutMs: number;
+  approvalTimeoutMs: number;
+  /** Wait for in-app approval after the exchange. */
+  wait: boolean;
+  /** Read the pasted redirect from here (tests, pipes) instead of prompting. */
+  pasted?: () => Promise<string>;
+  quiet: boolean;
+}
+
+/** Client id and secret from settings, asking for missing ones (secret hidden) when a person is there. */
+export async function ensureCredentials(
+  io: Io,
+  settings: Settings,
+): Promise<{ clientId: string; clientSecret: string; asked: boolean }> {
+  let { clientId, clientSecret } = settings;
+  let asked = false;
+  if (!clientId || !clientSecret) {
+    if (!io.interactive) {
+      const missing = [
+        !clientId && "MONZO_CLIENT_ID (or --client-id)",
+        !clientSecret && "MONZO_CLIENT_SECRET (or --client-secret)",
+      ]
+        .filter(Boolean)
+        .join(" and ");
+      throw new ConfigError(
+        `Missing ${missing}, and there is no terminal to ask on`,
+        "Set them in the environment, a .env file, or save them once with monzo login in a terminal.",
+      );
+    }
+    io.err(
+      "Monzo OAuth client (create one at https://developers.monzo.com → Clients; use the redirect URL below):\n",
+    );
+    if (!clientId) clientId = (await io.prompt("  Client ID: ")).trim();
+    if (!clientSecret)
+      clientSecret = (await io.prompt("  Client secret (hidden): ", { secret: true })).trim();
+    asked = true;
+    if (!clientId || !clientSecret)
+      throw new UsageError(
+        "A client id and secret are needed to log in",
+        "Copy them from Monzo's developer portal.",
+      );
+  }
+  return { clientId, clientSecret, asked };
+}
+
+function redirectFor(settings: Settings, port: number | undefined): string {
+  const url = new URL(settings.redirectUri);
+  if (port !== undefined) url.port = String(port);
+  return url.toString();
+}
+
+/** The whole login: URL → browser or paste → state check → exchange → save → wait for approval. */
+export async function login(session: Session, options: LoginOptions): Promise<TokenSet> {
+  const { io, settings } = session;
+  const c = paint(io.color);
+  const creds = await ensureCredentials(io, settings);
+  const redirectUri = redirectFor(settings, options.port);
+  const redirect = new URL(redirectUri);
+  if (redirect.protocol === "http:" && !isLoopbackUrl(redirect)) {
+    io.err(
+      `${c.yellow("warning:")} the redirect URI ${redirectUri} uses plain http on another host; Monzo sends the login code there unencrypted. Use https in production.\n`,
+    );
+  }
+
+  const { url, state } = authorizationUrl({
+    clientId: creds.clientId,
+    redirectUri,
+    authUrl: settings.authUrl,
+  });
+  let callbackUrl: string | URL;
+  let server: Awaited<ReturnType<typeof startCallbackServer>> | undefined;
+  if (!options.manual) server = await startCallbackServer({ redirectUri, timeoutMs: options.timeoutMs });
+  try {
+    io.err(
+      `Open this page to log in to Monzo${options.manual ? "" : " (waiting for it on " + redirectUri + ")"}:\n\n  ${url}\n\n`,
+    );
+    if (!options.manual && options.openBrowser) {
+      const opened = await io.openBrowser(url);
+      if (!opened) io.err("(Could not open a browser here: open the address above yourself.)\n");
+    }
+    if (options.manual) {
+      io.err(
+        "After you allow access, your browser goes to an address that may not load. Copy that whole address.\n",
+      );
+      const text = options.pasted
+        ? await options.pasted()
+        : io.interactive
+          ? await io.prompt("Paste the address here: ")
+          : "";
+      if (!text.trim())
+        throw new UsageError(
+          "Nothing was pasted",
+          "Paste the whole address the browser was sent to after Allow (it contains code= and state=).",
+        );
+      callbackUrl = parsePasted(text);
+    } else {
+      callbackUrl = await server!.callback;
+    }
+    const callback = validateCallback(callbackUrl, state);
+    const tokens = await exchangeCode(callback, {
+      clientId: creds.clientId,
+      clientSecret: creds.clientSecret,
+      redirectUri,
+      apiUrl: settings.apiUrl,
+    });
+    await session.manager.setTokens(tokens);
+    server?.finish({ ok: true });
+    if (creds.asked && io.interactive) await offerToSave(io, settings, creds);
+    if (!options.quiet)
+      io.err(
+        `${c.green("✓")} Logged in as ${tokens.userId}. Tokens saved to ${settings.tokenPath} (readable only by you).\n`,
+      );
+    if (options.wait) await waitForAppApproval(session, options);
+    return tokens;
+  } catch (error) {
+    server?.finish({ ok: false, message: error instanceof Error ? error.message : "Login failed" });
+    throw error;
+  } finally {
+    await server?.close();
+  }
+}
+
+/** Accepts the pasted redirect URL, its query, or "CODE STATE". */
+export function parsePasted(text: string): string {
+  const t = text.trim();
+  const pair = /^([^\s?&=]+)\s+([^\s?&=]+)$/.exec(t);
+  if (pair) return `?code=${encodeURIComponent(pair[1]!)}&state=${encodeURIComponent(pair[2]!)}`;
+  return t;
+}
+
+async function offerToSave(io: Io, settings: Settings, creds: { clientId: string; clientSecret: string }) {
+  const answer = (
+    await io.prompt(`Save the client id and secret to ${settings.profilePath} (readable only by you)? [Y/n] `)
+  )
+    .trim()
+    .toLowerCase();
+  if (answer === "" || answer === "y" || answer === "yes") {
+    const existing = await readProfile(io, settings.profile);
+    await writeProfile(io, settings.profile, {
+      ...existing,
+      clientId: creds.clientId,
+      clientSecret: creds.clientSecret,
+      redirectUri: settings.redirectUri,
+    });
+    io.err(`Saved to ${settings.profilePath}.\n`);
+  }
+}
+
+/** Waits for "Allow access to your data" in the Monzo app, with a countdown. */
+export async function waitForAppApproval(
+  session: Session,
+  options: { approvalTimeoutMs: number; quiet: boolean },
+): Promise<void> {
+  const { io } = session;
+  const client: MonzoClient = session.client;
+  const c = paint(io.color);
+  if (!options.quiet)
+    io.err(
+      `${c.bold("Now open the Monzo app")} and tap ${c.bold("Allow access to your data")} (Monzo asks every new login to be approved there).\n`,
+    );
+  await waitForApproval((signal) => client.accounts.list({}, signal ? { signal } : {}), {
+    timeoutMs: options.approvalTimeoutMs,
+    intervalMs: 2000,
+    onTick: ({ remainingMs }) => {
+      if (options.quiet) return;
+      const s = Math.ceil(remainingMs / 1000);
+      const line = `Waiting for approval in the Monzo app… ${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")} left`;
+      io.err(io.color ? `\r${line}  ` : `${line}\n`);
+    },
+  });
+  if (!options.quiet)
+    io.err(
+      `${io.color ? "\r" : ""}${c.green("✓")} Approved in the Monzo app.                              \n`,
+    );
+}

@@ -1,0 +1,152 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { UsageError } from "../errors.js";
+
+export interface CallbackServerOptions {
+  /** The redirect URI registered with Monzo: its host must be loopback; its port and path are used exactly. */
+  redirectUri: string;
+  /** Give up after this long. Default 5 minutes. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface CallbackServer {
+  /** Resolves with the full callback URL the browser brought back (exactly once). */
+  callback: Promise<URL>;
+  /** Answers the browser's waiting request with a success or failure page, then stops the server. */
+  finish(outcome: { ok: true } | { ok: false; message: string }): void;
+  close(): Promise<void>;
+}
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/**
+ * The local end of the login (the pattern of `gh auth login`): a one-use HTTP server bound to loopback
+ * only, on the redirect URI's port, answering only its exact path. It hands back the callback URL and
+ * keeps the browser's request open until the code exchange is done, so the page the person sees says
+ * how it really went.
+ */
+export async function startCallbackServer(options: CallbackServerOptions): Promise<CallbackServer> {
+  const redirect = new URL(options.redirectUri);
+  if (redirect.protocol !== "http:" || !LOOPBACK_HOSTS.has(redirect.hostname)) {
+    throw new UsageError(
+      `The redirect URI ${options.redirectUri} is not on this machine, so monzo cannot catch the login`,
+      "Register http://localhost:6600/callback in Monzo's developer portal and use it, or log in with --manual.",
+    );
+  }
+  const port = Number(redirect.port || 80);
+  // "localhost" may resolve to ::1 or 127.0.0.1 in the browser: listen on both when we can.
+  const hosts =
+    redirect.hostname === "localhost" ? ["127.0.0.1", "::1"] : [redirect.hostname.replace(/^\[|\]$/g, "")];
+  let resolveCallback!: (url: URL) => void;
+  let rejectCallback!: (error: unknown) => void;
+  const callback = new Promise<URL>((resolve, reject) => {
+    resolveCallback = resolve;
+    rejectCallback = reject;
+  });
+  callback.catch(() => {});
+  let pending: ServerResponse | undefined;
+  let used = false;
+
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    res.setHeader("cache-control", "no-store");
+    res.setHeader("referrer-policy", "no-referrer");
+    res.setHeader("x-frame-options", "DENY");
+    res.setHeader("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'");
+    const url = new URL(req.url ?? "/", `http://${req.headers.host ?? redirect.host}`);
+    if (req.method !== "GET" || url.pathname !== redirect.pathname) {
+      res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
+      res.end("Not found\n");
+      return;
+    }
+    if (used) {
+      page(res, 410, "This login link was already used", "Go back to the terminal.");
+      return;
+    }
+    used = true;
+    pending = res;
+    resolveCallback(new URL(`${redirect.origin}${url.pathname}${url.search}`));
+  };
+
+  const servers: Server[] = [];
+  for (const host of hosts) {
+    const server = createServer(handler);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, host, () => resolve());
+      });
+      servers.push(server);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (host === "::1" && (code === "EADDRNOTAVAIL" || code === "EAFNOSUPPORT")) continue;
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+      if (code === "EADDRINUSE") {
+        throw new UsageError(
+          `Port ${port} (from the redirect URI ${options.redirectUri}) is already in use`,
+          `Stop what is using port ${port}, or pick another with --port N and register http://${redirect.hostname}:N${redirect.pathname} in Monzo's developer portal.`,
+        );
+      }
+      if (code === "EACCES")
+        throw new UsageError(
+          `Not allowed to listen on port ${port}`,
+          "Use a redirect URI with a port above 1024.",
+        );
+      throw error;
+    }
+  }
+
+  const timer = setTimeout(
+    () =>
+      rejectCallback(
+        new UsageError(
+          "Nobody came back from the login page in time",
+          "Run monzo login again and finish in the browser, or use --manual.",
+        ),
+      ),
+    options.timeoutMs ?? 5 * 60_000,
+  );
+  const onAbort = () => rejectCallback(new UsageError("Login cancelled", "Run monzo login again."));
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+
+  const close = async () => {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+    await Promise.all(
+      servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeAllConnections();
+          }),
+      ),
+    );
+  };
+
+  return {
+    callback,
+    finish(outcome) {
+      const res = pending;
+      pending = undefined;
+      if (res && !res.writableEnded) {
+        if (outcome.ok)
+          page(
+            res,
+            200,
+            "You're logged in to Monzokit",
+            "Now open the Monzo app and tap Allow access to your data. You can close this tab.",
+          );
+        else page(res, 400, "Login failed", outcome.message);
+      }
+      void close();
+    },
+    close,
+  };
+}
+
+function page(res: ServerResponse, status: number, title: string, message: string) {
+  const esc = (t: string) => t.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  res.writeHead(status, { "content-type": "text/html; charset=utf-8" });
+  res.end(
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#112}h1{color:${status === 200 ? "#14233c" : "#b3261e"}}</style></head><body><h1 id="result">${esc(title)}</h1><p>${esc(message)}</p></body></html>`,
+  );
+}

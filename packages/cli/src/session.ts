@@ -1,0 +1,112 @@
+import { type Account, MonzoClient, monzoRefresh, redact, TokenManager, type TokenSet } from "@monzokit/core";
+import { resolveSettings, type SettingFlags, type Settings } from "./config/settings.js";
+import { ConfigError, UsageError } from "./errors.js";
+import type { Io } from "./io.js";
+import { FileTokenStore } from "./store/file-store.js";
+
+export interface GlobalFlags extends SettingFlags {
+  json?: boolean | undefined;
+  csv?: boolean | undefined;
+  quiet?: boolean | undefined;
+  debug?: boolean | undefined;
+}
+
+export interface Session {
+  io: Io;
+  flags: GlobalFlags;
+  settings: Settings;
+  store: FileTokenStore;
+  manager: TokenManager;
+  client: MonzoClient;
+}
+
+/**
+ * A fetch that prints each request and answer to stderr for `--debug`, redacted: no token, code or
+ * secret reaches the terminal.
+ */
+export function debugFetch(io: Io, inner: typeof fetch = globalThis.fetch): typeof fetch {
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    const method = init?.method ?? (input instanceof Request ? input.method : "GET");
+    const url = input instanceof Request ? input.url : String(input);
+    const started = io.now();
+    io.err(`→ ${method} ${redact(url)}\n`);
+    if (typeof init?.body === "string") io.err(`  body ${redact(init.body)}\n`);
+    try {
+      const response = await inner(input, init);
+      io.err(`← ${response.status} ${method} ${redact(new URL(url).pathname)} (${io.now() - started} ms)\n`);
+      return response;
+    } catch (error) {
+      io.err(`✗ ${method} ${redact(url)}: ${redact(String((error as Error).message))}\n`);
+      throw error;
+    }
+  }) as typeof fetch;
+}
+
+/** Builds the client for a command: settings, the profile's token file, a refreshing token manager. */
+export async function openSession(
+  io: Io,
+  flags: GlobalFlags,
+  options: { fetch?: typeof fetch } = {},
+): Promise<Session> {
+  const settings = await resolveSettings(io, flags);
+  const store = new FileTokenStore(settings.tokenPath);
+  const fetchImpl = flags.debug ? debugFetch(io, options.fetch) : (options.fetch ?? globalThis.fetch);
+  const canRefresh = settings.clientId && settings.clientSecret;
+  const manager = new TokenManager({
+    store,
+    ...(canRefresh
+      ? {
+          refresh: monzoRefresh({
+            clientId: settings.clientId!,
+            clientSecret: settings.clientSecret!,
+            apiUrl: settings.apiUrl,
+            fetch: fetchImpl,
+          }),
+        }
+      : {}),
+  });
+  const client = new MonzoClient({
+    tokens: manager,
+    apiUrl: settings.apiUrl,
+    fetch: fetchImpl,
+    userAgent: "monzokit-cli/0.1",
+  });
+  return { io, flags, settings, store, manager, client };
+}
+
+/** The stored tokens, or a clear error naming `monzo login`. */
+export async function requireTokens(session: Session): Promise<TokenSet> {
+  const tokens = await session.manager.tokens();
+  if (!tokens) {
+    const profile = session.settings.profile === "default" ? "" : ` --profile ${session.settings.profile}`;
+    throw new ConfigError(
+      `Not logged in${profile ? ` (profile ${session.settings.profile})` : ""}`,
+      `Run monzo login${profile} first.`,
+    );
+  }
+  return tokens;
+}
+
+/**
+ * The account a command acts on: `--account`, or the one open current account; otherwise the error
+ * lists the choices and names the flag.
+ */
+export async function pickAccount(session: Session, accountFlag: string | undefined): Promise<Account> {
+  const accounts = await session.client.accounts.list();
+  if (accountFlag) {
+    const found = accounts.find((a) => a.id === accountFlag);
+    if (!found)
+      throw new UsageError(
+        `No account ${accountFlag} for this login`,
+        `Choose one of: ${accounts.map((a) => `${a.id} (${a.type})`).join(", ")}.`,
+      );
+    return found;
+  }
+  const current = accounts.filter((a) => !a.closed && (a.type === "uk_retail" || a.type === "uk_business"));
+  if (current.length === 1) return current[0]!;
+  const open = accounts.filter((a) => !a.closed);
+  throw new UsageError(
+    current.length === 0 ? "No open current account to use by default" : "More than one current account",
+    `Pass --account with one of: ${open.map((a) => `${a.id} (${a.type})`).join(", ")}.`,
+  );
+}

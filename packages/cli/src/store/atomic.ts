@@ -1,0 +1,40 @@
+import { randomBytes } from "node:crypto";
+import { chmod, mkdir, open, rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+
+/** Creates the directory (and parents) private to this user: 0700. */
+export async function privateDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700).catch(() => {});
+}
+
+/**
+ * Writes `data` to `path` atomically with mode 0600: a new file created 0600 from the first byte
+ * (never briefly readable by others), flushed to disk, then renamed over the old one. A crash leaves
+ * either the old file or the new one, never a partial one.
+ */
+export async function writeFileAtomic(path: string, data: string): Promise<void> {
+  const dir = dirname(path);
+  await privateDir(dir);
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  const handle = await open(temp, "wx", 0o600);
+  try {
+    await handle.writeFile(data, "utf8");
+    await handle.sync();
+  } catch (error) {
+    await handle.close().catch(() => {});
+    await rm(temp, { force: true });
+    throw error;
+  }
+  await handle.close();
+  try {
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  // Make the rename itself durable.
+  const dirHandle = await open(dir, "r").catch(() => undefined);
+  await dirHandle?.sync().catch(() => {});
+  await dirHandle?.close();
+}

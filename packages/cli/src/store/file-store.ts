@@ -1,0 +1,117 @@
+import { open, readFile, rm, stat } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { TokenSet, TokenStore } from "@monzokit/core";
+import { ConfigError } from "../errors.js";
+import { privateDir, writeFileAtomic } from "./atomic.js";
+
+export interface FileTokenStoreOptions {
+  /** Give up waiting for another process's refresh after this long. Default 30 s. */
+  lockTimeoutMs?: number;
+  /** A lock older than this is from a crashed process. Default 60 s. */
+  staleLockMs?: number;
+}
+
+/**
+ * Tokens in one JSON file per profile: created 0600 atomically, and a lock file around refreshes so
+ * several `monzo` processes never spend the same single-use refresh token (REFERENCE §2.6).
+ *
+ * @example
+ * ```ts
+ * const store = new FileTokenStore("/home/me/.config/monzokit/tokens/default.json");
+ * ```
+ */
+export class FileTokenStore implements TokenStore {
+  readonly path: string;
+  readonly #options: FileTokenStoreOptions;
+
+  constructor(path: string, options: FileTokenStoreOptions = {}) {
+    this.path = path;
+    this.#options = options;
+  }
+
+  async load(): Promise<TokenSet | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.path, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw error;
+    }
+    try {
+      const data = JSON.parse(text) as Partial<TokenSet>;
+      if (
+        typeof data.accessToken !== "string" ||
+        typeof data.expiresAt !== "number" ||
+        typeof data.userId !== "string" ||
+        typeof data.clientId !== "string"
+      ) {
+        throw new Error("missing fields");
+      }
+      return data as TokenSet;
+    } catch {
+      throw new ConfigError(`The token file ${this.path} is damaged`, "Run monzo login again to replace it.");
+    }
+  }
+
+  async save(tokens: TokenSet): Promise<void> {
+    await writeFileAtomic(this.path, `${JSON.stringify(tokens, null, 2)}\n`);
+  }
+
+  async clear(): Promise<void> {
+    await rm(this.path, { force: true });
+  }
+
+  /** Runs `work` holding `<file>.lock`, created exclusively; a stale lock from a dead process is broken. */
+  async lock<T>(work: () => Promise<T>): Promise<T> {
+    const lockPath = `${this.path}.lock`;
+    const deadline = Date.now() + (this.#options.lockTimeoutMs ?? 30_000);
+    const stale = this.#options.staleLockMs ?? 60_000;
+    await privateDir(dirname(this.path));
+    for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
+      try {
+        const handle = await open(lockPath, "wx", 0o600);
+        await handle.writeFile(JSON.stringify({ pid: process.pid, at: Date.now() }));
+        await handle.close();
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+        if (await isStale(lockPath, stale)) {
+          await rm(lockPath, { force: true });
+          continue;
+        }
+        if (Date.now() > deadline) {
+          throw new ConfigError(
+            `Another monzo process has held ${lockPath} for too long`,
+            `If no other monzo command is running, delete ${lockPath}.`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+    try {
+      return await work();
+    } finally {
+      await rm(lockPath, { force: true });
+    }
+  }
+}
+
+async function isStale(lockPath: string, staleMs: number): Promise<boolean> {
+  try {
+    const text = await readFile(lockPath, "utf8");
+    const { pid, at } = JSON.parse(text) as { pid?: number; at?: number };
+    if (typeof at === "number" && Date.now() - at > staleMs) return true;
+    if (typeof pid === "number" && pid !== process.pid) {
+      try {
+        process.kill(pid, 0);
+      } catch (error) {
+        return (error as NodeJS.ErrnoException).code === "ESRCH";
+      }
+    }
+    return false;
+  } catch {
+    // Half-written by a process that died between create and write: stale once it is a moment old.
+    const info = await stat(lockPath).catch(() => undefined);
+    return info ? Date.now() - info.mtimeMs > 1000 : true;
+  }
+}

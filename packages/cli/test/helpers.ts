@@ -1,0 +1,29 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Io } from "../src/io.js";
+
+export async function tempHome(): Promise<string> {
+  return mkdtemp(join(tmpdir(), "monzokit-cli-test-"));
+}
+
+/** An Io that records output and never touches the real terminal or browser. */
+export function fakeIo(env: Record<string, string | undefined> = {}, overrides: Partial<Io> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = {
+    out: (t) => void out.push(t),
+    err: (t) => void err.push(t),
+    env,
+    cwd: env["PWD_OVERRIDE"] ?? tmpdir(),
+    interactive: false,
+    color: false,
+    openBrowser: async () => false,
+    prompt: async () => {
+      throw new Error("prompted without a terminal");
+    },
+    now: Date.now,
+    ...overrides,
+  };
+  return { io, out, err, stdout: () => out.join(""), stderr: () => err.join("") };
+}
