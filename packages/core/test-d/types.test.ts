@@ -17,9 +17,11 @@ import {
 describe("types", () => {
   it("exchangeCode takes only a ValidatedCallback", () => {
     expectTypeOf(exchangeCode).parameter(0).toEqualTypeOf<ValidatedCallback>();
+    const lookAlike = { code: "x", state: "y" };
+    type FirstParameter = Parameters<typeof exchangeCode>[0];
     // @ts-expect-error a look-alike object is not a ValidatedCallback
-    void (() =>
-      exchangeCode({ code: "x", state: "y" }, { clientId: "c", clientSecret: "s", redirectUri: "r" }));
+    const refused: FirstParameter = lookAlike;
+    void refused;
   });
 
   it("branded ids keep pots and accounts apart", () => {
