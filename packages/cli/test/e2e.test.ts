@@ -1,0 +1,259 @@
+/**
+ * End to end: the `monzo` binary as a subprocess, the emulator on a real loopback port, and headless
+ * Chromium clicking through Monzo's login page and the in-app approval page.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { readFile, stat, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type RunningEmulator, serveEmulator } from "@monzokit/emulator";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../../../test-support/chromium.js";
+import { tempHome } from "./helpers.js";
+
+const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+const SECRET = "mnzconf.e2e-client-secret-value";
+let emu: RunningEmulator;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+let callbackPort: number;
+const captured: string[] = [];
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function env(home: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env["PATH"] ?? "",
+    MONZOKIT_HOME: home,
+    MONZO_API_URL: emu.url,
+    MONZO_AUTH_URL: emu.authUrl,
+    MONZO_CLIENT_ID: "oauth2client_0000E2eClient00000001",
+    MONZO_CLIENT_SECRET: SECRET,
+    MONZO_REDIRECT_URI: `http://127.0.0.1:${callbackPort}/callback`,
+    NO_COLOR: "1",
+    ...extra,
+  };
+}
+
+interface Run {
+  child: ChildProcessWithoutNullStreams;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<number>;
+  waitFor(pattern: RegExp): Promise<RegExpMatchArray>;
+}
+
+function monzo(args: string[], environment: Record<string, string>): Run {
+  const child = spawn(process.execPath, [BIN, ...args], { env: environment });
+  let out = "";
+  let err = "";
+  const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
+  const check = () => {
+    for (const w of [...waiters]) {
+      const m = err.match(w.pattern) ?? out.match(w.pattern);
+      if (m) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
+  };
+  child.stdout.on("data", (d: Buffer) => {
+    out += d;
+    check();
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    err += d;
+    check();
+  });
+  const exit = new Promise<number>((resolve) =>
+    child.once("exit", (code) => {
+      captured.push(out, err);
+      resolve(code ?? -1);
+    }),
+  );
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exit,
+    waitFor: (pattern) =>
+      new Promise((resolve, reject) => {
+        waiters.push({ pattern, resolve });
+        check();
+        void exit.then(() => setTimeout(() => reject(new Error(`exited before ${pattern}: ${err}`)), 50));
+      }),
+  };
+}
+
+async function counters(): Promise<Record<string, number>> {
+  return (await (await fetch(`${emu.url}/_emulator/counters`)).json()) as Record<string, number>;
+}
+
+beforeAll(async () => {
+  emu = await serveEmulator({ seed: "cli-e2e", transactions: 800 }, { port: 0 });
+  callbackPort = await freePort();
+  emu.emulator.control.addClient({
+    id: "oauth2client_0000E2eClient00000001",
+    secret: SECRET,
+    redirectUris: [`http://127.0.0.1:${callbackPort}/callback`],
+    confidential: true,
+    name: "CLI e2e",
+  });
+  browser = await launchChromium();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await emu?.close();
+});
+
+describe("monzo login and data commands, end to end", () => {
+  let home: string;
+
+  it("logs in through a real browser, waits for approval in the app, and stores tokens 0600", async () => {
+    home = await tempHome();
+    const run = monzo(["login", "--no-browser", "--timeout", "60"], env(home));
+    const [url] = await run.waitFor(/http:\/\/127\.0\.0\.1:\d+\/auth\/\?\S+/);
+    const page = await browser.context.newPage();
+    await page.goto(url);
+    await page.click("#allow");
+    await page.waitForSelector("#result");
+    expect(await page.textContent("#result")).toContain("logged in");
+    await run.waitFor(/Waiting for approval/);
+    await page.goto(`${emu.authUrl}app`);
+    await page.click("button.approve");
+    await page.waitForSelector("#notice");
+    await page.close();
+    expect(await run.exit).toBe(0);
+    expect(run.stderr()).toContain("Approved in the Monzo app");
+    const file = join(home, "tokens", "default.json");
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(await readFile(file, "utf8"))).toMatchObject({
+      clientId: "oauth2client_0000E2eClient00000001",
+      refreshToken: expect.any(String),
+    });
+  });
+
+  it("then every data command answers in --json", async () => {
+    const accounts = monzo(["accounts", "--json"], env(home));
+    expect(await accounts.exit).toBe(0);
+    const list = JSON.parse(accounts.stdout()) as { id: string; type: string }[];
+    expect(list.some((a) => a.type === "uk_retail")).toBe(true);
+    const balance = monzo(["balance", "--json"], env(home));
+    expect(await balance.exit).toBe(0);
+    expect(JSON.parse(balance.stdout())).toMatchObject({ currency: "GBP", balance: expect.any(Number) });
+    const pots = monzo(["pots", "list", "--json"], env(home));
+    expect(await pots.exit).toBe(0);
+    const savings = (JSON.parse(pots.stdout()) as { name: string; balance: number }[]).find(
+      (p) => p.name === "Savings",
+    )!;
+    const deposit = monzo(
+      ["pots", "deposit", "Savings", "1.23", "--dedupe-id", "e2e-1", "--json"],
+      env(home),
+    );
+    expect(await deposit.exit).toBe(0);
+    expect(JSON.parse(deposit.stdout())).toMatchObject({
+      balance: savings.balance + 123,
+      dedupe_id: "e2e-1",
+    });
+    const again = monzo(["pots", "deposit", "Savings", "1.23", "--dedupe-id", "e2e-1", "--json"], env(home));
+    expect(await again.exit).toBe(0);
+    expect(JSON.parse(again.stdout()).balance).toBe(savings.balance + 123);
+    const txs = monzo(["transactions", "list", "--limit", "5", "--json"], env(home));
+    expect(await txs.exit).toBe(0);
+    expect(JSON.parse(txs.stdout())).toHaveLength(5);
+    const who = monzo(["whoami", "--json"], env(home));
+    expect(await who.exit).toBe(0);
+    expect(JSON.parse(who.stdout())).toMatchObject({ authenticated: true });
+  });
+
+  it("four monzo processes at once with an expired token refresh exactly once, and all succeed", async () => {
+    const file = join(home, "tokens", "default.json");
+    const tokens = JSON.parse(await readFile(file, "utf8")) as { expiresAt: number };
+    await writeFile(file, JSON.stringify({ ...tokens, expiresAt: Date.now() - 1000 }), { mode: 0o600 });
+    const before = (await counters())["refreshes"]!;
+    const runs = Array.from({ length: 4 }, () => monzo(["balance", "--json"], env(home)));
+    expect(await Promise.all(runs.map((r) => r.exit))).toEqual([0, 0, 0, 0]);
+    expect((await counters())["refreshes"]! - before).toBe(1);
+    expect((await counters())["refresh_failures"]).toBe(0);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+  });
+
+  it("--manual accepts the pasted redirect address", async () => {
+    const manualHome = await tempHome();
+    const run = monzo(["login", "--manual", "--no-wait"], env(manualHome));
+    const [url] = await run.waitFor(/http:\/\/127\.0\.0\.1:\d+\/auth\/\?\S+/);
+    // Walk the consent page over HTTP, as a browser on another machine would, and read the redirect.
+    const html = await (await fetch(url)).text();
+    const consent = /name="consent" value="([^"]+)"/.exec(html)![1]!;
+    const user = /name="user_id" value="([^"]+)"/.exec(html)![1]!;
+    const allow = await fetch(`${emu.authUrl}authorize`, {
+      method: "POST",
+      body: new URLSearchParams({ consent, user_id: user, decision: "allow" }),
+      redirect: "manual",
+    });
+    run.child.stdin.write(`${allow.headers.get("location")}\n`);
+    expect(await run.exit).toBe(0);
+    expect(run.stderr()).toContain("Logged in as");
+  });
+
+  it("Deny in the browser ends the login with exit 10 and says so on both sides", async () => {
+    const run = monzo(["login", "--no-browser", "--timeout", "60"], env(await tempHome()));
+    const [url] = await run.waitFor(/http:\/\/127\.0\.0\.1:\d+\/auth\/\?\S+/);
+    const page = await browser.context.newPage();
+    await page.goto(url);
+    await page.click("#deny");
+    await page.waitForSelector("#result");
+    expect(await page.textContent("#result")).toContain("Login failed");
+    await page.close();
+    expect(await run.exit).toBe(10);
+    expect(run.stderr()).toMatch(/Access was denied/);
+  });
+
+  it("a callback with the wrong state is refused and never exchanged", async () => {
+    const before = (await counters())["token_exchanges"];
+    const run = monzo(["login", "--no-browser", "--timeout", "60"], env(await tempHome()));
+    await run.waitFor(/http:\/\/127\.0\.0\.1:\d+\/auth\/\?\S+/);
+    const res = await fetch(`http://127.0.0.1:${callbackPort}/callback?code=stolen-code&state=not-the-state`);
+    expect(res.status).toBe(400);
+    expect(await run.exit).toBe(10);
+    expect(run.stderr()).toMatch(/state does not match/);
+    expect((await counters())["token_exchanges"]).toBe(before);
+  });
+
+  it("a port in use is named, with the fix", async () => {
+    const blocker = createServer().listen(callbackPort, "127.0.0.1");
+    await new Promise((r) => blocker.once("listening", r));
+    const run = monzo(["login", "--no-browser"], env(await tempHome()));
+    expect(await run.exit).toBe(2);
+    expect(run.stderr()).toContain(`Port ${callbackPort}`);
+    expect(run.stderr()).toContain("--port");
+    await new Promise((r) => blocker.close(r));
+  });
+
+  it("missing configuration without a terminal fails at once, naming the setting", async () => {
+    const { MONZO_CLIENT_SECRET: _, ...noSecret } = env(await tempHome());
+    const run = monzo(["login"], noSecret);
+    expect(await run.exit).toBe(3);
+    expect(run.stderr()).toContain("MONZO_CLIENT_SECRET");
+  });
+
+  it("no token, code or client secret appears in any output of these runs", async () => {
+    const tokens = JSON.parse(await readFile(join(home, "tokens", "default.json"), "utf8")) as {
+      accessToken: string;
+      refreshToken: string;
+    };
+    const all = captured.join("\n");
+    expect(all.length).toBeGreaterThan(1000);
+    for (const secret of [tokens.accessToken, tokens.refreshToken, SECRET]) expect(all).not.toContain(secret);
+    expect(all).not.toMatch(/eyJ[\w-]{10,}\.[\w-]{10,}\./);
+  });
+});
