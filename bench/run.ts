@@ -3,6 +3,7 @@
  * target for each, and exits 0 whether targets hold or not (benchmarks report; they do not gate). Traffic
  * goes to loopback only; each suite bounds its own duration.
  */
+import * as cli from "./cli.ts";
 import * as core from "./core.ts";
 import * as emulator from "./emulator.ts";
 import { printResults, type Result } from "./lib/stats.ts";
@@ -10,6 +11,7 @@ import { printResults, type Result } from "./lib/stats.ts";
 const SUITES: Record<string, () => Promise<Result[]>> = {
   emulator: () => emulator.run(emulator.FULL),
   core: () => core.run(core.FULL),
+  cli: () => cli.run(cli.FULL),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -3,7 +3,9 @@ import { setIo } from "./context.js";
 import { describeError, EXIT, exitCodeFor, UsageError } from "./errors.js";
 import type { Io } from "./io.js";
 
-export const VERSION = "0.1.0";
+import { VERSION } from "./version.js";
+
+export { VERSION };
 
 /** Commands load only when used, so `monzo --version` starts fast. */
 const COMMANDS: Record<string, { description: string; load: () => Promise<CommandDef> }> = {

@@ -1,0 +1,149 @@
+/**
+ * CLI benchmarks (issue: CLI performance):
+ * 1. `monzo --version` vs `node -e ""` (target ≤ 1.6×).
+ * 2. `monzo accounts --json` against a local emulator vs `node -e ""` (target ≤ 2.5×).
+ * 3. Exporting 100,000 transactions to CSV: peak RSS (target < 150 MB).
+ */
+import { spawn } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startChild } from "./lib/children.ts";
+import { median, type Result, result } from "./lib/stats.ts";
+
+export interface CliBenchOptions {
+  runs: number;
+  exportTransactions: number;
+}
+
+export const FULL: CliBenchOptions = { runs: 15, exportTransactions: 100_000 };
+export const TINY: CliBenchOptions = { runs: 2, exportTransactions: 500 };
+
+const BIN = fileURLToPath(new URL("../packages/cli/dist/bin.js", import.meta.url));
+
+function timeProcess(args: string[], env: Record<string, string | undefined>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, args, { env, stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (d) => {
+      err += d;
+    });
+    child.once("exit", (code) =>
+      code === 0
+        ? resolve(performance.now() - started)
+        : reject(new Error(`${args.join(" ")} exited ${code}: ${err}`)),
+    );
+  });
+}
+
+async function loggedInHome(url: string, token: string): Promise<string> {
+  const home = await mkdtemp(join(tmpdir(), "monzokit-bench-"));
+  await mkdir(join(home, "tokens"), { recursive: true, mode: 0o700 });
+  const tokens = {
+    accessToken: token,
+    expiresAt: Date.now() + 86_400_000,
+    userId: "user_bench",
+    clientId: "oauth2client_bench",
+  };
+  await writeFile(join(home, "tokens", "default.json"), JSON.stringify(tokens), { mode: 0o600 });
+  void url;
+  return home;
+}
+
+export async function startup(o: CliBenchOptions): Promise<Result[]> {
+  const emu = await startChild<{ url: string; token: string }>("emulator.ts", ["500"]);
+  const home = await loggedInHome(emu.info.url, emu.info.token);
+  const env = { ...process.env, MONZOKIT_HOME: home, MONZO_API_URL: emu.info.url, NO_COLOR: "1" };
+  try {
+    const base: number[] = [];
+    const version: number[] = [];
+    const accounts: number[] = [];
+    await timeProcess(["-e", ""], env);
+    await timeProcess([BIN, "--version"], env);
+    await timeProcess([BIN, "accounts", "--json"], env);
+    for (let i = 0; i < o.runs; i++) {
+      base.push(await timeProcess(["-e", ""], env));
+      version.push(await timeProcess([BIN, "--version"], env));
+      accounts.push(await timeProcess([BIN, "accounts", "--json"], env));
+    }
+    const b = median(base);
+    return [
+      result({
+        name: 'cli: monzo --version vs node -e ""',
+        figure: `${median(version).toFixed(0)} ms`,
+        baseline: `${b.toFixed(0)} ms`,
+        ratio: median(version) / b,
+        target: { op: "<=", value: 1.6 },
+        notes: `${o.runs} interleaved runs, medians`,
+      }),
+      result({
+        name: 'cli: monzo accounts --json (local emulator) vs node -e ""',
+        figure: `${median(accounts).toFixed(0)} ms`,
+        baseline: `${b.toFixed(0)} ms`,
+        ratio: median(accounts) / b,
+        target: { op: "<=", value: 2.5 },
+        notes: "lazy-loaded command; one HTTP round trip to a loopback emulator",
+      }),
+    ];
+  } finally {
+    await emu.stop();
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+export async function exportMemory(o: CliBenchOptions): Promise<Result> {
+  // The emulator's `transactions` is the whole bank; about 68% lands on the main current account.
+  const emu = await startChild<{ url: string; token: string }>("emulator.ts", [
+    String(Math.round(o.exportTransactions * 1.47)),
+  ]);
+  const home = await loggedInHome(emu.info.url, emu.info.token);
+  const file = join(home, "export.csv");
+  try {
+    const child = await new Promise<{ code: number; rssBytes: number }>((resolve, reject) => {
+      const p = spawn(
+        process.execPath,
+        [
+          fileURLToPath(new URL("./servers/cli-export.ts", import.meta.url)),
+          "transactions",
+          "export",
+          "--all",
+          file,
+        ],
+        {
+          env: { ...process.env, MONZOKIT_HOME: home, MONZO_API_URL: emu.info.url },
+          stdio: ["ignore", "pipe", "inherit"],
+        },
+      );
+      let out = "";
+      p.stdout.on("data", (d) => {
+        out += d;
+      });
+      p.once("exit", () => {
+        try {
+          resolve(JSON.parse(out.trim().split("\n").pop()!));
+        } catch {
+          reject(new Error(`export run printed: ${out}`));
+        }
+      });
+    });
+    if (child.code !== 0) throw new Error(`export exited ${child.code}`);
+    const mb = child.rssBytes / 1e6;
+    return result({
+      name: `cli: export ~${o.exportTransactions.toLocaleString("en")} transactions to CSV (peak RSS)`,
+      figure: `${mb.toFixed(0)} MB`,
+      baseline: "150 MB budget",
+      ratio: mb / 150,
+      target: { op: "<=", value: 1 },
+      notes: "streamed to the file in order as parallel windows arrive",
+    });
+  } finally {
+    await emu.stop();
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+export async function run(o: CliBenchOptions): Promise<Result[]> {
+  return [...(await startup(o)), await exportMemory(o)];
+}
