@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { LOW_MEMORY_NODE_FLAGS } from "@monzokit/cli";
 import { startChild } from "./lib/children.ts";
 import { median, type Result, result } from "./lib/stats.ts";
 
@@ -104,7 +105,9 @@ export async function exportMemory(o: CliBenchOptions): Promise<Result> {
     const child = await new Promise<{ code: number; rssBytes: number }>((resolve, reject) => {
       const p = spawn(
         process.execPath,
+        // The same V8 flags the `monzo` bin re-executes itself with for exports.
         [
+          ...LOW_MEMORY_NODE_FLAGS,
           fileURLToPath(new URL("./servers/cli-export.ts", import.meta.url)),
           "transactions",
           "export",

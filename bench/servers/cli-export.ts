@@ -1,4 +1,5 @@
-// Runs `monzo transactions export` in this process (the same code as the bin) and reports its peak RSS.
+// Runs `monzo transactions export` in this process (the code the bin runs, started with the same V8 flags)
+// and reports its peak RSS.
 import { main, processIo } from "@monzokit/cli";
 
 const argv = process.argv.slice(2);

@@ -1,13 +1,32 @@
 #!/usr/bin/env node
+import { spawn } from "node:child_process";
 import module from "node:module";
+import { fileURLToPath } from "node:url";
 
-// `monzo --version` answers before loading anything else: start-up time is part of the product.
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
+  // Answers before loading anything else: start-up time is part of the product.
   process.stdout.write(`${(await import("./version.js")).VERSION}\n`);
 } else {
-  // Cache compiled code between runs (Node ≥ 22.1): most of a short command's time is loading modules.
-  module.enableCompileCache?.();
-  const [{ main }, { processIo }] = await Promise.all([import("./main.js"), import("./io.js")]);
-  process.exitCode = await main(argv, processIo());
+  const { LOW_MEMORY_NODE_FLAGS, wantsLowMemory } = await import("./low-memory.js");
+  if (wantsLowMemory(argv) && process.env["MONZOKIT_LOW_MEMORY"] !== "1") {
+    // Long exports run in a child with memory-bounding V8 flags; signals and the exit code pass through.
+    const child = spawn(
+      process.execPath,
+      [...LOW_MEMORY_NODE_FLAGS, fileURLToPath(import.meta.url), ...argv],
+      {
+        stdio: "inherit",
+        env: { ...process.env, MONZOKIT_LOW_MEMORY: "1" },
+      },
+    );
+    for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
+    child.once("exit", (code, signal) => {
+      process.exitCode = code ?? (signal === "SIGINT" ? 130 : 1);
+    });
+  } else {
+    // Cache compiled code between runs (Node ≥ 22.1): most of a short command's time is loading modules.
+    module.enableCompileCache?.();
+    const [{ main }, { processIo }] = await Promise.all([import("./main.js"), import("./io.js")]);
+    process.exitCode = await main(argv, processIo());
+  }
 }

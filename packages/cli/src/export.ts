@@ -73,7 +73,7 @@ export async function exportHistory(
       ...(options.since ? { since: options.since } : {}),
       ...(options.before ? { before: options.before } : {}),
       ...(options.concurrency ? { concurrency: options.concurrency } : {}),
-      onProgress: ({ windowsDone, windows, transactions }) => {
+      onProgress: ({ windowsDone, windows, transactions, fraction }) => {
         if (!options.progress) return;
         const now = io.now();
         if (now - lastDraw < 200 && windowsDone < windows) return;

@@ -6,6 +6,7 @@ export { processIo } from "./io.js";
 export { clientFromProfile } from "./library.js";
 export type { CallbackServer, CallbackServerOptions } from "./login/loopback.js";
 export { startCallbackServer } from "./login/loopback.js";
+export { LOW_MEMORY_NODE_FLAGS } from "./low-memory.js";
 export { main } from "./main.js";
 export { writeFileAtomic } from "./store/atomic.js";
 export type { FileTokenStoreOptions } from "./store/file-store.js";

@@ -184,7 +184,7 @@ const exportCommand = defineCommand({
       description:
         "From the account's opening (needs a fresh login: full history is readable for 5 minutes after approval)",
     },
-    concurrency: { type: "string", description: "Time windows fetched at once (default 8)" },
+    concurrency: { type: "string", description: "Time windows fetched at once (default 4)" },
   },
   async run({ args }) {
     const t = io();
@@ -214,7 +214,7 @@ const exportCommand = defineCommand({
       format,
       since,
       before: before ? new Date(before) : undefined,
-      ...(concurrency ? { concurrency: Number(concurrency) } : {}),
+      concurrency: concurrency ? Number(concurrency) : 4,
       progress: !flags.quiet && !flags.json,
     });
     emit(

@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { InvalidArgumentError } from "../errors/client-errors.js";
 import type { AccountId, TransactionId } from "../models/ids.js";
-import { type Transaction, TransactionSchema, unwrap } from "../models/schemas.js";
+import { type Merchant, type Transaction, TransactionSchema, unwrap } from "../models/schemas.js";
 import { type Page, PagePromise } from "../pagination.js";
 import type { CallOptions } from "../transport/transport.js";
 import { Resource } from "./resource.js";
@@ -30,15 +30,20 @@ export interface HistoryParams {
   windowDays?: number;
   expandMerchant?: boolean;
   /** After each finished window, with how many transactions were yielded so far. */
+  /** After each finished window: windows done, an estimate of all, transactions so far, the resume cursor, and the share of the time range covered. */
   onProgress?: (info: {
     windowsDone: number;
     windows: number;
     transactions: number;
     cursor: string | undefined;
+    fraction: number;
   }) => void;
 }
 
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
+/** Transactions per window the history walk aims for. */
+const TARGET = 400;
 const TRANSACTIONS = v.array(TransactionSchema);
 
 /** Transactions (REFERENCE §7). */
@@ -193,9 +198,23 @@ export class Transactions extends Resource {
       const account = accounts.find((a) => a.id === params.accountId);
       startMs = account ? Date.parse(account.created) - DAY : end - 366 * DAY;
     }
+    // Windows are cut as we go: narrower where the history is dense, wider where it is sparse, so each
+    // holds about `TARGET` transactions and the look-ahead buffer stays small whatever the account.
     const windows: [number, number][] = [];
-    for (let from = startMs; from < end; from += windowMs)
-      windows.push([from, Math.min(end, from + windowMs)]);
+    let width = Math.min(windowMs, 7 * DAY);
+    let nextFrom = startMs;
+    const cut = (): boolean => {
+      if (nextFrom >= end) return false;
+      const to = Math.min(end, nextFrom + width);
+      windows.push([nextFrom, to]);
+      nextFrom = to;
+      return true;
+    };
+    const adapt = ([from, to]: [number, number], count: number) => {
+      // Aim the next windows at TARGET transactions from the density just seen; grow slowly, shrink at once.
+      const ideal = ((to - from) * TARGET) / Math.max(count, 1);
+      width = Math.max(HOUR, Math.min(windowMs, ideal, width * 1.5));
+    };
 
     // Each window: a forward walk from its start (inclusive) to its end (exclusive).
     const fetchWindow = async ([from, to]: [number, number], first: boolean): Promise<Transaction[]> => {
@@ -209,16 +228,32 @@ export class Transactions extends Resource {
         },
         options,
       ).pages();
-      for await (const page of pages) out.push(...page.items);
+      for await (const page of pages) {
+        for (const tx of page.items) {
+          // One object per merchant, shared by all its transactions: a long history repeats a few hundred
+          // merchants tens of thousands of times, and the copies would sit in the look-ahead buffers.
+          if (tx.merchant && typeof tx.merchant === "object") {
+            const known = merchants.get(tx.merchant.id);
+            if (known) tx.merchant = known;
+            else merchants.set(tx.merchant.id, tx.merchant);
+          }
+          out.push(tx);
+        }
+      }
       return out;
     };
+    const merchants = new Map<string, Merchant>();
 
     const pending = new Map<number, Promise<Transaction[]>>();
     let next = 0;
     const launch = () => {
-      while (pending.size < concurrency && next < windows.length) {
+      while (pending.size < concurrency && (next < windows.length || cut())) {
         const index = next++;
-        const promise = fetchWindow(windows[index]!, index === 0);
+        const window = windows[index]!;
+        const promise = fetchWindow(window, index === 0).then((items) => {
+          adapt(window, items.length);
+          return items;
+        });
         promise.catch(() => {});
         pending.set(index, promise);
       }
@@ -226,9 +261,11 @@ export class Transactions extends Resource {
     const seen = new Set<string>();
     let yielded = 0;
     let cursor: string | undefined;
-    for (let index = 0; index < windows.length; index++) {
+    for (let index = 0; ; index++) {
       launch();
-      const items = await pending.get(index)!;
+      const current = pending.get(index);
+      if (!current) break;
+      const items = await current;
       pending.delete(index);
       // Windows do not overlap (since inclusive, before exclusive); the set guards the boundaries anyway.
       const boundary = new Set<string>();
@@ -241,7 +278,16 @@ export class Transactions extends Resource {
       }
       seen.clear();
       for (const id of boundary) seen.add(id);
-      params.onProgress?.({ windowsDone: index + 1, windows: windows.length, transactions: yielded, cursor });
+      const done = windows[index]![1];
+      const estimate =
+        index + 1 + Math.ceil((end - Math.max(done, nextFrom)) / width) + (windows.length - index - 1);
+      params.onProgress?.({
+        windowsDone: index + 1,
+        windows: Math.max(index + 1, estimate),
+        transactions: yielded,
+        cursor,
+        fraction: (done - startMs) / (end - startMs),
+      });
     }
   }
 }
