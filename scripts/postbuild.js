@@ -1,9 +1,28 @@
 #!/usr/bin/env node
-// Makes each package's built `bin` entry executable, so `npx monzo-emulator` works from a fresh build.
-import { chmodSync, existsSync, readFileSync } from "node:fs";
+// After `tsc -b`: bundle the `monzo` command (start-up time: one file and a few lazily loaded chunks instead
+// of dozens of modules), then make every package's `bin` entry executable.
+import { chmodSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { build } from "esbuild";
 
 const root = new URL("..", import.meta.url).pathname;
+const cli = join(root, "packages", "cli", "dist");
+if (existsSync(join(cli, "bin.js"))) {
+  rmSync(join(cli, "bundle"), { recursive: true, force: true });
+  await build({
+    entryPoints: [join(cli, "bin.js")],
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: "node22",
+    outdir: join(cli, "bundle"),
+    // The emulator is only loaded by `monzo emulator`, and the demo; it stays a normal dependency.
+    external: ["@monzokit/emulator"],
+    logLevel: "warning",
+  });
+}
+
 const { workspaces } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 for (const dir of workspaces) {
   const pkg = JSON.parse(readFileSync(join(root, dir, "package.json"), "utf8"));

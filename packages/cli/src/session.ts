@@ -1,6 +1,7 @@
 import { type Account, MonzoClient, monzoRefresh, redact, TokenManager, type TokenSet } from "@monzokit/core";
 import { resolveSettings, type SettingFlags, type Settings } from "./config/settings.js";
 import { ConfigError, UsageError } from "./errors.js";
+import { nodeHttpFetch } from "./http-fetch.js";
 import type { Io } from "./io.js";
 import { FileTokenStore } from "./store/file-store.js";
 
@@ -13,6 +14,8 @@ export interface GlobalFlags extends SettingFlags {
 
 export interface Session {
   io: Io;
+  /** The fetch every request of this command goes through (node:http based; logs with --debug). */
+  fetch: typeof fetch;
   flags: GlobalFlags;
   settings: Settings;
   store: FileTokenStore;
@@ -24,7 +27,7 @@ export interface Session {
  * A fetch that prints each request and answer to stderr for `--debug`, redacted: no token, code or
  * secret reaches the terminal.
  */
-export function debugFetch(io: Io, inner: typeof fetch = globalThis.fetch): typeof fetch {
+export function debugFetch(io: Io, inner: typeof fetch): typeof fetch {
   return (async (input: string | URL | Request, init?: RequestInit) => {
     const method = init?.method ?? (input instanceof Request ? input.method : "GET");
     const url = input instanceof Request ? input.url : String(input);
@@ -50,7 +53,8 @@ export async function openSession(
 ): Promise<Session> {
   const settings = await resolveSettings(io, flags);
   const store = new FileTokenStore(settings.tokenPath);
-  const fetchImpl = flags.debug ? debugFetch(io, options.fetch) : (options.fetch ?? globalThis.fetch);
+  const base = options.fetch ?? nodeHttpFetch;
+  const fetchImpl = flags.debug ? debugFetch(io, base) : base;
   const canRefresh = settings.clientId && settings.clientSecret;
   const manager = new TokenManager({
     store,
@@ -71,7 +75,7 @@ export async function openSession(
     fetch: fetchImpl,
     userAgent: "monzokit-cli/0.1",
   });
-  return { io, flags, settings, store, manager, client };
+  return { io, fetch: fetchImpl, flags, settings, store, manager, client };
 }
 
 /** The stored tokens, or a clear error naming `monzo login`. */

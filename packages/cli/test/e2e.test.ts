@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../../../test-support/chromium.js";
 import { tempHome } from "./helpers.js";
 
-const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+const BIN = fileURLToPath(new URL("../dist/bundle/bin.js", import.meta.url));
 const SECRET = "mnzconf.e2e-client-secret-value";
 let emu: RunningEmulator;
 let browser: Awaited<ReturnType<typeof launchChromium>>;

@@ -65,6 +65,7 @@ export default defineCommand({
     let tokens: TokenSet;
     if (playground) {
       const who = await new MonzoClient({
+        fetch: session.fetch,
         accessToken: playground,
         apiUrl: session.settings.apiUrl,
       }).whoami();

@@ -17,7 +17,7 @@ export default defineCommand({
     }
     let revoked = true;
     try {
-      await logout(tokens.accessToken, { apiUrl: session.settings.apiUrl });
+      await logout(tokens.accessToken, { apiUrl: session.settings.apiUrl, fetch: session.fetch });
     } catch {
       // Already invalid at Monzo (expired, evicted): deleting it here is all that is left to do.
       revoked = false;

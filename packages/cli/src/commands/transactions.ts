@@ -203,7 +203,8 @@ const exportCommand = defineCommand({
         "The default, 8, is usually right.",
       );
     }
-    const session = await openSession(t, flags);
+    // Long streaming job: Node's own fetch frees response memory as it goes; see low-memory.ts.
+    const session = await openSession(t, flags, { fetch: globalThis.fetch });
     await requireTokens(session);
     const account = await pickAccount(session, flag(args, "account"));
     // Without --since and --all, the last 89 days: what Monzo allows once the 5-minute window has closed.

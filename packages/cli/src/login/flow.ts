@@ -123,6 +123,7 @@ export async function login(session: Session, options: LoginOptions): Promise<To
       clientSecret: creds.clientSecret,
       redirectUri,
       apiUrl: settings.apiUrl,
+      fetch: session.fetch,
     });
     await session.manager.setTokens(tokens);
     server?.finish({ ok: true });
