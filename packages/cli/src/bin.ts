@@ -1,7 +1,5 @@
 #!/usr/bin/env node
-import { spawn } from "node:child_process";
 import module from "node:module";
-import { fileURLToPath } from "node:url";
 
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
@@ -11,6 +9,10 @@ if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
   const { LOW_MEMORY_NODE_FLAGS, wantsLowMemory } = await import("./low-memory.js");
   if (wantsLowMemory(argv) && process.env["MONZOKIT_LOW_MEMORY"] !== "1") {
     // Long exports run in a child with memory-bounding V8 flags; signals and the exit code pass through.
+    const [{ spawn }, { fileURLToPath }] = await Promise.all([
+      import("node:child_process"),
+      import("node:url"),
+    ]);
     const child = spawn(
       process.execPath,
       [...LOW_MEMORY_NODE_FLAGS, fileURLToPath(import.meta.url), ...argv],

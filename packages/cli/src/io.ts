@@ -1,6 +1,3 @@
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
-
 /**
  * Everything the CLI touches outside itself, injected so tests can drive it (STYLE: side effects
  * injected): output streams, environment, the browser, prompts and the clock.
@@ -37,6 +34,8 @@ export function processIo(): Io {
 
 /** Opens the system browser; resolves false when there is none (SSH, containers). */
 async function openBrowser(url: string): Promise<boolean> {
+  // Loaded on use: most commands never open a browser, and every module costs start-up time.
+  const { spawn } = await import("node:child_process");
   const [command, args] =
     process.platform === "darwin"
       ? ["open", [url]]
@@ -58,6 +57,7 @@ async function openBrowser(url: string): Promise<boolean> {
 }
 
 async function prompt(question: string, options: { secret?: boolean } = {}): Promise<string> {
+  const { createInterface } = await import("node:readline");
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
   if (options.secret) {
     // Echo nothing while a secret is typed.

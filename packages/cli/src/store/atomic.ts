@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { chmod, mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
@@ -16,7 +15,11 @@ export async function privateDir(dir: string): Promise<void> {
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
   const dir = dirname(path);
   await privateDir(dir);
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  // Unique enough to avoid collisions; the exclusive create (`wx`) makes a collision an error, never a clobber.
+  const temp = join(
+    dir,
+    `.${basename(path)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`,
+  );
   const handle = await open(temp, "wx", 0o600);
   try {
     await handle.writeFile(data, "utf8");
