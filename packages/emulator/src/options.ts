@@ -65,7 +65,7 @@ export interface EmulatorOptions {
   /** Seed for every piece of generated data. Default `"monzokit"`. */
   seed?: number | string;
   clock?: ClockOptions;
-  /** Transactions on the main user's current account (others get proportionally fewer). Default 2,000. */
+  /** Transactions on the users' accounts (about two thirds on the main current account; pot ledgers mirror pot moves on top). Default 2,000. */
   transactions?: number;
   /** Years of history to spread them over. Default 3. */
   years?: number;

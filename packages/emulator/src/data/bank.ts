@@ -8,6 +8,8 @@ export interface AccountRecord {
   ledger: LedgerKind;
   /** Available balance in minor units: every non-declined transaction, settled or pending (REFERENCE §13.24). */
   balance: number;
+  /** A pot's hidden ledger account (REFERENCE §6.1): readable by id, never listed by `/accounts`. */
+  hidden?: boolean;
   /** Sorted by (`createdMs`, id number): the index every `/transactions` query binary-searches. */
   transactions: TransactionRecord[];
 }
@@ -41,7 +43,7 @@ export class Bank {
   }
 
   accountsOf(userId: string): AccountRecord[] {
-    return [...this.accounts.values()].filter((a) => a.ownerIds.includes(userId));
+    return [...this.accounts.values()].filter((a) => !a.hidden && a.ownerIds.includes(userId));
   }
 
   transaction(id: string): TransactionRecord | undefined {

@@ -271,6 +271,22 @@ function addPot(
     addedSecurity: spec.addedSecurity ?? false,
   };
   bank.addPot(record);
+  // The pot's own ledger: `/transactions?account_id=<pot_account_id>` reads it (REFERENCE §6.1).
+  bank.accounts.set(record.potAccountId, {
+    json: {
+      ...account.json,
+      id: record.potAccountId,
+      description: json.id,
+      type: "uk_retail_pot",
+      product_type: "pot",
+      created,
+    },
+    ownerIds: account.ownerIds,
+    ledger: "transactions",
+    balance: 0,
+    transactions: [],
+    hidden: true,
+  });
   return record;
 }
 
@@ -352,6 +368,29 @@ export function potTransfer(
   );
   pot.json.balance += amount;
   pot.json.updated = json.created;
+  const ledger = bank.accounts.get(pot.potAccountId);
+  if (ledger) {
+    // The other side of the move, on the pot's ledger account.
+    const mirror = baseTransaction(
+      {
+        id: ids.next("tx"),
+        amount,
+        description: account.json.id,
+        account_id: pot.potAccountId,
+        category,
+        scheme: "uk_retail_pot",
+        dedupe_id: `${json.dedupe_id}:pot`,
+        metadata: {
+          pot_id: pot.json.id,
+          [deposit ? "pot_deposit_id" : "pot_withdrawal_id"]: moveId,
+          trigger,
+          user_id: user.id,
+        },
+      },
+      createdMs,
+    );
+    bank.add(ledger, mirror, createdMs, false, false);
+  }
   return bank.add(account, json, createdMs, false, notify);
 }
 

@@ -37,8 +37,11 @@ describe("seeded bank", () => {
   });
 
   it("has about the asked number of transactions over the years, with every kind", () => {
-    expect(bank.transactionCount).toBeGreaterThan(2700);
-    expect(bank.transactionCount).toBeLessThanOrEqual(3000);
+    // Pot ledgers mirror pot moves on top of the asked number, which counts the accounts people see.
+    const visible = [...bank.accounts.values()].filter((a) => !a.hidden).reduce((n, a) => n + a.transactions.length, 0);
+    expect(visible).toBeGreaterThan(2700);
+    expect(visible).toBeLessThanOrEqual(3000);
+    expect(bank.transactionCount).toBeGreaterThan(visible);
     const all = [...bank.accounts.values()].flatMap((a) => a.transactions.map((t) => t.json));
     const schemes = new Set(all.map((t) => t.scheme));
     for (const s of ["mastercard", "uk_retail_pot", "payport_faster_payments", "p2p_payment", "bacs"])

@@ -324,3 +324,28 @@ describe("§13.26 which accounts have transactions", () => {
     ).toBeGreaterThan(0);
   });
 });
+
+describe("REFERENCE §6.1 pot ledger accounts", () => {
+  it("pot_account_id from a pot move reads the pot's own transactions; it is never listed in /accounts", async () => {
+    const { e, t, account, move, potOf } = await setup();
+    const savings = potOf("Savings");
+    await move(savings, "deposit", { source_account_id: account, amount: "250", dedupe_id: "ledger-1" });
+    const newest = (
+      await json<{ transactions: { metadata: Record<string, string> }[] }>(
+        api(e, t.access_token, `/transactions?account_id=${account}&limit=1`),
+      )
+    ).transactions[0]!;
+    const ledger = newest.metadata["pot_account_id"]!;
+    const accounts = (await json<{ accounts: { id: string }[] }>(api(e, t.access_token, "/accounts")))
+      .accounts;
+    expect(accounts.map((a) => a.id)).not.toContain(ledger);
+    const potSide = (
+      await json<{
+        transactions: { amount: number; description: string; metadata: Record<string, string> }[];
+      }>(api(e, t.access_token, `/transactions?account_id=${ledger}&limit=1`))
+    ).transactions[0]!;
+    expect(potSide).toMatchObject({ amount: 250, description: account, metadata: { pot_id: savings } });
+    const balance = await json<{ balance: number }>(api(e, t.access_token, `/balance?account_id=${ledger}`));
+    expect(balance.balance).toBe(e.state.bank.pots.get(savings)!.json.balance);
+  });
+});
