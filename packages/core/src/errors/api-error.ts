@@ -25,6 +25,8 @@ interface ApiErrorInit {
  * `status` the HTTP status, `requestId` the trace id to quote to Monzo, `retryAfter` seconds when given.
  *
  * @see https://docs.monzo.com/#errors
+ *
+ * @example if (e instanceof MonzoApiError) console.error(e.status, e.monzoCode, e.requestId);
  */
 export class MonzoApiError extends MonzoError {
   readonly status: number;
@@ -61,19 +63,65 @@ export class MonzoApiError extends MonzoError {
   }
 }
 
+/**
+ * 400: a parameter was missing or wrong (Monzo's code names it).
+ *
+ * @example if (e instanceof BadRequestError) console.error(e.monzoCode); // e.g. bad_request.missing_param.account_id
+ */
 export class BadRequestError extends MonzoApiError {}
+/**
+ * 401: the token is not (or no longer) valid.
+ *
+ * @example if (e instanceof AuthenticationError) await startLogin();
+ */
 export class AuthenticationError extends MonzoApiError {}
-/** The access token is past its `expires_in` (REFERENCE §2.13). */
+/**
+ * The access token is past its `expires_in` (REFERENCE §2.13).
+ *
+ * @example if (e instanceof TokenExpiredError) await manager.refreshFrom(tokens);
+ */
 export class TokenExpiredError extends AuthenticationError {}
-/** A newer login with the same client and user replaced this token (REFERENCE §2.8). */
+/**
+ * A newer login with the same client and user replaced this token (REFERENCE §2.8).
+ *
+ * @example if (e instanceof TokenEvictedError) await startLogin(); // another login replaced this one
+ */
 export class TokenEvictedError extends AuthenticationError {}
+/**
+ * 403: authenticated, but not allowed (approval, history window, someone else's resource).
+ *
+ * @example if (e instanceof PermissionDeniedError) console.error(e.hint);
+ */
 export class PermissionDeniedError extends MonzoApiError {}
-/** The login has not been approved in the Monzo app yet (REFERENCE §2.11). */
+/**
+ * The login has not been approved in the Monzo app yet (REFERENCE §2.11).
+ *
+ * @example if (e instanceof ApprovalRequiredError) await waitForApproval(() => client.accounts.list());
+ */
 export class ApprovalRequiredError extends PermissionDeniedError {}
-/** The 5-minute full-history window has closed and the request reaches 90+ days back (REFERENCE §2.12). */
+/**
+ * The 5-minute full-history window has closed and the request reaches 90+ days back (REFERENCE §2.12).
+ *
+ * @example if (e instanceof HistoryWindowError) since = new Date(Date.now() - 89 * 86_400_000);
+ */
 export class HistoryWindowError extends PermissionDeniedError {}
+/**
+ * 404: no such endpoint or resource for this user.
+ *
+ * @example if (e instanceof NotFoundError) console.error("No such transaction");
+ */
 export class NotFoundError extends MonzoApiError {}
+/**
+ * 429: Monzo is rate limiting this app; `retryAfter` says for how long.
+ *
+ * @example if (e instanceof RateLimitError) await sleep((e.retryAfter ?? 60) * 1000);
+ */
 export class RateLimitError extends MonzoApiError {}
+/**
+ * 5xx: a problem at Monzo; safe reads are retried before this surfaces.
+ *
+ * @example if (e instanceof ServerError) console.error(`Monzo had a problem (request ${e.requestId})`);
+ */
 export class ServerError extends MonzoApiError {}
 
 const HINTS: [RegExp, typeof MonzoApiError, string, string][] = [
@@ -118,6 +166,8 @@ const HINTS: [RegExp, typeof MonzoApiError, string, string][] = [
 /**
  * The one factory that turns an error response into a typed error (REFERENCE §12): by Monzo code first,
  * then by status.
+ *
+ * @example throw errorFromResponse({ status: 403, body, requestId, retryAfter: undefined, method: "GET", path: "/accounts" });
  */
 export function errorFromResponse(init: ApiErrorInit): MonzoApiError {
   const code = init.body?.code ?? "";

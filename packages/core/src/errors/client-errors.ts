@@ -1,6 +1,10 @@
 import { MonzoError } from "./monzo-error.js";
 
-/** The OAuth token endpoint refused (REFERENCE §2.4, §2.13): `oauthError` is its `error` value. */
+/**
+ * The OAuth token endpoint refused (REFERENCE §2.4, §2.13): `oauthError` is its `error` value.
+ *
+ * @example if (e instanceof OAuthError && e.monzoCode === "unauthorized.bad_refresh_token") relogin();
+ */
 export class OAuthError extends MonzoError {
   readonly oauthError: string | undefined;
   readonly monzoCode: string | undefined;
@@ -20,7 +24,11 @@ export class OAuthError extends MonzoError {
   }
 }
 
-/** The person pressed Deny on Monzo's login page (`error=access_denied` on the redirect). */
+/**
+ * The person pressed Deny on Monzo's login page (`error=access_denied` on the redirect).
+ *
+ * @example if (e instanceof AccessDeniedError) console.log("You pressed Deny; log in again to continue.");
+ */
 export class AccessDeniedError extends MonzoError {
   constructor(description?: string) {
     super(
@@ -33,7 +41,11 @@ export class AccessDeniedError extends MonzoError {
   }
 }
 
-/** The callback's `state` is not the one this login sent: never exchange that code (REFERENCE §2.3). */
+/**
+ * The callback's `state` is not the one this login sent: never exchange that code (REFERENCE §2.3).
+ *
+ * @example if (e instanceof StateMismatchError) console.log("Start the login again from this app.");
+ */
 export class StateMismatchError extends MonzoError {
   constructor() {
     super("oauth.state_mismatch", "The login callback's state does not match the login that was started", {
@@ -42,7 +54,11 @@ export class StateMismatchError extends MonzoError {
   }
 }
 
-/** A callback URL without what a Monzo redirect carries. */
+/**
+ * A callback URL without what a Monzo redirect carries.
+ *
+ * @example validateCallback("http://localhost:6600/callback", state) // throws: no code
+ */
 export class InvalidCallbackError extends MonzoError {
   constructor(message: string) {
     super("oauth.invalid_callback", message, {
@@ -51,14 +67,22 @@ export class InvalidCallbackError extends MonzoError {
   }
 }
 
-/** The network failed before Monzo answered. */
+/**
+ * The network failed before Monzo answered.
+ *
+ * @example if (e instanceof ConnectionError) setTimeout(retry, 5000);
+ */
 export class ConnectionError extends MonzoError {
   constructor(message: string, cause?: unknown) {
     super("network.connection", message, { cause, hint: "Check the network connection and try again." });
   }
 }
 
-/** No answer within the time limit. */
+/**
+ * No answer within the time limit.
+ *
+ * @example await client.accounts.list({}, { timeoutMs: 5000 }) // TimeoutError after 5 s per attempt
+ */
 export class TimeoutError extends MonzoError {
   constructor(message: string, cause?: unknown) {
     super("network.timeout", message, {
@@ -68,14 +92,22 @@ export class TimeoutError extends MonzoError {
   }
 }
 
-/** The caller's AbortSignal fired. */
+/**
+ * The caller's AbortSignal fired.
+ *
+ * @example const c = new AbortController(); const p = client.accounts.list({}, { signal: c.signal }); c.abort(); // p rejects with AbortError
+ */
 export class AbortError extends MonzoError {
   constructor(message = "The request was aborted", cause?: unknown) {
     super("aborted", message, { cause, hint: "It was cancelled on purpose; nothing to fix." });
   }
 }
 
-/** There is no way to get a working token without a person logging in again. */
+/**
+ * There is no way to get a working token without a person logging in again.
+ *
+ * @example if (e instanceof ReauthenticationRequiredError) await startLogin();
+ */
 export class ReauthenticationRequiredError extends MonzoError {
   constructor(message: string, hint = "Log in again (monzo login).", cause?: unknown) {
     super("auth.reauthentication_required", message, { cause, hint });
@@ -85,6 +117,8 @@ export class ReauthenticationRequiredError extends MonzoError {
 /**
  * A pot move whose outcome is unknown (the connection failed or timed out after it was sent). Retrying
  * with the same `dedupeId` is safe: Monzo moves the money at most once (REFERENCE §6.5).
+ *
+ * @example catch (e) { if (e instanceof OutcomeUnknownError) await client.pots.deposit({ ...params, dedupeId: e.dedupeId }) }
  */
 export class OutcomeUnknownError extends MonzoError {
   readonly dedupeId: string;
@@ -98,7 +132,11 @@ export class OutcomeUnknownError extends MonzoError {
   }
 }
 
-/** A parameter was wrong before anything was sent. */
+/**
+ * A parameter was wrong before anything was sent.
+ *
+ * @example client.transactions.list({ accountId, limit: 500 }) // throws InvalidArgumentError: 1–100
+ */
 export class InvalidArgumentError extends MonzoError {
   constructor(message: string, hint: string) {
     super("invalid_argument", message, { hint });

@@ -5,7 +5,11 @@
  */
 const secrets = new Set<string>();
 
-/** Registers a value that must never appear in output (tokens, client secret, codes). */
+/**
+ * Registers a value that must never appear in output (tokens, client secret, codes).
+ *
+ * @example registerSecret(process.env.MONZO_CLIENT_SECRET);
+ */
 export function registerSecret(value: string | undefined): void {
   if (value && value.length >= 8) secrets.add(value);
   // Keep the set bounded: old, rotated-away tokens fall out first.
@@ -20,7 +24,11 @@ const PATTERNS: [RegExp, string][] = [
   [/("(?:access_token|refresh_token|client_secret|code)"\s*:\s*")[^"]*"/gi, '$1[redacted]"'],
 ];
 
-/** Returns `text` with every registered secret and every token-shaped string masked. */
+/**
+ * Returns `text` with every registered secret and every token-shaped string masked.
+ *
+ * @example console.error(redact(String(error)));
+ */
 export function redact(text: string): string {
   let out = text;
   for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join("[redacted]");
@@ -28,7 +36,11 @@ export function redact(text: string): string {
   return out;
 }
 
-/** Deep-copies a JSON-like value with every string redacted and secret-named keys masked. */
+/**
+ * Deep-copies a JSON-like value with every string redacted and secret-named keys masked.
+ *
+ * @example log.info(redactValue(responseBody));
+ */
 export function redactValue(value: unknown, depth = 0): unknown {
   if (typeof value === "string") return redact(value);
   if (depth > 8 || value === null || typeof value !== "object") return value;

@@ -9,7 +9,11 @@ export interface Money {
   readonly currency: string;
 }
 
-/** Raised when a decimal amount typed by a person cannot be turned into minor units exactly. */
+/**
+ * Raised when a decimal amount typed by a person cannot be turned into minor units exactly.
+ *
+ * @example try { parseAmount("12.345") } catch (e) { if (e instanceof InvalidAmountError) console.error(e.hint) }
+ */
 export class InvalidAmountError extends MonzoError {
   constructor(message: string, hint: string) {
     super("money.invalid_amount", message, { hint });

@@ -28,12 +28,22 @@ const bool = v.boolean();
 const optional = <T extends v.GenericSchema>(schema: T) => v.optional(schema);
 const nullable = <T extends v.GenericSchema>(schema: T) => v.optional(v.nullable(schema));
 
+/**
+ * `GET /ping/whoami` (REFERENCE §2.10).
+ *
+ * @example v.parse(WhoAmISchema, body)
+ */
 export const WhoAmISchema = v.looseObject({
   authenticated: bool,
   client_id: id<ClientId>(),
   user_id: id<UserId>(),
 });
 
+/**
+ * An account (REFERENCE §4).
+ *
+ * @example v.parse(v.array(AccountSchema), body.accounts)
+ */
 export const AccountSchema = v.looseObject({
   id: id<AccountId>(),
   description: str,
@@ -58,6 +68,11 @@ export const AccountSchema = v.looseObject({
   sort_code: optional(str),
 });
 
+/**
+ * `GET /balance` (REFERENCE §5).
+ *
+ * @example v.parse(BalanceSchema, body)
+ */
 export const BalanceSchema = v.looseObject({
   balance: int,
   total_balance: optional(int),
@@ -69,6 +84,11 @@ export const BalanceSchema = v.looseObject({
   local_spend: optional(v.array(v.looseObject({ spend_today: int, currency: str }))),
 });
 
+/**
+ * A pot (REFERENCE §6.1).
+ *
+ * @example v.parse(PotSchema, body)
+ */
 export const PotSchema = v.looseObject({
   id: id<PotId>(),
   name: str,
@@ -86,6 +106,11 @@ export const PotSchema = v.looseObject({
   locked_until: nullable(str),
 });
 
+/**
+ * An expanded merchant (REFERENCE §7.2).
+ *
+ * @example v.parse(MerchantSchema, tx.merchant)
+ */
 export const MerchantSchema = v.looseObject({
   id: id<MerchantId>(),
   group_id: optional(str),
@@ -109,6 +134,11 @@ export const MerchantSchema = v.looseObject({
   ),
 });
 
+/**
+ * An attachment on a transaction (REFERENCE §9.3).
+ *
+ * @example v.parse(AttachmentSchema, body.attachment)
+ */
 export const AttachmentSchema = v.looseObject({
   id: id<AttachmentId>(),
   user_id: optional(id<UserId>()),
@@ -118,6 +148,11 @@ export const AttachmentSchema = v.looseObject({
   created: optional(str),
 });
 
+/**
+ * A transaction (REFERENCE §7.1); `merchant` is an id, an object (expanded) or null.
+ *
+ * @example v.parse(TransactionSchema, body.transaction)
+ */
 export const TransactionSchema = v.looseObject({
   id: id<TransactionId>(),
   account_id: optional(id<AccountId>()),
@@ -147,8 +182,18 @@ export const TransactionSchema = v.looseObject({
   labels: nullable(v.array(str)),
 });
 
+/**
+ * A registered webhook (REFERENCE §11).
+ *
+ * @example v.parse(WebhookSchema, body.webhook)
+ */
 export const WebhookSchema = v.looseObject({ id: id<WebhookId>(), account_id: id<AccountId>(), url: str });
 
+/**
+ * A receipt as read back (REFERENCE §10.3).
+ *
+ * @example v.parse(ReceiptSchema, body.receipt)
+ */
 export const ReceiptSchema = v.looseObject({
   id: optional(str),
   external_id: str,
@@ -158,6 +203,11 @@ export const ReceiptSchema = v.looseObject({
   items: v.array(v.looseObject({ description: str, amount: int, currency: str })),
 });
 
+/**
+ * The token endpoint's answer (REFERENCE §2.4).
+ *
+ * @example v.parse(TokenResponseSchema, await response.json())
+ */
 export const TokenResponseSchema = v.looseObject({
   access_token: str,
   refresh_token: optional(str),
@@ -179,7 +229,11 @@ export type Webhook = v.InferOutput<typeof WebhookSchema>;
 export type Receipt = v.InferOutput<typeof ReceiptSchema>;
 export type TokenResponse = v.InferOutput<typeof TokenResponseSchema>;
 
-/** An answer Monzo should never give: the body does not have the documented shape. */
+/**
+ * An answer Monzo should never give: the body does not have the documented shape.
+ *
+ * @example if (e instanceof InvalidResponseError) report(e.message)
+ */
 export class InvalidResponseError extends MonzoError {
   constructor(what: string, issues: string) {
     super(
@@ -192,7 +246,11 @@ export class InvalidResponseError extends MonzoError {
   }
 }
 
-/** Parses `value` or throws `InvalidResponseError` naming the first problems. */
+/**
+ * Parses `value` or throws `InvalidResponseError` naming the first problems.
+ *
+ * @example const pot = parse(PotSchema, body, "PUT /pots/{id}/deposit");
+ */
 export function parse<S extends v.GenericSchema>(schema: S, value: unknown, what: string): v.InferOutput<S> {
   const result = v.safeParse(schema, value);
   if (result.success) return result.output;
@@ -203,7 +261,11 @@ export function parse<S extends v.GenericSchema>(schema: S, value: unknown, what
   throw new InvalidResponseError(what, issues);
 }
 
-/** Reads `envelope[key]` (`{"accounts": [...]}`) and parses it. */
+/**
+ * Reads `envelope[key]` (`{"accounts": [...]}`) and parses it.
+ *
+ * @example const accounts = unwrap(v.array(AccountSchema), body, "accounts", "GET /accounts");
+ */
 export function unwrap<S extends v.GenericSchema>(
   schema: S,
   body: unknown,

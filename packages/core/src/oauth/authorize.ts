@@ -54,7 +54,11 @@ export function authorizationUrl(options: AuthorizationUrlOptions): { url: strin
   return { url: url.toString(), state };
 }
 
-/** 256 bits from the platform CSPRNG, base64url. */
+/**
+ * 256 bits from the platform CSPRNG, base64url.
+ *
+ * @example const state = randomState(); // 43 base64url characters
+ */
 export function randomState(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   let binary = "";
@@ -76,12 +80,20 @@ export interface ValidatedCallback {
 
 const issued = new WeakSet<object>();
 
-/** True for an object `validateCallback` returned and `exchangeCode` has not used yet. */
+/**
+ * True for an object `validateCallback` returned and `exchangeCode` has not used yet.
+ *
+ * @example if (!isValidatedCallback(value)) throw new Error("validate the callback first");
+ */
 export function isValidatedCallback(value: unknown): value is ValidatedCallback {
   return typeof value === "object" && value !== null && issued.has(value);
 }
 
-/** Marks a validated callback as spent (codes are single-use, REFERENCE §2.3). */
+/**
+ * Marks a validated callback as spent (codes are single-use, REFERENCE §2.3).
+ *
+ * @example spendCallback(callback); // exchangeCode does this itself
+ */
 export function spendCallback(callback: ValidatedCallback): void {
   issued.delete(callback);
 }
@@ -140,7 +152,11 @@ function oauthErrorFrom(error: string, description: string | null): Error {
   );
 }
 
-/** Compares two strings in time that depends only on their lengths. */
+/**
+ * Compares two strings in time that depends only on their lengths.
+ *
+ * @example constantTimeEqual(received, expected) // no early exit on the first differing byte
+ */
 export function constantTimeEqual(a: string, b: string): boolean {
   const x = new TextEncoder().encode(a);
   const y = new TextEncoder().encode(b);

@@ -64,6 +64,8 @@ export async function exchangeCode(
 /**
  * Trades a refresh token for a new token set (REFERENCE §2.6). Both tokens rotate; the old refresh token
  * dies. Never retried here: the token manager decides what a failure means.
+ *
+ * @example const next = await refreshTokens(tokens.refreshToken!, { clientId, clientSecret });
  */
 export async function refreshTokens(
   refreshToken: string,
@@ -80,7 +82,11 @@ export async function refreshTokens(
   );
 }
 
-/** `POST /oauth2/logout` (REFERENCE §2.9): the token and its whole refresh chain stop working. */
+/**
+ * `POST /oauth2/logout` (REFERENCE §2.9): the token and its whole refresh chain stop working.
+ *
+ * @example await logout(tokens.accessToken); // the refresh chain ends too
+ */
 export async function logout(accessToken: string, options: EndpointOptions = {}): Promise<void> {
   registerSecret(accessToken);
   const response = await send(

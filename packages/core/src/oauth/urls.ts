@@ -1,12 +1,25 @@
 import { InvalidArgumentError } from "../errors/client-errors.js";
 
-/** Monzo's hosts (REFERENCE §1.1). */
+/**
+ * Monzo's hosts (REFERENCE §1.1).
+ *
+ * @example new MonzoClient({ accessToken, apiUrl: MONZO_API_URL })
+ */
 export const MONZO_API_URL = "https://api.monzo.com";
+/**
+ * Monzo's login page (REFERENCE §1.1).
+ *
+ * @example authorizationUrl({ clientId, redirectUri, authUrl: MONZO_AUTH_URL })
+ */
 export const MONZO_AUTH_URL = "https://auth.monzo.com/";
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
-/** Whether a URL's host is this machine. */
+/**
+ * Whether a URL's host is this machine.
+ *
+ * @example isLoopbackUrl(new URL("http://127.0.0.1:6601")) // true
+ */
 export function isLoopbackUrl(url: URL): boolean {
   return LOOPBACK.test(url.hostname);
 }
@@ -14,6 +27,8 @@ export function isLoopbackUrl(url: URL): boolean {
 /**
  * Parses a configured base URL. Plain `http` is allowed only for loopback (the emulator) or with
  * `allowInsecure`: tokens and the client secret must not cross a network unencrypted.
+ *
+ * @example checkBaseUrl("http://localhost:6601", "apiUrl") // allowed: loopback
  */
 export function checkBaseUrl(value: string, what: string, allowInsecure = false): URL {
   let url: URL;

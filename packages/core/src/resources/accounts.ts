@@ -13,7 +13,11 @@ import {
 import type { CallOptions } from "../transport/transport.js";
 import { Resource } from "./resource.js";
 
-/** `GET /accounts` (REFERENCE §4). */
+/**
+ * `GET /accounts` (REFERENCE §4).
+ *
+ * @example const accounts = await client.accounts.list();
+ */
 export class Accounts extends Resource {
   /**
    * The accounts the user owns or co-owns, closed ones included.
@@ -31,7 +35,11 @@ export class Accounts extends Resource {
   }
 }
 
-/** `GET /balance` (REFERENCE §5). */
+/**
+ * `GET /balance` (REFERENCE §5).
+ *
+ * @example const { balance } = await client.balance.retrieve(accountId);
+ */
 export class Balances extends Resource {
   /**
    * Balance, total with pots, and today's spend, in minor units.
@@ -48,7 +56,11 @@ export class Balances extends Resource {
   }
 }
 
-/** `GET /ping/whoami` (REFERENCE §2.10). */
+/**
+ * `GET /ping/whoami` (REFERENCE §2.10).
+ *
+ * @example const { user_id } = await client.whoami();
+ */
 export class Identity extends Resource {
   async retrieve(options?: CallOptions): Promise<WhoAmI> {
     const body = await this.send({ method: "GET", path: "/ping/whoami", replaySafe: true }, options);

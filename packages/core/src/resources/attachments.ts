@@ -7,7 +7,11 @@ import { Resource } from "./resource.js";
 
 const UploadSchema = v.looseObject({ file_url: v.string(), upload_url: v.string() });
 
-/** Attachments: images on transactions (REFERENCE §9). */
+/**
+ * Attachments: images on transactions (REFERENCE §9).
+ *
+ * @example await client.attachments.upload({ transactionId, data, fileName: "r.png", fileType: "image/png" });
+ */
 export class Attachments extends Resource {
   /**
    * Uploads a file and attaches it to a transaction, all three steps: ask for an upload URL, PUT the

@@ -19,7 +19,11 @@ export interface FeedItemParams {
 
 const COLOR = /^#[0-9A-Fa-f]{6}$/;
 
-/** Feed items (REFERENCE §8). */
+/**
+ * Feed items (REFERENCE §8).
+ *
+ * @example await client.feed.create({ accountId, title: "Hello", imageUrl });
+ */
 export class Feed extends Resource {
   /**
    * Puts an item in the user's Monzo feed. Not retried: a repeat would post a second item.

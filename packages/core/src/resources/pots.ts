@@ -18,7 +18,11 @@ export interface PotMoveParams {
   dedupeId?: string;
 }
 
-/** Pots (REFERENCE §6). */
+/**
+ * Pots (REFERENCE §6).
+ *
+ * @example await client.pots.deposit({ potId, accountId, amount: 1000 });
+ */
 export class Pots extends Resource {
   /**
    * Pots of an account (use the joint account's id for joint pots); deleted pots are included with

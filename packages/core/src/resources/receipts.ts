@@ -39,7 +39,11 @@ export interface ReceiptInput {
   };
 }
 
-/** Receipts: line items on a transaction, visible only to the client that wrote them (REFERENCE §10). */
+/**
+ * Receipts: line items on a transaction, visible only to the client that wrote them (REFERENCE §10).
+ *
+ * @example await client.receipts.put(receipt);
+ */
 export class Receipts extends Resource {
   /**
    * Creates or replaces the receipt with this `external_id` (idempotent, so safely retried).

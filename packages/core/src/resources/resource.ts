@@ -1,6 +1,10 @@
 import type { CallOptions, RequestSpec, Transport } from "../transport/transport.js";
 
-/** Shared by every resource: build a spec, send it, hand back the body. */
+/**
+ * Shared by every resource: build a spec, send it, hand back the body.
+ *
+ * @example class Extra extends Resource { get() { return this.send({ method: "GET", path: "/x", replaySafe: true }); } }
+ */
 export abstract class Resource {
   protected readonly transport: Transport;
 

@@ -46,7 +46,11 @@ const HOUR = 3_600_000;
 const TARGET = 400;
 const TRANSACTIONS = v.array(TransactionSchema);
 
-/** Transactions (REFERENCE §7). */
+/**
+ * Transactions (REFERENCE §7).
+ *
+ * @example for await (const tx of client.transactions.list({ accountId, since })) console.log(tx.id);
+ */
 export class Transactions extends Resource {
   /**
    * A page of transactions, oldest → newest; `for await` walks on. With `since`, pages go forward

@@ -4,7 +4,11 @@ import { unwrap, type Webhook, WebhookSchema } from "../models/schemas.js";
 import type { CallOptions } from "../transport/transport.js";
 import { Resource } from "./resource.js";
 
-/** Webhooks (REFERENCE §11). Deliveries are unsigned: put a secret in the URL's query string. */
+/**
+ * Webhooks (REFERENCE §11). Deliveries are unsigned: put a secret in the URL's query string.
+ *
+ * @example await client.webhooks.create({ accountId, url: "https://example.com/hook?secret=…" });
+ */
 export class Webhooks extends Resource {
   /** @see https://docs.monzo.com/#registering-a-web-hook */
   async create(

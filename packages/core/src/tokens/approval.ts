@@ -2,7 +2,11 @@ import { ApprovalRequiredError, AuthenticationError, RateLimitError } from "../e
 import { AbortError, ReauthenticationRequiredError } from "../errors/client-errors.js";
 import { MonzoError } from "../errors/monzo-error.js";
 
-/** The login was declined in the app, or replaced by another login, while we waited. */
+/**
+ * The login was declined in the app, or replaced by another login, while we waited.
+ *
+ * @example if (e instanceof ApprovalDeclinedError) await startLogin();
+ */
 export class ApprovalDeclinedError extends MonzoError {
   constructor(cause: unknown) {
     super("approval.declined", "The login was declined in the Monzo app, or replaced by another login", {
@@ -12,7 +16,11 @@ export class ApprovalDeclinedError extends MonzoError {
   }
 }
 
-/** Nobody approved within the time allowed. */
+/**
+ * Nobody approved within the time allowed.
+ *
+ * @example if (e instanceof ApprovalTimeoutError) console.log(e.hint);
+ */
 export class ApprovalTimeoutError extends MonzoError {
   constructor(timeoutMs: number) {
     super(

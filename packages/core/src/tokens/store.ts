@@ -13,7 +13,11 @@ export interface TokenStore {
   lock?<T>(work: () => Promise<T>): Promise<T>;
 }
 
-/** Keeps the token set in memory (one process). */
+/**
+ * Keeps the token set in memory (one process).
+ *
+ * @example new TokenManager({ store: new MemoryTokenStore(tokens), refresh })
+ */
 export class MemoryTokenStore implements TokenStore {
   #tokens: TokenSet | undefined;
 
@@ -41,7 +45,11 @@ export interface TokenStoreCallbacks {
   lock?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
-/** Adapts your own persistence (a database row, a secret manager) to `TokenStore`. */
+/**
+ * Adapts your own persistence (a database row, a secret manager) to `TokenStore`.
+ *
+ * @example new CallbackTokenStore({ load: () => db.get("tokens"), save: (t) => db.put("tokens", t) })
+ */
 export class CallbackTokenStore implements TokenStore {
   readonly #callbacks: TokenStoreCallbacks;
 

@@ -13,7 +13,11 @@ export interface TokenSet {
   scope?: string;
 }
 
-/** True when the token expires within `skewMs` of `now`. */
+/**
+ * True when the token expires within `skewMs` of `now`.
+ *
+ * @example if (expiresSoon(tokens, Date.now(), 60_000)) await manager.refreshFrom(tokens);
+ */
 export function expiresSoon(tokens: TokenSet, now: number, skewMs: number): boolean {
   return tokens.expiresAt - skewMs <= now;
 }

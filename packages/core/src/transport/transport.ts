@@ -67,6 +67,8 @@ export interface TransportResponse {
  * of expiry by the provider), a per-attempt timeout composed with the caller's signal, then retries on
  * connection errors, 408, 429 and 5xx for replay-safe calls only, honouring `Retry-After` (capped) or
  * backing off with jitter; one token recovery and replay after a 401. Errors are typed and redacted.
+ *
+ * @example const t = new Transport({ fetch, apiUrl, userAgent: "me", timeoutMs: 30_000, maxRetries: 2, tokens });
  */
 export class Transport {
   readonly config: TransportConfig;
@@ -178,7 +180,11 @@ export class Transport {
   }
 }
 
-/** `application/x-www-form-urlencoded`, skipping undefined values (REFERENCE §1.3). */
+/**
+ * `application/x-www-form-urlencoded`, skipping undefined values (REFERENCE §1.3).
+ *
+ * @example formEncode({ "metadata[notes]": "Lunch", amount: 100 }) // "metadata%5Bnotes%5D=Lunch&amount=100"
+ */
 export function formEncode(fields: Record<string, string | number | undefined>): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(fields))

@@ -38,7 +38,9 @@ describe("seeded bank", () => {
 
   it("has about the asked number of transactions over the years, with every kind", () => {
     // Pot ledgers mirror pot moves on top of the asked number, which counts the accounts people see.
-    const visible = [...bank.accounts.values()].filter((a) => !a.hidden).reduce((n, a) => n + a.transactions.length, 0);
+    const visible = [...bank.accounts.values()]
+      .filter((a) => !a.hidden)
+      .reduce((n, a) => n + a.transactions.length, 0);
     expect(visible).toBeGreaterThan(2700);
     expect(visible).toBeLessThanOrEqual(3000);
     expect(bank.transactionCount).toBeGreaterThan(visible);
