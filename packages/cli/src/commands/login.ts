@@ -109,9 +109,25 @@ export default defineCommand({
       });
       t.err(`Exported ${result.count} transactions to ${exportPath}.\n`);
     } else if (t.interactive && args.wait !== false && !playground) {
+      // The one moment Monzo allows the whole history: offer it (REFERENCE §2.12).
       t.err(
-        "Tip: your full history is readable only for 5 minutes after approval. Export it now with: monzo transactions export --all FILE.csv\n",
+        "Monzo lets apps read your whole transaction history only in the 5 minutes after approval; after that, only the last 90 days.\n",
       );
+      const answer = (await t.prompt("Export your whole history now? [y/N] ")).trim().toLowerCase();
+      if (answer === "y" || answer === "yes") {
+        const suggested = `monzo-history-${new Date(t.now()).toISOString().slice(0, 10)}.csv`;
+        const path = (await t.prompt(`File (.csv, .json or .ndjson) [${suggested}]: `)).trim() || suggested;
+        const account = await pickAccount(session, undefined);
+        const result = await exportHistory(t, session.client, {
+          accountId: account.id,
+          path,
+          format: formatFromPath(path, undefined),
+          progress: true,
+        });
+        t.err(`Exported ${result.count} transactions to ${path}.\n`);
+      } else {
+        t.err("Later you can export the last 90 days with: monzo transactions export FILE.csv\n");
+      }
     }
     if (flags.json)
       t.out(
