@@ -7,6 +7,7 @@ import {
   MonzoClient,
   monzoRefresh,
   ReauthenticationRequiredError,
+  TokenEvictedError,
   TokenManager,
   type TokenSet,
   type TokenStore,
@@ -123,6 +124,18 @@ describe("TokenManager against the emulator", () => {
     expect((await lagging.whoami()).authenticated).toBe(true);
     expect(manager.refreshCount).toBe(1);
     void client;
+  });
+
+  it("a token evicted by a newer login surfaces as TokenEvictedError with a hint, without burning a refresh", async () => {
+    const e = emulator();
+    const first = await login(e);
+    const { client, manager } = clientFor(e, first);
+    await login(e); // the same client and user log in again elsewhere
+    const error = await client.accounts.list().catch((x: unknown) => x);
+    expect(error).toBeInstanceOf(TokenEvictedError);
+    expect((error as TokenEvictedError).hint).toMatch(/newest token or log in again/);
+    expect(manager.refreshCount).toBe(0);
+    expect((await counters(e))["refresh_failures"]).toBe(0);
   });
 
   it("without a refresh token, expiry asks for a new login", async () => {
