@@ -73,17 +73,17 @@ export async function exportHistory(
       ...(options.since ? { since: options.since } : {}),
       ...(options.before ? { before: options.before } : {}),
       ...(options.concurrency ? { concurrency: options.concurrency } : {}),
-      onProgress: ({ windowsDone, windows, transactions, fraction }) => {
+      onProgress: ({ transactions, fraction }) => {
         if (!options.progress) return;
         const now = io.now();
-        if (now - lastDraw < 200 && windowsDone < windows) return;
+        if (now - lastDraw < 200 && fraction < 1) return;
         lastDraw = now;
         const elapsed = (now - started) / 1000;
-        const eta = windowsDone > 0 ? (elapsed / windowsDone) * (windows - windowsDone) : 0;
+        const eta = fraction > 0 ? (elapsed / fraction) * (1 - fraction) : 0;
         const width = 24;
-        const filled = Math.round((windowsDone / windows) * width);
+        const filled = Math.round(Math.min(1, fraction) * width);
         io.err(
-          `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${transactions} transactions, ${windowsDone}/${windows} windows, ETA ${Math.ceil(eta)} s   `,
+          `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${Math.round(fraction * 100)}%, ${transactions} transactions, ETA ${Math.ceil(eta)} s   `,
         );
       },
     });

@@ -1,5 +1,6 @@
 import type { ArgsDef } from "citty";
-import type { GlobalFlags } from "../session.js";
+import { io } from "../context.js";
+import { type GlobalFlags, openSession, requireTokens, type Session } from "../session.js";
 
 /** Flags every command takes. */
 export const commonArgs = {
@@ -36,4 +37,15 @@ export function globalFlags(args: Record<string, unknown>): GlobalFlags {
 export function flag(args: Record<string, unknown>, name: string): string | undefined {
   const v = args[name];
   return typeof v === "string" && v !== "" ? v : undefined;
+}
+
+/** The start of every command that needs a login: the terminal, the flags, an open session with tokens. */
+export async function ready(
+  args: Record<string, unknown>,
+): Promise<{ t: ReturnType<typeof io>; flags: GlobalFlags; session: Session }> {
+  const t = io();
+  const flags = globalFlags(args);
+  const session = await openSession(t, flags);
+  await requireTokens(session);
+  return { t, flags, session };
 }

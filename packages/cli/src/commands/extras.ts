@@ -6,20 +6,12 @@ import { io } from "../context.js";
 import { UsageError } from "../errors.js";
 import { emit } from "../output/emit.js";
 import { table } from "../output/format.js";
-import { openSession, pickAccount, requireTokens } from "../session.js";
-import { commonArgs, flag, globalFlags } from "./common.js";
+import { pickAccount } from "../session.js";
+import { commonArgs, flag, globalFlags, ready } from "./common.js";
 
 const accountArg = {
   account: { type: "string", description: "Account id (default: your one current account)" },
 } as const;
-
-async function ready(args: Record<string, unknown>) {
-  const t = io();
-  const flags = globalFlags(args);
-  const session = await openSession(t, flags);
-  await requireTokens(session);
-  return { t, flags, session };
-}
 
 export const feed = defineCommand({
   meta: { name: "feed", description: "Feed items: push" },

@@ -1,18 +1,14 @@
 import { defineCommand } from "citty";
-import { io } from "../context.js";
 import { emit } from "../output/emit.js";
 import { money, table } from "../output/format.js";
-import { openSession, pickAccount, requireTokens } from "../session.js";
-import { commonArgs, flag, globalFlags } from "./common.js";
+import { pickAccount } from "../session.js";
+import { commonArgs, flag, ready } from "./common.js";
 
 export const whoami = defineCommand({
   meta: { name: "whoami", description: "Who the stored token belongs to" },
   args: { ...commonArgs },
   async run({ args }) {
-    const t = io();
-    const flags = globalFlags(args);
-    const session = await openSession(t, flags);
-    await requireTokens(session);
+    const { t, flags, session } = await ready(args);
     const who = await session.client.whoami();
     emit(
       t,
@@ -27,10 +23,7 @@ export const accounts = defineCommand({
   meta: { name: "accounts", description: "List accounts (current, joint, flex, closed …)" },
   args: { ...commonArgs, type: { type: "string", description: "Only this account type, e.g. uk_retail" } },
   async run({ args }) {
-    const t = io();
-    const flags = globalFlags(args);
-    const session = await openSession(t, flags);
-    await requireTokens(session);
+    const { t, flags, session } = await ready(args);
     const list = await session.client.accounts.list({
       ...(flag(args, "type") ? { accountType: flag(args, "type")! } : {}),
     });
@@ -67,10 +60,7 @@ export const balance = defineCommand({
     account: { type: "string", description: "Account id (default: your one current account)" },
   },
   async run({ args }) {
-    const t = io();
-    const flags = globalFlags(args);
-    const session = await openSession(t, flags);
-    await requireTokens(session);
+    const { t, flags, session } = await ready(args);
     const account = await pickAccount(session, flag(args, "account"));
     const b = await session.client.balance.retrieve(account.id);
     emit(

@@ -1,11 +1,10 @@
 import { type Pot, parseAmount } from "@monzokit/core";
 import { defineCommand } from "citty";
-import { io } from "../context.js";
 import { UsageError } from "../errors.js";
 import { emit } from "../output/emit.js";
 import { money, table } from "../output/format.js";
-import { openSession, pickAccount, requireTokens, type Session } from "../session.js";
-import { commonArgs, flag, globalFlags } from "./common.js";
+import { pickAccount, type Session } from "../session.js";
+import { commonArgs, flag, ready } from "./common.js";
 
 const accountArg = {
   account: { type: "string", description: "Account id (default: your one current account)" },
@@ -25,10 +24,7 @@ const list = defineCommand({
   meta: { name: "list", description: "List pots (deleted ones with --all)" },
   args: { ...commonArgs, ...accountArg, all: { type: "boolean", description: "Include deleted pots" } },
   async run({ args }) {
-    const t = io();
-    const flags = globalFlags(args);
-    const session = await openSession(t, flags);
-    await requireTokens(session);
+    const { t, flags, session } = await ready(args);
     const account = await pickAccount(session, flag(args, "account"));
     const pots = (await session.client.pots.list(account.id)).filter((p) => args.all || !p.deleted);
     emit(t, flags.json === true, pots.map(potJson), () =>
@@ -82,10 +78,7 @@ function move(direction: "deposit" | "withdraw") {
       },
     },
     async run({ args }) {
-      const t = io();
-      const flags = globalFlags(args);
-      const session = await openSession(t, flags);
-      await requireTokens(session);
+      const { t, flags, session } = await ready(args);
       const account = await pickAccount(session, flag(args, "account"));
       const pot = await findPot(session, account.id, String(args.pot));
       const amount = parseAmount(String(args.amount), pot.currency);

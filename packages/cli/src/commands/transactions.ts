@@ -8,7 +8,7 @@ import { emit } from "../output/emit.js";
 import { csvRow, money, table } from "../output/format.js";
 import { CSV_COLUMNS, merchantName, transactionCsvRow } from "../output/transactions.js";
 import { openSession, pickAccount, requireTokens } from "../session.js";
-import { commonArgs, flag, globalFlags } from "./common.js";
+import { commonArgs, flag, globalFlags, ready } from "./common.js";
 
 const rangeArgs = {
   account: { type: "string", description: "Account id (default: your one current account)" },
@@ -77,8 +77,7 @@ const list = defineCommand({
     }
     const since = when(flag(args, "since"), "since");
     const before = when(flag(args, "before"), "before");
-    const session = await openSession(t, flags);
-    await requireTokens(session);
+    const { session } = await ready(args);
     const account = await pickAccount(session, flag(args, "account"));
     const pages = session.client.transactions.list({
       accountId: account.id,
@@ -117,10 +116,7 @@ const get = defineCommand({
   meta: { name: "get", description: "One transaction, with its merchant" },
   args: { ...commonArgs, id: { type: "positional", description: "Transaction id (tx_…)", required: true } },
   async run({ args }) {
-    const t = io();
-    const flags = globalFlags(args);
-    const session = await openSession(t, flags);
-    await requireTokens(session);
+    const { t, flags, session } = await ready(args);
     const tx = await session.client.transactions.retrieve(String(args.id), { expandMerchant: true });
     emit(t, flags.json === true, txJson(tx), () =>
       [
@@ -157,8 +153,7 @@ const annotate = defineCommand({
       const value = pair.slice(eq + 1);
       metadata[pair.slice(0, eq)] = value === "" ? null : value;
     }
-    const session = await openSession(t, flags);
-    await requireTokens(session);
+    const { session } = await ready(args);
     const tx = await session.client.transactions.annotate(String(args.id), metadata);
     emit(
       t,
