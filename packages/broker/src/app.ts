@@ -1,0 +1,364 @@
+import {
+  authorizationUrl,
+  constantTimeEqual,
+  exchangeCode,
+  MonzoError,
+  OAuthError,
+  redact,
+  refreshTokens,
+  registerSecret,
+  type TokenSet,
+  validateCallback,
+} from "@monzokit/core";
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { secureHeaders } from "hono/secure-headers";
+import type { BrokerConfig } from "./config.js";
+import { Envelope } from "./crypto.js";
+import { page } from "./pages.js";
+import type { PendingSession, SessionStore } from "./store/types.js";
+
+/** What the broker logs: one line per request, never a token, code, secret, query string or body. */
+export interface BrokerLogger {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface BrokerDeps {
+  config: BrokerConfig;
+  store: SessionStore;
+  fetch?: typeof globalThis.fetch;
+  logger?: BrokerLogger;
+  now?: () => number;
+  /** How long-polls wait between looks at the store. Default 250 ms. */
+  pollIntervalMs?: number;
+}
+
+const ID = /^[A-Za-z0-9_-]{20,100}$/;
+const silent: BrokerLogger = { info() {}, warn() {}, error() {} };
+
+function randomId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+class StoreUnavailable extends Error {}
+
+/**
+ * The token broker as a pure Hono app (no environment, no listening): desktop apps get a Monzo login
+ * URL from `/new`, the person logs in, Monzo redirects to `/callback`, and the app collects its tokens
+ * once from `/token` — without ever holding the client secret. `/refresh` adds the secret to a refresh.
+ *
+ * @example
+ * ```ts
+ * const app = createBrokerApp({ config, store: new MemorySessionStore() });
+ * serve({ fetch: app.fetch, port: 8080 });
+ * ```
+ */
+export function createBrokerApp(deps: BrokerDeps): Hono {
+  const { config, store } = deps;
+  const now = deps.now ?? Date.now;
+  const log = deps.logger ?? silent;
+  const envelope = new Envelope(config.codeKey);
+  const redirectUri = `${config.publicUrl}/callback`;
+  const endpoint = {
+    apiUrl: config.apiUrl,
+    allowInsecure: config.allowInsecure,
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  };
+  registerSecret(config.clientSecret);
+  const app = new Hono();
+
+  app.use("*", async (c, next) => {
+    const started = now();
+    await next();
+    // Path only: ids and codes travel in query strings and must not reach the logs.
+    log.info(
+      { method: c.req.method, path: c.req.path, status: c.res.status, ms: now() - started },
+      "request",
+    );
+  });
+  app.use("*", secureHeaders({ referrerPolicy: "no-referrer", crossOriginResourcePolicy: "same-origin" }));
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: 16 * 1024,
+      onError: (c) =>
+        c.json({ error: "body_too_large", message: "The request body is larger than 16 KiB" }, 413),
+    }),
+  );
+  if (config.corsOrigins.length > 0)
+    app.use("*", cors({ origin: config.corsOrigins, allowMethods: ["GET", "POST"] }));
+  app.onError((error, c) => {
+    if (error instanceof StoreUnavailable) {
+      c.header("retry-after", "5");
+      return c.json(
+        {
+          error: "store_unavailable",
+          message: "The broker's session store is unreachable; try again in a few seconds",
+        },
+        503,
+      );
+    }
+    log.error({ error: redact(String((error as Error).stack ?? error)) }, "unexpected error");
+    return c.json({ error: "internal", message: "Unexpected error in the broker" }, 500);
+  });
+
+  const guarded = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof MonzoError || error instanceof StoreUnavailable) throw error;
+      log.warn({ error: redact(String((error as Error).message ?? error)) }, "store failure");
+      throw new StoreUnavailable();
+    }
+  };
+
+  const clientKey = (c: Context): string => {
+    const forwarded = config.trustProxy ? c.req.header("x-forwarded-for")?.split(",")[0]?.trim() : undefined;
+    const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+    return forwarded || incoming?.socket?.remoteAddress || "local";
+  };
+  const limited = async (c: Context, route: "new" | "token" | "refresh"): Promise<Response | undefined> => {
+    const ok = await guarded(() => store.hit(`${route}:${clientKey(c)}`, config.rateLimits[route], 60_000));
+    if (ok) return undefined;
+    c.header("retry-after", "60");
+    return c.json(
+      {
+        error: "rate_limited",
+        message: `Too many ${route} requests from this address; try again in a minute`,
+      },
+      429,
+    );
+  };
+
+  const start = async (c: Context) => {
+    const blocked = await limited(c, "new");
+    if (blocked) return blocked;
+    const session: PendingSession = {
+      id: randomId(),
+      state: randomId(),
+      createdAt: now(),
+      expiresAt: now() + config.sessionTtlMs,
+      status: "pending",
+    };
+    await guarded(() => store.create(session));
+    const { url } = authorizationUrl({
+      clientId: config.clientId,
+      redirectUri,
+      state: session.state,
+      authUrl: config.authUrl,
+      allowInsecure: config.allowInsecure,
+    });
+    const expiresAt = new Date(session.expiresAt).toISOString();
+    // `id` and `login_url` as the original Lambda broker named them; the state is never returned.
+    return c.json(
+      {
+        id: session.id,
+        login_url: url,
+        expires_at: expiresAt,
+        poll_url: `${config.publicUrl}/token?id=${session.id}`,
+      },
+      201,
+    );
+  };
+  app.get("/new", start);
+  app.post("/new", start);
+
+  app.get("/callback", async (c) => {
+    c.header("cache-control", "no-store");
+    const q = new URL(c.req.url).searchParams;
+    const state = q.get("state") ?? "";
+    const session = ID.test(state) ? await guarded(() => store.byState(state)) : undefined;
+    if (!session || !constantTimeEqual(session.state, state) || session.status !== "pending") {
+      return c.html(
+        page("This login link has expired", "Nothing was saved. Start the login again from your app.", false),
+        400,
+      );
+    }
+    const error = q.get("error");
+    if (error) {
+      await guarded(() => store.settle(session.id, { status: "denied", error }));
+      return c.html(
+        page(
+          "Access denied",
+          "You chose not to connect. You can close this tab and return to your app.",
+          false,
+        ),
+        200,
+      );
+    }
+    const code = q.get("code");
+    if (!code)
+      return c.html(
+        page("Login incomplete", "Monzo did not send a code. Start the login again from your app.", false),
+        400,
+      );
+    registerSecret(code);
+    const settled = await guarded(async () =>
+      store.settle(session.id, { status: "ready", sealedCode: await envelope.seal(code) }),
+    );
+    if (!settled) return c.html(page("This login link was already used", "Return to your app.", false), 410);
+    return c.html(
+      page(
+        "Logged in — return to your app",
+        "Your app is collecting the login now. Then approve it in the Monzo app. You can close this tab.",
+        true,
+      ),
+    );
+  });
+
+  app.get("/token", async (c) => {
+    c.header("cache-control", "no-store");
+    const blocked = await limited(c, "token");
+    if (blocked) return blocked;
+    const q = new URL(c.req.url).searchParams;
+    const id = q.get("id") ?? "";
+    if (!ID.test(id))
+      return c.json({ error: "invalid_id", message: "id must be the value /new returned" }, 400);
+    const waitText = q.get("wait");
+    if (waitText !== null && !/^\d{1,3}$/.test(waitText))
+      return c.json({ error: "invalid_wait", message: "wait must be whole seconds" }, 400);
+    const deadline = now() + Math.min(Number(waitText ?? 0), config.maxWaitSeconds) * 1000;
+    for (;;) {
+      const session = await guarded(() => store.get(id));
+      if (!session || !constantTimeEqual(session.id, id)) {
+        if (await guarded(() => store.wasTaken(id)))
+          return c.json(
+            {
+              error: "gone",
+              message: "This login was already collected or has expired; start again with /new",
+            },
+            410,
+          );
+        return c.json({ error: "not_found", message: "No such login; start one with /new" }, 404);
+      }
+      if (session.status === "pending") {
+        if (now() >= deadline)
+          return c.json({ status: "pending", expires_at: new Date(session.expiresAt).toISOString() }, 202);
+        await new Promise((r) => setTimeout(r, deps.pollIntervalMs ?? 250));
+        continue;
+      }
+      // Single use across instances: only the caller that takes the session goes on.
+      const taken = await guarded(() => store.take(id));
+      if (!taken) return c.json({ error: "gone", message: "This login was already collected" }, 410);
+      if (taken.status === "denied")
+        return c.json(
+          {
+            error: taken.error ?? "access_denied",
+            message: "The person denied access at Monzo's login page",
+          },
+          403,
+        );
+      return exchange(c, taken);
+    }
+  });
+
+  const exchange = async (c: Context, session: PendingSession) => {
+    const code = await envelope.open(session.sealedCode!);
+    try {
+      const callback = validateCallback(
+        `?${new URLSearchParams({ code, state: session.state })}`,
+        session.state,
+      );
+      const tokens = await exchangeCode(callback, {
+        clientId: config.clientId,
+        clientSecret: config.clientSecret,
+        redirectUri,
+        ...endpoint,
+      });
+      return c.json(tokenBody(tokens), 200);
+    } catch (error) {
+      return monzoFailure(c, error, "exchange");
+    }
+  };
+
+  app.post("/refresh", async (c) => {
+    c.header("cache-control", "no-store");
+    const blocked = await limited(c, "refresh");
+    if (blocked) return blocked;
+    let refreshToken: string | undefined;
+    const type = c.req.header("content-type") ?? "";
+    try {
+      if (type.includes("application/json"))
+        refreshToken = ((await c.req.json()) as { refresh_token?: unknown }).refresh_token as
+          | string
+          | undefined;
+      else refreshToken = new URLSearchParams(await c.req.text()).get("refresh_token") ?? undefined;
+    } catch {
+      return c.json({ error: "invalid_body", message: "Send refresh_token as JSON or a form field" }, 400);
+    }
+    if (typeof refreshToken !== "string" || refreshToken.length < 8 || refreshToken.length > 4096) {
+      return c.json({ error: "invalid_request", message: "refresh_token is required" }, 400);
+    }
+    registerSecret(refreshToken);
+    try {
+      return c.json(
+        tokenBody(
+          await refreshTokens(refreshToken, {
+            clientId: config.clientId,
+            clientSecret: config.clientSecret,
+            ...endpoint,
+          }),
+        ),
+        200,
+      );
+    } catch (error) {
+      return monzoFailure(c, error, "refresh");
+    }
+  });
+
+  app.get("/healthz", async (c) => {
+    try {
+      await store.ping();
+      return c.json({ ok: true });
+    } catch {
+      c.header("retry-after", "5");
+      return c.json({ ok: false, error: "store_unavailable" }, 503);
+    }
+  });
+
+  app.notFound((c) => c.json({ error: "not_found", message: `No route ${c.req.method} ${c.req.path}` }, 404));
+
+  function monzoFailure(c: Context, error: unknown, what: "exchange" | "refresh") {
+    if (error instanceof OAuthError) {
+      log.warn({ what, monzo_code: error.monzoCode, status: error.status }, "Monzo refused");
+      // A refused refresh is the app's to handle (log in again): pass Monzo's 4xx through. A refused
+      // exchange is the broker's failure to the app: 502, with Monzo's code.
+      const status =
+        what === "refresh" && error.status >= 400 && error.status < 500 ? (error.status as 400) : 502;
+      return c.json(
+        { error: "monzo_error", code: error.monzoCode ?? error.oauthError ?? null, message: error.message },
+        status,
+      );
+    }
+    log.warn({ what, error: redact(String((error as Error).message)) }, "Monzo unreachable");
+    return c.json(
+      { error: "monzo_unreachable", message: `Could not reach Monzo to ${what} the token; try again` },
+      502,
+    );
+  }
+
+  return app;
+}
+
+/** Monzo's own field names, plus the original broker's `token` and `expires`. */
+function tokenBody(tokens: TokenSet) {
+  const expiresAt = new Date(tokens.expiresAt).toISOString();
+  return {
+    access_token: tokens.accessToken,
+    ...(tokens.refreshToken ? { refresh_token: tokens.refreshToken } : {}),
+    token_type: "Bearer",
+    expires_in: Math.max(0, Math.round((tokens.expiresAt - Date.now()) / 1000)),
+    expires_at: expiresAt,
+    user_id: tokens.userId,
+    client_id: tokens.clientId,
+    ...(tokens.scope ? { scope: tokens.scope } : {}),
+    token: tokens.accessToken,
+    expires: expiresAt,
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * AES-256-GCM envelopes (Web Crypto, so the broker runs on Node, Workers and Lambda alike): the client
+ * secret at rest, and authorization codes parked in the store, are never plain text.
+ * Format: `v1.` + base64url(12-byte IV ‖ ciphertext ‖ 16-byte tag).
+ */
+const PREFIX = "v1.";
+
+function b64url(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function fromB64url(text: string): Uint8Array {
+  const s = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4));
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+/** A new random 256-bit key, base64url (what `monzo-broker gen-key` prints). */
+export function generateKey(): string {
+  return b64url(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+/** Reads a 32-byte key given as base64url, base64 or hex; `undefined` when it is not one. */
+export function parseKey(text: string): Uint8Array | undefined {
+  const t = text.trim();
+  let bytes: Uint8Array | undefined;
+  if (/^[0-9a-fA-F]{64}$/.test(t))
+    bytes = Uint8Array.from(t.match(/../g)!.map((h) => Number.parseInt(h, 16)));
+  else if (/^[A-Za-z0-9+/_-]{43}=?$/.test(t)) {
+    try {
+      bytes = fromB64url(t.replace(/=$/, ""));
+    } catch {
+      return undefined;
+    }
+  }
+  return bytes?.length === 32 ? bytes : undefined;
+}
+
+export class Envelope {
+  readonly #key: ReturnType<typeof crypto.subtle.importKey>;
+
+  constructor(rawKey: Uint8Array) {
+    this.#key = crypto.subtle.importKey("raw", rawKey as Uint8Array<ArrayBuffer>, "AES-GCM", false, [
+      "encrypt",
+      "decrypt",
+    ]);
+  }
+
+  async seal(plain: string): Promise<string> {
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const sealed = new Uint8Array(
+      await crypto.subtle.encrypt({ name: "AES-GCM", iv }, await this.#key, new TextEncoder().encode(plain)),
+    );
+    const out = new Uint8Array(12 + sealed.length);
+    out.set(iv);
+    out.set(sealed, 12);
+    return PREFIX + b64url(out);
+  }
+
+  /** Opens an envelope; throws if it was tampered with or sealed with another key. */
+  async open(envelope: string): Promise<string> {
+    if (!envelope.startsWith(PREFIX)) throw new Error("not a v1 envelope");
+    const bytes = fromB64url(envelope.slice(PREFIX.length));
+    if (bytes.length < 12 + 16) throw new Error("envelope too short");
+    const plain = await crypto.subtle.decrypt(
+      { name: "AES-GCM", iv: bytes.slice(0, 12) },
+      await this.#key,
+      bytes.slice(12),
+    );
+    return new TextDecoder().decode(plain);
+  }
+}

@@ -1,0 +1,89 @@
+import { readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { createBrokerApp } from "./app.js";
+import type { BrokerConfig, ConfigProblem } from "./config.js";
+import { readEnv } from "./config.js";
+import { Envelope } from "./crypto.js";
+import { createLogger } from "./logger.js";
+import { MemorySessionStore } from "./store/memory.js";
+import type { SessionStore } from "./store/types.js";
+
+export class BrokerConfigError extends Error {
+  readonly problems: ConfigProblem[];
+
+  constructor(problems: ConfigProblem[]) {
+    super(problems.map((p) => `${p.setting}: ${p.message}`).join("\n"));
+    this.problems = problems;
+  }
+}
+
+/** Builds the configuration from the environment, decrypting the client secret; all problems at once. */
+export async function configFromEnv(env: Record<string, string | undefined>): Promise<{
+  config: BrokerConfig;
+  store: "memory" | "redis";
+  redisUrl?: string;
+  port: number;
+  host: string;
+}> {
+  const { values, problems } = readEnv(env, (path) => readFileSync(path, "utf8"));
+  let clientSecret = values.clientSecret;
+  if (!clientSecret && values.sealedSecret && values.secretKey) {
+    try {
+      clientSecret = await new Envelope(values.secretKey).open(values.sealedSecret);
+    } catch {
+      problems.push({
+        setting: "MONZO_CLIENT_SECRET_ENCRYPTED",
+        message:
+          "cannot be decrypted with this key (made with another key, or damaged): run monzo-broker encrypt-secret again",
+      });
+    }
+  }
+  if (problems.length > 0) throw new BrokerConfigError(problems);
+  const { store, redisUrl, port, host, sealedSecret: _s, secretKey: _k, clientSecret: _c, ...rest } = values;
+  return {
+    config: { ...rest, clientSecret: clientSecret! },
+    store,
+    ...(redisUrl ? { redisUrl } : {}),
+    port,
+    host,
+  };
+}
+
+export async function createStore(
+  kind: "memory" | "redis",
+  redisUrl: string | undefined,
+): Promise<SessionStore> {
+  if (kind === "redis") {
+    const { RedisSessionStore } = await import("./store/redis.js");
+    return RedisSessionStore.connect(redisUrl!);
+  }
+  return new MemorySessionStore();
+}
+
+/** Runs the broker on Node: reads the environment, listens, and stops cleanly on SIGINT/SIGTERM. */
+export async function startServer(
+  env: Record<string, string | undefined>,
+  out: { info(m: string): void } = { info: (m) => process.stderr.write(`${m}\n`) },
+) {
+  const { config, store: kind, redisUrl, port, host } = await configFromEnv(env);
+  const store = await createStore(kind, redisUrl);
+  const logger = createLogger(env["LOG_LEVEL"] ?? "info");
+  const app = createBrokerApp({ config, store, logger });
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(s));
+    s.once("error", reject);
+  });
+  const address = server.address() as AddressInfo;
+  out.info(
+    `monzo-broker listening on http://${host}:${address.port} (store: ${kind}); register ${config.publicUrl}/callback as the client's redirect URL`,
+  );
+  return {
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => void store.close().then(() => resolve()));
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      }),
+  };
+}

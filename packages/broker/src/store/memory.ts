@@ -1,0 +1,101 @@
+import type { PendingSession, SessionStore } from "./types.js";
+
+/** One instance: sessions in a Map with expiry, swept as they are touched and every minute. */
+export class MemorySessionStore implements SessionStore {
+  readonly #sessions = new Map<string, PendingSession>();
+  readonly #states = new Map<string, string>();
+  readonly #tombstones = new Map<string, number>();
+  readonly #buckets = new Map<string, { count: number; resetAt: number }>();
+  readonly #now: () => number;
+  readonly #sweeper: ReturnType<typeof setInterval>;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+    this.#sweeper = setInterval(() => this.#sweep(), 60_000);
+    this.#sweeper.unref?.();
+  }
+
+  async create(session: PendingSession): Promise<void> {
+    this.#sessions.set(session.id, { ...session });
+    this.#states.set(session.state, session.id);
+  }
+
+  async byState(state: string): Promise<PendingSession | undefined> {
+    const id = this.#states.get(state);
+    return id === undefined ? undefined : this.#live(id);
+  }
+
+  async get(id: string): Promise<PendingSession | undefined> {
+    return this.#live(id);
+  }
+
+  // Every read and change below is synchronous: with no await between look-up and delete, two `take`
+  // calls racing in this process cannot both win.
+  #live(id: string): PendingSession | undefined {
+    const session = this.#sessions.get(id);
+    if (!session) return undefined;
+    if (session.expiresAt <= this.#now()) {
+      this.#drop(session);
+      this.#tombstones.set(id, session.expiresAt + 3_600_000);
+      return undefined;
+    }
+    return { ...session };
+  }
+
+  async settle(
+    id: string,
+    update: Pick<PendingSession, "status" | "sealedCode" | "error">,
+  ): Promise<boolean> {
+    const session = this.#live(id);
+    if (session?.status !== "pending") return false;
+    this.#sessions.set(id, { ...session, ...update });
+    return true;
+  }
+
+  async take(id: string): Promise<PendingSession | undefined> {
+    const session = this.#live(id);
+    if (!session) return undefined;
+    this.#drop(session);
+    this.#tombstones.set(id, session.expiresAt + 3_600_000);
+    return session;
+  }
+
+  async wasTaken(id: string): Promise<boolean> {
+    const until = this.#tombstones.get(id);
+    return until !== undefined && until > this.#now();
+  }
+
+  async hit(key: string, capacity: number, windowMs: number): Promise<boolean> {
+    const now = this.#now();
+    let bucket = this.#buckets.get(key);
+    if (!bucket || bucket.resetAt <= now) {
+      bucket = { count: 0, resetAt: now + windowMs };
+      this.#buckets.set(key, bucket);
+    }
+    bucket.count++;
+    return bucket.count <= capacity;
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweeper);
+  }
+
+  /** How many sessions are held (for tests and the benchmark). */
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  #drop(session: PendingSession): void {
+    this.#sessions.delete(session.id);
+    this.#states.delete(session.state);
+  }
+
+  #sweep(): void {
+    const now = this.#now();
+    for (const session of this.#sessions.values()) if (session.expiresAt <= now) this.#drop(session);
+    for (const [id, until] of this.#tombstones) if (until <= now) this.#tombstones.delete(id);
+    for (const [key, bucket] of this.#buckets) if (bucket.resetAt <= now) this.#buckets.delete(key);
+  }
+}

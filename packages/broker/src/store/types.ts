@@ -1,0 +1,34 @@
+/** One login waiting to be collected. The polling `id` and the OAuth `state` are different secrets. */
+export interface PendingSession {
+  id: string;
+  state: string;
+  createdAt: number;
+  expiresAt: number;
+  status: "pending" | "ready" | "denied";
+  /** The authorization code, sealed (AES-256-GCM); only once Monzo redirected back. */
+  sealedCode?: string;
+  /** Monzo's `error` when the person denied. */
+  error?: string;
+}
+
+/**
+ * Where pending logins live. Nothing else is stored: no tokens, no refresh tokens. `take` is the atomic
+ * get-and-delete that makes each session collectable once, across instances.
+ */
+export interface SessionStore {
+  create(session: PendingSession): Promise<void>;
+  /** The session a `state` belongs to (unknown or expired: undefined). */
+  byState(state: string): Promise<PendingSession | undefined>;
+  get(id: string): Promise<PendingSession | undefined>;
+  /** Replaces a pending session (the callback parks the code); false if it is gone or no longer pending. */
+  settle(id: string, update: Pick<PendingSession, "status" | "sealedCode" | "error">): Promise<boolean>;
+  /** Atomically removes and returns a settled session; later calls get undefined. Leaves a tombstone. */
+  take(id: string): Promise<PendingSession | undefined>;
+  /** True if `id` was collected (or denied and reported) recently: 410 rather than 404. */
+  wasTaken(id: string): Promise<boolean>;
+  /** One token from the bucket `key` (`capacity` per `windowMs`); false when empty. */
+  hit(key: string, capacity: number, windowMs: number): Promise<boolean>;
+  /** Throws when the store is unreachable. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
