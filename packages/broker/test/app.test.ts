@@ -1,0 +1,192 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { CLIENT, consent, setup } from "./helpers.js";
+
+type Json = Record<string, unknown>;
+
+async function start(app: ReturnType<typeof setup>["app"]) {
+  const res = await app.request("/new");
+  expect(res.status).toBe(201);
+  return (await res.json()) as { id: string; login_url: string; expires_at: string; poll_url: string };
+}
+
+describe("broker protocol", () => {
+  it("/new → login at Monzo → /callback → /token once: tokens with a refresh token; the second collect is 410", async () => {
+    const { e, app } = setup();
+    const session = await start(app);
+    const state = new URL(session.login_url).searchParams.get("state")!;
+    expect(state).not.toBe(session.id);
+    expect(state.length).toBeGreaterThanOrEqual(43);
+    expect(session.id.length).toBeGreaterThanOrEqual(43);
+    expect(JSON.stringify(session)).not.toContain(`"state"`);
+    expect(new URL(session.login_url).searchParams.get("redirect_uri")).toBe(
+      "http://127.0.0.1:7700/callback",
+    );
+
+    expect((await app.request(`/token?id=${session.id}`)).status).toBe(202);
+    const callback = await app.request(await consent(e, session.login_url));
+    expect(callback.status).toBe(200);
+    expect(await callback.text()).toContain("return to your app");
+
+    const collected = await app.request(`/token?id=${session.id}`);
+    expect(collected.status).toBe(200);
+    const tokens = (await collected.json()) as Json;
+    expect(tokens).toMatchObject({
+      token_type: "Bearer",
+      client_id: CLIENT.id,
+      access_token: expect.stringMatching(/^ey/),
+      refresh_token: expect.stringMatching(/^ey/),
+    });
+    // The original broker's names ride along.
+    expect(tokens["token"]).toBe(tokens["access_token"]);
+    expect(tokens["expires"]).toBe(tokens["expires_at"]);
+    expect((await app.request(`/token?id=${session.id}`)).status).toBe(410);
+  });
+
+  it("a long-poll (wait=) returns as soon as the person comes back", async () => {
+    const { e, app } = setup();
+    const session = await start(app);
+    const polling = app.request(`/token?id=${session.id}&wait=5`);
+    await app.request(await consent(e, session.login_url));
+    expect((await polling).status).toBe(200);
+  });
+
+  it("two collectors racing: exactly one gets the tokens", async () => {
+    const { e, app } = setup();
+    const session = await start(app);
+    await app.request(await consent(e, session.login_url));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => app.request(`/token?id=${session.id}`)),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([200, 410, 410, 410, 410, 410]);
+  });
+
+  it("denial is reported to the poller as 403 access_denied, once", async () => {
+    const { e, app } = setup();
+    const session = await start(app);
+    const page = await app.request(await consent(e, session.login_url, "deny"));
+    expect(await page.text()).toContain("Access denied");
+    const res = await app.request(`/token?id=${session.id}`);
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as Json)["error"]).toBe("access_denied");
+    expect((await app.request(`/token?id=${session.id}`)).status).toBe(410);
+  });
+
+  it("unknown or expired state at /callback shows an error page and stores nothing", async () => {
+    let now = Date.parse("2026-06-01T12:00:00Z");
+    const { e, app } = setup({ now: () => now });
+    const bad = await app.request(`/callback?code=stolen&state=${"x".repeat(43)}`);
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain("expired");
+    const session = await start(app);
+    const callbackPath = await consent(e, session.login_url);
+    now += 11 * 60_000;
+    expect((await app.request(callbackPath)).status).toBe(400);
+    expect((await app.request(`/token?id=${session.id}`)).status).toBe(410);
+  });
+
+  it("unknown ids are 404, malformed ones 400", async () => {
+    const { app } = setup();
+    expect((await app.request(`/token?id=${"a".repeat(43)}`)).status).toBe(404);
+    expect((await app.request("/token?id=short")).status).toBe(400);
+    expect((await app.request("/token")).status).toBe(400);
+  });
+
+  it("Monzo refusing the exchange is a 502 with Monzo's code, never an empty token", async () => {
+    const { e, app } = setup({ config: { clientSecret: "mnzconf.wrong-secret-for-test" } });
+    const session = await start(app);
+    await app.request(await consent(e, session.login_url));
+    const res = await app.request(`/token?id=${session.id}`);
+    expect(res.status).toBe(502);
+    expect(await res.json()).toMatchObject({
+      error: "monzo_error",
+      code: "bad_request.could_not_authenticate",
+    });
+  });
+
+  it("/refresh adds the secret and rotates; a spent refresh token passes Monzo's 401 through", async () => {
+    const { e, app } = setup();
+    const session = await start(app);
+    await app.request(await consent(e, session.login_url));
+    const first = (await (await app.request(`/token?id=${session.id}`)).json()) as Json;
+    const refresh = (body: string, type = "application/json") =>
+      app.request("/refresh", { method: "POST", headers: { "content-type": type }, body });
+    const next = await refresh(JSON.stringify({ refresh_token: first["refresh_token"] }));
+    expect(next.status).toBe(200);
+    const rotated = (await next.json()) as Json;
+    expect(rotated["refresh_token"]).not.toBe(first["refresh_token"]);
+    const again = await refresh(
+      `refresh_token=${encodeURIComponent(String(first["refresh_token"]))}`,
+      "application/x-www-form-urlencoded",
+    );
+    expect(again.status).toBe(401);
+    expect(await again.json()).toMatchObject({ code: "unauthorized.bad_refresh_token" });
+    expect((await refresh("{}")).status).toBe(400);
+    expect((await refresh("{not json")).status).toBe(400);
+  });
+
+  it("rate limits per client on /new, security headers, no CORS unless configured", async () => {
+    const { app } = setup({ config: { rateLimits: { new: 2, token: 1000, refresh: 1000 } } });
+    const codes = [];
+    for (let i = 0; i < 3; i++) codes.push((await app.request("/new")).status);
+    expect(codes).toEqual([201, 201, 429]);
+    const res = await app.request("/healthz", { headers: { origin: "https://evil.example" } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(res.headers.get("access-control-allow-origin")).toBeNull();
+    const allowed = setup({ config: { corsOrigins: ["https://app.example"] } });
+    const ok = await allowed.app.request("/healthz", { headers: { origin: "https://app.example" } });
+    expect(ok.headers.get("access-control-allow-origin")).toBe("https://app.example");
+  });
+
+  it("refuses bodies over 16 KiB", async () => {
+    const { app } = setup();
+    const res = await app.request("/refresh", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ refresh_token: "x".repeat(20_000) }),
+    });
+    expect(res.status).toBe(413);
+  });
+
+  it("random requests to every route never produce a 5xx or a secret (property)", async () => {
+    const { e, app, logs } = setup();
+    const session = await start(app);
+    await app.request(await consent(e, session.login_url));
+    const tokens = (await (await app.request(`/token?id=${session.id}`)).json()) as Json;
+    const secrets = [CLIENT.secret, String(tokens["refresh_token"])];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom("GET", "POST", "PUT", "DELETE", "OPTIONS"),
+        fc.constantFrom("/new", "/callback", "/token", "/refresh", "/healthz", "/nope", "/token/"),
+        fc.array(
+          fc.tuple(
+            fc.constantFrom("id", "wait", "state", "code", "error", "x"),
+            fc.oneof(fc.string(), fc.constant(session.id), fc.constant("999")),
+          ),
+          { maxLength: 4 },
+        ),
+        fc.oneof(
+          fc.constant(undefined),
+          fc.string({ maxLength: 300 }),
+          fc.jsonValue().map((j) => JSON.stringify(j)),
+        ),
+        fc.constantFrom("application/json", "application/x-www-form-urlencoded", "text/plain"),
+        async (method, path, query, body, type) => {
+          const q = new URLSearchParams(query).toString();
+          const init: RequestInit = { method, headers: { "content-type": type } };
+          if (body !== undefined && method !== "GET") init.body = body;
+          const res = await app.request(`${path}${q ? `?${q}` : ""}`, init);
+          expect(res.status).toBeLessThan(500);
+          const text = await res.text();
+          for (const s of secrets) expect(text).not.toContain(s);
+        },
+      ),
+      { numRuns: 200 },
+    );
+    const logged = JSON.stringify(logs);
+    for (const s of [...secrets, String(tokens["access_token"])]) expect(logged).not.toContain(s);
+    expect(logged).not.toContain("code=");
+  });
+});

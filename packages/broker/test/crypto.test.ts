@@ -1,0 +1,29 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { Envelope, generateKey, parseKey } from "../src/index.js";
+
+describe("envelopes", () => {
+  it("round-trip any text and refuse tampering or another key", async () => {
+    const key = parseKey(generateKey())!;
+    const box = new Envelope(key);
+    await fc.assert(
+      fc.asyncProperty(fc.string(), async (text) => {
+        expect(await box.open(await box.seal(text))).toBe(text);
+      }),
+      { numRuns: 50 },
+    );
+    const sealed = await box.seal("mnzconf.secret");
+    expect(sealed).toMatch(/^v1\.[A-Za-z0-9_-]+$/);
+    expect(sealed).not.toContain("secret");
+    expect(await box.seal("same")).not.toBe(await box.seal("same"));
+    const flipped = sealed.slice(0, -2) + (sealed.at(-2) === "A" ? "B" : "A") + sealed.at(-1);
+    await expect(box.open(flipped)).rejects.toThrow();
+    await expect(new Envelope(parseKey(generateKey())!).open(sealed)).rejects.toThrow();
+  });
+  it("keys: base64url, base64 or hex of 32 bytes; anything else is refused", () => {
+    expect(parseKey(generateKey())).toHaveLength(32);
+    expect(parseKey("ab".repeat(32))).toHaveLength(32);
+    expect(parseKey("too-short")).toBeUndefined();
+    expect(parseKey("zz".repeat(32))).toBeUndefined();
+  });
+});
