@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { lambdaHandler } from "../src/index.js";
+
+function event(path: string, query = "") {
+  return {
+    version: "2.0",
+    routeKey: "$default",
+    rawPath: path,
+    rawQueryString: query,
+    headers: { host: "broker.example.com" },
+    requestContext: {
+      http: { method: "GET", path, protocol: "HTTP/1.1", sourceIp: "203.0.113.9", userAgent: "test" },
+      domainName: "broker.example.com",
+      requestId: "r1",
+      stage: "$default",
+    },
+    isBase64Encoded: false,
+  };
+}
+
+describe("AWS Lambda handler (API Gateway v2 events)", () => {
+  it("serves /healthz and /new from the environment's configuration", async () => {
+    Object.assign(process.env, {
+      MONZO_CLIENT_ID: "oauth2client_0000Lambda000000000001",
+      MONZO_CLIENT_SECRET: "mnzconf.lambda-secret",
+      BROKER_PUBLIC_URL: "https://broker.example.com",
+    });
+    const health = (await lambdaHandler(event("/healthz") as never)) as { statusCode: number; body: string };
+    expect(health.statusCode).toBe(200);
+    const created = (await lambdaHandler(event("/new") as never)) as { statusCode: number; body: string };
+    expect(created.statusCode).toBe(201);
+    const body = JSON.parse(created.body) as { login_url: string };
+    expect(new URL(body.login_url).searchParams.get("redirect_uri")).toBe(
+      "https://broker.example.com/callback",
+    );
+    expect(created.body).not.toContain("mnzconf");
+  });
+});

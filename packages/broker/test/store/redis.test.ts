@@ -1,0 +1,99 @@
+/**
+ * Two broker instances sharing one real redis-server: /new on one, the callback on the other, collection on
+ * the first; racing collectors on both instances; Redis killed and restarted mid-test.
+ */
+import { createEmulator } from "@monzokit/emulator";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RedisServer } from "../../../../test-support/redis.js";
+import { RedisSessionStore } from "../../src/store/redis.js";
+import { consent, setup } from "../helpers.js";
+
+const redis = new RedisServer();
+const stores: RedisSessionStore[] = [];
+
+beforeAll(async () => {
+  await redis.start();
+}, 30_000);
+afterAll(async () => {
+  await Promise.all(stores.map((s) => s.close()));
+  await redis.dispose();
+});
+
+async function twoInstances() {
+  const e = createEmulator({
+    seed: "redis",
+    transactions: 100,
+    clock: { start: "2026-06-01T12:00:00Z", frozen: true },
+  });
+  const [a, b] = [await RedisSessionStore.connect(redis.url), await RedisSessionStore.connect(redis.url)];
+  stores.push(a, b);
+  return { e, one: setup({ emulator: e, store: a }), two: setup({ emulator: e, store: b }) };
+}
+
+describe("broker with Redis", () => {
+  it("a login started on one instance, redirected to another, is collected on the first", async () => {
+    const { e, one, two } = await twoInstances();
+    const session = (await (await one.app.request("/new")).json()) as { id: string; login_url: string };
+    const page = await two.app.request(await consent(e, session.login_url));
+    expect(page.status).toBe(200);
+    const collected = await one.app.request(`/token?id=${session.id}`);
+    expect(collected.status).toBe(200);
+    expect((await two.app.request(`/token?id=${session.id}`)).status).toBe(410);
+  });
+
+  it("collectors racing on both instances: exactly one gets the tokens", async () => {
+    const { e, one, two } = await twoInstances();
+    const session = (await (await one.app.request("/new")).json()) as { id: string; login_url: string };
+    await two.app.request(await consent(e, session.login_url));
+    const results = await Promise.all(
+      [...Array(4)].flatMap(() => [
+        one.app.request(`/token?id=${session.id}`),
+        two.app.request(`/token?id=${session.id}`),
+      ]),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([200, 410, 410, 410, 410, 410, 410, 410]);
+  });
+
+  it("rate limits hold across instances", async () => {
+    const e = createEmulator({ seed: "redis-rl", transactions: 50 });
+    const [a, b] = [
+      await RedisSessionStore.connect(redis.url, "rl-test:"),
+      await RedisSessionStore.connect(redis.url, "rl-test:"),
+    ];
+    stores.push(a, b);
+    const one = setup({
+      emulator: e,
+      store: a,
+      config: { rateLimits: { new: 3, token: 1000, refresh: 1000 } },
+    });
+    const two = setup({
+      emulator: e,
+      store: b,
+      config: { rateLimits: { new: 3, token: 1000, refresh: 1000 } },
+    });
+    const statuses = [];
+    for (const app of [one.app, two.app, one.app, two.app]) statuses.push((await app.request("/new")).status);
+    expect(statuses).toEqual([201, 201, 201, 429]);
+  });
+
+  it("Redis down: 503 with a retry hint and the process stays up; Redis back: it recovers by itself", async () => {
+    const { e, one } = await twoInstances();
+    const before = (await (await one.app.request("/new")).json()) as { id: string };
+    await redis.stop();
+    const down = await one.app.request("/new");
+    expect(down.status).toBe(503);
+    expect(down.headers.get("retry-after")).toBe("5");
+    expect((await one.app.request("/healthz")).status).toBe(503);
+    expect((await one.app.request(`/token?id=${before.id}`)).status).toBe(503);
+    await redis.start();
+    let healthy = false;
+    for (let i = 0; i < 100 && !healthy; i++) {
+      healthy = (await one.app.request("/healthz")).status === 200;
+      if (!healthy) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(healthy).toBe(true);
+    const session = (await (await one.app.request("/new")).json()) as { id: string; login_url: string };
+    await one.app.request(await consent(e, session.login_url));
+    expect((await one.app.request(`/token?id=${session.id}`)).status).toBe(200);
+  }, 30_000);
+});
