@@ -1,4 +1,12 @@
-import { type Account, MonzoClient, monzoRefresh, redact, TokenManager, type TokenSet } from "@monzokit/core";
+import {
+  type Account,
+  BrokerLogin,
+  MonzoClient,
+  monzoRefresh,
+  redact,
+  TokenManager,
+  type TokenSet,
+} from "@monzokit/core";
 import { resolveSettings, type SettingFlags, type Settings } from "./config/settings.js";
 import { ConfigError, UsageError } from "./errors.js";
 import { nodeHttpFetch } from "./http-fetch.js";
@@ -55,20 +63,19 @@ export async function openSession(
   const store = new FileTokenStore(settings.tokenPath);
   const base = options.fetch ?? nodeHttpFetch;
   const fetchImpl = flags.debug ? debugFetch(io, base) : base;
-  const canRefresh = settings.clientId && settings.clientSecret;
-  const manager = new TokenManager({
-    store,
-    ...(canRefresh
-      ? {
-          refresh: monzoRefresh({
-            clientId: settings.clientId!,
-            clientSecret: settings.clientSecret!,
-            apiUrl: settings.apiUrl,
-            fetch: fetchImpl,
-          }),
-        }
-      : {}),
-  });
+  // Refresh at Monzo with our own client secret, or through the broker that holds it.
+  const refresh =
+    settings.clientId && settings.clientSecret
+      ? monzoRefresh({
+          clientId: settings.clientId,
+          clientSecret: settings.clientSecret,
+          apiUrl: settings.apiUrl,
+          fetch: fetchImpl,
+        })
+      : settings.brokerUrl
+        ? new BrokerLogin({ brokerUrl: settings.brokerUrl, fetch: fetchImpl }).refreshFunction()
+        : undefined;
+  const manager = new TokenManager({ store, ...(refresh ? { refresh } : {}) });
   const client = new MonzoClient({
     tokens: manager,
     apiUrl: settings.apiUrl,

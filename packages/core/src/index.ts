@@ -1,3 +1,5 @@
+export type { BrokerLoginOptions } from "./broker/broker-login.js";
+export { BrokerLogin, BrokerLoginExpiredError } from "./broker/broker-login.js";
 export type { MonzoClientOptions } from "./client.js";
 export { MonzoClient } from "./client.js";
 export type { MonzoErrorBody } from "./errors/api-error.js";

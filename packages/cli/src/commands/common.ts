@@ -30,6 +30,7 @@ export function globalFlags(args: Record<string, unknown>): GlobalFlags {
     clientId: str("client-id"),
     clientSecret: str("client-secret"),
     redirectUri: str("redirect-uri"),
+    broker: str("broker"),
   };
 }
 

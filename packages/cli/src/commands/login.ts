@@ -3,7 +3,7 @@ import { defineCommand } from "citty";
 import { io } from "../context.js";
 import { UsageError } from "../errors.js";
 import { exportHistory, formatFromPath } from "../export.js";
-import { login, waitForAppApproval } from "../login/flow.js";
+import { login, loginThroughBroker, waitForAppApproval } from "../login/flow.js";
 import { openSession, pickAccount } from "../session.js";
 import { commonArgs, flag, globalFlags } from "./common.js";
 
@@ -34,6 +34,11 @@ export default defineCommand({
     "access-token": {
       type: "string",
       description: "Store a short-lived token from Monzo's API playground instead",
+    },
+    broker: {
+      type: "string",
+      description:
+        "Log in through a Monzokit broker at this URL (no client secret here); env MONZO_BROKER_URL",
     },
     "export-history": {
       type: "string",
@@ -80,6 +85,20 @@ export default defineCommand({
       t.err(
         `Stored the access token for ${who.user_id}. It expires (playground tokens last hours at most) and cannot be refreshed: run monzo login when it stops working.\n`,
       );
+    } else if (
+      session.settings.brokerUrl &&
+      !(session.settings.clientId && session.settings.clientSecret && !flag(args, "broker"))
+    ) {
+      tokens = await loginThroughBroker(session, {
+        brokerUrl: session.settings.brokerUrl,
+        manual: false,
+        openBrowser: args.browser !== false,
+        port: undefined,
+        timeoutMs,
+        approvalTimeoutMs: timeoutMs,
+        wait: args.wait !== false,
+        quiet: flags.quiet === true,
+      });
     } else {
       tokens = await login(session, {
         manual: args.manual === true,

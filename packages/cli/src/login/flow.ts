@@ -1,5 +1,6 @@
 import {
   authorizationUrl,
+  BrokerLogin,
   exchangeCode,
   isLoopbackUrl,
   type MonzoClient,
@@ -68,6 +69,42 @@ function redirectFor(settings: Settings, port: number | undefined): string {
   const url = new URL(settings.redirectUri);
   if (port !== undefined) url.port = String(port);
   return url.toString();
+}
+
+/**
+ * Login through a Monzokit broker: no client secret on this machine. The broker hands out the login URL,
+ * catches Monzo's redirect, and gives us the tokens once; refreshes then go through it too.
+ */
+export async function loginThroughBroker(
+  session: Session,
+  options: LoginOptions & { brokerUrl: string },
+): Promise<TokenSet> {
+  const { io, settings } = session;
+  const c = paint(io.color);
+  const broker = new BrokerLogin({ brokerUrl: options.brokerUrl, fetch: session.fetch });
+  const { id, loginUrl } = await broker.start();
+  io.err(
+    `Open this page to log in to Monzo (through the broker at ${options.brokerUrl}):\n\n  ${loginUrl}\n\n`,
+  );
+  if (options.openBrowser) {
+    const opened = await io.openBrowser(loginUrl);
+    if (!opened) io.err("(Could not open a browser here: open the address above yourself.)\n");
+  }
+  const tokens = await broker.waitForTokens(id, { timeoutMs: options.timeoutMs });
+  await session.manager.setTokens(tokens);
+  // Remember the broker so refreshes go through it.
+  const existing = await readProfile(io, settings.profile);
+  await writeProfile(io, settings.profile, {
+    ...existing,
+    brokerUrl: options.brokerUrl,
+    apiUrl: settings.apiUrl,
+  });
+  if (!options.quiet)
+    io.err(
+      `${c.green("✓")} Logged in as ${tokens.userId} through the broker. Tokens saved to ${settings.tokenPath} (readable only by you).\n`,
+    );
+  if (options.wait) await waitForAppApproval(session, options);
+  return tokens;
 }
 
 /** The whole login: URL → browser or paste → state check → exchange → save → wait for approval. */
