@@ -3,6 +3,7 @@
  * target for each, and exits 0 whether targets hold or not (benchmarks report; they do not gate). Traffic
  * goes to loopback only; each suite bounds its own duration.
  */
+import * as broker from "./broker.ts";
 import * as cli from "./cli.ts";
 import * as core from "./core.ts";
 import * as emulator from "./emulator.ts";
@@ -12,6 +13,7 @@ const SUITES: Record<string, () => Promise<Result[]>> = {
   emulator: () => emulator.run(emulator.FULL),
   core: () => core.run(core.FULL),
   cli: () => cli.run(cli.FULL),
+  broker: () => broker.run(broker.FULL),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -39,8 +39,7 @@ export interface BrokerDeps {
 const ID = /^[A-Za-z0-9_-]{20,100}$/;
 const silent: BrokerLogger = { info() {}, warn() {}, error() {} };
 
-function randomId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
+function randomId(bytes = crypto.getRandomValues(new Uint8Array(32))): string {
   let s = "";
   for (const b of bytes) s += String.fromCharCode(b);
   return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
@@ -83,13 +82,14 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     );
   });
   app.use("*", secureHeaders({ referrerPolicy: "no-referrer", crossOriginResourcePolicy: "same-origin" }));
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: 16 * 1024,
-      onError: (c) =>
-        c.json({ error: "body_too_large", message: "The request body is larger than 16 KiB" }, 413),
-    }),
+  const limitBody = bodyLimit({
+    maxSize: 16 * 1024,
+    onError: (c) =>
+      c.json({ error: "body_too_large", message: "The request body is larger than 16 KiB" }, 413),
+  });
+  // Only where a body can be: `bodyLimit` reads `c.req.raw`, which on Node builds a whole Request per call.
+  app.use("*", (c, next) =>
+    c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next),
   );
   if (config.corsOrigins.length > 0)
     app.use("*", cors({ origin: config.corsOrigins, allowMethods: ["GET", "POST"] }));

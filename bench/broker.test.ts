@@ -1,0 +1,11 @@
+/** Regression guard, not a timing test: the broker benchmarks still run end to end and produce figures. */
+import { describe, expect, it } from "vitest";
+import { run, TINY } from "./broker.ts";
+
+describe("broker benchmarks on tiny sizes", () => {
+  it("produce a figure, a baseline and a finite ratio for every target", async () => {
+    const results = await run(TINY);
+    expect(results).toHaveLength(3);
+    for (const r of results) expect(Number.isFinite(r.ratio) && r.ratio > 0).toBe(true);
+  }, 120_000);
+});
