@@ -6,6 +6,7 @@
 import * as broker from "./broker.ts";
 import * as cli from "./cli.ts";
 import * as core from "./core.ts";
+import * as curves from "./curves.ts";
 import * as emulator from "./emulator.ts";
 import { printResults, type Result } from "./lib/stats.ts";
 
@@ -14,6 +15,10 @@ const SUITES: Record<string, () => Promise<Result[]>> = {
   core: () => core.run(core.FULL),
   cli: () => cli.run(cli.FULL),
   broker: () => broker.run(broker.FULL),
+  curves: async () => {
+    await curves.run(curves.FULL);
+    return [];
+  },
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
