@@ -55,6 +55,7 @@ export async function balanceThroughput(o: EmulatorBenchOptions): Promise<Result
     ["2000"],
   );
   const bare = await startChild<{ url: string }>("bare-balance.ts", [emu.info.balance]);
+  const hono = await startChild<{ url: string }>("bare-hono.ts");
   try {
     const path = `/balance?account_id=${emu.info.account}`;
     const auth = { authorization: `Bearer ${emu.info.token}` };
@@ -63,9 +64,11 @@ export async function balanceThroughput(o: EmulatorBenchOptions): Promise<Result
     await requestsPerSecond(`${emu.info.url}${path}`, auth, Math.min(1, o.seconds), o.connections);
     const a: number[] = [];
     const b: number[] = [];
+    const h: number[] = [];
     for (let i = 0; i < o.rounds; i++) {
       b.push(await requestsPerSecond(`${bare.info.url}${path}`, {}, o.seconds, o.connections));
       a.push(await requestsPerSecond(`${emu.info.url}${path}`, auth, o.seconds, o.connections));
+      h.push(await requestsPerSecond(`${hono.info.url}/balance`, {}, o.seconds, o.connections));
     }
     const emulator = median(a);
     const baseline = median(b);
@@ -75,10 +78,10 @@ export async function balanceThroughput(o: EmulatorBenchOptions): Promise<Result
       baseline: `${baseline.toFixed(0)} req/s`,
       ratio: emulator / baseline,
       target: { op: ">=", value: 0.7 },
-      notes: `${o.rounds} interleaved rounds of ${o.seconds}s, ${o.connections} connections, medians; server and load generator in separate processes`,
+      notes: `${o.rounds} interleaved rounds of ${o.seconds}s, ${o.connections} connections, medians; a bare Hono app reached ${median(h).toFixed(0)} req/s (${(median(h) / baseline).toFixed(2)} of node:http) in the same rounds`,
     });
   } finally {
-    await Promise.all([emu.stop(), bare.stop()]);
+    await Promise.all([emu.stop(), bare.stop(), hono.stop()]);
   }
 }
 
