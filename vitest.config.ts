@@ -19,7 +19,12 @@ export default defineConfig({
         extends: true as const,
         test: {
           name: "repo",
-          include: ["bench/**/*.test.ts", "scripts/**/*.test.ts", "examples/**/*.test.ts"],
+          include: [
+            "bench/**/*.test.ts",
+            "reliability/**/*.test.ts",
+            "scripts/**/*.test.ts",
+            "examples/**/*.test.ts",
+          ],
         },
       },
     ],

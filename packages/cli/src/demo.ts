@@ -63,7 +63,7 @@ const io: Io = {
       },
 };
 
-const say = (text: string) => real.err(`\n\u001b[1m== ${text}\u001b[0m\n`);
+const say = (text: string) => real.err(real.color ? `\n\u001b[1m== ${text}\u001b[0m\n` : `\n== ${text}\n`);
 let code = 0;
 try {
   say(

@@ -1,0 +1,12 @@
+import { describe, expect, it } from "vitest";
+import { runCrashSuite } from "./crash.ts";
+
+describe("crashes (CI size; `npm run soak` kills 200 times)", () => {
+  it("a SIGKILLed refresh never leaves a broken or readable token file, and the next command works or says how to recover", async () => {
+    const r = await runCrashSuite(25);
+    expect(r.fileAlwaysWhole).toBe(true);
+    expect(r.fileAlways0600).toBe(true);
+    expect(r.otherOutcomes).toEqual([]);
+    expect(r.recoveredByItself + r.askedToLogIn).toBe(25);
+  }, 120_000);
+});
