@@ -4,6 +4,8 @@ export { ConfigError, EXIT, exitCodeFor, UsageError } from "./errors.js";
 export type { Io } from "./io.js";
 export { processIo } from "./io.js";
 export { clientFromProfile } from "./library.js";
+export type { LoopbackLoginOptions } from "./login/library.js";
+export { loopbackLogin } from "./login/library.js";
 export type { CallbackServer, CallbackServerOptions } from "./login/loopback.js";
 export { startCallbackServer } from "./login/loopback.js";
 export { LOW_MEMORY_NODE_FLAGS } from "./low-memory.js";
