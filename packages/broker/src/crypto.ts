@@ -5,10 +5,41 @@
  */
 const PREFIX = "v1.";
 
-function b64url(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/** Unpadded base64url of `bytes[start, end)`. */
+export function b64url(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  let out = "";
+  let i = start;
+  for (; i + 2 < end; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!;
+  }
+  if (end - i === 1) {
+    const n = bytes[i]! << 16;
+    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]!;
+  } else if (end - i === 2) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]!;
+  }
+  return out;
+}
+
+// Random bytes are drawn from the CSPRNG in blocks and each byte is handed out once: one system call per
+// 128 ids instead of one per id, which was a tenth of the broker's CPU under load.
+const POOL = new Uint8Array(32 * 128);
+let poolUsed = POOL.length;
+
+/** A fresh 256-bit random identifier, base64url (43 characters): session ids and OAuth `state`. */
+export function randomId(): string {
+  if (poolUsed + 32 > POOL.length) {
+    crypto.getRandomValues(POOL);
+    poolUsed = 0;
+  }
+  const id = b64url(POOL, poolUsed, poolUsed + 32);
+  POOL.fill(0, poolUsed, poolUsed + 32);
+  poolUsed += 32;
+  return id;
 }
 
 function fromB64url(text: string): Uint8Array {

@@ -138,6 +138,31 @@ describe("broker protocol", () => {
     const allowed = setup({ config: { corsOrigins: ["https://app.example"] } });
     const ok = await allowed.app.request("/healthz", { headers: { origin: "https://app.example" } });
     expect(ok.headers.get("access-control-allow-origin")).toBe("https://app.example");
+    // The headers are shared by every response: CORS on one response must not leak into the next.
+    const after = await allowed.app.request("/healthz");
+    expect(after.headers.get("access-control-allow-origin")).toBeNull();
+    expect(after.headers.get("x-frame-options")).toBe("DENY");
+  });
+
+  it("every kind of response is uncacheable and hardened; pages also carry a strict CSP", async () => {
+    const { app } = setup({ config: { rateLimits: { new: 1, token: 1000, refresh: 1000 } } });
+    const responses = [
+      await app.request("/new"),
+      await app.request("/new"), // 429
+      await app.request("/token?id=short"), // 400
+      await app.request("/nowhere"), // 404
+      await app.request("/callback?state=unknown-state-xxxxxxxxxxxxxxxx&code=c"), // page
+    ];
+    expect(responses.map((r) => r.status)).toEqual([201, 429, 400, 404, 400]);
+    for (const res of responses) {
+      expect(res.headers.get("cache-control")).toBe("no-store");
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(res.headers.get("strict-transport-security")).toMatch(/^max-age=\d+/);
+    }
+    expect(responses[1]!.headers.get("retry-after")).toBe("60");
+    expect(responses[0]!.headers.get("retry-after")).toBeNull();
+    expect(responses[4]!.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(responses[4]!.headers.get("content-security-policy")).toContain("default-src 'none'");
   });
 
   it("refuses bodies over 16 KiB", async () => {

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { b64url, randomId } from "../src/crypto.js";
 import { Envelope, generateKey, parseKey } from "../src/index.js";
 
 describe("envelopes", () => {
@@ -25,5 +26,25 @@ describe("envelopes", () => {
     expect(parseKey("ab".repeat(32))).toHaveLength(32);
     expect(parseKey("too-short")).toBeUndefined();
     expect(parseKey("zz".repeat(32))).toBeUndefined();
+  });
+  it("base64url encoding matches Node's for any bytes and any slice (property)", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), fc.nat(), fc.nat(), (bytes, a, b) => {
+        const start = bytes.length === 0 ? 0 : a % (bytes.length + 1);
+        const end = start + (bytes.length === 0 ? 0 : b % (bytes.length - start + 1));
+        expect(b64url(bytes, start, end)).toBe(Buffer.from(bytes.subarray(start, end)).toString("base64url"));
+      }),
+      { numRuns: 500 },
+    );
+  });
+  it("random ids: 43 base64url characters, never repeated across pool refills", () => {
+    const seen = new Set<string>();
+    // 1,000 ids span several refills of the 128-id pool.
+    for (let i = 0; i < 1000; i++) {
+      const id = randomId();
+      expect(id).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      seen.add(id);
+    }
+    expect(seen.size).toBe(1000);
   });
 });
