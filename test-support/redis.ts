@@ -23,6 +23,11 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** The running server's process id (for CPU pinning in benchmarks). */
+  get pid(): number | undefined {
+    return this.#child?.exitCode === null ? this.#child.pid : undefined;
+  }
+
   async start(): Promise<void> {
     if (!this.port) this.port = await freePort();
     this.#dir ||= await mkdtemp(join(tmpdir(), "monzokit-redis-"));

@@ -11,7 +11,8 @@ const app = createBrokerApp({
   config: {
     clientId: "oauth2client_0000Bench000000000001",
     clientSecret: "mnzconf.bench",
-    publicUrl: "http://127.0.0.1:1",
+    // https, as a deployed broker is: its responses carry HSTS too.
+    publicUrl: "https://broker.example",
     authUrl: "http://127.0.0.1:1/auth/",
     apiUrl: "http://127.0.0.1:1",
     codeKey: new Uint8Array(32).fill(1),

@@ -133,7 +133,6 @@ describe("broker protocol", () => {
     const res = await app.request("/healthz", { headers: { origin: "https://evil.example" } });
     expect(res.status).toBe(200);
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
-    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
     expect(res.headers.get("access-control-allow-origin")).toBeNull();
     const allowed = setup({ config: { corsOrigins: ["https://app.example"] } });
     const ok = await allowed.app.request("/healthz", { headers: { origin: "https://app.example" } });
@@ -144,8 +143,10 @@ describe("broker protocol", () => {
     expect(after.headers.get("x-frame-options")).toBe("DENY");
   });
 
-  it("every kind of response is uncacheable and hardened; pages also carry a strict CSP", async () => {
-    const { app } = setup({ config: { rateLimits: { new: 1, token: 1000, refresh: 1000 } } });
+  it("every kind of response is uncacheable and hardened; pages carry the browser set too", async () => {
+    const { app } = setup({
+      config: { publicUrl: "https://broker.example", rateLimits: { new: 1, token: 1000, refresh: 1000 } },
+    });
     const responses = [
       await app.request("/new"),
       await app.request("/new"), // 429
@@ -157,12 +158,39 @@ describe("broker protocol", () => {
     for (const res of responses) {
       expect(res.headers.get("cache-control")).toBe("no-store");
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(res.headers.get("x-frame-options")).toBe("DENY");
+      expect(res.headers.get("cross-origin-resource-policy")).toBe("same-origin");
+      expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
       expect(res.headers.get("strict-transport-security")).toMatch(/^max-age=\d+/);
     }
     expect(responses[1]!.headers.get("retry-after")).toBe("60");
     expect(responses[0]!.headers.get("retry-after")).toBeNull();
-    expect(responses[4]!.headers.get("content-type")).toMatch(/^text\/html/);
-    expect(responses[4]!.headers.get("content-security-policy")).toContain("default-src 'none'");
+    const page = responses[4]!;
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(page.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(page.headers.get("cross-origin-opener-policy")).toBe("same-origin");
+    expect(responses[0]!.headers.get("referrer-policy")).toBeNull();
+    // A broker on plain HTTP (local use) does not send HSTS, which browsers would ignore there anyway.
+    const local = await setup().app.request("/healthz");
+    expect(local.headers.get("strict-transport-security")).toBeNull();
+    expect(local.headers.get("cache-control")).toBe("no-store");
+  });
+
+  it("logs one line per request: method, path without its query, status", async () => {
+    const { app, logs } = setup();
+    const id = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+    await app.request(`/token?id=${id}`);
+    await app.request("/refresh", { method: "POST", body: "refresh_token=short" });
+    await app.request("http://broker.example");
+    const lines = logs.filter((l) => l.message === "request").map((l) => l.fields);
+    expect(lines).toMatchObject([
+      { method: "GET", path: "/token", status: 404 },
+      { method: "POST", path: "/refresh", status: 400 },
+      { method: "GET", path: "/", status: 404 },
+    ]);
+    expect(lines.every((l) => typeof l["ms"] === "number")).toBe(true);
+    expect(JSON.stringify(logs)).not.toContain(id);
   });
 
   it("refuses bodies over 16 KiB", async () => {
