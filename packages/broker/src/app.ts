@@ -125,14 +125,20 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     return json({ error: "internal", message: "Unexpected error in the broker" }, 500);
   });
 
-  const guarded = async <T>(work: () => Promise<T>): Promise<T> => {
+  const storeFailure = (error: unknown): never => {
+    if (error instanceof MonzoError || error instanceof StoreUnavailable) throw error;
+    log.warn({ error: redact(String((error as Error).message ?? error)) }, "store failure");
+    throw new StoreUnavailable();
+  };
+  // A promise chain rather than an async wrapper: one promise fewer on every store call.
+  const guarded = <T>(work: () => Promise<T>): Promise<T> => {
+    let pending: Promise<T>;
     try {
-      return await work();
+      pending = work();
     } catch (error) {
-      if (error instanceof MonzoError || error instanceof StoreUnavailable) throw error;
-      log.warn({ error: redact(String((error as Error).message ?? error)) }, "store failure");
-      throw new StoreUnavailable();
+      pending = Promise.reject(error);
     }
+    return pending.catch(storeFailure);
   };
 
   const clientKey = (c: Context): string => {
@@ -140,18 +146,19 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
     return forwarded || incoming?.socket?.remoteAddress || "local";
   };
-  const limited = async (c: Context, route: "new" | "token" | "refresh"): Promise<Response | undefined> => {
-    const ok = await guarded(() => store.hit(`${route}:${clientKey(c)}`, config.rateLimits[route], 60_000));
-    if (ok) return undefined;
-    return json(
-      {
-        error: "rate_limited",
-        message: `Too many ${route} requests from this address; try again in a minute`,
-      },
-      429,
-      { "retry-after": "60" },
+  const limited = (c: Context, route: "new" | "token" | "refresh"): Promise<Response | undefined> =>
+    guarded(() => store.hit(`${route}:${clientKey(c)}`, config.rateLimits[route], 60_000)).then((ok) =>
+      ok
+        ? undefined
+        : json(
+            {
+              error: "rate_limited",
+              message: `Too many ${route} requests from this address; try again in a minute`,
+            },
+            429,
+            { "retry-after": "60" },
+          ),
     );
-  };
 
   const start = async (c: Context) => {
     const blocked = await limited(c, "new");

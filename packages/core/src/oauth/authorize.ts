@@ -47,10 +47,13 @@ export function authorizationUrl(options: AuthorizationUrlOptions): { url: strin
       "Leave state out to get 256 random bits.",
     );
   const url = checkBaseUrl(options.authUrl ?? MONZO_AUTH_URL, "authUrl", options.allowInsecure);
-  url.searchParams.set("client_id", options.clientId);
-  url.searchParams.set("redirect_uri", options.redirectUri);
-  url.searchParams.set("response_type", "code");
-  url.searchParams.set("state", state);
+  // Built once and assigned once: every `url.searchParams.set` re-serialises the whole query.
+  const params = new URLSearchParams(url.search);
+  params.set("client_id", options.clientId);
+  params.set("redirect_uri", options.redirectUri);
+  params.set("response_type", "code");
+  params.set("state", state);
+  url.search = params.toString();
   return { url: url.toString(), state };
 }
 
