@@ -8,6 +8,7 @@
 import { createEmulator } from "@monzokit/emulator";
 import autocannon from "autocannon";
 import { startChild } from "./lib/children.ts";
+import { CPU, pin, pinnedLoadGenerator, placement } from "./lib/cpus.ts";
 import { median, type Result, result } from "./lib/stats.ts";
 
 export interface EmulatorBenchOptions {
@@ -57,32 +58,43 @@ export async function balanceThroughput(o: EmulatorBenchOptions): Promise<Result
   const bare = await startChild<{ url: string }>("bare-balance.ts", [emu.info.balance]);
   const hono = await startChild<{ url: string }>("bare-hono.ts");
   try {
-    const path = `/balance?account_id=${emu.info.account}`;
-    const auth = { authorization: `Bearer ${emu.info.token}` };
-    // Warm-up, then interleaved A/B rounds.
-    await requestsPerSecond(`${bare.info.url}${path}`, {}, Math.min(1, o.seconds), o.connections);
-    await requestsPerSecond(`${emu.info.url}${path}`, auth, Math.min(1, o.seconds), o.connections);
-    const a: number[] = [];
-    const b: number[] = [];
-    const h: number[] = [];
-    for (let i = 0; i < o.rounds; i++) {
-      b.push(await requestsPerSecond(`${bare.info.url}${path}`, {}, o.seconds, o.connections));
-      a.push(await requestsPerSecond(`${emu.info.url}${path}`, auth, o.seconds, o.connections));
-      h.push(await requestsPerSecond(`${hono.info.url}/balance`, {}, o.seconds, o.connections));
-    }
-    const emulator = median(a);
-    const baseline = median(b);
-    return result({
-      name: "emulator: GET /balance throughput vs bare node:http",
-      figure: `${emulator.toFixed(0)} req/s`,
-      baseline: `${baseline.toFixed(0)} req/s`,
-      ratio: emulator / baseline,
-      target: { op: ">=", value: 0.7 },
-      notes: `${o.rounds} interleaved rounds of ${o.seconds}s, ${o.connections} connections, medians; a bare Hono app reached ${median(h).toFixed(0)} req/s (${(median(h) / baseline).toFixed(2)} of node:http) in the same rounds`,
-    });
+    for (const server of [emu, bare, hono]) pin(server.child.pid!, CPU.server);
+    return await pinnedLoadGenerator(() => balanceRounds(o, emu.info, bare.info.url, hono.info.url));
   } finally {
     await Promise.all([emu.stop(), bare.stop(), hono.stop()]);
   }
+}
+
+async function balanceRounds(
+  o: EmulatorBenchOptions,
+  emu: { url: string; token: string; account: string },
+  bareUrl: string,
+  honoUrl: string,
+): Promise<Result> {
+  const path = `/balance?account_id=${emu.account}`;
+  const auth = { authorization: `Bearer ${emu.token}` };
+  // Warm-up, then interleaved A/B rounds.
+  await requestsPerSecond(`${bareUrl}${path}`, {}, Math.min(1, o.seconds), o.connections);
+  await requestsPerSecond(`${emu.url}${path}`, auth, Math.min(1, o.seconds), o.connections);
+  await requestsPerSecond(`${honoUrl}/balance`, {}, Math.min(1, o.seconds), o.connections);
+  const a: number[] = [];
+  const b: number[] = [];
+  const h: number[] = [];
+  for (let i = 0; i < o.rounds; i++) {
+    b.push(await requestsPerSecond(`${bareUrl}${path}`, {}, o.seconds, o.connections));
+    a.push(await requestsPerSecond(`${emu.url}${path}`, auth, o.seconds, o.connections));
+    h.push(await requestsPerSecond(`${honoUrl}/balance`, {}, o.seconds, o.connections));
+  }
+  const emulator = median(a);
+  const baseline = median(b);
+  return result({
+    name: "emulator: GET /balance throughput vs bare node:http",
+    figure: `${emulator.toFixed(0)} req/s`,
+    baseline: `${baseline.toFixed(0)} req/s`,
+    ratio: emulator / baseline,
+    target: { op: ">=", value: 0.7 },
+    notes: `${o.rounds} interleaved rounds of ${o.seconds}s, ${o.connections} connections, medians; ${placement}; a bare Hono app reached ${median(h).toFixed(0)} req/s (${(median(h) / baseline).toFixed(2)} of node:http) in the same rounds`,
+  });
 }
 
 export async function pageCost(o: EmulatorBenchOptions): Promise<Result> {

@@ -1,30 +1,52 @@
 /**
  * CPU pinning for throughput runs. On a small machine the load generator (autocannon, in this process) and the
  * server under test otherwise fight for the same cores, and the scheduler, not the server, decides the figure.
- * With `taskset` (Linux) and at least two CPUs: this process on CPU 0, servers on CPU 1, helpers (Redis) on
- * CPU 2 when there is one, else with the load generator. Elsewhere every function here does nothing.
+ * With `taskset` (Linux) and at least two allowed CPUs: this process on the first, servers on the second,
+ * helpers (Redis) on a third when there is one, else with the load generator. Elsewhere, or if `taskset`
+ * fails, every function here does nothing.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { availableParallelism } from "node:os";
+import { execFileSync } from "node:child_process";
 
-const cpus = availableParallelism();
-export const pinning = cpus >= 2 && spawnSync("taskset", ["-V"], { stdio: "ignore" }).status === 0;
+function taskset(args: string[]): string | undefined {
+  try {
+    return execFileSync("taskset", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  } catch {
+    return undefined;
+  }
+}
 
-export const CPU = { loadGenerator: 0, server: 1, helper: cpus >= 3 ? 2 : 0 } as const;
+/** This process's allowed CPUs as taskset prints them ("0-3", "0,2"), and expanded. */
+const original = taskset(["-c", "-p", String(process.pid)])
+  ?.split(":")
+  .at(-1)
+  ?.trim();
+const allowed = (original ?? "").split(",").flatMap((part) => {
+  const [from, to] = part.split("-").map(Number);
+  if (from === undefined || Number.isNaN(from)) return [];
+  const last = to === undefined || Number.isNaN(to) ? from : to;
+  return Array.from({ length: last - from + 1 }, (_, i) => from + i);
+});
+
+export const pinning = allowed.length >= 2;
+
+export const CPU = {
+  loadGenerator: allowed[0] ?? 0,
+  server: allowed[1] ?? 0,
+  helper: allowed[2] ?? allowed[0] ?? 0,
+} as const;
 
 /** Pins every thread of `pid` to one CPU (no-op without pinning). */
 export function pin(pid: number, cpu: number): void {
-  if (pinning) execFileSync("taskset", ["-a", "-p", "-c", String(cpu), String(pid)], { stdio: "ignore" });
+  if (pinning) taskset(["-a", "-c", "-p", String(cpu), String(pid)]);
 }
 
-/** Runs `work` with this process (the load generator) pinned, and gives it every CPU back afterwards. */
+/** Runs `work` with this process (the load generator) pinned, and gives its CPUs back afterwards. */
 export async function pinnedLoadGenerator<T>(work: () => Promise<T>): Promise<T> {
   pin(process.pid, CPU.loadGenerator);
   try {
     return await work();
   } finally {
-    if (pinning)
-      execFileSync("taskset", ["-a", "-p", "-c", `0-${cpus - 1}`, String(process.pid)], { stdio: "ignore" });
+    if (pinning && original) taskset(["-a", "-c", "-p", original, String(process.pid)]);
   }
 }
 
