@@ -1,4 +1,5 @@
 /** `npm run soak`: the reliability suites at full size, bounded in time, loopback only. Prints figures. */
+import { SOAK as BROKER_SOAK, runBrokerSuite } from "./broker.ts";
 import { runCrashSuite } from "./crash.ts";
 import { runFaultSuite, SOAK } from "./faults.ts";
 
@@ -15,4 +16,21 @@ const crash = await runCrashSuite(200);
 process.stdout.write(`crashes: ${JSON.stringify(crash)}\n`);
 const crashOk = crash.fileAlwaysWhole && crash.fileAlways0600 && crash.otherOutcomes.length === 0;
 process.stdout.write(crashOk ? "crashes: holds\n" : "crashes: FAILED\n");
-process.exitCode = ok && crashOk ? 0 : 1;
+const b = await runBrokerSuite(BROKER_SOAK);
+process.stdout.write(`broker under load and faults: ${JSON.stringify(b)}\n`);
+const brokerOk =
+  b.steady5xx === 0 &&
+  b.unexpected5xx === 0 &&
+  b.outage503WithoutRetryAfter === 0 &&
+  b.servedTwice === 0 &&
+  b.lostOutsideOutage === 0 &&
+  b.notFoundBeforeKill === 0 &&
+  b.connectionErrors === 0 &&
+  b.crashed === 0 &&
+  b.firstLoginAfterRestartMs !== null &&
+  b.secretHits === 0 &&
+  b.unhandled === 0;
+process.stdout.write(
+  brokerOk ? "broker under load and faults: holds\n" : "broker under load and faults: FAILED\n",
+);
+process.exitCode = ok && crashOk && brokerOk ? 0 : 1;

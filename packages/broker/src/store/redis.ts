@@ -27,9 +27,21 @@ if ttl <= 0 then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
 return 1`;
 
+// Takes a session for good in one atomic step: the session and its state index go, and a tombstone stays, so a
+// collector racing on another instance is told 410 (already collected) and never 404 (no such login) in the
+// moment between the two. KEYS: session, tombstone; ARGV: state-key prefix, tombstone lifetime past expiry.
+const TAKE = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return false end
+local s = cjson.decode(raw)
+redis.call('DEL', KEYS[1], ARGV[1] .. s.state)
+local ttl = math.max(1, s.expiresAt - tonumber(redis.call('TIME')[1]) * 1000) + tonumber(ARGV[2])
+redis.call('SET', KEYS[2], '1', 'PX', math.floor(ttl))
+return raw`;
+
 /**
  * Sessions in Redis, shared by every broker instance behind a load balancer: expiry by TTL, single use by
- * `GETDEL` (only one instance ever receives a session), rate limits by `INCR` with a window. Commands fail
+ * an atomic take (only one instance ever receives a session), rate limits by `INCR` with a window. Commands fail
  * fast while Redis is down (no offline queue), so the broker answers 503 and recovers by itself when the
  * client reconnects.
  */
@@ -87,15 +99,11 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async take(id: string): Promise<PendingSession | undefined> {
-    const raw = await this.#client.getDel(this.#key("s", id));
-    if (!raw) return undefined;
-    const session = JSON.parse(raw) as PendingSession;
-    await this.#client
-      .multi()
-      .del(this.#key("st", session.state))
-      .set(this.#key("t", id), "1", { PX: Math.max(1, session.expiresAt - Date.now()) + TOMBSTONE_MS })
-      .exec();
-    return session;
+    const raw = await this.#client.eval(TAKE, {
+      keys: [this.#key("s", id), this.#key("t", id)],
+      arguments: [this.#key("st", ""), String(TOMBSTONE_MS)],
+    });
+    return typeof raw === "string" ? (JSON.parse(raw) as PendingSession) : undefined;
   }
 
   async wasTaken(id: string): Promise<boolean> {

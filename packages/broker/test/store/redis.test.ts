@@ -54,6 +54,35 @@ describe("broker with Redis", () => {
     expect(results.map((r) => r.status).sort()).toEqual([200, 410, 410, 410, 410, 410, 410, 410]);
   });
 
+  it("taking is atomic with its tombstone: a look from another connection never sees neither", async () => {
+    const [a, b] = [
+      await RedisSessionStore.connect(redis.url, "take:"),
+      await RedisSessionStore.connect(redis.url, "take:"),
+    ];
+    stores.push(a, b);
+    const now = Date.now();
+    const seen: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const id = `take-${i}-${"x".repeat(30)}`;
+      await a.create({
+        id,
+        state: `st-${i}-${"y".repeat(30)}`,
+        createdAt: now,
+        expiresAt: now + 60_000,
+        status: "ready",
+      });
+      const [taken, look] = await Promise.all([
+        a.take(id),
+        b.get(id).then(async (s) => (s ? "session" : (await b.wasTaken(id)) ? "tombstone" : "neither")),
+      ]);
+      expect(taken?.id).toBe(id);
+      seen.push(look);
+      expect(await b.byState(`st-${i}-${"y".repeat(30)}`)).toBeUndefined();
+      expect(await b.take(id)).toBeUndefined();
+    }
+    expect(seen).not.toContain("neither");
+  });
+
   it("rate limits hold across instances", async () => {
     const e = createEmulator({ seed: "redis-rl", transactions: 50 });
     const [a, b] = [
