@@ -52,10 +52,27 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
     res.setHeader("referrer-policy", "no-referrer");
     res.setHeader("x-frame-options", "DENY");
     res.setHeader("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'");
-    const url = new URL(req.url ?? "/", `http://${req.headers.host ?? redirect.host}`);
-    if (req.method !== "GET" || url.pathname !== redirect.pathname) {
+    // Only a browser's origin-form target ("/path?query"), and the path compared as sent, unnormalised. The
+    // Host header plays no part: it is the client's to write, and an empty or odd one must not matter.
+    const target = req.url ?? "";
+    const query = target.indexOf("?");
+    const path = query < 0 ? target : target.slice(0, query);
+    if (!target.startsWith("/")) {
+      res.writeHead(400, { "content-type": "text/plain; charset=utf-8" });
+      res.end("Bad request\n");
+      return;
+    }
+    if (req.method !== "GET" || path !== redirect.pathname) {
       res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
       res.end("Not found\n");
+      return;
+    }
+    let url: URL;
+    try {
+      url = new URL(`${redirect.origin}${target}`);
+    } catch {
+      res.writeHead(400, { "content-type": "text/plain; charset=utf-8" });
+      res.end("Bad request\n");
       return;
     }
     if (used) {
@@ -64,7 +81,7 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
     }
     used = true;
     pending = res;
-    resolveCallback(new URL(`${redirect.origin}${url.pathname}${url.search}`));
+    resolveCallback(url);
   };
 
   const servers: Server[] = [];
