@@ -83,11 +83,21 @@ export function exitCodeFor(error: unknown): number {
 }
 
 /** One or two lines for a person: what happened, and what to do. Redacted. */
+function isUserMistake(error: MonzoError): boolean {
+  return (
+    error instanceof UsageError ||
+    error instanceof ConfigError ||
+    error instanceof InvalidArgumentError ||
+    error instanceof InvalidAmountError
+  );
+}
+
 export function describeError(error: unknown, debug: boolean): string {
   if (error instanceof MonzoError) {
     const lines = [`error: ${error.message}`];
     if (error.hint) lines.push(`  → ${error.hint}`);
-    if (debug && error.stack) lines.push(redact(error.stack));
+    // --debug adds the stack where it can help, never to a mistake the person fixes from the message.
+    if (debug && error.stack && !isUserMistake(error)) lines.push(redact(error.stack));
     return `${lines.join("\n")}\n`;
   }
   const message = error instanceof Error ? error.message : String(error);

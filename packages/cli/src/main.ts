@@ -183,27 +183,55 @@ async function checkArgs(command: CommandDef, rest: string[], path: string): Pro
       );
     }
   }
-  const positionals = Object.entries(args).filter(([, d]) => d.type === "positional" && d.required);
-  const given = countPositionals(rest, args);
-  if (given < positionals.length) {
-    const missing = positionals.slice(given).map(([k]) => k.toUpperCase());
+  const declared = Object.entries(args).filter(([, d]) => d.type === "positional");
+  const positionals = declared.filter(([, d]) => d.required);
+  const given = positionalsOf(rest, args);
+  if (given.length < positionals.length) {
+    const missing = positionals.slice(given.length).map(([k]) => k.toUpperCase());
     throw new UsageError(
       `monzo ${path} needs ${missing.join(" and ")}`,
       `Usage: monzo ${path} ${positionals.map(([k]) => k.toUpperCase()).join(" ")}`,
     );
   }
+  // A word the command does not take is a mistake, not something to ignore (or, next to subcommands, a
+  // subcommand that does not exist).
+  const extra = given[declared.length];
+  if (extra !== undefined) {
+    if (subs && Object.keys(subs).length > 0)
+      throw new UsageError(
+        `Unknown subcommand "${extra}" for monzo ${path}`,
+        `One of: ${Object.keys(subs).join(", ")}; or monzo ${path} on its own.`,
+      );
+    throw new UsageError(
+      `Unexpected argument "${extra}" for monzo ${path}`,
+      declared.length > 0
+        ? `Usage: monzo ${path} ${declared.map(([k]) => k.toUpperCase()).join(" ")}`
+        : `monzo ${path} takes only options; run monzo ${path} --help.`,
+    );
+  }
 }
 
-function countPositionals(rest: string[], args: Record<string, { type?: string }>): number {
-  let count = 0;
+/** The positional words of `rest`, skipping options and the values of string options. */
+function positionalsOf(
+  rest: string[],
+  args: Record<string, { type?: string; alias?: string | string[] }>,
+): string[] {
+  const stringOptions = new Set<string>();
+  for (const [key, def] of Object.entries(args))
+    if (def.type === "string") for (const name of [key, ...[def.alias ?? []].flat()]) stringOptions.add(name);
+  const words: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
-    if (arg.startsWith("-") && !/^-\d/.test(arg)) {
+    if (arg === "--") {
+      words.push(...rest.slice(i + 1));
+      break;
+    }
+    if (arg.startsWith("-") && arg !== "-" && !/^-\d/.test(arg)) {
       const name = arg.replace(/^--?/, "").split("=")[0]!;
-      if (!arg.includes("=") && args[name]?.type === "string") i++;
+      if (!arg.includes("=") && stringOptions.has(name)) i++;
       continue;
     }
-    count++;
+    words.push(arg);
   }
-  return count;
+  return words;
 }

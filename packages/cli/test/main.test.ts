@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { EXIT } from "../src/errors.js";
 import { parsePasted } from "../src/login/flow.js";
@@ -52,4 +53,124 @@ describe("monzo (in-process)", () => {
     );
     expect(parsePasted("abc def")).toBe("?code=abc&state=def");
   });
+});
+
+describe("argument parsing under random input (property)", () => {
+  // Every command but those that listen or reach out: `emulator` and `webhooks listen` serve until stopped,
+  // and `--broker`, `--access-token`, `--api-url` and `--auth-url` would point the run at an address.
+  const commands = [
+    "login",
+    "logout",
+    "status",
+    "whoami",
+    "accounts",
+    "balance",
+    "pots",
+    "transactions",
+    "feed",
+    "attachments",
+    "receipts",
+    "webhooks",
+    "config",
+    "profiles",
+    "nope",
+  ];
+  const words = [
+    "list",
+    "get",
+    "annotate",
+    "export",
+    "deposit",
+    "withdraw",
+    "push",
+    "add",
+    "remove",
+    "put",
+    "delete",
+    "set",
+    "show",
+    "unset",
+    "default",
+    "pot_0000",
+    "tx_0000",
+    "100",
+    "-5",
+    "1e9",
+    "99999999999999999999",
+    "",
+    " ",
+    "=",
+    "--",
+    "-",
+    "🙂",
+    "é",
+    "a\u0000b",
+    "../../etc/passwd",
+    "=cmd|' /C calc'!A0",
+  ];
+  const flags = [
+    "--json",
+    "--quiet",
+    "-q",
+    "--debug",
+    "--profile",
+    "--account",
+    "--limit",
+    "--since",
+    "--before",
+    "--all",
+    "--csv",
+    "--format",
+    "--output",
+    "--port",
+    "--path",
+    "--body",
+    "--title",
+    "--url",
+    "--image",
+    "--dedupe-id",
+    "--timeout",
+    "--manual",
+    "--no-browser",
+    "--redirect-uri",
+    "--type",
+    "--help",
+    "-h",
+    "--bogus",
+    "---x",
+    "-x",
+  ];
+  const arg = fc.oneof(
+    fc.constantFrom(...words),
+    fc.constantFrom(...flags),
+    fc.tuple(fc.constantFrom(...flags), fc.string({ maxLength: 20 })).map(([f, v]) => `${f}=${v}`),
+    fc.string({ unit: "binary", maxLength: 30 }),
+  );
+  const argv = fc
+    .tuple(fc.constantFrom(...commands), fc.array(arg, { maxLength: 7 }))
+    .map(([c, rest]) => [c, ...rest]);
+
+  it("every argv ends in a known exit code with one clear line, never a stack trace or a request", async () => {
+    await fc.assert(
+      fc.asyncProperty(argv, async (args) => {
+        fc.pre(
+          !args.some(
+            (a) =>
+              a === "listen" || /^--?(broker|access-token|api-url|auth-url|client-id|client-secret)/.test(a),
+          ),
+        );
+        const f = fakeIo({
+          MONZOKIT_HOME: await tempHome(),
+          MONZO_API_URL: "http://127.0.0.1:9",
+          MONZO_AUTH_URL: "http://127.0.0.1:9/",
+        });
+        const code = await main(args, f.io);
+        // Never "unexpected" (1), and nothing reached the network (8, 9): there is no login to use.
+        expect([EXIT.ok, EXIT.usage, EXIT.config, EXIT.notFound]).toContain(code);
+        expect(f.stderr()).not.toMatch(/^\s+at /m);
+        if (code !== EXIT.ok) expect(f.stderr()).toMatch(/^error: \S/);
+      }),
+      { numRuns: 400 },
+    );
+  }, 120_000);
 });

@@ -1,8 +1,11 @@
 import { readFile, stat } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { MonzoError, validateCallback } from "@monzokit/core";
 import { type RunningEmulator, serveEmulator } from "@monzokit/emulator";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parsePasted } from "../../src/login/flow.js";
 import { main } from "../../src/main.js";
 import { fakeIo, tempHome } from "../helpers.js";
 
@@ -69,5 +72,50 @@ describe("interactive login", () => {
     expect(csv.split("\r\n").length).toBeGreaterThan(300);
     expect(f.stderr()).toContain("Waiting for approval in the Monzo app");
     expect(f.stderr()).not.toContain("mnzconf.flow");
+  });
+});
+
+describe("pasted redirects (--manual)", () => {
+  const codeOrState = fc.stringMatching(/^[A-Za-z0-9._~-]{8,80}$/);
+
+  it("the whole URL, its query, or CODE STATE all give the same code and state (property)", () => {
+    fc.assert(
+      fc.property(codeOrState, codeOrState, fc.constantFrom("", " ", "\n", "\t "), (code, state, pad) => {
+        for (const text of [
+          `${pad}http://localhost:6600/callback?code=${code}&state=${state}${pad}`,
+          `${pad}?code=${code}&state=${state}`,
+          `state=${state}&code=${code}${pad}`,
+          `${pad}${code} ${state}${pad}`,
+        ]) {
+          const callback = validateCallback(parsePasted(text), state);
+          expect({ code: callback.code, state: callback.state }).toEqual({ code, state });
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("anything else pasted is a typed error that never shows the code (property)", () => {
+    const code = "c0de-that-must-not-show-1234";
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: "binary", maxLength: 200 }),
+          fc.string({ maxLength: 40 }).map((t) => `http://${t}/callback?code=${code}&state=${t}`),
+          fc.string({ maxLength: 40 }).map((t) => `${t}?code=${code}`),
+        ),
+        (text) => {
+          try {
+            validateCallback(parsePasted(text), "the-state-we-sent-0001");
+          } catch (error) {
+            expect(error).toBeInstanceOf(MonzoError);
+            expect(String((error as Error).message)).not.toContain(code);
+            return;
+          }
+          throw new Error(`accepted ${JSON.stringify(text)} without the state we sent`);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

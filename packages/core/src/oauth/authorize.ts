@@ -140,7 +140,8 @@ function callbackParams(callbackUrl: string | URL): URLSearchParams {
   try {
     return new URL(text).searchParams;
   } catch {
-    throw new InvalidCallbackError(`"${text.slice(0, 80)}" is not a URL`);
+    // Only up to the query: what follows may hold the code, which no error may show.
+    throw new InvalidCallbackError(`"${text.split("?")[0]!.slice(0, 80)}…" is not a URL`);
   }
 }
 
