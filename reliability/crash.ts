@@ -4,7 +4,8 @@
  * partial or readable by others — and the next command must either work or say exactly how to recover.
  */
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -129,6 +130,129 @@ export async function runCrashSuite(kills: number, seed = 1): Promise<CrashResul
         result.askedToLogIn++;
         await login();
       } else result.otherOutcomes.push(`${after.code}: ${after.stderr.trim().split("\n")[0]}`);
+    }
+  } finally {
+    await emu.close();
+    await rm(home, { recursive: true, force: true });
+  }
+  return result;
+}
+
+export interface LoginCrashResult {
+  kills: number;
+  /** Kills that landed after the browser came back (the code exchange, saving, or the approval wait). */
+  afterCallback: number;
+  fileAlwaysWhole: boolean;
+  fileAlways0600: boolean;
+  /** Runs after which a login was saved (the kill came after the save). */
+  loggedIn: number;
+  /**
+   * Runs after which `monzo balance` said to run `monzo login`: exit 3 when nothing was saved yet, exit 4 when
+   * the kill came after Monzo issued the new token (which evicts the saved one) but before it was saved.
+   */
+  askedToLogIn: number;
+  otherOutcomes: string[];
+  /** Temporary token files still there after the next command (summed over runs). */
+  leftoverTempFiles: number;
+}
+
+/**
+ * `monzo login` SIGKILLed at a random point after the browser came back with the code: during the exchange,
+ * the save or the wait for approval. The token file must be absent, or the previous or the new complete set,
+ * always 0600, with no temporary file left behind; the next command must work or name `monzo login`.
+ */
+export async function runLoginCrashSuite(kills: number, seed = 7): Promise<LoginCrashResult> {
+  const emu = await serveEmulator(
+    { seed: "login-crash", transactions: 100, autoConsent: true, autoApprove: true },
+    { port: 0 },
+  );
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const redirectUri = `http://127.0.0.1:${port}/callback`;
+  const client = { id: "oauth2client_0000LoginCrash0000001", secret: "mnzconf.login-crash-secret" };
+  emu.emulator.control.addClient({ ...client, redirectUris: [redirectUri], confidential: true });
+  const home = await mkdtemp(join(tmpdir(), "monzokit-login-crash-"));
+  const tokens = join(home, "tokens");
+  const file = join(tokens, "default.json");
+  const env = {
+    PATH: process.env["PATH"] ?? "",
+    MONZOKIT_HOME: home,
+    MONZO_API_URL: emu.url,
+    MONZO_AUTH_URL: emu.authUrl,
+    MONZO_CLIENT_ID: client.id,
+    MONZO_CLIENT_SECRET: client.secret,
+    MONZO_REDIRECT_URI: redirectUri,
+    NO_COLOR: "1",
+  };
+  const result: LoginCrashResult = {
+    kills,
+    afterCallback: 0,
+    fileAlwaysWhole: true,
+    fileAlways0600: true,
+    loggedIn: 0,
+    askedToLogIn: 0,
+    otherOutcomes: [],
+    leftoverTempFiles: 0,
+  };
+  let random = seed;
+  const next = () => {
+    random = (random * 1103515245 + 12345) % 2 ** 31;
+    return random / 2 ** 31;
+  };
+  try {
+    for (let i = 0; i < kills; i++) {
+      const before = await readFile(file, "utf8").catch(() => undefined);
+      const child = spawn(process.execPath, [BIN, "login", "--no-browser", "--timeout", "30"], {
+        env,
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      // The browser: open the printed login URL; the auto-consenting emulator redirects to the callback.
+      const url = await new Promise<string | undefined>((resolve) => {
+        let err = "";
+        child.stderr.on("data", (d: Buffer) => {
+          err += d;
+          const m = /http:\/\/127\.0\.0\.1:\d+\/auth\/\?\S+/.exec(err);
+          if (m) resolve(m[0]);
+        });
+        void exited.then(() => resolve(undefined));
+      });
+      if (url) {
+        const browser = fetch(url).then(
+          (r) => r.text(),
+          () => "",
+        );
+        await new Promise((r) => setTimeout(r, Math.floor(next() * 120)));
+        result.afterCallback++;
+        child.kill("SIGKILL");
+        await browser;
+      } else child.kill("SIGKILL");
+      await exited;
+      const text = await readFile(file, "utf8").catch(() => undefined);
+      if (text !== undefined) {
+        try {
+          const t = JSON.parse(text) as Record<string, unknown>;
+          if (typeof t["accessToken"] !== "string" || typeof t["expiresAt"] !== "number")
+            result.fileAlwaysWhole = false;
+        } catch {
+          result.fileAlwaysWhole = false;
+        }
+        if (((await stat(file)).mode & 0o777) !== 0o600) result.fileAlways0600 = false;
+      } else if (before !== undefined) result.fileAlwaysWhole = false; // a saved login may never vanish
+      const after = await run(["balance", "--json"], env);
+      // A kill between creating the temporary file and renaming it leaves one; the next command clears it.
+      result.leftoverTempFiles += (await readdir(tokens).catch(() => [] as string[])).filter(
+        (f) => f !== "default.json" && !f.endsWith(".lock"),
+      ).length;
+      if (after.code === 0) result.loggedIn++;
+      // 3: nothing saved yet; 4: the saved login was replaced at Monzo by the one that was killed.
+      else if ((after.code === 3 || after.code === 4) && /Run monzo login/.test(after.stderr))
+        result.askedToLogIn++;
+      else result.otherOutcomes.push(`${after.code}: ${after.stderr.trim().split("\n")[0]}`);
     }
   } finally {
     await emu.close();

@@ -1,6 +1,6 @@
 /** `npm run soak`: the reliability suites at full size, bounded in time, loopback only. Prints figures. */
 import { SOAK as BROKER_SOAK, runBrokerSuite } from "./broker.ts";
-import { runCrashSuite } from "./crash.ts";
+import { runCrashSuite, runLoginCrashSuite } from "./crash.ts";
 import { runFaultSuite, SOAK } from "./faults.ts";
 
 const r = await runFaultSuite(SOAK);
@@ -16,6 +16,14 @@ const crash = await runCrashSuite(200);
 process.stdout.write(`crashes: ${JSON.stringify(crash)}\n`);
 const crashOk = crash.fileAlwaysWhole && crash.fileAlways0600 && crash.otherOutcomes.length === 0;
 process.stdout.write(crashOk ? "crashes: holds\n" : "crashes: FAILED\n");
+const loginCrash = await runLoginCrashSuite(200);
+process.stdout.write(`crashes during login: ${JSON.stringify(loginCrash)}\n`);
+const loginCrashOk =
+  loginCrash.fileAlwaysWhole &&
+  loginCrash.fileAlways0600 &&
+  loginCrash.leftoverTempFiles === 0 &&
+  loginCrash.otherOutcomes.length === 0;
+process.stdout.write(loginCrashOk ? "crashes during login: holds\n" : "crashes during login: FAILED\n");
 const b = await runBrokerSuite(BROKER_SOAK);
 process.stdout.write(`broker under load and faults: ${JSON.stringify(b)}\n`);
 const brokerOk =
@@ -33,4 +41,4 @@ const brokerOk =
 process.stdout.write(
   brokerOk ? "broker under load and faults: holds\n" : "broker under load and faults: FAILED\n",
 );
-process.exitCode = ok && crashOk && brokerOk ? 0 : 1;
+process.exitCode = ok && crashOk && loginCrashOk && brokerOk ? 0 : 1;

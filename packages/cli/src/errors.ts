@@ -20,6 +20,7 @@ import {
   ServerError,
   StateMismatchError,
   TimeoutError,
+  TokenEvictedError,
 } from "@monzokit/core";
 
 /** A mistake the person can fix: printed as one line with its hint, never with a stack trace. */
@@ -92,10 +93,15 @@ function isUserMistake(error: MonzoError): boolean {
   );
 }
 
-export function describeError(error: unknown, debug: boolean): string {
+export function describeError(error: unknown, debug: boolean, loginCommand = "monzo login"): string {
   if (error instanceof MonzoError) {
     const lines = [`error: ${error.message}`];
-    if (error.hint) lines.push(`  → ${error.hint}`);
+    // Monzo refused the saved token (evicted by a newer login, revoked, invalid): the way back is a login.
+    if (error instanceof AuthenticationError)
+      lines.push(
+        `  → ${error instanceof TokenEvictedError ? "A newer login for this app replaced this one (perhaps one that was interrupted). " : ""}Run ${loginCommand} to log in again.`,
+      );
+    else if (error.hint) lines.push(`  → ${error.hint}`);
     // --debug adds the stack where it can help, never to a mistake the person fixes from the message.
     if (debug && error.stack && !isUserMistake(error)) lines.push(redact(error.stack));
     return `${lines.join("\n")}\n`;

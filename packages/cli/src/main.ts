@@ -117,7 +117,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     await runCommand(command, { rawArgs: rest });
     return EXIT.ok;
   } catch (error) {
-    io.err(describeError(error, debug));
+    io.err(describeError(error, debug, loginCommand(argv, io.env)));
     return exitCodeFor(error);
   }
 }
@@ -234,4 +234,15 @@ function positionalsOf(
     words.push(arg);
   }
   return words;
+}
+
+/** `monzo login`, with the profile this run used, for error hints. */
+function loginCommand(argv: string[], env: Record<string, string | undefined>): string {
+  let profile = env["MONZO_PROFILE"];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--profile" && argv[i + 1] !== undefined) profile = argv[i + 1];
+    else if (arg.startsWith("--profile=")) profile = arg.slice("--profile=".length);
+  }
+  return profile && profile !== "default" ? `monzo login --profile ${profile}` : "monzo login";
 }

@@ -1,4 +1,4 @@
-import { chmod, mkdir, open, rename, rm } from "node:fs/promises";
+import { chmod, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 /** Creates the directory (and parents) private to this user: 0700. */
@@ -40,4 +40,45 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
   const dirHandle = await open(dir, "r").catch(() => undefined);
   await dirHandle?.sync().catch(() => {});
   await dirHandle?.close();
+  await sweepStaleTemps(path);
+}
+
+/** A temporary file older than this belongs to a write that will never finish, whoever's pid it names. */
+const STALE_TEMP_MS = 10 * 60_000;
+
+/**
+ * Deletes the temporary files that writes of `path` left behind when their process was killed between
+ * creating and renaming them (they may hold tokens): those whose process is gone, or that are older than
+ * ten minutes. Best effort: never throws.
+ */
+export async function sweepStaleTemps(path: string): Promise<number> {
+  const dir = dirname(path);
+  const prefix = `.${basename(path)}.`;
+  let removed = 0;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith(".tmp")) continue;
+    const pid = Number(name.slice(prefix.length).split(".")[0]);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    const temp = join(dir, name);
+    const old = await stat(temp).then(
+      (s) => Date.now() - s.mtimeMs > STALE_TEMP_MS,
+      () => false,
+    );
+    if (old || !alive(pid)) {
+      await rm(temp, { force: true }).catch(() => {});
+      removed++;
+    }
+  }
+  return removed;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but is someone else's.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

@@ -2,7 +2,7 @@ import { open, readFile, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { TokenSet, TokenStore } from "@monzokit/core";
 import { ConfigError } from "../errors.js";
-import { privateDir, writeFileAtomic } from "./atomic.js";
+import { privateDir, sweepStaleTemps, writeFileAtomic } from "./atomic.js";
 
 export interface FileTokenStoreOptions {
   /** Give up waiting for another process's refresh after this long. Default 30 s. */
@@ -30,6 +30,8 @@ export class FileTokenStore implements TokenStore {
   }
 
   async load(): Promise<TokenSet | undefined> {
+    // A write killed half-way (before its rename) leaves a temporary copy: clear those on every read.
+    await sweepStaleTemps(this.path);
     let text: string;
     try {
       text = await readFile(this.path, "utf8");
