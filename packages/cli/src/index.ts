@@ -13,3 +13,5 @@ export { main } from "./main.js";
 export { writeFileAtomic } from "./store/atomic.js";
 export type { FileTokenStoreOptions } from "./store/file-store.js";
 export { FileTokenStore } from "./store/file-store.js";
+export type { KeychainStatus, KeychainTokenStoreOptions } from "./store/keychain.js";
+export { KeychainTokenStore, keychainStatus } from "./store/keychain.js";

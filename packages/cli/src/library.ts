@@ -4,7 +4,8 @@ import { openSession, requireTokens } from "./session.js";
 
 /**
  * A ready `MonzoClient` for a saved `monzo login` profile, refreshing (and saving) tokens through the
- * profile's file and lock — what pymonzo's `MonzoAPI()` does with its saved tokens.
+ * profile's token store (the OS keychain or the 0600 file) and its lock — what pymonzo's `MonzoAPI()` does
+ * with its saved tokens.
  *
  * @param profile - default: `MONZO_PROFILE` or "default"
  * @throws {ConfigError} naming `monzo login` when the profile has no tokens

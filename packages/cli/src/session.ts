@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import {
   type Account,
   BrokerLogin,
@@ -7,11 +8,13 @@ import {
   TokenManager,
   type TokenSet,
 } from "@monzokit/core";
+import { configDir } from "./config/paths.js";
 import { resolveSettings, type SettingFlags, type Settings } from "./config/settings.js";
 import { ConfigError, UsageError } from "./errors.js";
 import { nodeHttpFetch } from "./http-fetch.js";
 import type { Io } from "./io.js";
 import { FileTokenStore } from "./store/file-store.js";
+import { KeychainTokenStore, keychainStatus } from "./store/keychain.js";
 
 export interface GlobalFlags extends SettingFlags {
   json?: boolean | undefined;
@@ -26,7 +29,7 @@ export interface Session {
   fetch: typeof fetch;
   flags: GlobalFlags;
   settings: Settings;
-  store: FileTokenStore;
+  store: FileTokenStore | KeychainTokenStore;
   manager: TokenManager;
   client: MonzoClient;
 }
@@ -60,7 +63,19 @@ export async function openSession(
   options: { fetch?: typeof fetch } = {},
 ): Promise<Session> {
   const settings = await resolveSettings(io, flags);
-  const store = new FileTokenStore(settings.tokenPath);
+  const store =
+    settings.tokenStore === "file"
+      ? new FileTokenStore(settings.tokenPath)
+      : new KeychainTokenStore({
+          profile: settings.profile,
+          home: configDir(io.env),
+          tokenPath: settings.tokenPath,
+          env: io.env,
+          onFallback: (reason) =>
+            io.err(
+              `warning: could not save the tokens to the OS keychain (${reason}); they are in ${settings.tokenPath}, readable only by you.\n`,
+            ),
+        });
   const base = options.fetch ?? nodeHttpFetch;
   const fetchImpl = flags.debug ? debugFetch(io, base) : base;
   // Refresh at Monzo with our own client secret, or through the broker that holds it.
@@ -83,6 +98,40 @@ export async function openSession(
     userAgent: "monzokit-cli/0.1",
   });
   return { io, fetch: fetchImpl, flags, settings, store, manager, client };
+}
+
+/** Where the tokens of this session went on their last save, in words for the person. */
+export function whereTokensWent(session: Session): string {
+  const { store, settings } = session;
+  if (store instanceof KeychainTokenStore) {
+    if (store.lastSave?.to === "keychain") return "the OS keychain";
+    if (store.lastSave?.to === "file" && settings.tokenStore === "auto")
+      return `${settings.tokenPath} (readable only by you; no OS keychain: ${store.lastSave.reason})`;
+  }
+  return `${settings.tokenPath} (readable only by you)`;
+}
+
+/** Where this profile's tokens are kept now: the file (if there is one) wins, then the keychain marker. */
+export async function tokenHome(session: Session): Promise<"keychain" | "file" | "none"> {
+  const has = (path: string) =>
+    stat(path).then(
+      () => true,
+      () => false,
+    );
+  if (await has(session.settings.tokenPath)) return "file";
+  if (session.store instanceof KeychainTokenStore && (await has(session.store.markerPath))) return "keychain";
+  return "none";
+}
+
+/** `MONZO_TOKEN_STORE=keychain` is a promise: refuse to log in when no keychain can keep it. */
+export async function checkTokenStore(session: Session): Promise<void> {
+  if (session.settings.tokenStore !== "keychain") return;
+  const status = await keychainStatus(session.io.env);
+  if (!status.available)
+    throw new ConfigError(
+      `The token store is set to keychain, but there is no OS keychain to use: ${status.reason}`,
+      "Start or unlock your keyring, or set MONZO_TOKEN_STORE=auto (or file) to keep tokens in a 0600 file.",
+    );
 }
 
 /** The stored tokens, or a clear error naming `monzo login`. */

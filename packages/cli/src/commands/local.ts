@@ -2,7 +2,7 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { defineCommand } from "citty";
 import { configDir } from "../config/paths.js";
-import { readProfile, resolveSettings, writeProfile } from "../config/settings.js";
+import { readProfile, resolveSettings, TOKEN_STORES, writeProfile } from "../config/settings.js";
 import { io } from "../context.js";
 import { UsageError } from "../errors.js";
 import { emit } from "../output/emit.js";
@@ -58,7 +58,7 @@ export const config = defineCommand({
       meta: {
         name: "set",
         description:
-          "Save a setting in the profile (clientId, clientSecret, redirectUri, apiUrl, authUrl, brokerUrl)",
+          "Save a setting in the profile (clientId, clientSecret, redirectUri, apiUrl, authUrl, brokerUrl, tokenStore)",
       },
       args: {
         ...commonArgs,
@@ -67,10 +67,23 @@ export const config = defineCommand({
       },
       async run({ args }) {
         const t = io();
-        const keys = ["clientId", "clientSecret", "redirectUri", "apiUrl", "authUrl", "brokerUrl"] as const;
+        const keys = [
+          "clientId",
+          "clientSecret",
+          "redirectUri",
+          "apiUrl",
+          "authUrl",
+          "brokerUrl",
+          "tokenStore",
+        ] as const;
         const key = String(args.key) as (typeof keys)[number];
         if (!keys.includes(key))
           throw new UsageError(`Unknown setting "${args.key}"`, `Settings: ${keys.join(", ")}.`);
+        if (key === "tokenStore" && !(TOKEN_STORES as readonly string[]).includes(String(args.value)))
+          throw new UsageError(
+            `tokenStore must be one of ${TOKEN_STORES.join(", ")}, not "${args.value}"`,
+            "auto uses the OS keychain when there is one, else the 0600 file.",
+          );
         const settings = await resolveSettings(t, globalFlags(args));
         const current = await readProfile(t, settings.profile);
         const path = await writeProfile(t, settings.profile, { ...current, [key]: String(args.value) });
@@ -91,6 +104,7 @@ export const config = defineCommand({
       apiUrl: s.apiUrl,
       authUrl: s.authUrl,
       brokerUrl: s.brokerUrl ?? null,
+      tokenStore: s.tokenStore,
       tokenFile: s.tokenPath,
       profileFile: s.profilePath,
     };
@@ -116,14 +130,16 @@ export const profiles = defineCommand({
     const dir = configDir(t.env);
     const names = new Set<string>();
     for (const sub of ["profiles", "tokens"]) {
-      for (const file of await readdir(join(dir, sub)).catch(() => [] as string[]))
+      for (const file of await readdir(join(dir, sub)).catch(() => [] as string[])) {
         if (file.endsWith(".json")) names.add(file.slice(0, -5));
+        else if (file.endsWith(".in-keychain")) names.add(file.slice(0, -".in-keychain".length));
+      }
     }
     const rows = await Promise.all(
       [...names].sort().map(async (name) => {
-        const s = await resolveSettings(t, { profile: name });
-        const { FileTokenStore } = await import("../store/file-store.js");
-        const tokens = await new FileTokenStore(s.tokenPath).load().catch(() => undefined);
+        const { openSession } = await import("../session.js");
+        const session = await openSession(t, { profile: name });
+        const tokens = await session.store.load().catch(() => undefined);
         return {
           profile: name,
           user: tokens?.userId ?? "",

@@ -4,7 +4,8 @@ import { io } from "../context.js";
 import { UsageError } from "../errors.js";
 import { exportHistory, formatFromPath } from "../export.js";
 import { login, loginThroughBroker, waitForAppApproval } from "../login/flow.js";
-import { openSession, pickAccount } from "../session.js";
+import { checkTokenStore, openSession, pickAccount, whereTokensWent } from "../session.js";
+import { KeychainTokenStore } from "../store/keychain.js";
 import { commonArgs, flag, globalFlags } from "./common.js";
 
 export default defineCommand({
@@ -66,6 +67,7 @@ export default defineCommand({
     if (port !== undefined && !(/^\d+$/.test(port) && Number(port) > 0 && Number(port) < 65536))
       throw new UsageError(`--port must be 1–65535, not "${port}"`, "E.g. --port 6600.");
 
+    await checkTokenStore(session);
     const playground = flag(args, "access-token") ?? session.settings.accessToken;
     let tokens: TokenSet;
     if (playground) {
@@ -83,7 +85,7 @@ export default defineCommand({
       };
       await session.manager.setTokens(tokens);
       t.err(
-        `Stored the access token for ${who.user_id}. It expires (playground tokens last hours at most) and cannot be refreshed: run monzo login when it stops working.\n`,
+        `Stored the access token for ${who.user_id} in ${whereTokensWent(session)}. It expires (playground tokens last hours at most) and cannot be refreshed: run monzo login when it stops working.\n`,
       );
     } else if (
       session.settings.brokerUrl &&
@@ -150,7 +152,7 @@ export default defineCommand({
     }
     if (flags.json)
       t.out(
-        `${JSON.stringify({ user_id: tokens.userId, client_id: tokens.clientId, expires_at: new Date(tokens.expiresAt).toISOString(), token_file: session.settings.tokenPath })}\n`,
+        `${JSON.stringify({ user_id: tokens.userId, client_id: tokens.clientId, expires_at: new Date(tokens.expiresAt).toISOString(), token_store: session.store instanceof KeychainTokenStore && session.store.lastSave?.to === "keychain" ? "keychain" : "file", token_file: session.settings.tokenPath })}\n`,
       );
   },
 });

@@ -1,7 +1,7 @@
 import { logout } from "@monzokit/core";
 import { defineCommand } from "citty";
 import { io } from "../context.js";
-import { openSession } from "../session.js";
+import { openSession, tokenHome } from "../session.js";
 import { commonArgs, globalFlags } from "./common.js";
 
 export default defineCommand({
@@ -22,9 +22,10 @@ export default defineCommand({
       // Already invalid at Monzo (expired, evicted): deleting it here is all that is left to do.
       revoked = false;
     }
+    const where = await tokenHome(session);
     await session.manager.clear();
     t.err(
-      `${revoked ? "Revoked at Monzo and deleted" : "The token was already invalid at Monzo; deleted"} ${session.settings.tokenPath}.\n`,
+      `${revoked ? "Revoked at Monzo and deleted" : "The token was already invalid at Monzo; deleted"} from ${where === "keychain" ? "the OS keychain" : session.settings.tokenPath}.\n`,
     );
   },
 });

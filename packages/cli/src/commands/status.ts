@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { io } from "../context.js";
 import { emit } from "../output/emit.js";
-import { openSession } from "../session.js";
+import { openSession, tokenHome } from "../session.js";
 import { commonArgs, globalFlags } from "./common.js";
 
 export default defineCommand({
@@ -12,8 +12,10 @@ export default defineCommand({
     const flags = globalFlags(args);
     const session = await openSession(t, flags);
     const tokens = await session.manager.tokens();
+    const home = await tokenHome(session);
     const base = {
       profile: session.settings.profile,
+      token_store: home === "none" ? session.settings.tokenStore : home,
       token_file: session.settings.tokenPath,
       api_url: session.settings.apiUrl,
     };
@@ -60,7 +62,7 @@ export default defineCommand({
         `Token         expires ${data.expires_at}${data.refreshable ? " (refreshes automatically)" : " (cannot be refreshed: log in again then)"}`,
         `Approval      ${approval === "approved" ? "approved in the Monzo app" : approval === "pending" ? "waiting: open the Monzo app and tap Allow access to your data" : "unknown"}`,
         `History       ${data.history}`,
-        `Token file    ${data.token_file}`,
+        `Tokens in     ${data.token_store === "keychain" ? "the OS keychain" : data.token_file}`,
         ...(problem ? [`Problem       ${problem}`] : []),
         "",
       ].join("\n"),

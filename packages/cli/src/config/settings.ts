@@ -15,7 +15,12 @@ export interface ProfileConfig {
   authUrl?: string;
   /** Log in and refresh through this Monzokit broker instead of holding the client secret. */
   brokerUrl?: string;
+  /** Where tokens live: `auto` (the OS keychain when there is one, else the file), `keychain` or `file`. */
+  tokenStore?: string;
 }
+
+export const TOKEN_STORES = ["auto", "keychain", "file"] as const;
+export type TokenStoreSetting = (typeof TOKEN_STORES)[number];
 
 export interface Settings {
   profile: string;
@@ -26,6 +31,7 @@ export interface Settings {
   authUrl: string;
   brokerUrl: string | undefined;
   accessToken: string | undefined;
+  tokenStore: TokenStoreSetting;
   tokenPath: string;
   profilePath: string;
   /** Where each value came from, for `monzo config` and error messages. */
@@ -117,8 +123,15 @@ export async function resolveSettings(io: Io, flags: SettingFlags): Promise<Sett
     }
     return undefined;
   };
+  const tokenStore = pick("tokenStore", undefined, "MONZO_TOKEN_STORE", file.tokenStore, "auto")!;
+  if (!(TOKEN_STORES as readonly string[]).includes(tokenStore))
+    throw new UsageError(
+      `Unknown token store "${tokenStore}" (from ${sources["tokenStore"]})`,
+      `Set MONZO_TOKEN_STORE (or the profile's tokenStore) to one of: ${TOKEN_STORES.join(", ")}.`,
+    );
   return {
     profile,
+    tokenStore: tokenStore as TokenStoreSetting,
     clientId: pick("clientId", flags.clientId, "MONZO_CLIENT_ID", file.clientId),
     clientSecret: pick("clientSecret", flags.clientSecret, "MONZO_CLIENT_SECRET", file.clientSecret),
     redirectUri: pick(

@@ -12,7 +12,7 @@ import { readProfile, type Settings, writeProfile } from "../config/settings.js"
 import { ConfigError, UsageError } from "../errors.js";
 import type { Io } from "../io.js";
 import { paint } from "../output/format.js";
-import type { Session } from "../session.js";
+import { type Session, whereTokensWent } from "../session.js";
 import { startCallbackServer } from "./loopback.js";
 
 export interface LoginOptions {
@@ -101,7 +101,7 @@ export async function loginThroughBroker(
   });
   if (!options.quiet)
     io.err(
-      `${c.green("✓")} Logged in as ${tokens.userId} through the broker. Tokens saved to ${settings.tokenPath} (readable only by you).\n`,
+      `${c.green("✓")} Logged in as ${tokens.userId} through the broker. Tokens saved to ${whereTokensWent(session)}.\n`,
     );
   if (options.wait) await waitForAppApproval(session, options);
   return tokens;
@@ -166,9 +166,7 @@ export async function login(session: Session, options: LoginOptions): Promise<To
     server?.finish({ ok: true });
     if (creds.asked && io.interactive) await offerToSave(io, settings, creds);
     if (!options.quiet)
-      io.err(
-        `${c.green("✓")} Logged in as ${tokens.userId}. Tokens saved to ${settings.tokenPath} (readable only by you).\n`,
-      );
+      io.err(`${c.green("✓")} Logged in as ${tokens.userId}. Tokens saved to ${whereTokensWent(session)}.\n`);
     if (options.wait) await waitForAppApproval(session, options);
     return tokens;
   } catch (error) {

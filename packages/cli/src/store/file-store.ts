@@ -39,20 +39,10 @@ export class FileTokenStore implements TokenStore {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw error;
     }
-    try {
-      const data = JSON.parse(text) as Partial<TokenSet>;
-      if (
-        typeof data.accessToken !== "string" ||
-        typeof data.expiresAt !== "number" ||
-        typeof data.userId !== "string" ||
-        typeof data.clientId !== "string"
-      ) {
-        throw new Error("missing fields");
-      }
-      return data as TokenSet;
-    } catch {
+    const tokens = parseTokenSet(text);
+    if (!tokens)
       throw new ConfigError(`The token file ${this.path} is damaged`, "Run monzo login again to replace it.");
-    }
+    return tokens;
   }
 
   async save(tokens: TokenSet): Promise<void> {
@@ -115,5 +105,22 @@ async function isStale(lockPath: string, staleMs: number): Promise<boolean> {
     // Half-written by a process that died between create and write: stale once it is a moment old.
     const info = await stat(lockPath).catch(() => undefined);
     return info ? Date.now() - info.mtimeMs > 1000 : true;
+  }
+}
+
+/** A stored token set, or `undefined` when `text` is not one (damaged, truncated, wrong shape). */
+export function parseTokenSet(text: string): TokenSet | undefined {
+  try {
+    const data = JSON.parse(text) as Partial<TokenSet>;
+    if (
+      typeof data.accessToken !== "string" ||
+      typeof data.expiresAt !== "number" ||
+      typeof data.userId !== "string" ||
+      typeof data.clientId !== "string"
+    )
+      return undefined;
+    return data as TokenSet;
+  } catch {
+    return undefined;
   }
 }

@@ -1,0 +1,182 @@
+/**
+ * `monzo` with its tokens in the OS keychain, end to end: the binary as a subprocess, a private Secret
+ * Service (session D-Bus + GNOME Keyring started by the test), the emulator on a loopback port.
+ */
+import { spawn } from "node:child_process";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DEMO_CLIENT, type RunningEmulator, serveEmulator } from "@monzokit/emulator";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Keyring } from "../../../test-support/keyring.js";
+import { tempHome } from "./helpers.js";
+
+const BIN = fileURLToPath(new URL("../dist/bundle/bin.js", import.meta.url));
+const keyring = new Keyring();
+let emu: RunningEmulator;
+
+beforeAll(async () => {
+  await keyring.start();
+  emu = await serveEmulator(
+    { seed: "keychain-e2e", transactions: 200, autoConsent: true, autoApprove: true },
+    { port: 0 },
+  );
+}, 30_000);
+afterAll(async () => {
+  await emu?.close();
+  await keyring.dispose();
+});
+
+function monzo(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d;
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      err += d;
+    });
+    child.once("exit", (code) => resolve({ code: code ?? -1, out, err }));
+  });
+}
+
+const env = (home: string, extra: Record<string, string> = {}) => ({
+  ...keyring.env,
+  MONZOKIT_HOME: home,
+  MONZO_API_URL: emu.url,
+  MONZO_AUTH_URL: emu.authUrl,
+  MONZO_CLIENT_ID: DEMO_CLIENT.id,
+  MONZO_CLIENT_SECRET: DEMO_CLIENT.secret,
+  NO_COLOR: "1",
+  ...extra,
+});
+
+/** A refreshable token set through the auto-consenting emulator, as a login would get it. */
+async function freshTokens() {
+  const q = new URLSearchParams({
+    client_id: DEMO_CLIENT.id,
+    redirect_uri: DEMO_CLIENT.redirectUris[0]!,
+    response_type: "code",
+    state: "keychain-e2e-state",
+  });
+  const code = new URL(
+    (await fetch(`${emu.authUrl}?${q}`, { redirect: "manual" })).headers.get("location")!,
+  ).searchParams.get("code")!;
+  const t = (await (
+    await fetch(`${emu.url}/oauth2/token`, {
+      method: "POST",
+      body: new URLSearchParams({
+        grant_type: "authorization_code",
+        client_id: DEMO_CLIENT.id,
+        client_secret: DEMO_CLIENT.secret,
+        redirect_uri: DEMO_CLIENT.redirectUris[0]!,
+        code,
+      }),
+    })
+  ).json()) as Record<string, string>;
+  return {
+    accessToken: t["access_token"]!,
+    refreshToken: t["refresh_token"]!,
+    expiresAt: Date.now() - 1000,
+    userId: t["user_id"]!,
+    clientId: t["client_id"]!,
+  };
+}
+
+async function everyFile(dir: string): Promise<string> {
+  const names = await readdir(dir, { recursive: true });
+  return (await Promise.all(names.map((n) => readFile(join(dir, String(n)), "utf8").catch(() => "")))).join(
+    "\n",
+  );
+}
+
+describe("monzo with the OS keychain", () => {
+  it("login, status, profiles and logout keep the tokens in the keychain and out of every file", async () => {
+    const home = await tempHome();
+    const playground = (await (
+      await fetch(`${emu.url}/_emulator/tokens`, {
+        method: "POST",
+        body: JSON.stringify({ ttl_seconds: 3600 }),
+      })
+    ).json()) as { access_token: string };
+    const login = await monzo(["login", "--access-token", playground.access_token], env(home));
+    expect(login.code).toBe(0);
+    expect(login.err).toContain("in the OS keychain");
+    const status = await monzo(["status", "--json"], env(home));
+    expect(JSON.parse(status.out)).toMatchObject({ token_store: "keychain", logged_in: true });
+    expect((await monzo(["balance", "--json"], env(home))).code).toBe(0);
+    const profiles = await monzo(["profiles", "--json"], env(home));
+    expect(JSON.parse(profiles.out)).toEqual([
+      expect.objectContaining({ profile: "default", logged_in: true }),
+    ]);
+    await expect(stat(join(home, "tokens", "default.json"))).rejects.toThrow();
+    expect(await everyFile(home)).not.toContain(playground.access_token);
+    expect(keyring.lookup({ service: "monzokit", home, profile: "default" })).toContain(
+      playground.access_token,
+    );
+    const logout = await monzo(["logout"], env(home));
+    expect(logout.code).toBe(0);
+    expect(logout.err).toContain("deleted from the OS keychain");
+    expect(keyring.lookup({ service: "monzokit", home, profile: "default" })).toBeUndefined();
+    expect((await monzo(["balance"], env(home))).code).toBe(3);
+  });
+
+  it("four processes with an expired token in the keychain refresh once, and the keychain holds the new set", async () => {
+    const home = await tempHome();
+    const tokens = await freshTokens();
+    keyring.store({ service: "monzokit", home, profile: "default" }, JSON.stringify(tokens));
+    // What a keychain login leaves beside the (absent) token file.
+    await mkdir(join(home, "tokens"), { recursive: true, mode: 0o700 });
+    await writeFile(join(home, "tokens", "default.in-keychain"), '{"store":"keychain"}\n', { mode: 0o600 });
+    const counters = async () =>
+      (await (await fetch(`${emu.url}/_emulator/counters`)).json()) as Record<string, number>;
+    const before = (await counters())["refreshes"]!;
+    const runs = await Promise.all(Array.from({ length: 4 }, () => monzo(["balance", "--json"], env(home))));
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0]);
+    expect((await counters())["refreshes"]! - before).toBe(1);
+    const stored = JSON.parse(keyring.lookup({ service: "monzokit", home, profile: "default" })!) as {
+      refreshToken: string;
+      expiresAt: number;
+    };
+    expect(stored.refreshToken).not.toBe(tokens.refreshToken);
+    expect(stored.expiresAt).toBeGreaterThan(Date.now());
+    await expect(stat(join(home, "tokens", "default.json"))).rejects.toThrow();
+  });
+
+  it("MONZO_TOKEN_STORE=keychain with no keychain refuses to log in, and says why", async () => {
+    const home = await tempHome();
+    const run = await monzo(["login", "--access-token", "whatever"], {
+      PATH: process.env["PATH"] ?? "",
+      MONZOKIT_HOME: home,
+      MONZO_API_URL: emu.url,
+      MONZO_TOKEN_STORE: "keychain",
+      NO_COLOR: "1",
+    });
+    expect(run.code).toBe(3);
+    expect(run.err).toMatch(/no OS keychain to use: no D-Bus session/);
+    expect(run.err).toContain("MONZO_TOKEN_STORE=auto");
+  });
+
+  it("without a keychain (the default, auto) login says the tokens went to the file and why", async () => {
+    const home = await tempHome();
+    const playground = (await (
+      await fetch(`${emu.url}/_emulator/tokens`, { method: "POST", body: "{}" })
+    ).json()) as { access_token: string };
+    const run = await monzo(["login", "--access-token", playground.access_token], {
+      PATH: process.env["PATH"] ?? "",
+      MONZOKIT_HOME: home,
+      MONZO_API_URL: emu.url,
+      NO_COLOR: "1",
+    });
+    expect(run.code).toBe(0);
+    expect(run.err).toContain(
+      `${join(home, "tokens", "default.json")} (readable only by you; no OS keychain: no D-Bus session`,
+    );
+    expect((await stat(join(home, "tokens", "default.json"))).mode & 0o777).toBe(0o600);
+  });
+});
