@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { rm, stat } from "node:fs/promises";
 import type { TokenSet, TokenStore } from "@monzokit/core";
 import { ConfigError } from "../errors.js";
@@ -16,12 +15,14 @@ interface ToolRun {
 }
 
 /** Runs `secret-tool` (libsecret's command line) with the secret, if any, on stdin — never in argv. */
-function secretTool(
+async function secretTool(
   args: string[],
   env: Record<string, string | undefined>,
   input = "",
   timeoutMs = 15_000,
 ): Promise<ToolRun> {
+  // Loaded on first use: most commands never reach the keychain, and this module costs ~4 ms to load.
+  const { spawn } = await import("node:child_process");
   return new Promise((resolve) => {
     const child = spawn("secret-tool", args, { env, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
