@@ -139,6 +139,9 @@ async function resolveSub(
   return { cmd: command };
 }
 
+/** Commands that take any number of words after their positionals (`annotate TX key=value …`). */
+const TAKES_REST = new Set(["transactions annotate"]);
+
 /** Unknown flags, missing positionals and unknown subcommands become usage errors with the fix. */
 async function checkArgs(command: CommandDef, rest: string[], path: string): Promise<void> {
   const subs = await resolve(command.subCommands);
@@ -195,7 +198,7 @@ async function checkArgs(command: CommandDef, rest: string[], path: string): Pro
   }
   // A word the command does not take is a mistake, not something to ignore (or, next to subcommands, a
   // subcommand that does not exist).
-  const extra = given[declared.length];
+  const extra = TAKES_REST.has(path) ? undefined : given[declared.length];
   if (extra !== undefined) {
     if (subs && Object.keys(subs).length > 0)
       throw new UsageError(

@@ -180,6 +180,16 @@ describe("monzo login and data commands, end to end", () => {
     const txs = monzo(["transactions", "list", "--limit", "5", "--json"], env(home));
     expect(await txs.exit).toBe(0);
     expect(JSON.parse(txs.stdout())).toHaveLength(5);
+    const first = (JSON.parse(txs.stdout()) as { id: string }[])[0]!.id;
+    const annotated = monzo(
+      ["transactions", "annotate", first, "notes=Team lunch", "project=alpha", "--json"],
+      env(home),
+    );
+    expect(await annotated.exit).toBe(0);
+    expect(JSON.parse(annotated.stdout())).toMatchObject({
+      id: first,
+      metadata: { notes: "Team lunch", project: "alpha" },
+    });
     const who = monzo(["whoami", "--json"], env(home));
     expect(await who.exit).toBe(0);
     expect(JSON.parse(who.stdout())).toMatchObject({ authenticated: true });

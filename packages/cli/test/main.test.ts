@@ -34,6 +34,20 @@ describe("monzo (in-process)", () => {
     }
   });
 
+  it("extra words are usage errors, except where a command takes them (annotate's key=value pairs)", async () => {
+    for (const [argv, code] of [
+      [["balance", "extra"], EXIT.usage],
+      [["config", "list"], EXIT.usage],
+      [["transactions", "get", "tx_1", "tx_2"], EXIT.usage],
+      [["transactions", "annotate", "tx_1", "notes=Lunch", "project=alpha", "old="], EXIT.config],
+      [["pots", "deposit", "Savings", "1.50"], EXIT.config],
+    ] as const) {
+      const f = fakeIo({ MONZOKIT_HOME: await tempHome() });
+      expect({ argv, code: await main([...argv], f.io) }).toEqual({ argv, code });
+      if (code === EXIT.usage) expect(f.stderr()).toMatch(/^error: (Unexpected argument|Unknown subcommand)/);
+    }
+  });
+
   it("without a login, data commands name monzo login (exit 3)", async () => {
     const f = fakeIo({ MONZOKIT_HOME: await tempHome() });
     expect(await main(["balance", "--profile", "work"], f.io)).toBe(EXIT.config);
