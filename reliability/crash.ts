@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEMO_CLIENT, serveEmulator } from "@monzokit/emulator";
+import { emulatorLogin } from "../test-support/emulator-login.ts";
 
 const BIN = fileURLToPath(new URL("../packages/cli/dist/bundle/bin.js", import.meta.url));
 
@@ -38,6 +39,35 @@ function run(
   });
 }
 
+/** A small seeded generator, so a failing run can be repeated. */
+function lcg(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+}
+
+/** The token file after a kill: absent (undefined), or whether it is a whole token set and 0600. */
+async function tokenFileState(
+  file: string,
+  options: { refreshable: boolean },
+): Promise<{ whole: boolean; private: boolean } | undefined> {
+  const text = await readFile(file, "utf8").catch(() => undefined);
+  if (text === undefined) return undefined;
+  let whole = false;
+  try {
+    const t = JSON.parse(text) as Record<string, unknown>;
+    whole =
+      typeof t["accessToken"] === "string" &&
+      typeof t["expiresAt"] === "number" &&
+      (!options.refreshable || typeof t["refreshToken"] === "string");
+  } catch {
+    whole = false;
+  }
+  return { whole, private: ((await stat(file)).mode & 0o777) === 0o600 };
+}
+
 export async function runCrashSuite(kills: number, seed = 1): Promise<CrashResult> {
   const emu = await serveEmulator(
     { seed: "crash", transactions: 200, autoConsent: true, autoApprove: true },
@@ -57,35 +87,19 @@ export async function runCrashSuite(kills: number, seed = 1): Promise<CrashResul
   };
   // A fresh login through the (auto-consenting) emulator, written as `monzo login` would.
   const login = async () => {
-    const q = new URLSearchParams({
-      client_id: DEMO_CLIENT.id,
-      redirect_uri: DEMO_CLIENT.redirectUris[0]!,
-      response_type: "code",
-      state: "crash-state-0000",
+    const t = await emulatorLogin(emu, {
+      id: DEMO_CLIENT.id,
+      secret: DEMO_CLIENT.secret,
+      redirectUri: DEMO_CLIENT.redirectUris[0]!,
     });
-    const code = new URL(
-      (await fetch(`${emu.authUrl}?${q}`, { redirect: "manual" })).headers.get("location")!,
-    ).searchParams.get("code")!;
-    const t = (await (
-      await fetch(`${emu.url}/oauth2/token`, {
-        method: "POST",
-        body: new URLSearchParams({
-          grant_type: "authorization_code",
-          client_id: DEMO_CLIENT.id,
-          client_secret: DEMO_CLIENT.secret,
-          redirect_uri: DEMO_CLIENT.redirectUris[0]!,
-          code,
-        }),
-      })
-    ).json()) as Record<string, string | number>;
     await writeFile(
       file,
       JSON.stringify({
-        accessToken: t["access_token"],
-        refreshToken: t["refresh_token"],
+        accessToken: t.accessToken,
+        refreshToken: t.refreshToken,
         expiresAt: Date.now() - 1000,
-        userId: t["user_id"],
-        clientId: t["client_id"],
+        userId: t.userId,
+        clientId: t.clientId,
       }),
       { mode: 0o600 },
     );
@@ -99,30 +113,16 @@ export async function runCrashSuite(kills: number, seed = 1): Promise<CrashResul
     askedToLogIn: 0,
     otherOutcomes: [],
   };
-  let random = seed;
-  const next = () => {
-    random = (random * 1103515245 + 12345) % 2 ** 31;
-    return random / 2 ** 31;
-  };
+  const next = lcg(seed);
   try {
     for (let i = 0; i < kills; i++) {
       // Expire what is stored so the command has to refresh, then kill it somewhere in that work.
       const stored = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
       await writeFile(file, JSON.stringify({ ...stored, expiresAt: Date.now() - 1000 }), { mode: 0o600 });
       await run(["balance", "--json"], env, Math.floor(next() * 160));
-      const text = await readFile(file, "utf8");
-      try {
-        const t = JSON.parse(text) as Record<string, unknown>;
-        if (
-          typeof t["accessToken"] !== "string" ||
-          typeof t["refreshToken"] !== "string" ||
-          typeof t["expiresAt"] !== "number"
-        )
-          result.fileAlwaysWhole = false;
-      } catch {
-        result.fileAlwaysWhole = false;
-      }
-      if (((await stat(file)).mode & 0o777) !== 0o600) result.fileAlways0600 = false;
+      const state = await tokenFileState(file, { refreshable: true });
+      if (!state?.whole) result.fileAlwaysWhole = false;
+      if (state && !state.private) result.fileAlways0600 = false;
       const after = await run(["balance", "--json"], env);
       if (after.code === 0) result.recoveredByItself++;
       else if (after.code === 3 && /monzo login/.test(after.stderr)) {
@@ -198,11 +198,7 @@ export async function runLoginCrashSuite(kills: number, seed = 7): Promise<Login
     otherOutcomes: [],
     leftoverTempFiles: 0,
   };
-  let random = seed;
-  const next = () => {
-    random = (random * 1103515245 + 12345) % 2 ** 31;
-    return random / 2 ** 31;
-  };
+  const next = lcg(seed);
   try {
     for (let i = 0; i < kills; i++) {
       const before = await readFile(file, "utf8").catch(() => undefined);
@@ -232,16 +228,10 @@ export async function runLoginCrashSuite(kills: number, seed = 7): Promise<Login
         await browser;
       } else child.kill("SIGKILL");
       await exited;
-      const text = await readFile(file, "utf8").catch(() => undefined);
-      if (text !== undefined) {
-        try {
-          const t = JSON.parse(text) as Record<string, unknown>;
-          if (typeof t["accessToken"] !== "string" || typeof t["expiresAt"] !== "number")
-            result.fileAlwaysWhole = false;
-        } catch {
-          result.fileAlwaysWhole = false;
-        }
-        if (((await stat(file)).mode & 0o777) !== 0o600) result.fileAlways0600 = false;
+      const state = await tokenFileState(file, { refreshable: false });
+      if (state) {
+        if (!state.whole) result.fileAlwaysWhole = false;
+        if (!state.private) result.fileAlways0600 = false;
       } else if (before !== undefined) result.fileAlwaysWhole = false; // a saved login may never vanish
       const after = await run(["balance", "--json"], env);
       // A kill between creating the temporary file and renaming it leaves one; the next command clears it.

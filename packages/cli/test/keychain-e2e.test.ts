@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEMO_CLIENT, type RunningEmulator, serveEmulator } from "@monzokit/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { emulatorLogin } from "../../../test-support/emulator-login.js";
 import { Keyring } from "../../../test-support/keyring.js";
 import { tempHome } from "./helpers.js";
 
@@ -56,35 +57,19 @@ const env = (home: string, extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-/** A refreshable token set through the auto-consenting emulator, as a login would get it. */
+/** A refreshable token set through the auto-consenting emulator, as a login would get it, already expired. */
 async function freshTokens() {
-  const q = new URLSearchParams({
-    client_id: DEMO_CLIENT.id,
-    redirect_uri: DEMO_CLIENT.redirectUris[0]!,
-    response_type: "code",
-    state: "keychain-e2e-state",
+  const t = await emulatorLogin(emu, {
+    id: DEMO_CLIENT.id,
+    secret: DEMO_CLIENT.secret,
+    redirectUri: DEMO_CLIENT.redirectUris[0]!,
   });
-  const code = new URL(
-    (await fetch(`${emu.authUrl}?${q}`, { redirect: "manual" })).headers.get("location")!,
-  ).searchParams.get("code")!;
-  const t = (await (
-    await fetch(`${emu.url}/oauth2/token`, {
-      method: "POST",
-      body: new URLSearchParams({
-        grant_type: "authorization_code",
-        client_id: DEMO_CLIENT.id,
-        client_secret: DEMO_CLIENT.secret,
-        redirect_uri: DEMO_CLIENT.redirectUris[0]!,
-        code,
-      }),
-    })
-  ).json()) as Record<string, string>;
   return {
-    accessToken: t["access_token"]!,
-    refreshToken: t["refresh_token"]!,
+    accessToken: t.accessToken,
+    refreshToken: t.refreshToken,
     expiresAt: Date.now() - 1000,
-    userId: t["user_id"]!,
-    clientId: t["client_id"]!,
+    userId: t.userId,
+    clientId: t.clientId,
   };
 }
 
