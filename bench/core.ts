@@ -84,14 +84,7 @@ export async function historySpeedup(o: CoreBenchOptions): Promise<Result> {
     transactions: Math.round(o.historyTransactions * 1.47),
     faults: { latencyMs: o.latencyMs },
   });
-  const token = (
-    (await (
-      await e.app.request("/_emulator/tokens", {
-        method: "POST",
-        body: JSON.stringify({ ttl_seconds: 86400 }),
-      })
-    ).json()) as { access_token: string }
-  ).access_token;
+  const token = e.control.token({ ttlSeconds: 86400 });
   const account = [...e.state.bank.accounts.values()].find((a) => a.json.type === "uk_retail")!;
   const firstId = account.transactions[0]!.id;
   const client = new MonzoClient({ accessToken: token, fetch: e.fetch, apiUrl: "http://127.0.0.1" });

@@ -33,14 +33,7 @@ export async function historyCurve(o: CurveOptions, print: (line: string) => voi
         transactions: Math.round(size * 1.47),
         faults: { latencyMs: latency },
       });
-      const token = (
-        (await (
-          await e.app.request("/_emulator/tokens", {
-            method: "POST",
-            body: JSON.stringify({ ttl_seconds: 86400 }),
-          })
-        ).json()) as { access_token: string }
-      ).access_token;
+      const token = e.control.token({ ttlSeconds: 86400 });
       const account = [...e.state.bank.accounts.values()].find((a) => a.json.type === "uk_retail")!;
       const client = new MonzoClient({ accessToken: token, fetch: e.fetch, apiUrl: "http://127.0.0.1" });
       const row: number[] = [];
@@ -71,11 +64,7 @@ export async function pageCurve(o: CurveOptions, print: (line: string) => void):
       transactions: size,
       clock: { start: "2026-06-01T00:00:00Z", frozen: true },
     });
-    const token = (
-      (await (await e.app.request("/_emulator/tokens", { method: "POST", body: "{}" })).json()) as {
-        access_token: string;
-      }
-    ).access_token;
+    const token = e.control.token();
     const account = [...e.state.bank.accounts.values()].find((a) => a.json.type === "uk_retail")!;
     const ids = account.transactions
       .slice(-Math.max(200, Math.floor(account.transactions.length / 20)))

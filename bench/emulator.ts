@@ -104,12 +104,10 @@ export async function pageCost(o: EmulatorBenchOptions): Promise<Result> {
       transactions: n,
       clock: { start: "2026-06-01T00:00:00Z", frozen: true },
     });
-    const token = (await (
-      await e.app.request("/_emulator/tokens", { method: "POST", body: "{}" })
-    ).json()) as { access_token: string };
+    const token = e.control.token();
     const account = [...e.state.bank.accounts.values()].find((a) => a.json.type === "uk_retail")!;
     const ids = account.transactions.map((t) => t.json.id);
-    return { e, token: token.access_token, account: account.json.id, ids };
+    return { e, token, account: account.json.id, ids };
   };
   const big = await setup(o.bigBank);
   const small = await setup(o.smallBank);

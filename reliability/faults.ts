@@ -52,14 +52,7 @@ export async function runFaultSuite(o: FaultSuiteOptions): Promise<FaultSuiteRes
       ],
     },
   });
-  const token = (
-    (await (
-      await e.app.request("/_emulator/tokens", {
-        method: "POST",
-        body: JSON.stringify({ ttl_seconds: 86400 }),
-      })
-    ).json()) as { access_token: string }
-  ).access_token;
+  const token = e.control.token({ ttlSeconds: 86400 });
   const account = [...e.state.bank.accounts.values()].find((a) => a.json.type === "uk_retail")!;
   const pot = e.state.bank.potsOf(account.json.id).find((p) => p.json.name === "Savings")!;
   // Retries wait for real but briefly: Retry-After is honoured (1 s would dominate), so it is scaled down.
