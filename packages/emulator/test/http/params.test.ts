@@ -45,4 +45,39 @@ describe("Params", () => {
       ),
     );
   });
+  it("reads any query exactly as URLSearchParams does, plain or escaped (property)", () => {
+    const piece = fc.constantFrom(
+      "a",
+      "b",
+      "account_id",
+      "expand[]",
+      "=",
+      "&",
+      "%",
+      "%41",
+      "%zz",
+      "+",
+      " ",
+      "é",
+      "🙂",
+      "acc_0001",
+      "[",
+      "]",
+      "?",
+      "#",
+    );
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 12 }).map((parts) => parts.join("")),
+        fc.constantFrom("a", "b", "account_id", "expand[]", ""),
+        (query, name) => {
+          const params = Params.fromQuery(`http://x/t?${query}`);
+          const reference = new URLSearchParams(query.split("#")[0]);
+          expect(params.get(name)).toBe(reference.get(name) ?? undefined);
+          expect(params.all(name)).toEqual(reference.getAll(name));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
 });
