@@ -49,7 +49,9 @@ export class Params {
 
   get(name: string): string | undefined {
     if (this.#values === undefined && this.#plain !== undefined) {
-      for (const part of this.#plain.split("&")) {
+      // One leading "?" is dropped, as URLSearchParams drops it.
+      const text = this.#plain.startsWith("?") ? this.#plain.slice(1) : this.#plain;
+      for (const part of text.split("&")) {
         if (part === "") continue;
         const eq = part.indexOf("=");
         if ((eq < 0 ? part : part.slice(0, eq)) === name) return eq < 0 ? "" : part.slice(eq + 1);

@@ -46,6 +46,9 @@ describe("Params", () => {
     );
   });
   it("reads any query exactly as URLSearchParams does, plain or escaped (property)", () => {
+    // Found by this property: URLSearchParams drops one leading "?" of the query it is given.
+    expect(Params.fromQuery("http://x/t??account_id=1").get("account_id")).toBe("1");
+    expect(Params.fromQuery("http://x/t???=").all("")).toEqual([]);
     const piece = fc.constantFrom(
       "a",
       "b",
@@ -77,7 +80,7 @@ describe("Params", () => {
           expect(params.all(name)).toEqual(reference.getAll(name));
         },
       ),
-      { numRuns: 2000 },
+      { numRuns: 5000 },
     );
   });
 });
