@@ -90,9 +90,14 @@ Run monzo <command> --help for a command's options. Exit codes: see the README.
  */
 export async function main(argv: string[], io: Io): Promise<number> {
   setIo(io);
-  const debug = argv.includes("--debug");
+  const end = argv.indexOf("--");
+  const options = end === -1 ? argv : argv.slice(0, end);
+  const debug = options.includes("--debug");
   try {
-    const [name, ...rest] = argv;
+    const lead = leadingGlobals(argv, "the command");
+    const name = argv[lead.at];
+    if (name === undefined && lead.options.length > 0)
+      throw new UsageError("No command given", "Run monzo --help for the list of commands.");
     if (name === undefined || name === "--help" || name === "-h" || name === "help") {
       io.out(HELP);
       return name === undefined ? EXIT.usage : EXIT.ok;
@@ -101,14 +106,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.out(`${VERSION}\n`);
       return EXIT.ok;
     }
-    const entry = COMMANDS[name];
+    const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
     if (!entry)
       throw new UsageError(
         `Unknown command "${name}"`,
         `Run monzo --help for the list (${Object.keys(COMMANDS).join(", ")}).`,
       );
     const command = await entry.load();
-    if (rest.includes("--help") || rest.includes("-h")) {
+    const rest = await withGlobalsLast(command, name, argv.slice(lead.at + 1), lead.options);
+    if (options.includes("--help") || options.includes("-h")) {
       const { cmd, parent } = await resolveSub(command, rest);
       io.out(`${(await renderUsage(cmd, parent)).replace(/\u001b\[[0-9;]*m/g, "")}\n`);
       return EXIT.ok;
@@ -122,6 +128,87 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
+/** The options every command takes (`commonArgs`), which may also come before its name. */
+export const GLOBAL_OPTIONS = {
+  boolean: ["json", "quiet", "q", "debug"],
+  string: ["profile", "api-url"],
+} as const;
+
+/**
+ * The options every command takes that `argv` starts with, and the index of the first thing that is not one
+ * (a word, `--`, `--help`, `--version`). Any other option there is a usage error naming `before`.
+ */
+function leadingGlobals(argv: string[], before: string): { options: string[]; at: number } {
+  const options: string[] = [];
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!isOption(arg) || arg === "--" || ["--help", "-h", "--version", "-v"].includes(arg)) break;
+    const short = !arg.startsWith("--");
+    const name = arg.slice(short ? 1 : 2).split("=")[0]!;
+    if (
+      (GLOBAL_OPTIONS.boolean as readonly string[]).includes(
+        short ? name.slice(0, 1) : name.replace(/^no-/, ""),
+      )
+    ) {
+      if (short && (name.length !== 1 || arg.includes("=")))
+        throw new UsageError(
+          `Unknown option ${arg} before ${before}`,
+          `A short option stands alone (-${name.slice(0, 1)}), with no value and not combined with others.`,
+        );
+      options.push(arg);
+    } else if (!short && (GLOBAL_OPTIONS.string as readonly string[]).includes(name)) {
+      if (arg.includes("=")) options.push(arg);
+      else {
+        const value = argv[i + 1];
+        if (value === undefined || value.startsWith("--"))
+          throw new UsageError(
+            `Option ${arg} needs a value`,
+            `Write ${arg} VALUE, or ${arg}=VALUE for a value that starts with a dash.`,
+          );
+        options.push(arg, value);
+        i++;
+      }
+    } else
+      throw new UsageError(
+        `Unknown option ${arg.split("=")[0]} before ${before}`,
+        `Only ${[...GLOBAL_OPTIONS.string.map((o) => `--${o} VALUE`), "--json", "--quiet", "--debug"].join(", ")} may come there; put the rest after ${before}.`,
+      );
+  }
+  return { options, at: i };
+}
+
+/**
+ * `monzo --profile work pots --json list` means `monzo pots list --profile work --json`: the options every
+ * command takes, found before the command's or a subcommand's name, move to the end of the options (before
+ * any `--`), where both the check and the parser see them. The parser would otherwise drop them.
+ */
+async function withGlobalsLast(
+  command: CommandDef,
+  name: string,
+  rest: string[],
+  moved: string[],
+): Promise<string[]> {
+  const path: string[] = [];
+  let cmd = command;
+  for (;;) {
+    const subs = await resolve(cmd.subCommands);
+    if (!subs || Object.keys(subs).length === 0) break;
+    const lead = leadingGlobals(rest, `the subcommand of monzo ${[name, ...path].join(" ")}`);
+    const sub = rest[lead.at];
+    if (sub === undefined || !Object.hasOwn(subs, sub)) break;
+    moved = [...moved, ...lead.options];
+    path.push(sub);
+    rest = rest.slice(lead.at + 1);
+    cmd = (await resolve(subs[sub])) as unknown as CommandDef;
+  }
+  if (moved.length === 0) return [...path, ...rest];
+  const end = rest.indexOf("--");
+  return end === -1
+    ? [...path, ...rest, ...moved]
+    : [...path, ...rest.slice(0, end), ...moved, ...rest.slice(end)];
+}
+
 async function resolve<T>(
   value: T | Promise<T> | (() => T) | (() => Promise<T>) | undefined,
 ): Promise<T | undefined> {
@@ -133,10 +220,38 @@ async function resolveSub(
   rest: string[],
 ): Promise<{ cmd: CommandDef; parent?: CommandDef }> {
   const subs = await resolve(command.subCommands);
-  const first = rest.find((a) => !a.startsWith("-"));
-  if (subs && first && subs[first])
+  const first = rest[await subCommandIndex(command, rest)];
+  if (subs && first && Object.hasOwn(subs, first))
     return { cmd: (await resolve(subs[first])) as unknown as CommandDef, parent: command };
   return { cmd: command };
+}
+
+type ArgDefs = Record<string, { type?: string; alias?: string | string[]; required?: boolean }>;
+
+/**
+ * Where the subcommand's name is in `rest`, found exactly as the argument parser finds it: the first word
+ * that is neither an option nor the value of a string option, and never after `--`. -1 when there is none.
+ */
+async function subCommandIndex(command: CommandDef, rest: string[]): Promise<number> {
+  const stringOptions = stringOptionsOf(((await resolve(command.args)) ?? {}) as ArgDefs);
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]!;
+    if (arg === "--") return -1;
+    if (arg.startsWith("-")) {
+      if (!arg.includes("=") && stringOptions.has(arg.replace(/^-{1,2}/, ""))) i++;
+      continue;
+    }
+    return i;
+  }
+  return -1;
+}
+
+function stringOptionsOf(args: ArgDefs): Set<string> {
+  const names = new Set<string>();
+  for (const [key, def] of Object.entries(args))
+    if (def.type === "string" || def.type === "enum")
+      for (const name of [key, ...[def.alias ?? []].flat()]) names.add(name);
+  return names;
 }
 
 /** Commands that take any number of words after their positionals (`annotate TX key=value …`). */
@@ -145,45 +260,65 @@ const TAKES_REST = new Set(["transactions annotate"]);
 /** Unknown flags, missing positionals and unknown subcommands become usage errors with the fix. */
 async function checkArgs(command: CommandDef, rest: string[], path: string): Promise<void> {
   const subs = await resolve(command.subCommands);
-  if (subs && Object.keys(subs).length > 0 && !command.run) {
-    const first = rest.find((a) => !a.startsWith("-"));
-    if (!first)
-      throw new UsageError(`monzo ${path} needs a subcommand`, `One of: ${Object.keys(subs).join(", ")}.`);
-    if (!subs[first])
+  if (subs && Object.keys(subs).length > 0) {
+    // The parser takes the first plain word as the subcommand, whether or not the command runs on its own.
+    const at = await subCommandIndex(command, rest);
+    const first = rest[at];
+    if (first === undefined && !command.run)
+      throw new UsageError(
+        `monzo ${path} needs a subcommand`,
+        `One of: ${Object.keys(subs).join(", ")}${rest.includes("--") ? ", before any --" : ""}.`,
+      );
+    if (first !== undefined && !Object.hasOwn(subs, first))
       throw new UsageError(
         `Unknown subcommand "${first}" for monzo ${path}`,
-        `One of: ${Object.keys(subs).join(", ")}.`,
+        `One of: ${Object.keys(subs).join(", ")}${command.run ? `; or monzo ${path} on its own` : ""}.`,
       );
-    return checkArgs(
-      (await resolve(subs[first])) as unknown as CommandDef,
-      rest.slice(rest.indexOf(first) + 1),
-      `${path} ${first}`,
-    );
+    if (first !== undefined)
+      return checkArgs(
+        (await resolve(subs[first])) as unknown as CommandDef,
+        rest.slice(at + 1),
+        `${path} ${first}`,
+      );
   }
-  if (subs && rest[0] && subs[rest[0]])
-    return checkArgs(
-      (await resolve(subs[rest[0]])) as unknown as CommandDef,
-      rest.slice(1),
-      `${path} ${rest[0]}`,
-    );
-  const args = ((await resolve(command.args)) ?? {}) as Record<
-    string,
-    { type?: string; alias?: string | string[]; required?: boolean }
-  >;
+  const args = ((await resolve(command.args)) ?? {}) as ArgDefs;
   const known = new Set<string>();
   for (const [key, def] of Object.entries(args)) {
     known.add(key);
     if (def.type === "boolean") known.add(`no-${key}`);
     for (const alias of [def.alias ?? []].flat()) known.add(alias);
   }
-  for (const arg of rest) {
+  const stringOptions = stringOptionsOf(args);
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]!;
     if (arg === "--") break;
-    const m = /^--?([^=]+)/.exec(arg);
-    if (m && arg.startsWith("-") && !/^-\d/.test(arg) && !known.has(m[1]!)) {
+    if (!isOption(arg)) continue;
+    const short = !arg.startsWith("--");
+    const name = arg.slice(short ? 1 : 2).split("=")[0]!;
+    if (short && (name.length !== 1 || arg.includes("=")) && known.has(name.slice(0, 1)))
+      throw new UsageError(
+        `Unknown option ${arg} for monzo ${path}`,
+        `A short option stands alone (-${name.slice(0, 1)}), with no value and not combined with others.`,
+      );
+    if (!known.has(name))
       throw new UsageError(
         `Unknown option ${arg.split("=")[0]} for monzo ${path}`,
-        `Run monzo ${path} --help for its options.`,
+        /^-\d/.test(arg)
+          ? `A value that starts with a dash goes after -- (monzo ${path} … -- ${arg}).`
+          : `Run monzo ${path} --help for its options.`,
       );
+    if (stringOptions.has(name) && !arg.includes("=")) {
+      const value = rest[i + 1];
+      if (
+        value === undefined ||
+        value.startsWith("--") ||
+        (isOption(value) && known.has(value.replace(/^-/, "")))
+      )
+        throw new UsageError(
+          `Option ${arg} needs a value`,
+          `Write ${arg} VALUE, or ${arg}=VALUE for a value that starts with a dash.`,
+        );
+      i++;
     }
   }
   const declared = Object.entries(args).filter(([, d]) => d.type === "positional");
@@ -214,14 +349,17 @@ async function checkArgs(command: CommandDef, rest: string[], path: string): Pro
   }
 }
 
+/**
+ * An option rather than a word, as the parser sees it: anything that starts with a dash but `-` itself. A
+ * word that starts with a dash (`-5`) goes after `--`.
+ */
+function isOption(arg: string): boolean {
+  return arg.startsWith("-") && arg !== "-";
+}
+
 /** The positional words of `rest`, skipping options and the values of string options. */
-function positionalsOf(
-  rest: string[],
-  args: Record<string, { type?: string; alias?: string | string[] }>,
-): string[] {
-  const stringOptions = new Set<string>();
-  for (const [key, def] of Object.entries(args))
-    if (def.type === "string") for (const name of [key, ...[def.alias ?? []].flat()]) stringOptions.add(name);
+function positionalsOf(rest: string[], args: ArgDefs): string[] {
+  const stringOptions = stringOptionsOf(args);
   const words: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
@@ -229,7 +367,7 @@ function positionalsOf(
       words.push(...rest.slice(i + 1));
       break;
     }
-    if (arg.startsWith("-") && arg !== "-" && !/^-\d/.test(arg)) {
+    if (isOption(arg)) {
       const name = arg.replace(/^--?/, "").split("=")[0]!;
       if (!arg.includes("=") && stringOptions.has(name)) i++;
       continue;

@@ -1,8 +1,10 @@
+import { type RunningEmulator, serveEmulator } from "@monzokit/emulator";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { commonArgs } from "../src/commands/common.js";
 import { EXIT } from "../src/errors.js";
 import { parsePasted } from "../src/login/flow.js";
-import { main } from "../src/main.js";
+import { GLOBAL_OPTIONS, main } from "../src/main.js";
 import { fakeIo, tempHome } from "./helpers.js";
 
 describe("monzo (in-process)", () => {
@@ -23,6 +25,9 @@ describe("monzo (in-process)", () => {
       ["nope"],
       ["pots"],
       ["pots", "nope"],
+      ["toString"],
+      ["pots", "constructor"],
+      ["webhooks", "__proto__"],
       ["pots", "deposit"],
       ["balance", "--bogus"],
       ["transactions", "list", "--limit", "500"],
@@ -48,6 +53,40 @@ describe("monzo (in-process)", () => {
     }
   });
 
+  it("finds the subcommand where the parser does: never after --, and a word after -- is a plain argument", async () => {
+    for (const [argv, code, said] of [
+      // A property run found this one: the check took "remove" as the subcommand, the parser did not.
+      [
+        ["webhooks", "--", "remove", ""],
+        EXIT.usage,
+        /^error: monzo webhooks needs a subcommand\n.*before any --/,
+      ],
+      [["transactions", "--", "list"], EXIT.usage, /^error: monzo transactions needs a subcommand/],
+      [["pots", "--", "--", "list"], EXIT.usage, /^error: monzo pots needs a subcommand/],
+      [["transactions", "get", "--", "-tx_1"], EXIT.config, /monzo login/],
+      [["transactions", "get", "--", "tx_1", "tx_2"], EXIT.usage, /^error: Unexpected argument "tx_2"/],
+    ] as const) {
+      const f = fakeIo({ MONZOKIT_HOME: await tempHome() });
+      expect({ argv, code: await main([...argv], f.io) }).toEqual({ argv, code });
+      expect(f.stderr()).toMatch(said);
+    }
+  });
+
+  it("a string option needs its value, and a short option stands alone", async () => {
+    for (const [argv, said] of [
+      [["balance", "--account"], /^error: Option --account needs a value\n/],
+      [["balance", "--account", "--json"], /^error: Option --account needs a value\n/],
+      [["balance", "--account", "-q"], /^error: Option --account needs a value\n/],
+      [["login", "-q=_"], /^error: Unknown option -q=_ for monzo login\n {2}→ A short option stands alone/],
+      [["balance", "-qj"], /^error: Unknown option -qj for monzo balance/],
+      [["webhooks", "remove", "-5"], /^error: Unknown option -5 for monzo webhooks remove\n.*goes after --/],
+    ] as const) {
+      const f = fakeIo({ MONZOKIT_HOME: await tempHome() });
+      expect({ argv, code: await main([...argv], f.io) }).toEqual({ argv, code: EXIT.usage });
+      expect(f.stderr()).toMatch(said);
+    }
+  });
+
   it("without a login, data commands name monzo login (exit 3)", async () => {
     const f = fakeIo({ MONZOKIT_HOME: await tempHome() });
     expect(await main(["balance", "--profile", "work"], f.io)).toBe(EXIT.config);
@@ -66,6 +105,80 @@ describe("monzo (in-process)", () => {
       "http://localhost:6600/callback?code=a&state=b",
     );
     expect(parsePasted("abc def")).toBe("?code=abc&state=def");
+  });
+});
+
+describe("options every command takes, before the command's or a subcommand's name", () => {
+  let emu: RunningEmulator;
+  let home: string;
+  const env = () => ({ MONZOKIT_HOME: home, MONZO_API_URL: emu.url });
+  beforeAll(async () => {
+    emu = await serveEmulator({ seed: "main-globals" }, { port: 0 });
+    home = await tempHome();
+    for (const profile of ["default", "work"]) {
+      const f = fakeIo(env());
+      const token = emu.emulator.control.token({ ttlSeconds: 3600 });
+      expect(await main(["login", "--access-token", token, "--profile", profile], f.io)).toBe(EXIT.ok);
+    }
+  }, 30_000);
+  afterAll(() => emu?.close());
+
+  async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+    const f = fakeIo(env());
+    const code = await main(argv, f.io);
+    return { code, out: f.stdout(), err: f.stderr() };
+  }
+
+  it("are the same as after it: --json, --profile, --quiet, --debug", async () => {
+    const after = await run(["pots", "list", "--json", "--profile", "work"]);
+    expect(after.code).toBe(EXIT.ok);
+    expect(JSON.parse(after.out)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: "Savings" })]),
+    );
+    for (const argv of [
+      ["--json", "--profile", "work", "pots", "list"],
+      ["--profile=work", "pots", "--json", "list"],
+      ["pots", "--json", "--profile", "work", "list"],
+    ])
+      expect({ argv, ...(await run(argv)) }).toEqual({ argv, ...after });
+    const balance = await run(["--json", "balance"]);
+    expect(JSON.parse(balance.out)).toMatchObject({ currency: "GBP" });
+    const debug = await run(["--debug", "balance"]);
+    expect(debug.code).toBe(EXIT.ok);
+    expect(debug.err).toMatch(/GET .*\/balance/);
+  });
+
+  it("anything else there is a usage error that says where it goes", async () => {
+    for (const [argv, said] of [
+      [["--limit", "5", "transactions", "list"], /^error: Unknown option --limit before the command\n/],
+      [
+        ["pots", "--account", "acc_1", "list"],
+        /^error: Unknown option --account before the subcommand of monzo pots/,
+      ],
+      [["--profile"], /^error: Option --profile needs a value/],
+      [["--json"], /^error: No command given/],
+      [
+        ["-qj", "balance"],
+        /^error: Unknown option -qj before the command\n {2}→ A short option stands alone/,
+      ],
+    ] as const) {
+      const r = await run([...argv]);
+      expect({ argv, code: r.code }).toEqual({ argv, code: EXIT.usage });
+      expect(r.err).toMatch(said);
+    }
+  });
+
+  it("are exactly commonArgs", () => {
+    const boolean = Object.entries(commonArgs).filter(([, d]) => d.type === "boolean");
+    expect([...GLOBAL_OPTIONS.boolean].sort()).toEqual(
+      boolean.flatMap(([k, d]) => [k, ...("alias" in d ? [d.alias] : [])]).sort(),
+    );
+    expect([...GLOBAL_OPTIONS.string].sort()).toEqual(
+      Object.entries(commonArgs)
+        .filter(([, d]) => d.type === "string")
+        .map(([k]) => k)
+        .sort(),
+    );
   });
 });
 
@@ -88,6 +201,8 @@ describe("argument parsing under random input (property)", () => {
     "config",
     "profiles",
     "nope",
+    "toString",
+    "__proto__",
   ];
   const words = [
     "list",
@@ -121,6 +236,8 @@ describe("argument parsing under random input (property)", () => {
     "a\u0000b",
     "../../etc/passwd",
     "=cmd|' /C calc'!A0",
+    "constructor",
+    "hasOwnProperty",
   ];
   const flags = [
     "--json",
@@ -161,8 +278,8 @@ describe("argument parsing under random input (property)", () => {
     fc.string({ unit: "binary", maxLength: 30 }),
   );
   const argv = fc
-    .tuple(fc.constantFrom(...commands), fc.array(arg, { maxLength: 7 }))
-    .map(([c, rest]) => [c, ...rest]);
+    .tuple(fc.array(arg, { maxLength: 2 }), fc.constantFrom(...commands), fc.array(arg, { maxLength: 7 }))
+    .map(([before, c, rest]) => [...before, c, ...rest]);
 
   it("every argv ends in a known exit code with one clear line, never a stack trace or a request", async () => {
     await fc.assert(
@@ -184,7 +301,7 @@ describe("argument parsing under random input (property)", () => {
         expect(f.stderr()).not.toMatch(/^\s+at /m);
         if (code !== EXIT.ok) expect(f.stderr()).toMatch(/^error: \S/);
       }),
-      { numRuns: 400 },
+      { numRuns: Number(process.env["FUZZ_RUNS"] ?? 400) },
     );
   }, 120_000);
 });
