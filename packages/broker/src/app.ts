@@ -1,5 +1,5 @@
 import {
-  authorizationUrl,
+  authorizationUrlBuilder,
   constantTimeEqual,
   exchangeCode,
   MonzoError,
@@ -160,6 +160,13 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
           ),
     );
 
+  // The login URL is laid out once; each /new only adds its state.
+  const loginUrl = authorizationUrlBuilder({
+    clientId: config.clientId,
+    redirectUri,
+    authUrl: config.authUrl,
+    allowInsecure: config.allowInsecure,
+  });
   const start = async (c: Context) => {
     const blocked = await limited(c, "new");
     if (blocked) return blocked;
@@ -171,13 +178,7 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
       status: "pending",
     };
     await guarded(() => store.create(session));
-    const { url } = authorizationUrl({
-      clientId: config.clientId,
-      redirectUri,
-      state: session.state,
-      authUrl: config.authUrl,
-      allowInsecure: config.allowInsecure,
-    });
+    const { url } = loginUrl(session.state);
     const expiresAt = new Date(session.expiresAt).toISOString();
     // `id` and `login_url` as the original Lambda broker named them; the state is never returned.
     return json(

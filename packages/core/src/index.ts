@@ -56,6 +56,7 @@ export { InvalidResponseError } from "./models/schemas.js";
 export type { AuthorizationUrlOptions, ValidatedCallback } from "./oauth/authorize.js";
 export {
   authorizationUrl,
+  authorizationUrlBuilder,
   constantTimeEqual,
   isValidatedCallback,
   randomState,

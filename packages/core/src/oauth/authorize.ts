@@ -58,6 +58,45 @@ export function authorizationUrl(options: AuthorizationUrlOptions): { url: strin
 }
 
 /**
+ * `authorizationUrl` for many logins with one client: the options are checked and the URL is laid out once,
+ * then each call only adds its state. Every URL it returns is exactly the one `authorizationUrl` returns for
+ * the same options and state. For servers that start many logins (a token broker).
+ *
+ * @example
+ * ```ts
+ * const loginUrl = authorizationUrlBuilder({ clientId, redirectUri });
+ * const { url, state } = loginUrl(); // or loginUrl(myState)
+ * ```
+ */
+export function authorizationUrlBuilder(
+  options: Omit<AuthorizationUrlOptions, "state">,
+): (state?: string) => { url: string; state: string } {
+  // The layout comes from authorizationUrl itself, with a marker state that cannot occur anywhere else in
+  // the URL (256 random bits), so the two can never disagree on encoding, order or an existing query.
+  const marker = randomState();
+  const { url: sample } = authorizationUrl({ ...options, state: marker });
+  const at = sample.indexOf(marker);
+  if (at < 0 || sample.indexOf(marker, at + 1) >= 0)
+    return (state) => authorizationUrl({ ...options, ...(state === undefined ? {} : { state }) });
+  const before = sample.slice(0, at);
+  const after = sample.slice(at + marker.length);
+  return (state) => {
+    if (state === undefined) state = randomState();
+    else if (state.length < 8)
+      throw new InvalidArgumentError(
+        "state is too short to be unguessable",
+        "Leave state out to get 256 random bits.",
+      );
+    // What URLSearchParams leaves as it is needs no encoding; anything else is encoded exactly as it would.
+    const encoded = PLAIN_STATE.test(state) ? state : new URLSearchParams({ s: state }).toString().slice(2);
+    return { url: before + encoded + after, state };
+  };
+}
+
+/** Characters application/x-www-form-urlencoded serialisation leaves alone. */
+const PLAIN_STATE = /^[A-Za-z0-9*._-]*$/;
+
+/**
  * 256 bits from the platform CSPRNG, base64url.
  *
  * @example const state = randomState(); // 43 base64url characters

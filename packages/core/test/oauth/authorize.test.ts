@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   AccessDeniedError,
   authorizationUrl,
+  authorizationUrlBuilder,
   constantTimeEqual,
   InvalidCallbackError,
   isValidatedCallback,
@@ -30,6 +31,72 @@ describe("authorizationUrl", () => {
   it("refuses an empty client id and a redirect that is not a URL", () => {
     expect(() => authorizationUrl({ clientId: "", redirectUri: "http://localhost/cb" })).toThrow(/clientId/);
     expect(() => authorizationUrl({ clientId: "c", redirectUri: "not a url" })).toThrow(/redirectUri/);
+  });
+});
+
+describe("authorizationUrlBuilder", () => {
+  const bases = [
+    undefined,
+    "http://127.0.0.1:6601/auth/",
+    "https://auth.example/login?lang=en&x=a%20b+c",
+    "https://auth.example/?state=old&client_id=old",
+    "https://auth.example/path#fragment",
+    "https://auth.example/?q=%F0%9F%99%82&empty=",
+  ];
+
+  it("returns exactly authorizationUrl's URL for any state and base URL (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...bases),
+        fc.string({ minLength: 1, maxLength: 30 }),
+        fc.oneof(
+          fc.string({ minLength: 8, maxLength: 60, unit: "binary" }),
+          fc.base64String({ minLength: 8 }),
+          // Mostly characters left as they are, with the odd one that is not: the fast path's boundary.
+          fc.string({
+            minLength: 8,
+            maxLength: 40,
+            unit: fc.oneof(
+              { arbitrary: fc.constantFrom(..."aZ09*-._"), weight: 15 },
+              { arbitrary: fc.constantFrom(..."~ +/=%&#?é🙂!'()".split(/(?:)/u)), weight: 1 },
+            ),
+          }),
+        ),
+        (authUrl, clientId, state) => {
+          const options = {
+            clientId,
+            redirectUri: "http://localhost:6600/callback?a=1&b= 2",
+            ...(authUrl ? { authUrl } : {}),
+          };
+          expect(authorizationUrlBuilder(options)(state)).toEqual(authorizationUrl({ ...options, state }));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("draws a fresh 256-bit state when given none, and checks options once and states every time", () => {
+    const build = authorizationUrlBuilder({ clientId: "oauth2client_1", redirectUri: "http://localhost/cb" });
+    const a = build();
+    const b = build();
+    expect(a.state).toMatch(/^[\w-]{43}$/);
+    expect(a.state).not.toBe(b.state);
+    expect(new URL(a.url).searchParams.get("state")).toBe(a.state);
+    expect(a.url).toBe(
+      authorizationUrl({ clientId: "oauth2client_1", redirectUri: "http://localhost/cb", state: a.state })
+        .url,
+    );
+    expect(() => build("short")).toThrow(/too short/);
+    expect(() => authorizationUrlBuilder({ clientId: "", redirectUri: "http://localhost/cb" })).toThrow(
+      /clientId/,
+    );
+    expect(() =>
+      authorizationUrlBuilder({
+        clientId: "c",
+        redirectUri: "http://localhost/cb",
+        authUrl: "http://auth.example/",
+      }),
+    ).toThrow(/https/);
   });
 });
 
