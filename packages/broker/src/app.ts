@@ -16,7 +16,7 @@ import { cors } from "hono/cors";
 import type { BrokerConfig } from "./config.js";
 import { Envelope, randomId } from "./crypto.js";
 import { page } from "./pages.js";
-import type { PendingSession, SessionStore } from "./store/types.js";
+import type { PendingSession, RateLimit, SessionStore } from "./store/types.js";
 
 /** What the broker logs: one line per request, never a token, code, secret, query string or body. */
 export interface BrokerLogger {
@@ -146,19 +146,27 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
     return forwarded || incoming?.socket?.remoteAddress || "local";
   };
-  const limited = (c: Context, route: "new" | "token" | "refresh"): Promise<Response | undefined> =>
-    guarded(() => store.hit(`${route}:${clientKey(c)}`, config.rateLimits[route], 60_000)).then((ok) =>
-      ok
-        ? undefined
-        : json(
-            {
-              error: "rate_limited",
-              message: `Too many ${route} requests from this address; try again in a minute`,
-            },
-            429,
-            { "retry-after": "60" },
-          ),
+  type Route = "new" | "token" | "refresh";
+  const limitOf = (c: Context, route: Route): RateLimit => ({
+    key: `${route}:${clientKey(c)}`,
+    capacity: config.rateLimits[route],
+    windowMs: 60_000,
+  });
+  const tooMany = (route: Route): Response =>
+    json(
+      {
+        error: "rate_limited",
+        message: `Too many ${route} requests from this address; try again in a minute`,
+      },
+      429,
+      { "retry-after": "60" },
     );
+  const limited = (c: Context, route: Route): Promise<Response | undefined> => {
+    const limit = limitOf(c, route);
+    return guarded(() => store.hit(limit.key, limit.capacity, limit.windowMs)).then((ok) =>
+      ok ? undefined : tooMany(route),
+    );
+  };
 
   // The login URL is laid out once; each /new only adds its state.
   const loginUrl = authorizationUrlBuilder({
@@ -168,16 +176,17 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     allowInsecure: config.allowInsecure,
   });
   const start = async (c: Context) => {
-    const blocked = await limited(c, "new");
-    if (blocked) return blocked;
+    const createdAt = now();
     const session: PendingSession = {
       id: randomId(),
       state: randomId(),
-      createdAt: now(),
-      expiresAt: now() + config.sessionTtlMs,
+      createdAt,
+      expiresAt: createdAt + config.sessionTtlMs,
       status: "pending",
     };
-    await guarded(() => store.create(session));
+    // The rate limit and the creation are one step for the store (one round trip to Redis): a refused
+    // request creates nothing.
+    if (!(await guarded(() => store.createIfAllowed(session, limitOf(c, "new"))))) return tooMany("new");
     const { url } = loginUrl(session.state);
     const expiresAt = new Date(session.expiresAt).toISOString();
     // `id` and `login_url` as the original Lambda broker named them; the state is never returned.
@@ -240,13 +249,17 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     const id = c.req.query("id") ?? "";
     const waitText = c.req.query("wait") ?? null;
     const valid = ID.test(id) && (waitText === null || /^\d{1,3}$/.test(waitText));
-    // The rate limit and the first look at the session go to the store together (one round trip to
+    // The rate limit and the first look at the session are one step for the store (one round trip to
     // Redis); the look is read-only, so a refused request has changed nothing.
-    const [blocked, firstLook] = await Promise.all([
-      limited(c, "token"),
-      valid ? guarded(() => store.get(id)) : undefined,
-    ]);
-    if (blocked) return blocked;
+    const limit = limitOf(c, "token");
+    const { allowed, session: firstLook } = await guarded(() =>
+      valid
+        ? store.getCounting(id, limit)
+        : store
+            .hit(limit.key, limit.capacity, limit.windowMs)
+            .then((ok) => ({ allowed: ok, session: undefined })),
+    );
+    if (!allowed) return tooMany("token");
     if (!ID.test(id))
       return json({ error: "invalid_id", message: "id must be the value /new returned" }, 400);
     if (!valid) return json({ error: "invalid_wait", message: "wait must be whole seconds" }, 400);

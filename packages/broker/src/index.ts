@@ -6,4 +6,4 @@ export { Envelope, generateKey, parseKey } from "./crypto.js";
 export { lambdaHandler } from "./lambda.js";
 export { BrokerConfigError, configFromEnv, startServer } from "./server.js";
 export { MemorySessionStore } from "./store/memory.js";
-export type { PendingSession, SessionStore } from "./store/types.js";
+export type { PendingSession, RateLimit, SessionStore } from "./store/types.js";

@@ -1,4 +1,4 @@
-import type { PendingSession, SessionStore } from "./types.js";
+import type { PendingSession, RateLimit, SessionStore } from "./types.js";
 
 /** One instance: sessions in a Map with expiry, swept as they are touched and every minute. */
 export class MemorySessionStore implements SessionStore {
@@ -16,6 +16,10 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async create(session: PendingSession): Promise<void> {
+    this.#put(session);
+  }
+
+  #put(session: PendingSession): void {
     this.#sessions.set(session.id, { ...session });
     this.#states.set(session.state, session.id);
   }
@@ -66,6 +70,23 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async hit(key: string, capacity: number, windowMs: number): Promise<boolean> {
+    return this.#hit(key, capacity, windowMs);
+  }
+
+  async createIfAllowed(session: PendingSession, limit: RateLimit): Promise<boolean> {
+    if (!this.#hit(limit.key, limit.capacity, limit.windowMs)) return false;
+    this.#put(session);
+    return true;
+  }
+
+  async getCounting(
+    id: string,
+    limit: RateLimit,
+  ): Promise<{ allowed: boolean; session: PendingSession | undefined }> {
+    return { allowed: this.#hit(limit.key, limit.capacity, limit.windowMs), session: this.#live(id) };
+  }
+
+  #hit(key: string, capacity: number, windowMs: number): boolean {
     const now = this.#now();
     let bucket = this.#buckets.get(key);
     if (!bucket || bucket.resetAt <= now) {

@@ -1,5 +1,6 @@
+import { createHash } from "node:crypto";
 import { createClient } from "@redis/client";
-import type { PendingSession, SessionStore } from "./types.js";
+import type { PendingSession, RateLimit, SessionStore } from "./types.js";
 
 const TOMBSTONE_MS = 3_600_000;
 
@@ -15,9 +16,42 @@ function makeClient(url: string) {
 }
 type Client = ReturnType<typeof makeClient>;
 
+/** A Lua script, run by its SHA1 (EVALSHA) and sent whole only when Redis has not seen it yet. */
+interface Script {
+  body: string;
+  sha: string;
+}
+function script(body: string): Script {
+  return { body, sha: createHash("sha1").update(body).digest("hex") };
+}
+
+// Counts one request against a rate limit (KEYS[1]; ARGV[1] window in ms, ARGV[2] capacity) and sets `allowed`.
+// The window starts with the first request, in the same atomic step, so a crash can never leave a counter
+// that does not expire; a counter left without expiry by anything else gets one here.
+const COUNT = `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 or redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local allowed = n <= tonumber(ARGV[2])`;
+
+const HIT = script(`${COUNT}
+if allowed then return 1 end
+return 0`);
+
+// Creates a session and its state index only if the rate limit allows it. KEYS: limit, session, state index;
+// ARGV: window, capacity, session JSON, session id, lifetime in ms.
+const CREATE_IF_ALLOWED = script(`${COUNT}
+if not allowed then return 0 end
+redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[5])
+redis.call('SET', KEYS[3], ARGV[4], 'PX', ARGV[5])
+return 1`);
+
+// Counts against the limit and reads the session either way. KEYS: limit, session; ARGV: window, capacity.
+const GET_COUNTING = script(`${COUNT}
+return {allowed and 1 or 0, redis.call('GET', KEYS[2]) or ''}`);
+
 // Parks a code (or a denial) only while the session is still pending, keeping its expiry: one round trip,
 // atomic on the server, so two callbacks for one state cannot both win.
-const SETTLE = `
+const SETTLE = script(`
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
 local s = cjson.decode(raw)
@@ -25,19 +59,19 @@ if s.status ~= 'pending' then return 0 end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl <= 0 then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
-return 1`;
+return 1`);
 
 // Takes a session for good in one atomic step: the session and its state index go, and a tombstone stays, so a
 // collector racing on another instance is told 410 (already collected) and never 404 (no such login) in the
 // moment between the two. KEYS: session, tombstone; ARGV: state-key prefix, tombstone lifetime past expiry.
-const TAKE = `
+const TAKE = script(`
 local raw = redis.call('GET', KEYS[1])
 if not raw then return false end
 local s = cjson.decode(raw)
 redis.call('DEL', KEYS[1], ARGV[1] .. s.state)
 local ttl = math.max(1, s.expiresAt - tonumber(redis.call('TIME')[1]) * 1000) + tonumber(ARGV[2])
 redis.call('SET', KEYS[2], '1', 'PX', math.floor(ttl))
-return raw`;
+return raw`);
 
 /**
  * Sessions in Redis, shared by every broker instance behind a load balancer: expiry by TTL, single use by
@@ -75,6 +109,17 @@ export class RedisSessionStore implements SessionStore {
       .exec();
   }
 
+  /** Runs `s` by its SHA1; on NOSCRIPT (a restarted or flushed Redis) once more with its body. */
+  async #run(s: Script, keys: string[], args: string[]): Promise<unknown> {
+    const tail = [String(keys.length), ...keys, ...args];
+    try {
+      return await this.#client.sendCommand(["EVALSHA", s.sha, ...tail]);
+    } catch (error) {
+      if (!String((error as Error)?.message).startsWith("NOSCRIPT")) throw error;
+      return this.#client.sendCommand(["EVAL", s.body, ...tail]);
+    }
+  }
+
   async byState(state: string): Promise<PendingSession | undefined> {
     const id = await this.#client.get(this.#key("st", state));
     return id ? this.get(id) : undefined;
@@ -91,18 +136,16 @@ export class RedisSessionStore implements SessionStore {
   ): Promise<boolean> {
     const current = await this.get(id);
     if (current?.status !== "pending") return false;
-    const result = await this.#client.eval(SETTLE, {
-      keys: [this.#key("s", id)],
-      arguments: [JSON.stringify({ ...current, ...update })],
-    });
+    const result = await this.#run(SETTLE, [this.#key("s", id)], [JSON.stringify({ ...current, ...update })]);
     return result === 1;
   }
 
   async take(id: string): Promise<PendingSession | undefined> {
-    const raw = await this.#client.eval(TAKE, {
-      keys: [this.#key("s", id), this.#key("t", id)],
-      arguments: [this.#key("st", ""), String(TOMBSTONE_MS)],
-    });
+    const raw = await this.#run(
+      TAKE,
+      [this.#key("s", id), this.#key("t", id)],
+      [this.#key("st", ""), String(TOMBSTONE_MS)],
+    );
     return typeof raw === "string" ? (JSON.parse(raw) as PendingSession) : undefined;
   }
 
@@ -111,10 +154,34 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async hit(key: string, capacity: number, windowMs: number): Promise<boolean> {
-    const k = this.#key("rl", key);
-    const count = await this.#client.incr(k);
-    if (count === 1) await this.#client.pExpire(k, windowMs);
-    return count <= capacity;
+    return (await this.#run(HIT, [this.#key("rl", key)], [String(windowMs), String(capacity)])) === 1;
+  }
+
+  async createIfAllowed(session: PendingSession, limit: RateLimit): Promise<boolean> {
+    const allowed = await this.#run(
+      CREATE_IF_ALLOWED,
+      [this.#key("rl", limit.key), this.#key("s", session.id), this.#key("st", session.state)],
+      [
+        String(limit.windowMs),
+        String(limit.capacity),
+        JSON.stringify(session),
+        session.id,
+        String(Math.max(1, session.expiresAt - Date.now())),
+      ],
+    );
+    return allowed === 1;
+  }
+
+  async getCounting(
+    id: string,
+    limit: RateLimit,
+  ): Promise<{ allowed: boolean; session: PendingSession | undefined }> {
+    const [allowed, raw] = (await this.#run(
+      GET_COUNTING,
+      [this.#key("rl", limit.key), this.#key("s", id)],
+      [String(limit.windowMs), String(limit.capacity)],
+    )) as [number, string];
+    return { allowed: allowed === 1, session: raw ? (JSON.parse(raw) as PendingSession) : undefined };
   }
 
   async ping(): Promise<void> {

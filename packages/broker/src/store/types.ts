@@ -11,6 +11,13 @@ export interface PendingSession {
   error?: string;
 }
 
+/** A rate limit to count a request against: `capacity` requests per `windowMs` for `key`. */
+export interface RateLimit {
+  key: string;
+  capacity: number;
+  windowMs: number;
+}
+
 /**
  * Where pending logins live. Nothing else is stored: no tokens, no refresh tokens. `take` is the atomic
  * get-and-delete that makes each session collectable once, across instances.
@@ -28,6 +35,16 @@ export interface SessionStore {
   wasTaken(id: string): Promise<boolean>;
   /** One token from the bucket `key` (`capacity` per `windowMs`); false when empty. */
   hit(key: string, capacity: number, windowMs: number): Promise<boolean>;
+  /**
+   * `hit` against `limit`, then `create` only if the hit was allowed, as one step (one round trip to a remote
+   * store). False, and nothing created, when the limit refused it.
+   */
+  createIfAllowed(session: PendingSession, limit: RateLimit): Promise<boolean>;
+  /** `hit` against `limit` and `get` as one step. The read is done either way; `allowed` says if the hit was. */
+  getCounting(
+    id: string,
+    limit: RateLimit,
+  ): Promise<{ allowed: boolean; session: PendingSession | undefined }>;
   /** Throws when the store is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

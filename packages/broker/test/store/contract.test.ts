@@ -1,0 +1,151 @@
+/**
+ * What every SessionStore promises, checked on the memory store and on a real redis-server alike: sessions,
+ * single-use takes with tombstones, rate limits, and the combined one-step calls the hot routes use.
+ */
+import { createClient } from "@redis/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RedisServer } from "../../../../test-support/redis.js";
+import { MemorySessionStore } from "../../src/store/memory.js";
+import { RedisSessionStore } from "../../src/store/redis.js";
+import type { PendingSession, SessionStore } from "../../src/store/types.js";
+
+const redis = new RedisServer();
+const opened: SessionStore[] = [];
+let prefixes = 0;
+
+beforeAll(async () => {
+  await redis.start();
+}, 30_000);
+afterAll(async () => {
+  await Promise.all(opened.map((s) => s.close()));
+  await redis.dispose();
+});
+
+const kinds: [string, () => Promise<SessionStore>][] = [
+  ["memory", async () => new MemorySessionStore()],
+  ["redis", async () => RedisSessionStore.connect(redis.url, `contract-${++prefixes}:`)],
+];
+
+let serial = 0;
+function session(overrides: Partial<PendingSession> = {}): PendingSession {
+  const n = ++serial;
+  const now = Date.now();
+  return {
+    id: `id-${n}-${"i".repeat(30)}`,
+    state: `state-${n}-${"s".repeat(30)}`,
+    createdAt: now,
+    expiresAt: now + 60_000,
+    status: "pending",
+    ...overrides,
+  };
+}
+
+describe.each(kinds)("SessionStore contract: %s", (_kind, open) => {
+  async function store(): Promise<SessionStore> {
+    const s = await open();
+    opened.push(s);
+    return s;
+  }
+
+  it("finds a session by id and by state, and nothing for unknown ones", async () => {
+    const s = await store();
+    const a = session();
+    await s.create(a);
+    expect(await s.get(a.id)).toEqual(a);
+    expect(await s.byState(a.state)).toEqual(a);
+    expect(await s.get("unknown-id-xxxxxxxxxxxxxxxxxxxx")).toBeUndefined();
+    expect(await s.byState("unknown-state-xxxxxxxxxxxxxxxxx")).toBeUndefined();
+  });
+
+  it("settles a pending session once, and takes it once, leaving a tombstone", async () => {
+    const s = await store();
+    const a = session();
+    await s.create(a);
+    expect(await s.wasTaken(a.id)).toBe(false);
+    expect(await s.settle(a.id, { status: "ready", sealedCode: "sealed" })).toBe(true);
+    expect(await s.settle(a.id, { status: "denied", error: "access_denied" })).toBe(false);
+    expect(await s.take(a.id)).toEqual({ ...a, status: "ready", sealedCode: "sealed" });
+    expect(await s.take(a.id)).toBeUndefined();
+    expect(await s.get(a.id)).toBeUndefined();
+    expect(await s.byState(a.state)).toBeUndefined();
+    expect(await s.wasTaken(a.id)).toBe(true);
+  });
+
+  it("createIfAllowed creates only while the limit allows, and a refused call creates nothing", async () => {
+    const s = await store();
+    const limit = { key: "new:10.0.0.1", capacity: 2, windowMs: 60_000 };
+    const [a, b, c] = [session(), session(), session()];
+    expect(await s.createIfAllowed(a, limit)).toBe(true);
+    expect(await s.createIfAllowed(b, limit)).toBe(true);
+    expect(await s.createIfAllowed(c, limit)).toBe(false);
+    expect(await s.get(b.id)).toEqual(b);
+    expect(await s.get(c.id)).toBeUndefined();
+    expect(await s.byState(c.state)).toBeUndefined();
+    // Another address has its own bucket.
+    expect(await s.createIfAllowed(c, { ...limit, key: "new:10.0.0.2" })).toBe(true);
+    expect(await s.byState(c.state)).toEqual(c);
+  });
+
+  it("getCounting counts every call against the limit and reads the session either way", async () => {
+    const s = await store();
+    const a = session();
+    await s.create(a);
+    const limit = { key: "token:10.0.0.1", capacity: 2, windowMs: 60_000 };
+    expect(await s.getCounting(a.id, limit)).toEqual({ allowed: true, session: a });
+    expect(await s.getCounting("unknown-id-xxxxxxxxxxxxxxxxxxxx", limit)).toEqual({
+      allowed: true,
+      session: undefined,
+    });
+    expect(await s.getCounting(a.id, limit)).toEqual({ allowed: false, session: a });
+    // hit shares the bucket.
+    expect(await s.hit(limit.key, limit.capacity, limit.windowMs)).toBe(false);
+    expect(await s.hit("token:10.0.0.3", 1, 60_000)).toBe(true);
+    expect(await s.hit("token:10.0.0.3", 1, 60_000)).toBe(false);
+  });
+});
+
+describe("SessionStore contract: redis only", () => {
+  it("a rate-limit counter left without an expiry gets one at the next request", async () => {
+    const s = await RedisSessionStore.connect(redis.url, "healing:");
+    opened.push(s);
+    const raw = createClient({ url: redis.url });
+    await raw.connect();
+    try {
+      // What a process killed between INCR and PEXPIRE used to leave behind: a counter that never expires.
+      await raw.set("healing:rl:new:10.0.0.9", "1000");
+      expect(await raw.pTTL("healing:rl:new:10.0.0.9")).toBe(-1);
+      expect(await s.createIfAllowed(session(), { key: "new:10.0.0.9", capacity: 5, windowMs: 60_000 })).toBe(
+        false,
+      );
+      const ttl = await raw.pTTL("healing:rl:new:10.0.0.9");
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+      expect(await s.hit("fresh", 5, 30_000)).toBe(true);
+      expect(await raw.pTTL("healing:rl:fresh")).toBeGreaterThan(0);
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it("scripts run again after Redis forgot them (SCRIPT FLUSH, as after a restart)", async () => {
+    const s = await RedisSessionStore.connect(redis.url, "flush:");
+    opened.push(s);
+    const raw = createClient({ url: redis.url });
+    await raw.connect();
+    try {
+      const a = session();
+      expect(await s.createIfAllowed(a, { key: "k", capacity: 10, windowMs: 60_000 })).toBe(true);
+      await raw.scriptFlush();
+      expect(await s.getCounting(a.id, { key: "k", capacity: 10, windowMs: 60_000 })).toEqual({
+        allowed: true,
+        session: a,
+      });
+      await raw.scriptFlush();
+      expect(await s.settle(a.id, { status: "ready", sealedCode: "x" })).toBe(true);
+      await raw.scriptFlush();
+      expect((await s.take(a.id))?.status).toBe("ready");
+    } finally {
+      await raw.close();
+    }
+  });
+});
