@@ -26,3 +26,38 @@ describe("control.token()", () => {
     expect(() => e.control.token({ userId: "user_nobody" })).toThrow(/unknown user/);
   });
 });
+
+describe("app.fetch", () => {
+  it("answers a GET that needs no waiting synchronously, and still counts and logs it", async () => {
+    // A Response rather than a Promise is what lets the Node adapter skip its slow path (BENCHMARKS.md).
+    const e = emulator();
+    const token = e.control.token();
+    const account = [...e.state.bank.accounts.values()].find((a) => a.json.type === "uk_retail")!.json.id;
+    const headers = { authorization: `Bearer ${token}` };
+    const ok = e.app.fetch(new Request(`http://x/balance?account_id=${account}`, { headers }));
+    expect(ok).toBeInstanceOf(Response);
+    expect((ok as Response).status).toBe(200);
+    const refused = e.app.fetch(
+      new Request("http://x/balance", { headers: { ...headers, accept: "text/html" } }),
+    );
+    expect(refused).toBeInstanceOf(Response);
+    expect((refused as Response).status).toBe(406);
+    const missing = e.app.fetch(new Request("http://x/balance", { headers }));
+    expect((missing as Response).status).toBe(400);
+    const log = await json<{ requests: { route: string; status: number }[] }>(
+      e.app.request("/_emulator/requests"),
+    );
+    expect(log.requests.slice(0, 3).map((r) => [r.route, r.status])).toEqual([
+      ["GET /balance", 200],
+      ["GET /balance", 406],
+      ["GET /balance", 400],
+    ]);
+    // With faults set, the same request waits for them and is counted once.
+    e.control.setFaults({ latencyMs: 1 });
+    const slow = e.app.fetch(new Request(`http://x/balance?account_id=${account}`, { headers }));
+    expect(slow).toBeInstanceOf(Promise);
+    expect((await slow).status).toBe(200);
+    const counters = await json<Record<string, unknown>>(e.app.request("/_emulator/counters"));
+    expect(JSON.stringify(counters)).toContain('"GET /balance":4');
+  });
+});

@@ -1,8 +1,6 @@
-import type { Context } from "hono";
 import type { FaultRule } from "../options.js";
 import type { EmulatorState } from "../state.js";
 import { MonzoHttpError } from "./errors.js";
-import { requestHeader } from "./headers.js";
 
 /** Marks a response the transport must turn into a dropped connection. */
 export const RESET_HEADER = "x-monzokit-emulator-reset";
@@ -29,17 +27,22 @@ export function faultsActive(state: EmulatorState): boolean {
  * (options, `monzo-emulator` flags or `POST /_emulator/faults`). Resolves to the response that replaces
  * the real one, or `undefined` to go on; a 429 or 5xx is thrown as a Monzo-shaped error.
  */
-export async function injectFault(state: EmulatorState, c: Context): Promise<Response | undefined> {
+export async function injectFault(
+  state: EmulatorState,
+  method: string,
+  path: string,
+  env: unknown,
+): Promise<Response | undefined> {
   const { latencyMs = 0, jitterMs = 0, rules = [] } = state.faults;
   const delay = latencyMs + (jitterMs > 0 ? state.faultRng.next() * jitterMs : 0);
   if (delay > 0) await sleep(delay);
   for (const [i, rule] of rules.entries()) {
-    if (!ruleMatches(rule, c.req.method, c.req.path)) continue;
+    if (!ruleMatches(rule, method, path)) continue;
     if (rule.count !== undefined && (state.faultFired[i] ?? 0) >= rule.count) continue;
     if (rule.rate !== undefined && rule.rate < 1 && !(state.faultRng.next() < rule.rate)) continue;
     state.faultFired[i] = (state.faultFired[i] ?? 0) + 1;
     if (rule.kind === "reset") {
-      const incoming = (c.env as { incoming?: { socket?: { destroy(): void } } } | undefined)?.incoming;
+      const incoming = (env as { incoming?: { socket?: { destroy(): void } } } | undefined)?.incoming;
       incoming?.socket?.destroy();
       return new Response(null, { status: 599, headers: { [RESET_HEADER]: "1" } });
     }
@@ -54,11 +57,14 @@ export async function injectFault(state: EmulatorState, c: Context): Promise<Res
   return undefined;
 }
 
-/** The optional token bucket per access token (REFERENCE §12.4, §13.33); throws 429 when it is empty. */
-export function takeRateLimitToken(state: EmulatorState, c: Context): void {
+/**
+ * The optional token bucket per access token (REFERENCE §12.4, §13.33), keyed by the Authorization header;
+ * throws 429 when it is empty.
+ */
+export function takeRateLimitToken(state: EmulatorState, authorization: string | undefined): void {
   const limit = state.options.rateLimit;
   if (!limit) return;
-  const key = requestHeader(c, "authorization");
+  const key = authorization;
   if (!key) return;
   const now = state.clock.now();
   const bucket = state.buckets.get(key) ?? { tokens: limit.capacity, at: now };

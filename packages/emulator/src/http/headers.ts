@@ -14,3 +14,15 @@ export function requestHeader(c: Context, name: string): string | undefined {
   }
   return c.req.header(name);
 }
+
+/** The same, where there is no Hono context yet: from the request, or the Node message in `env`. */
+export function headerOf(request: Request, env: unknown, name: string): string | undefined {
+  const incoming = (
+    env as { incoming?: { headers: Record<string, string | string[] | undefined> } } | undefined
+  )?.incoming;
+  if (incoming) {
+    const value = incoming.headers[name];
+    return Array.isArray(value) ? value.join(", ") : value;
+  }
+  return request.headers.get(name) ?? undefined;
+}
