@@ -386,14 +386,18 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
   // a route Hono calls its handler directly, which is a tenth of the broker's throughput. Path only: ids
   // and codes travel in query strings and must not reach the logs.
   const dispatch = app.fetch;
-  app.fetch = async (request, env, executionCtx) => {
+  app.fetch = (request, env, executionCtx) => {
     const started = now();
-    const response = await dispatch(request, env, executionCtx);
-    log.info(
-      { method: request.method, path: pathOf(request.url), status: response.status, ms: now() - started },
-      "request",
-    );
-    return response;
+    const logged = (response: Response): Response => {
+      log.info(
+        { method: request.method, path: pathOf(request.url), status: response.status, ms: now() - started },
+        "request",
+      );
+      return response;
+    };
+    // A synchronous answer stays synchronous (the Node adapter's fast path).
+    const answer = dispatch(request, env, executionCtx);
+    return answer instanceof Promise ? answer.then(logged) : logged(answer);
   };
   return app;
 }
