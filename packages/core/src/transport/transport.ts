@@ -106,8 +106,12 @@ export class Transport {
       const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
       try {
         let response: Response;
+        let text = "";
         try {
           response = await c.fetch(this.#url(spec), this.#init(spec, token, signal));
+          // A success's body is read here, under the same deadline and with the same failures as the
+          // request itself: a body that stops coming is a timeout, one that is cut a connection failure.
+          if (response.ok) text = await response.text();
         } catch (error) {
           if (options.signal?.aborted) throw new AbortError(undefined, error);
           const timedOut = timeout.signal.aborted;
@@ -129,7 +133,7 @@ export class Transport {
         }
 
         if (response.ok)
-          return { status: response.status, body: await readJson(response, spec), headers: response.headers };
+          return { status: response.status, body: parseJson(text, spec), headers: response.headers };
 
         const body = await readErrorBody(response);
         const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), now());
@@ -229,8 +233,7 @@ export function formEncode(fields: Record<string, string | number | undefined>):
   return params.toString();
 }
 
-async function readJson(response: Response, spec: RequestSpec): Promise<unknown> {
-  const text = await response.text();
+function parseJson(text: string, spec: RequestSpec): unknown {
   // Successful "empty" answers are `{}` or nothing at all (REFERENCE §1.4, §10.2).
   if (text.trim() === "") return {};
   try {

@@ -16,6 +16,8 @@ interface Answer {
   body: Uint8Array | string;
   /** Declare a longer body than is sent, then cut the connection. */
   cut: boolean;
+  /** Declare a longer body than is sent, then say nothing more (the connection stays open). */
+  stall?: boolean;
 }
 
 let next: Answer = { status: 200, contentType: "application/json", body: "{}", cut: false };
@@ -31,6 +33,11 @@ beforeAll(async () => {
       "content-length": a.cut ? body.length + 100 : body.length,
     };
     if (a.contentType !== undefined) headers["content-type"] = a.contentType;
+    if (a.stall) {
+      res.writeHead(a.status, { ...headers, "content-length": body.length + 100 });
+      res.write(body);
+      return;
+    }
     res.writeHead(a.status, headers);
     if (a.cut) {
       res.write(body);
@@ -130,6 +137,26 @@ describe("hostile answers (property)", () => {
     expect(unhandled).toBe(0);
     expect(outcomes.typed).toBeGreaterThan(100);
   }, 120_000);
+
+  it("an answer whose body stops coming ends in TimeoutError: the deadline covers the body, not just headers", async () => {
+    const client = new MonzoClient({ accessToken: TOKEN, apiUrl: url, maxRetries: 0, timeoutMs: 300 });
+    next = {
+      status: 200,
+      contentType: "application/json",
+      body: real.accounts.slice(0, 40),
+      cut: false,
+      stall: true,
+    };
+    await expect(client.accounts.list()).rejects.toMatchObject({ code: "network.timeout" });
+    next = {
+      status: 500,
+      contentType: "application/json",
+      body: '{"code":"internal',
+      cut: false,
+      stall: true,
+    };
+    await expect(client.accounts.list()).rejects.toBeInstanceOf(MonzoError);
+  }, 20_000);
 
   it("the same server's well-formed answers parse (so the property above reaches both sides)", async () => {
     const client = new MonzoClient({ accessToken: TOKEN, apiUrl: url, maxRetries: 0 });
