@@ -16,7 +16,7 @@ import { cors } from "hono/cors";
 import type { BrokerConfig } from "./config.js";
 import { Envelope, randomId } from "./crypto.js";
 import { page } from "./pages.js";
-import type { PendingSession, RateLimit, SessionStore } from "./store/types.js";
+import type { Awaitable, PendingSession, RateLimit, SessionStore } from "./store/types.js";
 
 /** What the broker logs: one line per request, never a token, code, secret, query string or body. */
 export interface BrokerLogger {
@@ -141,6 +141,18 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     return pending.catch(storeFailure);
   };
 
+  // The same for a store call that may answer at once: a synchronous answer stays synchronous.
+  const guardedNow = <T>(work: () => Awaitable<T>): Awaitable<T> => {
+    try {
+      const answer = work();
+      return answer instanceof Promise ? answer.catch(storeFailure) : answer;
+    } catch (error) {
+      return storeFailure(error);
+    }
+  };
+  const then = <T, R>(value: Awaitable<T>, next: (value: T) => Awaitable<R>): Awaitable<R> =>
+    value instanceof Promise ? value.then(next) : next(value);
+
   const clientKey = (c: Context): string => {
     const forwarded = config.trustProxy ? c.req.header("x-forwarded-for")?.split(",")[0]?.trim() : undefined;
     const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
@@ -175,7 +187,7 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     authUrl: config.authUrl,
     allowInsecure: config.allowInsecure,
   });
-  const start = async (c: Context) => {
+  const start = (c: Context) => {
     const createdAt = now();
     const session: PendingSession = {
       id: randomId(),
@@ -186,18 +198,21 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     };
     // The rate limit and the creation are one step for the store (one round trip to Redis): a refused
     // request creates nothing.
-    if (!(await guarded(() => store.createIfAllowed(session, limitOf(c, "new"))))) return tooMany("new");
-    const { url } = loginUrl(session.state);
-    const expiresAt = new Date(session.expiresAt).toISOString();
-    // `id` and `login_url` as the original Lambda broker named them; the state is never returned.
-    return json(
-      {
-        id: session.id,
-        login_url: url,
-        expires_at: expiresAt,
-        poll_url: `${config.publicUrl}/token?id=${session.id}`,
+    return then(
+      guardedNow(() => store.createIfAllowed(session, limitOf(c, "new"))),
+      (allowed) => {
+        if (!allowed) return tooMany("new");
+        // `id` and `login_url` as the original Lambda broker named them; the state is never returned.
+        return json(
+          {
+            id: session.id,
+            login_url: loginUrl(session.state).url,
+            expires_at: new Date(session.expiresAt).toISOString(),
+            poll_url: `${config.publicUrl}/token?id=${session.id}`,
+          },
+          201,
+        );
       },
-      201,
     );
   };
   app.get("/new", start);
@@ -245,25 +260,38 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     );
   });
 
-  app.get("/token", async (c) => {
+  const stillPending = (session: PendingSession) =>
+    json({ status: "pending", expires_at: new Date(session.expiresAt).toISOString() }, 202);
+
+  app.get("/token", (c) => {
     const id = c.req.query("id") ?? "";
     const waitText = c.req.query("wait") ?? null;
     const valid = ID.test(id) && (waitText === null || /^\d{1,3}$/.test(waitText));
     // The rate limit and the first look at the session are one step for the store (one round trip to
     // Redis); the look is read-only, so a refused request has changed nothing.
     const limit = limitOf(c, "token");
-    const { allowed, session: firstLook } = await guarded(() =>
-      valid
-        ? store.getCounting(id, limit)
-        : store
+    const looked = valid
+      ? guardedNow(() => store.getCounting(id, limit))
+      : guarded(() =>
+          store
             .hit(limit.key, limit.capacity, limit.windowMs)
             .then((ok) => ({ allowed: ok, session: undefined })),
-    );
-    if (!allowed) return tooMany("token");
-    if (!ID.test(id))
-      return json({ error: "invalid_id", message: "id must be the value /new returned" }, 400);
-    if (!valid) return json({ error: "invalid_wait", message: "wait must be whole seconds" }, 400);
-    const deadline = now() + Math.min(Number(waitText ?? 0), config.maxWaitSeconds) * 1000;
+        );
+    return then(looked, ({ allowed, session }) => {
+      if (!allowed) return tooMany("token");
+      if (!ID.test(id))
+        return json({ error: "invalid_id", message: "id must be the value /new returned" }, 400);
+      if (!valid) return json({ error: "invalid_wait", message: "wait must be whole seconds" }, 400);
+      const deadline = now() + Math.min(Number(waitText ?? 0), config.maxWaitSeconds) * 1000;
+      // The usual poll, still pending and not waiting, needs nothing more from the store.
+      if (session?.status === "pending" && constantTimeEqual(session.id, id) && now() >= deadline)
+        return stillPending(session);
+      return collect(id, deadline, session);
+    });
+  });
+
+  /** Waits (up to `deadline`) for the login to settle, then takes it once and exchanges its code. */
+  const collect = async (id: string, deadline: number, firstLook: PendingSession | undefined) => {
     for (let look = 0; ; look++) {
       const session = look === 0 ? firstLook : await guarded(() => store.get(id));
       if (!session || !constantTimeEqual(session.id, id)) {
@@ -278,8 +306,7 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
         return json({ error: "not_found", message: "No such login; start one with /new" }, 404);
       }
       if (session.status === "pending") {
-        if (now() >= deadline)
-          return json({ status: "pending", expires_at: new Date(session.expiresAt).toISOString() }, 202);
+        if (now() >= deadline) return stillPending(session);
         await new Promise((r) => setTimeout(r, deps.pollIntervalMs ?? 250));
         continue;
       }
@@ -296,7 +323,7 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
         );
       return exchange(taken);
     }
-  });
+  };
 
   const exchange = async (session: PendingSession) => {
     const code = await envelope.open(session.sealedCode!);

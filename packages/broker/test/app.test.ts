@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { MemorySessionStore } from "../src/index.js";
 import { CLIENT, consent, setup } from "./helpers.js";
 
 type Json = Record<string, unknown>;
@@ -241,5 +242,49 @@ describe("broker protocol", () => {
     const logged = JSON.stringify(logs);
     for (const s of [...secrets, String(tokens["access_token"])]) expect(logged).not.toContain(s);
     expect(logged).not.toContain("code=");
+  });
+
+  it("with a store that answers at once, /new and a pending poll answer synchronously (the Node fast path)", async () => {
+    const { app } = setup();
+    const created = app.fetch(new Request("http://broker.test/new", { method: "POST" }));
+    expect(created).toBeInstanceOf(Response);
+    const { id } = (await (created as Response).json()) as { id: string };
+    const polled = app.fetch(new Request(`http://broker.test/token?id=${id}`));
+    expect(polled).toBeInstanceOf(Response);
+    expect((polled as Response).status).toBe(202);
+    // Anything that needs more (a missing session, a long-poll) still answers, through the slow path.
+    const missing = await app.fetch(new Request(`http://broker.test/token?id=${"x".repeat(43)}`));
+    expect(missing.status).toBe(404);
+  });
+
+  it("a store that fails at once or later is a 503 with Retry-After, on every hot route", async () => {
+    class Broken extends MemorySessionStore {
+      constructor(private readonly later: boolean) {
+        super();
+      }
+      #fail(): never {
+        throw new Error("store went away");
+      }
+      override createIfAllowed(): boolean {
+        if (this.later) return Promise.reject(new Error("store went away")) as never;
+        return this.#fail();
+      }
+      override getCounting(): { allowed: boolean; session: undefined } {
+        if (this.later) return Promise.reject(new Error("store went away")) as never;
+        return this.#fail();
+      }
+    }
+    for (const later of [false, true]) {
+      const { app, logs } = setup({ store: new Broken(later) });
+      for (const [method, path] of [
+        ["POST", "/new"],
+        ["GET", `/token?id=${"x".repeat(43)}`],
+      ] as const) {
+        const res = await app.request(path, { method });
+        expect({ later, path, status: res.status }).toEqual({ later, path, status: 503 });
+        expect(res.headers.get("retry-after")).toBe("5");
+      }
+      expect(JSON.stringify(logs)).toContain("store failure");
+    }
   });
 });

@@ -73,16 +73,14 @@ export class MemorySessionStore implements SessionStore {
     return this.#hit(key, capacity, windowMs);
   }
 
-  async createIfAllowed(session: PendingSession, limit: RateLimit): Promise<boolean> {
+  // The two calls of the hot routes answer at once (no promise): /new and a /token poll stay synchronous.
+  createIfAllowed(session: PendingSession, limit: RateLimit): boolean {
     if (!this.#hit(limit.key, limit.capacity, limit.windowMs)) return false;
     this.#put(session);
     return true;
   }
 
-  async getCounting(
-    id: string,
-    limit: RateLimit,
-  ): Promise<{ allowed: boolean; session: PendingSession | undefined }> {
+  getCounting(id: string, limit: RateLimit): { allowed: boolean; session: PendingSession | undefined } {
     return { allowed: this.#hit(limit.key, limit.capacity, limit.windowMs), session: this.#live(id) };
   }
 

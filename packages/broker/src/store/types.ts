@@ -11,6 +11,9 @@ export interface PendingSession {
   error?: string;
 }
 
+/** A value or a promise of it: a store that can answer at once keeps the hot routes synchronous. */
+export type Awaitable<T> = T | Promise<T>;
+
 /** A rate limit to count a request against: `capacity` requests per `windowMs` for `key`. */
 export interface RateLimit {
   key: string;
@@ -39,12 +42,12 @@ export interface SessionStore {
    * `hit` against `limit`, then `create` only if the hit was allowed, as one step (one round trip to a remote
    * store). False, and nothing created, when the limit refused it.
    */
-  createIfAllowed(session: PendingSession, limit: RateLimit): Promise<boolean>;
+  createIfAllowed(session: PendingSession, limit: RateLimit): Awaitable<boolean>;
   /** `hit` against `limit` and `get` as one step. The read is done either way; `allowed` says if the hit was. */
   getCounting(
     id: string,
     limit: RateLimit,
-  ): Promise<{ allowed: boolean; session: PendingSession | undefined }>;
+  ): Awaitable<{ allowed: boolean; session: PendingSession | undefined }>;
   /** Throws when the store is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;
