@@ -136,14 +136,16 @@ export const GLOBAL_OPTIONS = {
 
 /**
  * The options every command takes that `argv` starts with, and the index of the first thing that is not one
- * (a word, `--`, `--help`, `--version`). Any other option there is a usage error naming `before`.
+ * (a word, `--`, `--help`; `--version` before the command). Any other option there is a usage error naming
+ * `before`.
  */
 function leadingGlobals(argv: string[], before: string): { options: string[]; at: number } {
   const options: string[] = [];
   let i = 0;
   for (; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (!isOption(arg) || arg === "--" || ["--help", "-h", "--version", "-v"].includes(arg)) break;
+    if (!isOption(arg) || arg === "--" || arg === "--help" || arg === "-h") break;
+    if ((arg === "--version" || arg === "-v") && before === "the command") break;
     const short = !arg.startsWith("--");
     const name = arg.slice(short ? 1 : 2).split("=")[0]!;
     if (

@@ -157,6 +157,7 @@ describe("options every command takes, before the command's or a subcommand's na
       ],
       [["--profile"], /^error: Option --profile needs a value/],
       [["--json"], /^error: No command given/],
+      [["pots", "-v", "list"], /^error: Unknown option -v before the subcommand of monzo pots/],
       [
         ["-qj", "balance"],
         /^error: Unknown option -qj before the command\n {2}→ A short option stands alone/,
