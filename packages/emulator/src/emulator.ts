@@ -1,4 +1,4 @@
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { MonzoHttpError } from "./http/errors.js";
 import { faultsActive, injectFault, RESET_HEADER, takeRateLimitToken } from "./http/faults.js";
@@ -78,7 +78,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
 
   const app = new Hono();
   app.onError((error, c) => {
-    if (error instanceof MonzoHttpError) return errorResponse(c, error);
+    if (error instanceof MonzoHttpError) return jsonError(error);
     console.error("monzo-emulator: internal error", error);
     return c.json({ code: "internal_service", message: "Internal error in the emulator" }, 500);
   });
@@ -279,12 +279,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   };
 }
 
-function errorResponse(c: Context, error: MonzoHttpError): Response {
-  for (const [k, v] of Object.entries(error.headers)) c.header(k, v);
-  return c.json(error.body(), error.status as 400);
-}
-
-/** The same answer as `errorResponse`, where there is no Hono context. */
+/** A Monzo-shaped error answer: its JSON body, status and headers (a 429's Retry-After). */
 function jsonError(error: MonzoHttpError): Response {
   return new Response(JSON.stringify(error.body()), {
     status: error.status,
