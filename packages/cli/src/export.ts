@@ -37,6 +37,8 @@ export interface ExportOptions {
   before?: Date | undefined;
   concurrency?: number;
   progress: boolean;
+  /** Export these instead of reading them from Monzo (`--from-mirror`). */
+  transactions?: Iterable<Transaction> | AsyncIterable<Transaction> | undefined;
 }
 
 /**
@@ -46,7 +48,7 @@ export interface ExportOptions {
  */
 export async function exportHistory(
   io: Io,
-  client: MonzoClient,
+  client: MonzoClient | undefined,
   options: ExportOptions,
 ): Promise<{ count: number; lastId: string | undefined }> {
   const temp = join(dirname(options.path), `.${basename(options.path)}.${process.pid}.partial`);
@@ -67,7 +69,7 @@ export async function exportHistory(
   try {
     if (options.format === "csv") await write(csvRow([...CSV_COLUMNS]));
     if (options.format === "json") await write("[\n");
-    const history = client.transactions.history({
+    const history = client?.transactions.history({
       accountId: options.accountId,
       expandMerchant: true,
       ...(options.since ? { since: options.since } : {}),
@@ -87,7 +89,7 @@ export async function exportHistory(
         );
       },
     });
-    for await (const tx of history as AsyncIterable<Transaction>) {
+    for await (const tx of (options.transactions ?? history) as AsyncIterable<Transaction>) {
       if (options.format === "csv") await write(transactionCsvRow(tx, decimal));
       else if (options.format === "ndjson") await write(`${JSON.stringify(tx)}\n`);
       else await write(`${count === 0 ? "" : ",\n"}  ${JSON.stringify(tx)}`);

@@ -57,6 +57,14 @@ const COMMANDS: Record<string, { description: string; load: () => Promise<Comman
     description: "Webhooks: list, add, remove, listen",
     load: async () => (await import("./commands/extras.js")).webhooks as unknown as CommandDef,
   },
+  sync: {
+    description: "Keep a local SQLite mirror of every account",
+    load: async () => (await import("./commands/sync.js")).default as unknown as CommandDef,
+  },
+  sql: {
+    description: "Query the mirror (read-only)",
+    load: async () => (await import("./commands/sql.js")).default as unknown as CommandDef,
+  },
   emulator: {
     description: "Start the local Monzo emulator",
     load: async () => (await import("./commands/local.js")).emulator as unknown as CommandDef,

@@ -183,6 +183,12 @@ const exportCommand = defineCommand({
       type: "string",
       description: "Time windows fetched at once (default 2: flat memory; 8 is faster on a slow network)",
     },
+    "from-mirror": {
+      type: "boolean",
+      description:
+        "Read from the local mirror (monzo sync) instead of Monzo: any date it holds, no login needed",
+    },
+    db: { type: "string", description: "With --from-mirror: the mirror file (default: the profile's)" },
   },
   async run({ args }) {
     const t = io();
@@ -200,6 +206,31 @@ const exportCommand = defineCommand({
         `--concurrency must be 1–32, not "${concurrency}"`,
         "The default, 8, is usually right.",
       );
+    }
+    if (flag(args, "db") && !args["from-mirror"])
+      throw new UsageError(
+        "--db names a mirror, and goes with --from-mirror",
+        "E.g. monzo transactions export --from-mirror --db mirror.db --all out.csv",
+      );
+    if (args["from-mirror"]) {
+      const { exportFromMirror } = await import("../mirror/export.js");
+      const result = await exportFromMirror(t, flags, {
+        db: flag(args, "db"),
+        account: flag(args, "account"),
+        path,
+        format,
+        // Without --since and --all, the same last 89 days as from Monzo; --all is everything the mirror holds.
+        since: sinceFlag ?? (args.all ? undefined : new Date(t.now() - 89 * 86_400_000).toISOString()),
+        before,
+        progress: false,
+      });
+      emit(
+        t,
+        flags.json === true,
+        { file: path, format, transactions: result.count, last_id: result.lastId ?? null, from_mirror: true },
+        () => `Exported ${result.count} transactions from the mirror to ${path}.\n`,
+      );
+      return;
     }
     // Long streaming job: Node's own fetch frees response memory as it goes; see low-memory.ts.
     const session = await openSession(t, flags, { fetch: globalThis.fetch });

@@ -15,6 +15,20 @@ export function terminalText(text: string): string {
   return text.replace(/[\t\n\r\v\f]/g, " ").replace(UNSAFE_ALL, "");
 }
 
+/**
+ * Bank text for CSV, where line breaks and tabs are data (the CSV quoting keeps them) but escape sequences
+ * never are: every other control character, DEL and the bidi overrides are removed.
+ *
+ * @example plainText("Lunch\n\u001b[2Jwith Sam") === "Lunch\n[2Jwith Sam"
+ */
+export function plainText(text: string): string {
+  return PLAIN_UNSAFE.test(text) ? text.replace(PLAIN_UNSAFE_ALL, "") : text;
+}
+
+const PLAIN_UNSAFE =
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+const PLAIN_UNSAFE_ALL = new RegExp(PLAIN_UNSAFE.source, "g");
+
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 const UNSAFE_ALL = new RegExp(UNSAFE.source, "g");
 
