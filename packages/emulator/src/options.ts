@@ -69,6 +69,12 @@ export interface EmulatorOptions {
   transactions?: number;
   /** Years of history to spread them over. Default 3. */
   years?: number;
+  /**
+   * How long after authorisation a pending card payment settles, in ms: a fixed delay, or a `[min, max]`
+   * range drawn from per payment with the seed. Default `[24 h, 48 h]` (REFERENCE §7.1: "usually 24–48 h").
+   * Settlement happens as the emulator's clock passes the time; the amount may change then.
+   */
+  settleAfterMs?: number | readonly [number, number];
   /** OAuth clients; the demo clients are always there unless `includeDemoClients: false`. */
   clients?: OAuthClient[];
   includeDemoClients?: boolean;

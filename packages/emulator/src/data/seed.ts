@@ -4,7 +4,7 @@ import { DAY, formatTime, HOUR, MINUTE } from "../util/time.js";
 import { type AccountRecord, Bank, type PotRecord } from "./bank.js";
 import { DECLINE_REASONS, FOREIGN, MERCHANTS, type MerchantSeed, PEOPLE } from "./catalog.js";
 import { baseTransaction } from "./json.js";
-import { type CardContext, TransactionRecord } from "./record.js";
+import { CARD_NUMBERS, type CardContext, TransactionRecord } from "./record.js";
 import type { AccountJson, LedgerKind, MerchantJson, PotJson, User } from "./types.js";
 
 export interface SeedOptions {
@@ -13,6 +13,8 @@ export interface SeedOptions {
   years: number;
   /** The instant the history ends at (the emulator clock's start). */
   now: number;
+  /** How long after its authorisation a card payment settles: a range in ms (REFERENCE §7.1: 24–48 h). */
+  settleAfterMs: readonly [number, number];
 }
 
 /**
@@ -111,6 +113,8 @@ export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank
       count,
       from,
       to: options.now - 5 * MINUTE,
+      now: options.now,
+      settleAfterMs: options.settleAfterMs,
       pots,
       monthlyIncome: income,
     });
@@ -323,6 +327,7 @@ function seedMerchants(bank: Bank, ids: IdGenerator, createdMs: number): Map<str
       disable_feedback: false,
     };
     bank.merchants.set(json.id, json);
+    bank.merchantsByKey.set(m.key, json);
     byKey.set(m.key, json);
   }
   return byKey;
@@ -400,6 +405,8 @@ interface HistorySpec {
   count: number;
   from: number;
   to: number;
+  now: number;
+  settleAfterMs: readonly [number, number];
   pots: PotRecord[];
   monthlyIncome: number;
 }
@@ -483,7 +490,7 @@ function generateHistory(
       } else if (!deposit && !pot.json.locked && pot.json.balance >= amount) {
         potTransfer(bank, ids, account, pot, -amount, owner, at, "user");
       } else {
-        cardSpend(bank, rng, account, context, rng.weighted(spendable), at, spec.to);
+        cardSpend(bank, rng, account, context, rng.weighted(spendable), at, spec);
       }
       continue;
     }
@@ -498,12 +505,13 @@ function generateHistory(
       continue;
     }
     const merchant = kind === "atm" ? MERCHANTS.find((m) => m.key === "atm")! : rng.weighted(spendable);
-    cardSpend(bank, rng, account, context, merchant, at, spec.to, kind === "decline");
+    cardSpend(bank, rng, account, context, merchant, at, spec, kind === "decline");
   }
 }
 
 const cardIds = new WeakMap<User, string>();
-function cardIdOf(owner: User): string {
+/** The owner's card id (`mccard_…`), the same for every card payment they make. */
+export function cardIdOf(owner: User): string {
   let id = cardIds.get(owner);
   if (!id) {
     id = `mccard_0000${owner.id.slice(9, 27)}`;
@@ -519,33 +527,62 @@ function cardSpend(
   context: CardContext,
   m: MerchantSeed,
   at: number,
-  now: number,
+  spec: { now: number; settleAfterMs: readonly [number, number] },
   forceDecline = false,
 ): void {
-  const amount = -rng.int(m.min, m.max);
-  const insufficient = account.balance + amount < 0;
-  const declined = forceDecline || insufficient;
+  const authorised = -rng.int(m.min, m.max);
   const foreign = FOREIGN[m.key];
-  const pending = !declined && now - at < 2 * DAY;
-  const settledMs = declined || pending ? -1 : at + rng.int(20, 48) * HOUR;
-  const updatedMs = at + rng.int(1, 3000);
+  const localAmount = foreign ? Math.round(authorised * foreign.rate) : authorised;
+  const settledAmount = settlementAmount(rng, m, authorised, localAmount, foreign?.rate);
+  // Foreign spend keeps its local amount; a tip in pounds changes both.
+  const settledLocal = localAmount === authorised ? settledAmount : localAmount;
+  const insufficient = account.balance + Math.min(authorised, settledAmount) < 0;
+  const declined = forceDecline || insufficient;
+  const settleAt = at + rng.int(spec.settleAfterMs[0], spec.settleAfterMs[1]);
+  const authUpdatedMs = at + rng.int(1, 3000);
   const declineReason = declined
     ? insufficient
       ? "INSUFFICIENT_FUNDS"
       : rng.pick(DECLINE_REASONS)
     : undefined;
-  // Four numbers: the transaction, its Mastercard lifecycle and auth message, and its ledger entry.
-  const n = context.ids.reserve(4);
-  const record = TransactionRecord.card(n, at, amount, {
+  // A number each for the transaction, its lifecycle, auth message, ledger entry and clearing message.
+  const n = context.ids.reserve(CARD_NUMBERS);
+  // The same arithmetic as a run-time settlement (`Bank.settle`), so both look alike.
+  const settledUpdatedMs = settleAt + 100 + (n % 400);
+  const settled = !declined && settledUpdatedMs <= spec.now;
+  const record = TransactionRecord.card(n, at, settled ? settledAmount : authorised, {
     context,
     merchant: MERCHANT_INDEX.get(m)!,
-    settledMs,
-    updatedMs,
-    localAmount: foreign ? Math.round(amount * foreign.rate) : amount,
+    settledMs: settled ? settleAt : -1,
+    updatedMs: settled ? settledUpdatedMs : authUpdatedMs,
+    localAmount: settled ? settledLocal : localAmount,
     localCurrency: foreign?.currency ?? "GBP",
     declineReason,
   });
   bank.addRecord(account, record, false);
+  // Still pending when the history ends: it settles as the emulator's clock passes `settleAt`.
+  if (!declined && !settled)
+    bank.schedule({ record, atMs: settleAt, amount: settledAmount, localAmount: settledLocal });
+}
+
+/**
+ * What a card payment settles at: a tip added at a restaurant, or the final exchange rate for foreign
+ * spend, changes the amount between authorisation and settlement (REFERENCE §7.1 `settled`).
+ */
+function settlementAmount(
+  rng: Rng,
+  m: MerchantSeed,
+  authorised: number,
+  localAmount: number,
+  rate: number | undefined,
+): number {
+  const tip = rng.next();
+  const drift = rng.next();
+  if (rate !== undefined && rate !== 1) return Math.round(localAmount / (rate * (1 + (drift - 0.5) * 0.03)));
+  if (m.category === "eating_out" && !m.online && tip < 0.3) {
+    return Math.round(authorised * (1 + [0.1, 0.125, 0.15][Math.floor(drift * 3)]!));
+  }
+  return authorised;
 }
 
 const MERCHANT_INDEX = new Map(MERCHANTS.map((m, i) => [m, i]));
