@@ -49,7 +49,10 @@ export interface QuirkOptions {
   foreignAccount: "forbidden" | "not_found";
   /** When the 5-minute full-history window starts: at in-app approval (default) or at the code exchange. */
   historyWindowStartsAt: "approval" | "login";
-  /** `PUT /transaction-receipts` answers `{}` (default) or `{receipt_id}`. */
+  /**
+   * `PUT /transaction-receipts` answers `{receipt_id}` (default: the docs' example) or `{}` (the docs' prose
+   * since 2019, REFERENCE §10.2).
+   */
   receiptPutResponse: "empty_object" | "receipt_id";
   /** `/oauth2/logout` body: `{}` (default). */
   logoutResponse: "empty_object" | "ok_true";
@@ -113,7 +116,7 @@ export const DEFAULT_QUIRKS: QuirkOptions = {
   annotateKeepsCustomKeys: true,
   foreignAccount: "forbidden",
   historyWindowStartsAt: "approval",
-  receiptPutResponse: "empty_object",
+  receiptPutResponse: "receipt_id",
   logoutResponse: "empty_object",
   maxSpanDays: 365,
   feedAcceptsJson: false,

@@ -19,12 +19,17 @@ export interface SeedOptions {
 
 /**
  * Builds the seeded bank: three users (two of whom share a joint account), current, joint, Flex, a
- * closed prepaid account, a loan and a Flex backing loan; pots of every kind; and years of card spend,
- * salaries, bills, transfers, declines, foreign spend and pot moves whose sums are the balances.
+ * Cashback (rewards) account, a closed prepaid account, a loan and a Flex backing loan; pots of every
+ * kind; and years of card spend, salaries, bills, transfers, declines, foreign spend and pot moves whose
+ * sums are the balances.
  */
 export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank {
   const bank = new Bank(ids);
-  const start = options.now - Math.round(options.years * 365 * DAY);
+  const span = Math.round(options.years * 365 * DAY);
+  const start = options.now - span;
+  // Accounts and pots open at fixed fractions of the history, so every date lies in the past however
+  // short the history is (`--years 1` once gave Flex a `created` in the future).
+  const at = (fraction: number) => start + Math.round(fraction * span);
   const merchants = seedMerchants(bank, ids, start - 400 * DAY);
 
   const alex = addUser(bank, ids, "Alex Morgan", "alex@example.com");
@@ -32,15 +37,16 @@ export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank
   const jo = addUser(bank, ids, "Jo Bloggs", "jo@example.com");
 
   const alexCurrent = addAccount(bank, ids, rng, [alex], "uk_retail", start - 30 * DAY);
-  const joint = addAccount(bank, ids, rng, [alex, sam], "uk_retail_joint", start + 200 * DAY);
-  const flex = addAccount(bank, ids, rng, [alex], "uk_monzo_flex", start + 400 * DAY);
-  addAccount(bank, ids, rng, [alex], "uk_monzo_flex_backing_loan", start + 400 * DAY);
+  const joint = addAccount(bank, ids, rng, [alex, sam], "uk_retail_joint", at(0.18));
+  const flex = addAccount(bank, ids, rng, [alex], "uk_monzo_flex", at(0.36));
+  addAccount(bank, ids, rng, [alex], "uk_monzo_flex_backing_loan", at(0.365));
   addAccount(bank, ids, rng, [alex], "uk_prepaid", start - 800 * DAY, true);
-  addAccount(bank, ids, rng, [alex], "uk_loan", start + 500 * DAY);
+  addAccount(bank, ids, rng, [alex], "uk_loan", at(0.45));
+  addAccount(bank, ids, rng, [alex], "uk_rewards", at(0.6));
   const samCurrent = addAccount(bank, ids, rng, [sam], "uk_retail", start - 10 * DAY);
-  const joCurrent = addAccount(bank, ids, rng, [jo], "uk_retail", start + 100 * DAY);
+  const joCurrent = addAccount(bank, ids, rng, [jo], "uk_retail", at(0.09));
 
-  const potCreated = start + 20 * DAY;
+  const potCreated = at(0.02);
   const alexPots = [
     addPot(
       bank,
@@ -60,28 +66,28 @@ export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank
         goal: 150000,
         locked: options.now + 60 * DAY,
       },
-      potCreated + DAY,
+      at(0.02 + 1 * 0.001),
     ),
     addPot(
       bank,
       ids,
       alexCurrent,
       { name: "Rainy day", style: "umbrella", type: "instant_access", addedSecurity: true },
-      potCreated + 2 * DAY,
+      at(0.02 + 2 * 0.001),
     ),
     addPot(
       bank,
       ids,
       alexCurrent,
       { name: "Bills", style: "blue", type: "default", bills: true },
-      potCreated + 3 * DAY,
+      at(0.02 + 3 * 0.001),
     ),
     addPot(
       bank,
       ids,
       alexCurrent,
       { name: "Old bike fund", style: "teal", type: "default", deleted: true },
-      potCreated + 4 * DAY,
+      at(0.02 + 4 * 0.001),
     ),
   ];
   const jointPots = [
@@ -90,12 +96,10 @@ export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank
       ids,
       joint,
       { name: "House", style: "piggy_bank", type: "default", goal: 2000000 },
-      start + 210 * DAY,
+      at(0.19),
     ),
   ];
-  const joPots = [
-    addPot(bank, ids, joCurrent, { name: "Treats", style: "pink", type: "default" }, start + 120 * DAY),
-  ];
+  const joPots = [addPot(bank, ids, joCurrent, { name: "Treats", style: "pink", type: "default" }, at(0.11))];
 
   // Shares: main current 1, joint 0.15, flex 0.02, Sam 0.2, Jo 0.1 (sum 1.47).
   const n = options.transactions / 1.47;
@@ -119,15 +123,16 @@ export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank
       monthlyIncome: income,
     });
   gen(alexCurrent, alex, Math.round(n), start, alexPots, 40000);
-  gen(joint, alex, Math.round(n * 0.15), start + 201 * DAY, jointPots, 30000);
-  gen(flex, alex, Math.round(n * 0.02), start + 401 * DAY, [], 0);
+  gen(joint, alex, Math.round(n * 0.15), at(0.185), jointPots, 30000);
+  gen(flex, alex, Math.round(n * 0.02), at(0.37), [], 0);
   gen(samCurrent, sam, Math.round(n * 0.2), start, [], 35000);
-  gen(joCurrent, jo, Math.round(n * 0.1), start + 101 * DAY, joPots, 30000);
+  gen(joCurrent, jo, Math.round(n * 0.1), at(0.095), joPots, 30000);
 
   // The deleted pot was emptied before it was deleted: its balance is 0 and stays out of total_balance.
   const deleted = alexPots[4]!;
   if (deleted.json.balance > 0) {
-    potTransfer(bank, ids, alexCurrent, deleted, -deleted.json.balance, alex, options.now - 10 * DAY, "user");
+    const emptied = Math.max(at(0.9), options.now - 10 * DAY);
+    potTransfer(bank, ids, alexCurrent, deleted, -deleted.json.balance, alex, emptied, "user");
   }
   deleted.json.deleted = true;
   return bank;
@@ -154,6 +159,8 @@ const ACCOUNT_KINDS: Record<
   },
   uk_prepaid: { product: "prepaid", ledger: "empty", owner: "personal", bankDetails: false },
   uk_loan: { product: "loan", ledger: "empty", owner: "unknown", bankDetails: false },
+  // Cashback: `rewardsoptin_…` description, product `rewards` (S-monzolib fixture; REFERENCE §4).
+  uk_rewards: { product: "rewards", ledger: "empty", owner: "personal", bankDetails: false },
 };
 
 function addAccount(
@@ -176,7 +183,9 @@ function addAccount(
           ? ids.next("monzoflexbackingloan")
           : type === "uk_loan"
             ? ids.next("loan")
-            : owners[0]!.id;
+            : type === "uk_rewards"
+              ? ids.next("rewardsoptin")
+              : owners[0]!.id;
   const json: AccountJson = {
     id,
     closed,
@@ -265,10 +274,15 @@ function addPot(
     locked: spec.locked !== undefined,
     available_for_bills: spec.bills ?? false,
     has_virtual_cards: false,
-    charity_id: null,
+    // `""` when the pot gives to no charity (S-monzolib fixtures), not null.
+    charity_id: "",
   };
   if (spec.goal !== undefined) json.goal_amount = spec.goal;
-  if (spec.locked !== undefined) json.locked_until = formatTime(spec.locked);
+  if (spec.locked !== undefined) {
+    // Locked pots say how they are locked: `until_date` with `locked_until` (S-wg-fixtures).
+    json.lock_type = "until_date";
+    json.locked_until = formatTime(spec.locked);
+  }
   const record: PotRecord = {
     json,
     potAccountId: ids.next("acc"),
