@@ -11,6 +11,7 @@ import type { ClientId, UserId } from "../models/ids.js";
 import { checkBaseUrl } from "../oauth/urls.js";
 import type { RefreshFunction } from "../tokens/manager.js";
 import type { TokenSet } from "../tokens/token-set.js";
+import { NO_REDIRECTS, refuseRedirect } from "../transport/redirects.js";
 
 /** The broker's login expired, was collected already, or is unknown. */
 export class BrokerLoginExpiredError extends MonzoError {
@@ -205,15 +206,21 @@ export class BrokerLogin {
   }
 
   async #send(path: string, init: RequestInit): Promise<Response> {
+    const url = `${this.#base}${path}`;
+    let response: Response;
     try {
-      return await this.#fetch(`${this.#base}${path}`, {
+      response = await this.#fetch(url, {
         ...init,
+        redirect: NO_REDIRECTS,
         headers: { accept: "application/json", ...(init.headers as Record<string, string> | undefined) },
       });
     } catch (error) {
       if (init.signal?.aborted) throw new AbortError(undefined, error);
       throw new ConnectionError(`Cannot reach the broker at ${this.#base}`, error);
     }
+    // Refresh tokens and collection handles go to the broker the user chose, never on to where it points.
+    refuseRedirect(response, `${init.method ?? "GET"} ${this.#base}${path.split("?")[0]}`, url);
+    return response;
   }
 }
 

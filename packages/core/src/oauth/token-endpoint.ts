@@ -8,6 +8,7 @@ import {
 import { registerSecret } from "../errors/redact.js";
 import { parse, TokenResponseSchema } from "../models/schemas.js";
 import type { TokenSet } from "../tokens/token-set.js";
+import { NO_REDIRECTS, refuseRedirect } from "../transport/redirects.js";
 import { isValidatedCallback, spendCallback, type ValidatedCallback } from "./authorize.js";
 import { checkBaseUrl, MONZO_API_URL } from "./urls.js";
 
@@ -130,13 +131,17 @@ async function send(path: string, init: RequestInit, options: EndpointOptions): 
   const timeoutMs = options.timeoutMs ?? 30_000;
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  let response: Response;
   try {
-    return await (options.fetch ?? globalThis.fetch)(url, { ...init, signal });
+    response = await (options.fetch ?? globalThis.fetch)(url, { ...init, redirect: NO_REDIRECTS, signal });
   } catch (error) {
     if (options.signal?.aborted) throw new AbortError(undefined, error);
     if (timeout.aborted) throw new TimeoutError(`POST ${path}: no answer within ${timeoutMs} ms`, error);
     throw new ConnectionError(`POST ${path}: the connection failed`, error);
   }
+  // The body holds the client secret and a code or refresh token: a redirect is never followed with it.
+  refuseRedirect(response, `POST ${path}`, url.toString());
+  return response;
 }
 
 const HINTS: Record<string, string> = {
