@@ -93,6 +93,9 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     allowInsecure: config.allowInsecure,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   };
+  // The broker's own secret is masked everywhere for good. Codes and tokens that arrive in requests are
+  // other people's: never put on the process-wide list (a caller could fill it or mask text in others'
+  // errors); core masks them in the errors of the call that carries them.
   registerSecret(config.clientSecret);
   const app = new Hono();
   const headers = responseHeaders(config.publicUrl);
@@ -246,7 +249,6 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
         page("Login incomplete", "Monzo did not send a code. Start the login again from your app.", false),
         400,
       );
-    registerSecret(code);
     const settled = await guarded(async () =>
       store.settle(session.id, { status: "ready", sealedCode: await envelope.seal(code) }),
     );
@@ -331,11 +333,13 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
       const callback = validateCallback(
         `?${new URLSearchParams({ code, state: session.state })}`,
         session.state,
+        { rememberSecrets: false },
       );
       const tokens = await exchangeCode(callback, {
         clientId: config.clientId,
         clientSecret: config.clientSecret,
         redirectUri,
+        rememberSecrets: false,
         ...endpoint,
       });
       return json(tokenBody(tokens), 200);
@@ -362,13 +366,13 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     if (typeof refreshToken !== "string" || refreshToken.length < 8 || refreshToken.length > 4096) {
       return json({ error: "invalid_request", message: "refresh_token is required" }, 400);
     }
-    registerSecret(refreshToken);
     try {
       return json(
         tokenBody(
           await refreshTokens(refreshToken, {
             clientId: config.clientId,
             clientSecret: config.clientSecret,
+            rememberSecrets: false,
             ...endpoint,
           }),
         ),

@@ -1,3 +1,4 @@
+import { redact } from "@monzokit/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MemorySessionStore } from "../src/index.js";
@@ -286,5 +287,27 @@ describe("broker protocol", () => {
       }
       expect(JSON.stringify(logs)).toContain("store failure");
     }
+  });
+});
+
+describe("redaction is not a list a request can fill (F7)", () => {
+  it("refresh tokens and codes sent by callers are not registered; the client secret stays masked after 300 refreshes", async () => {
+    const secret = "broker-configured-secret-not-token-shaped";
+    const { app } = setup({ config: { clientSecret: secret } });
+    for (let i = 0; i < 300; i++)
+      await app.request("/refresh", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ refresh_token: `caller-chosen-text-${i}` }),
+      });
+    const session = await start(app);
+    const state = new URL(session.login_url).searchParams.get("state")!;
+    await app.request(`/callback?state=${state}&code=attacker-chosen-code-text`);
+    await app.request(`/token?id=${session.id}`);
+    // Another user's error that happens to contain these words is shown as it is.
+    expect(redact("caller-chosen-text-7 and attacker-chosen-code-text")).toBe(
+      "caller-chosen-text-7 and attacker-chosen-code-text",
+    );
+    expect(redact(`leaked ${secret}`)).toBe("leaked [redacted]");
   });
 });

@@ -6,7 +6,7 @@ import {
   OAuthError,
 } from "../errors/client-errors.js";
 import { MonzoError } from "../errors/monzo-error.js";
-import { registerSecret } from "../errors/redact.js";
+import { rememberSecret } from "../errors/redact.js";
 import type { ClientId, UserId } from "../models/ids.js";
 import { checkBaseUrl } from "../oauth/urls.js";
 import type { RefreshFunction } from "../tokens/manager.js";
@@ -181,7 +181,7 @@ export class BrokerLogin {
     return async (current, signal) => {
       if (!current.refreshToken)
         throw new InvalidArgumentError("No refresh token to refresh with", "Log in again.");
-      registerSecret(current.refreshToken);
+      rememberSecret(current.refreshToken);
       const res = await this.#send("/refresh", {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -229,8 +229,8 @@ function toTokenSet(body: TokenBody, now: number): TokenSet {
     throw new MonzoError("broker.error", "The broker's token answer is incomplete", {
       hint: "Check the broker version.",
     });
-  registerSecret(body.access_token);
-  registerSecret(body.refresh_token);
+  rememberSecret(body.access_token);
+  rememberSecret(body.refresh_token);
   const expiresAt = body.expires_at ? Date.parse(body.expires_at) : now + (body.expires_in ?? 0) * 1000;
   return {
     accessToken: body.access_token,
