@@ -13,7 +13,9 @@ import {
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
+import { clientAddress } from "./client-address.js";
 import type { BrokerConfig } from "./config.js";
+import { DEFAULTS } from "./config.js";
 import { Envelope, randomId } from "./crypto.js";
 import { page } from "./pages.js";
 import type { Awaitable, PendingSession, RateLimit, SessionStore } from "./store/types.js";
@@ -156,10 +158,35 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
   const then = <T, R>(value: Awaitable<T>, next: (value: T) => Awaitable<R>): Awaitable<R> =>
     value instanceof Promise ? value.then(next) : next(value);
 
+  // The client is the socket's peer (on Lambda, API Gateway's sourceIp), or the hop the configured proxies
+  // vouch for; normalised and short (an IPv6 client by its /64), so no header text ever becomes a key.
+  const addressOf = clientAddress(config.trustProxy);
+  const readsForwarded = config.trustProxy !== false && config.trustProxy !== 0;
   const clientKey = (c: Context): string => {
-    const forwarded = config.trustProxy ? c.req.header("x-forwarded-for")?.split(",")[0]?.trim() : undefined;
-    const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-    return forwarded || incoming?.socket?.remoteAddress || "local";
+    const env = c.env as
+      | {
+          incoming?: { socket?: { remoteAddress?: string } };
+        }
+      | undefined;
+    const peer = env?.incoming?.socket?.remoteAddress;
+    return addressOf(peer, readsForwarded ? c.req.header("x-forwarded-for") : undefined);
+  };
+  const maxSessions = config.maxPendingSessions ?? DEFAULTS.maxPendingSessions;
+  let warnedFullAt = Number.NEGATIVE_INFINITY;
+  const busy = (): Response => {
+    // Once a minute at most: a flood at the cap must not also flood the logs.
+    if (now() - warnedFullAt >= 60_000) {
+      warnedFullAt = now();
+      log.warn({ max_pending_sessions: maxSessions }, "session cap reached: /new answers 503");
+    }
+    return json(
+      {
+        error: "busy",
+        message: "The broker holds as many logins as it is allowed to; try again in a minute",
+      },
+      503,
+      { "retry-after": "30" },
+    );
   };
   type Route = "new" | "token" | "refresh";
   const limitOf = (c: Context, route: Route): RateLimit => ({
@@ -202,9 +229,10 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     // The rate limit and the creation are one step for the store (one round trip to Redis): a refused
     // request creates nothing.
     return then(
-      guardedNow(() => store.createIfAllowed(session, limitOf(c, "new"))),
-      (allowed) => {
-        if (!allowed) return tooMany("new");
+      guardedNow(() => store.createIfAllowed(session, limitOf(c, "new"), maxSessions)),
+      (outcome) => {
+        if (outcome === "limited") return tooMany("new");
+        if (outcome === "full") return busy();
         // `id` and `login_url` as the original Lambda broker named them; the state is never returned.
         return json(
           {

@@ -1,4 +1,14 @@
-import type { PendingSession, RateLimit, SessionStore } from "./types.js";
+import type { CreateOutcome, PendingSession, RateLimit, SessionStore } from "./types.js";
+
+/** Limits of what a memory store holds. */
+export interface MemoryStoreOptions {
+  /**
+   * Most rate-limit counters held at once (default 100,000, about 10 MB). Past it, expired counters are
+   * dropped; if that is not enough, new addresses share one counter per route until some expire, so a
+   * flood from many addresses is still limited and memory stays bounded.
+   */
+  maxRateLimitKeys?: number;
+}
 
 /** One instance: sessions in a Map with expiry, swept as they are touched and every minute. */
 export class MemorySessionStore implements SessionStore {
@@ -8,9 +18,12 @@ export class MemorySessionStore implements SessionStore {
   readonly #buckets = new Map<string, { count: number; resetAt: number }>();
   readonly #now: () => number;
   readonly #sweeper: ReturnType<typeof setInterval>;
+  readonly #maxKeys: number;
+  #sweptAt = Number.NEGATIVE_INFINITY;
 
-  constructor(now: () => number = Date.now) {
+  constructor(now: () => number = Date.now, options: MemoryStoreOptions = {}) {
     this.#now = now;
+    this.#maxKeys = options.maxRateLimitKeys ?? 100_000;
     this.#sweeper = setInterval(() => this.#sweep(), 60_000);
     this.#sweeper.unref?.();
   }
@@ -74,19 +87,32 @@ export class MemorySessionStore implements SessionStore {
   }
 
   // The two calls of the hot routes answer at once (no promise): /new and a /token poll stay synchronous.
-  createIfAllowed(session: PendingSession, limit: RateLimit): boolean {
-    if (!this.#hit(limit.key, limit.capacity, limit.windowMs)) return false;
+  createIfAllowed(session: PendingSession, limit: RateLimit, maxSessions: number): CreateOutcome {
+    if (!this.#hit(limit.key, limit.capacity, limit.windowMs)) return "limited";
+    if (this.#sessions.size >= maxSessions) {
+      this.#sweepSoon();
+      if (this.#sessions.size >= maxSessions) return "full";
+    }
     this.#put(session);
-    return true;
+    return "created";
   }
 
   getCounting(id: string, limit: RateLimit): { allowed: boolean; session: PendingSession | undefined } {
     return { allowed: this.#hit(limit.key, limit.capacity, limit.windowMs), session: this.#live(id) };
   }
 
-  #hit(key: string, capacity: number, windowMs: number): boolean {
+  #hit(address: string, capacity: number, windowMs: number): boolean {
     const now = this.#now();
+    let key = address;
     let bucket = this.#buckets.get(key);
+    if (!bucket && this.#buckets.size >= this.#maxKeys) {
+      this.#sweepSoon();
+      // Still full of live counters: new addresses share one per route until some expire.
+      if (this.#buckets.size >= this.#maxKeys) {
+        key = `${key.slice(0, key.indexOf(":") + 1)}(overflow)`;
+        bucket = this.#buckets.get(key);
+      }
+    }
     if (!bucket || bucket.resetAt <= now) {
       bucket = { count: 0, resetAt: now + windowMs };
       this.#buckets.set(key, bucket);
@@ -104,6 +130,20 @@ export class MemorySessionStore implements SessionStore {
   /** How many sessions are held (for tests and the benchmark). */
   get size(): number {
     return this.#sessions.size;
+  }
+
+  /** How many rate-limit counters are held (for tests). */
+  get rateLimitKeys(): number {
+    return this.#buckets.size;
+  }
+
+  // At a cap, expired entries are swept at most once a second: a caller at the cap cannot make every
+  // request walk the whole store.
+  #sweepSoon(): void {
+    const now = this.#now();
+    if (now - this.#sweptAt < 1000) return;
+    this.#sweptAt = now;
+    this.#sweep();
   }
 
   #drop(session: PendingSession): void {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createClient } from "@redis/client";
-import type { PendingSession, RateLimit, SessionStore } from "./types.js";
+import type { CreateOutcome, PendingSession, RateLimit, SessionStore } from "./types.js";
 
 const TOMBSTONE_MS = 3_600_000;
 
@@ -37,12 +37,20 @@ const HIT = script(`${COUNT}
 if allowed then return 1 end
 return 0`);
 
-// Creates a session and its state index only if the rate limit allows it. KEYS: limit, session, state index;
-// ARGV: window, capacity, session JSON, session id, lifetime in ms.
+// Creates a session and its state index only if the rate limit allows it and fewer than the cap are live.
+// The live sessions are a sorted set scored by expiry, pruned here, so the count is exact across instances.
+// KEYS: limit, session, state index, live set; ARGV: window, capacity, session JSON, session id, lifetime in
+// ms, cap. Answers 1 created, 0 limited, 2 full.
 const CREATE_IF_ALLOWED = script(`${COUNT}
 if not allowed then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+if redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[6]) then return 2 end
 redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[5])
 redis.call('SET', KEYS[3], ARGV[4], 'PX', ARGV[5])
+redis.call('ZADD', KEYS[4], now + tonumber(ARGV[5]), ARGV[4])
+redis.call('PEXPIRE', KEYS[4], ARGV[5])
 return 1`);
 
 // Counts against the limit and reads the session either way. KEYS: limit, session; ARGV: window, capacity.
@@ -63,12 +71,14 @@ return 1`);
 
 // Takes a session for good in one atomic step: the session and its state index go, and a tombstone stays, so a
 // collector racing on another instance is told 410 (already collected) and never 404 (no such login) in the
-// moment between the two. KEYS: session, tombstone; ARGV: state-key prefix, tombstone lifetime past expiry.
+// moment between the two. KEYS: session, tombstone, live set; ARGV: state-key prefix, tombstone lifetime past
+// expiry, session id.
 const TAKE = script(`
 local raw = redis.call('GET', KEYS[1])
 if not raw then return false end
 local s = cjson.decode(raw)
 redis.call('DEL', KEYS[1], ARGV[1] .. s.state)
+redis.call('ZREM', KEYS[3], ARGV[3])
 local ttl = math.max(1, s.expiresAt - tonumber(redis.call('TIME')[1]) * 1000) + tonumber(ARGV[2])
 redis.call('SET', KEYS[2], '1', 'PX', math.floor(ttl))
 return raw`);
@@ -106,6 +116,8 @@ export class RedisSessionStore implements SessionStore {
       .multi()
       .set(this.#key("s", session.id), JSON.stringify(session), { PX: ttl })
       .set(this.#key("st", session.state), session.id, { PX: ttl })
+      .zAdd(this.#key("live", ""), { score: session.expiresAt, value: session.id })
+      .pExpire(this.#key("live", ""), ttl)
       .exec();
   }
 
@@ -143,8 +155,8 @@ export class RedisSessionStore implements SessionStore {
   async take(id: string): Promise<PendingSession | undefined> {
     const raw = await this.#run(
       TAKE,
-      [this.#key("s", id), this.#key("t", id)],
-      [this.#key("st", ""), String(TOMBSTONE_MS)],
+      [this.#key("s", id), this.#key("t", id), this.#key("live", "")],
+      [this.#key("st", ""), String(TOMBSTONE_MS), id],
     );
     return typeof raw === "string" ? (JSON.parse(raw) as PendingSession) : undefined;
   }
@@ -157,19 +169,29 @@ export class RedisSessionStore implements SessionStore {
     return (await this.#run(HIT, [this.#key("rl", key)], [String(windowMs), String(capacity)])) === 1;
   }
 
-  async createIfAllowed(session: PendingSession, limit: RateLimit): Promise<boolean> {
-    const allowed = await this.#run(
+  async createIfAllowed(
+    session: PendingSession,
+    limit: RateLimit,
+    maxSessions: number,
+  ): Promise<CreateOutcome> {
+    const outcome = await this.#run(
       CREATE_IF_ALLOWED,
-      [this.#key("rl", limit.key), this.#key("s", session.id), this.#key("st", session.state)],
+      [
+        this.#key("rl", limit.key),
+        this.#key("s", session.id),
+        this.#key("st", session.state),
+        this.#key("live", ""),
+      ],
       [
         String(limit.windowMs),
         String(limit.capacity),
         JSON.stringify(session),
         session.id,
         String(Math.max(1, session.expiresAt - Date.now())),
+        String(maxSessions),
       ],
     );
-    return allowed === 1;
+    return outcome === 1 ? "created" : outcome === 2 ? "full" : "limited";
   }
 
   async getCounting(

@@ -14,6 +14,9 @@ export interface PendingSession {
 /** A value or a promise of it: a store that can answer at once keeps the hot routes synchronous. */
 export type Awaitable<T> = T | Promise<T>;
 
+/** What `createIfAllowed` did: made the session, or refused it for the rate limit or the store's cap. */
+export type CreateOutcome = "created" | "limited" | "full";
+
 /** A rate limit to count a request against: `capacity` requests per `windowMs` for `key`. */
 export interface RateLimit {
   key: string;
@@ -39,10 +42,11 @@ export interface SessionStore {
   /** One token from the bucket `key` (`capacity` per `windowMs`); false when empty. */
   hit(key: string, capacity: number, windowMs: number): Promise<boolean>;
   /**
-   * `hit` against `limit`, then `create` only if the hit was allowed, as one step (one round trip to a remote
-   * store). False, and nothing created, when the limit refused it.
+   * `hit` against `limit`, then `create` only if the hit was allowed and fewer than `maxSessions` live
+   * sessions are held, as one step (one round trip to a remote store). `"limited"` or `"full"`, and nothing
+   * created, when either refused it.
    */
-  createIfAllowed(session: PendingSession, limit: RateLimit): Awaitable<boolean>;
+  createIfAllowed(session: PendingSession, limit: RateLimit, maxSessions: number): Awaitable<CreateOutcome>;
   /** `hit` against `limit` and `get` as one step. The read is done either way; `allowed` says if the hit was. */
   getCounting(
     id: string,

@@ -75,15 +75,29 @@ describe.each(kinds)("SessionStore contract: %s", (_kind, open) => {
     const s = await store();
     const limit = { key: "new:10.0.0.1", capacity: 2, windowMs: 60_000 };
     const [a, b, c] = [session(), session(), session()];
-    expect(await s.createIfAllowed(a, limit)).toBe(true);
-    expect(await s.createIfAllowed(b, limit)).toBe(true);
-    expect(await s.createIfAllowed(c, limit)).toBe(false);
+    expect(await s.createIfAllowed(a, limit, 1000)).toBe("created");
+    expect(await s.createIfAllowed(b, limit, 1000)).toBe("created");
+    expect(await s.createIfAllowed(c, limit, 1000)).toBe("limited");
     expect(await s.get(b.id)).toEqual(b);
     expect(await s.get(c.id)).toBeUndefined();
     expect(await s.byState(c.state)).toBeUndefined();
     // Another address has its own bucket.
-    expect(await s.createIfAllowed(c, { ...limit, key: "new:10.0.0.2" })).toBe(true);
+    expect(await s.createIfAllowed(c, { ...limit, key: "new:10.0.0.2" }, 1000)).toBe("created");
     expect(await s.byState(c.state)).toEqual(c);
+  });
+
+  it("createIfAllowed holds no more than the cap of live sessions; a taken or expired one frees its place", async () => {
+    const s = await store();
+    const limit = { key: "new:10.0.0.1", capacity: 100, windowMs: 60_000 };
+    const [a, b, c] = [session(), session(), session()];
+    expect(await s.createIfAllowed(a, limit, 2)).toBe("created");
+    expect(await s.createIfAllowed(b, limit, 2)).toBe("created");
+    expect(await s.createIfAllowed(c, limit, 2)).toBe("full");
+    expect(await s.get(c.id)).toBeUndefined();
+    expect(await s.byState(c.state)).toBeUndefined();
+    expect(await s.settle(a.id, { status: "ready", sealedCode: "x" })).toBe(true);
+    expect((await s.take(a.id))?.id).toBe(a.id);
+    expect(await s.createIfAllowed(c, limit, 2)).toBe("created");
   });
 
   it("getCounting counts every call against the limit and reads the session either way", async () => {
@@ -104,6 +118,36 @@ describe.each(kinds)("SessionStore contract: %s", (_kind, open) => {
   });
 });
 
+describe("SessionStore: memory only", () => {
+  it("at the cap, expired sessions are swept and free their places", async () => {
+    let now = Date.now();
+    const s = new MemorySessionStore(() => now);
+    opened.push(s);
+    const limit = { key: "new:10.0.0.1", capacity: 100, windowMs: 60_000 };
+    expect(await s.createIfAllowed(session({ expiresAt: now + 1000 }), limit, 1)).toBe("created");
+    expect(await s.createIfAllowed(session(), limit, 1)).toBe("full");
+    now += 2000;
+    expect(await s.createIfAllowed(session({ expiresAt: now + 60_000 }), limit, 1)).toBe("created");
+    expect(s.size).toBe(1);
+  });
+
+  it("rate-limit counters are bounded: past the cap new addresses share one counter per route", async () => {
+    let now = Date.now();
+    const s = new MemorySessionStore(() => now, { maxRateLimitKeys: 10 });
+    opened.push(s);
+    for (let i = 0; i < 10; i++) expect(await s.hit(`new:10.0.0.${i}`, 2, 60_000)).toBe(true);
+    // The eleventh address and every one after it share the overflow counter (capacity 2).
+    expect(await s.hit("new:10.0.1.1", 2, 60_000)).toBe(true);
+    expect(await s.hit("new:10.0.1.2", 2, 60_000)).toBe(true);
+    expect(await s.hit("new:10.0.1.3", 2, 60_000)).toBe(false);
+    expect(s.rateLimitKeys).toBe(11);
+    // Once the window passes, the old counters are swept and addresses get their own again.
+    now += 61_000;
+    expect(await s.hit("new:10.0.1.3", 2, 60_000)).toBe(true);
+    expect(s.rateLimitKeys).toBeLessThanOrEqual(2);
+  });
+});
+
 describe("SessionStore contract: redis only", () => {
   it("a rate-limit counter left without an expiry gets one at the next request", async () => {
     const s = await RedisSessionStore.connect(redis.url, "healing:");
@@ -114,9 +158,9 @@ describe("SessionStore contract: redis only", () => {
       // What a process killed between INCR and PEXPIRE used to leave behind: a counter that never expires.
       await raw.set("healing:rl:new:10.0.0.9", "1000");
       expect(await raw.pTTL("healing:rl:new:10.0.0.9")).toBe(-1);
-      expect(await s.createIfAllowed(session(), { key: "new:10.0.0.9", capacity: 5, windowMs: 60_000 })).toBe(
-        false,
-      );
+      expect(
+        await s.createIfAllowed(session(), { key: "new:10.0.0.9", capacity: 5, windowMs: 60_000 }, 1000),
+      ).toBe("limited");
       const ttl = await raw.pTTL("healing:rl:new:10.0.0.9");
       expect(ttl).toBeGreaterThan(0);
       expect(ttl).toBeLessThanOrEqual(60_000);
@@ -134,7 +178,7 @@ describe("SessionStore contract: redis only", () => {
     await raw.connect();
     try {
       const a = session();
-      expect(await s.createIfAllowed(a, { key: "k", capacity: 10, windowMs: 60_000 })).toBe(true);
+      expect(await s.createIfAllowed(a, { key: "k", capacity: 10, windowMs: 60_000 }, 1000)).toBe("created");
       await raw.scriptFlush();
       expect(await s.getCounting(a.id, { key: "k", capacity: 10, windowMs: 60_000 })).toEqual({
         allowed: true,

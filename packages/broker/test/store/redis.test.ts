@@ -3,6 +3,7 @@
  * the first; racing collectors on both instances; Redis killed and restarted mid-test.
  */
 import { createEmulator } from "@monzokit/emulator";
+import { createClient } from "@redis/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisServer } from "../../../../test-support/redis.js";
 import { RedisSessionStore } from "../../src/store/redis.js";
@@ -125,4 +126,27 @@ describe("broker with Redis", () => {
     await one.app.request(await consent(e, session.login_url));
     expect((await one.app.request(`/token?id=${session.id}`)).status).toBe(200);
   }, 30_000);
+
+  it("no header text becomes a key: 8 KB X-Forwarded-For headers leave every Redis key short (F4)", async () => {
+    const store = await RedisSessionStore.connect(redis.url, "xff:");
+    stores.push(store);
+    const { app } = setup({ store, config: { trustProxy: 1 } });
+    const raw = createClient({ url: redis.url });
+    await raw.connect();
+    try {
+      for (let i = 0; i < 20; i++) {
+        const huge = `${String(i).repeat(8000)}, ${"a".repeat(8000)}`;
+        const res = await app.request("/new", { headers: { "x-forwarded-for": huge } });
+        expect(res.status).toBe(201);
+        await app.request(`/token?id=${"x".repeat(43)}`, { headers: { "x-forwarded-for": huge } });
+      }
+      const keys = await raw.keys("xff:*");
+      expect(keys.length).toBeGreaterThan(0);
+      expect(Math.max(...keys.map((k) => k.length))).toBeLessThanOrEqual(100);
+      const used = Number(/used_memory:(\d+)/.exec(await raw.info("memory"))![1]);
+      expect(used).toBeLessThan(16 * 1024 * 1024);
+    } finally {
+      await raw.close();
+    }
+  });
 });
