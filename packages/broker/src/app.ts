@@ -166,9 +166,12 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     const env = c.env as
       | {
           incoming?: { socket?: { remoteAddress?: string } };
+          requestContext?: { http?: { sourceIp?: string } };
         }
       | undefined;
-    const peer = env?.incoming?.socket?.remoteAddress;
+    // On AWS Lambda there is no socket: API Gateway (payload v2) names the peer in requestContext, and
+    // without it every caller would share one bucket.
+    const peer = env?.incoming?.socket?.remoteAddress ?? env?.requestContext?.http?.sourceIp;
     return addressOf(peer, readsForwarded ? c.req.header("x-forwarded-for") : undefined);
   };
   const maxSessions = config.maxPendingSessions ?? DEFAULTS.maxPendingSessions;
