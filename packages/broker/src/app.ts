@@ -1,6 +1,5 @@
 import {
   authorizationUrlBuilder,
-  constantTimeEqual,
   exchangeCode,
   MonzoError,
   OAuthError,
@@ -18,7 +17,7 @@ import type { BrokerConfig } from "./config.js";
 import { DEFAULTS } from "./config.js";
 import { Envelope, randomId } from "./crypto.js";
 import { page } from "./pages.js";
-import type { Awaitable, PendingSession, RateLimit, SessionStore } from "./store/types.js";
+import type { Awaitable, NewSession, PendingSession, RateLimit, SessionStore } from "./store/types.js";
 
 /** What the broker logs: one line per request, never a token, code, secret, query string or body. */
 export interface BrokerLogger {
@@ -222,12 +221,11 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
   });
   const start = (c: Context) => {
     const createdAt = now();
-    const session: PendingSession = {
+    const session: NewSession = {
       id: randomId(),
       state: randomId(),
       createdAt,
       expiresAt: createdAt + config.sessionTtlMs,
-      status: "pending",
     };
     // The rate limit and the creation are one step for the store (one round trip to Redis): a refused
     // request creates nothing.
@@ -255,8 +253,9 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
   app.get("/callback", async (c) => {
     const q = new URL(c.req.url).searchParams;
     const state = q.get("state") ?? "";
+    // The store finds the session by its state without a timing that leaks it (see SessionStore).
     const session = ID.test(state) ? await guarded(() => store.byState(state)) : undefined;
-    if (!session || !constantTimeEqual(session.state, state) || session.status !== "pending") {
+    if (session?.status !== "pending") {
       return html(
         page("This login link has expired", "Nothing was saved. Start the login again from your app.", false),
         400,
@@ -264,7 +263,9 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     }
     const error = q.get("error");
     if (error) {
-      await guarded(() => store.settle(session.id, { status: "denied", error }));
+      // Stored and shown to the poller: only an OAuth error code's shape, never arbitrary text.
+      const reported = /^[A-Za-z0-9_.-]{1,64}$/.test(error) ? error : "access_denied";
+      await guarded(() => store.settle(session.ref, { status: "denied", error: reported }));
       return html(
         page(
           "Access denied",
@@ -275,13 +276,16 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
       );
     }
     const code = q.get("code");
-    if (!code)
+    if (!code || code.length > 4096)
       return html(
         page("Login incomplete", "Monzo did not send a code. Start the login again from your app.", false),
         400,
       );
     const settled = await guarded(async () =>
-      store.settle(session.id, { status: "ready", sealedCode: await envelope.seal(code) }),
+      store.settle(session.ref, {
+        status: "ready",
+        sealedCode: await envelope.seal(code, sealedFor(session)),
+      }),
     );
     if (!settled) return html(page("This login link was already used", "Return to your app.", false), 410);
     return html(
@@ -317,8 +321,7 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
       if (!valid) return json({ error: "invalid_wait", message: "wait must be whole seconds" }, 400);
       const deadline = now() + Math.min(Number(waitText ?? 0), config.maxWaitSeconds) * 1000;
       // The usual poll, still pending and not waiting, needs nothing more from the store.
-      if (session?.status === "pending" && constantTimeEqual(session.id, id) && now() >= deadline)
-        return stillPending(session);
+      if (session?.status === "pending" && now() >= deadline) return stillPending(session);
       return collect(id, deadline, session);
     });
   });
@@ -327,7 +330,7 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
   const collect = async (id: string, deadline: number, firstLook: PendingSession | undefined) => {
     for (let look = 0; ; look++) {
       const session = look === 0 ? firstLook : await guarded(() => store.get(id));
-      if (!session || !constantTimeEqual(session.id, id)) {
+      if (!session) {
         if (await guarded(() => store.wasTaken(id)))
           return json(
             {
@@ -359,11 +362,23 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
   };
 
   const exchange = async (session: PendingSession) => {
-    const code = await envelope.open(session.sealedCode!);
+    let code: string;
     try {
+      // Opens only for the session it was sealed for: `ref` comes from the id this poller presented.
+      code = await envelope.open(session.sealedCode!, sealedFor(session));
+    } catch {
+      log.error(
+        { what: "exchange" },
+        "a parked code does not open for its session: the store was changed, or instances have different keys",
+      );
+      return json({ error: "internal", message: "The broker could not read this login; start again" }, 500);
+    }
+    try {
+      // The state was checked at /callback, where it found this session; the ref stands in for it here,
+      // because exchangeCode takes only a validated callback.
       const callback = validateCallback(
-        `?${new URLSearchParams({ code, state: session.state })}`,
-        session.state,
+        `?${new URLSearchParams({ code, state: session.ref })}`,
+        session.ref,
         { rememberSecrets: false },
       );
       const tokens = await exchangeCode(callback, {
@@ -462,6 +477,11 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     return answer instanceof Promise ? answer.then(logged) : logged(answer);
   };
   return app;
+}
+
+/** The additional data a session's code is sealed with: a code parked for one session opens for no other. */
+function sealedFor(session: PendingSession): string {
+  return `code:${session.ref}`;
 }
 
 /** The path of a request URL without its query string (which may hold ids and codes). */
