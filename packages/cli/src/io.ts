@@ -9,6 +9,8 @@ export interface Io {
   cwd: string;
   /** Is a person at the terminal? Without one, nothing ever waits on a prompt. */
   interactive: boolean;
+  /** The terminal's width for laying out help and tables: 80 when stdout is not a terminal. */
+  columns: number;
   /** Colours allowed (a TTY and no NO_COLOR). */
   color: boolean;
   openBrowser(url: string): Promise<boolean>;
@@ -25,6 +27,7 @@ export function processIo(): Io {
     env,
     cwd: process.cwd(),
     interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY) && env["CI"] !== "true",
+    columns: (process.stdout.isTTY && process.stdout.columns) || 80,
     color: Boolean(process.stdout.isTTY) && !("NO_COLOR" in env) && env["TERM"] !== "dumb",
     openBrowser,
     prompt,

@@ -17,6 +17,7 @@ export function fakeIo(env: Record<string, string | undefined> = {}, overrides: 
     env,
     cwd: env["PWD_OVERRIDE"] ?? tmpdir(),
     interactive: false,
+    columns: 80,
     color: false,
     openBrowser: async () => false,
     prompt: async () => {
