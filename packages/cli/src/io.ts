@@ -13,10 +13,14 @@ export interface Io {
   columns: number;
   /** Colours allowed (a TTY and no NO_COLOR). */
   color: boolean;
-  openBrowser(url: string): Promise<boolean>;
+  /** Opens `url` in the system browser, or says why it could not (no browser, no display, a refused URL). */
+  openBrowser(url: string): Promise<BrowserResult>;
   prompt(question: string, options?: { secret?: boolean }): Promise<string>;
   now(): number;
 }
+
+/** Whether the browser started, and if not, why. */
+export type BrowserResult = { opened: true } | { opened: false; reason: string };
 
 /** The real terminal. */
 export function processIo(): Io {
@@ -29,34 +33,11 @@ export function processIo(): Io {
     interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY) && env["CI"] !== "true",
     columns: (process.stdout.isTTY && process.stdout.columns) || 80,
     color: Boolean(process.stdout.isTTY) && !("NO_COLOR" in env) && env["TERM"] !== "dumb",
-    openBrowser,
+    // Loaded on use: most commands never open a browser.
+    openBrowser: async (url) => (await import("./browser.js")).openInBrowser(url),
     prompt,
     now: Date.now,
   };
-}
-
-/** Opens the system browser; resolves false when there is none (SSH, containers). */
-async function openBrowser(url: string): Promise<boolean> {
-  // Loaded on use: most commands never open a browser, and every module costs start-up time.
-  const { spawn } = await import("node:child_process");
-  const [command, args] =
-    process.platform === "darwin"
-      ? ["open", [url]]
-      : process.platform === "win32"
-        ? ["cmd", ["/c", "start", '""', url]]
-        : ["xdg-open", [url]];
-  return new Promise((resolve) => {
-    try {
-      const child = spawn(command as string, args as string[], { stdio: "ignore", detached: true });
-      child.once("error", () => resolve(false));
-      child.once("spawn", () => {
-        child.unref();
-        resolve(true);
-      });
-    } catch {
-      resolve(false);
-    }
-  });
 }
 
 async function prompt(question: string, options: { secret?: boolean } = {}): Promise<string> {

@@ -19,7 +19,7 @@ export function fakeIo(env: Record<string, string | undefined> = {}, overrides: 
     interactive: false,
     columns: 80,
     color: false,
-    openBrowser: async () => false,
+    openBrowser: async () => ({ opened: false, reason: "no browser in tests" }),
     prompt: async () => {
       throw new Error("prompted without a terminal");
     },

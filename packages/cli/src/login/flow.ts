@@ -8,6 +8,7 @@ import {
   validateCallback,
   waitForApproval,
 } from "@monzokit/core";
+import { showUrl } from "../browser.js";
 import { readProfile, type Settings, writeProfile } from "../config/settings.js";
 import { ConfigError, UsageError } from "../errors.js";
 import type { Io } from "../io.js";
@@ -83,13 +84,11 @@ export async function loginThroughBroker(
   const c = paint(io.color);
   const broker = new BrokerLogin({ brokerUrl: options.brokerUrl, fetch: session.fetch });
   const { id, loginUrl } = await broker.start();
-  io.err(
-    `Open this page to log in to Monzo (through the broker at ${options.brokerUrl}):\n\n  ${loginUrl}\n\n`,
-  );
-  if (options.openBrowser) {
-    const opened = await io.openBrowser(loginUrl);
-    if (!opened) io.err("(Could not open a browser here: open the address above yourself.)\n");
-  }
+  await showUrl(io, loginUrl, {
+    intro: `Open this page to log in to Monzo (through the broker at ${options.brokerUrl})`,
+    open: options.openBrowser,
+    from: "the broker (--broker or MONZO_BROKER_URL)",
+  });
   const tokens = await broker.waitForTokens(id, { timeoutMs: options.timeoutMs });
   await session.manager.setTokens(tokens);
   // Remember the broker so refreshes go through it.
@@ -129,13 +128,11 @@ export async function login(session: Session, options: LoginOptions): Promise<To
   let server: Awaited<ReturnType<typeof startCallbackServer>> | undefined;
   if (!options.manual) server = await startCallbackServer({ redirectUri, timeoutMs: options.timeoutMs });
   try {
-    io.err(
-      `Open this page to log in to Monzo${options.manual ? "" : " (waiting for it on " + redirectUri + ")"}:\n\n  ${url}\n\n`,
-    );
-    if (!options.manual && options.openBrowser) {
-      const opened = await io.openBrowser(url);
-      if (!opened) io.err("(Could not open a browser here: open the address above yourself.)\n");
-    }
+    await showUrl(io, url, {
+      intro: `Open this page to log in to Monzo${options.manual ? "" : ` (waiting for it on ${redirectUri})`}`,
+      open: !options.manual && options.openBrowser,
+      from: `the login page's URL (--auth-url or MONZO_AUTH_URL; this one came from ${settings.sources["authUrl"] ?? "the defaults"})`,
+    });
     if (options.manual) {
       io.err(
         "After you allow access, your browser goes to an address that may not load. Copy that whole address.\n",
