@@ -11,49 +11,65 @@ export interface Io {
   interactive: boolean;
   /** The terminal's width for laying out help and tables: 80 when stdout is not a terminal. */
   columns: number;
-  /** Colours allowed (a TTY and no NO_COLOR). */
+  /** Colours allowed in what goes to stderr (a TTY, no NO_COLOR, no TERM=dumb). */
   color: boolean;
+  /** stderr is a terminal a person watches (a TTY, and CI not set): progress may redraw a line there. */
+  live: boolean;
+  /** A progress line redrawn in place on stderr; asked for only when `live` (see progress.ts). */
+  liveLine(): Promise<LiveLine>;
   /** Opens `url` in the system browser, or says why it could not (no browser, no display, a refused URL). */
   openBrowser(url: string): Promise<BrowserResult>;
   prompt(question: string, options?: { secret?: boolean }): Promise<string>;
   now(): number;
 }
 
+/** A line of progress on a terminal: drawn, redrawn, then ended with a closing message or erased. */
+export interface LiveLine {
+  start(text: string): void;
+  update(text: string): void;
+  /** Ends the line: with `text` as its last state, or erased when there is none. */
+  stop(text?: string): void;
+  fail(text?: string): void;
+}
+
 /** Whether the browser started, and if not, why. */
 export type BrowserResult = { opened: true } | { opened: false; reason: string };
+
+/** `CI` set to anything but an empty string, `0` or `false`. */
+export function inCi(env: Record<string, string | undefined>): boolean {
+  const ci = env["CI"];
+  return ci !== undefined && ci !== "" && ci !== "0" && ci.toLowerCase() !== "false";
+}
 
 /** The real terminal. */
 export function processIo(): Io {
   const env = process.env;
+  const stderrTty = Boolean(process.stderr.isTTY);
+  // While a progress line is drawn, anything else written to stderr first erases it, then it is redrawn.
+  let active: { suspend(): void; resume(): void } | undefined;
   return {
     out: (text) => process.stdout.write(text),
-    err: (text) => process.stderr.write(text),
+    err: (text) => {
+      active?.suspend();
+      process.stderr.write(text);
+      active?.resume();
+    },
     env,
     cwd: process.cwd(),
-    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY) && env["CI"] !== "true",
+    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY) && !inCi(env),
     columns: (process.stdout.isTTY && process.stdout.columns) || 80,
-    color: Boolean(process.stdout.isTTY) && !("NO_COLOR" in env) && env["TERM"] !== "dumb",
+    color: stderrTty && !("NO_COLOR" in env) && env["TERM"] !== "dumb",
+    live: stderrTty && !inCi(env) && env["TERM"] !== "dumb",
+    liveLine: async () => {
+      // Loaded on use: only long jobs on a terminal draw progress.
+      const { clackLine } = await import("./terminal.js");
+      const line = clackLine(process.stderr, { onEnd: () => (active = undefined) });
+      active = line;
+      return line;
+    },
     // Loaded on use: most commands never open a browser.
     openBrowser: async (url) => (await import("./browser.js")).openInBrowser(url),
-    prompt,
+    prompt: async (question, options) => (await import("./terminal.js")).ask(question, options),
     now: Date.now,
   };
-}
-
-async function prompt(question: string, options: { secret?: boolean } = {}): Promise<string> {
-  const { createInterface } = await import("node:readline");
-  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-  if (options.secret) {
-    // Echo nothing while a secret is typed.
-    const write = (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput;
-    (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => {
-      if (s.includes(question)) write.call(rl, s);
-    };
-  }
-  try {
-    return await new Promise<string>((resolve) => rl.question(question, resolve));
-  } finally {
-    if (options.secret) process.stderr.write("\n");
-    rl.close();
-  }
 }

@@ -19,6 +19,10 @@ export function fakeIo(env: Record<string, string | undefined> = {}, overrides: 
     interactive: false,
     columns: 80,
     color: false,
+    live: false,
+    liveLine: async () => {
+      throw new Error("a progress line asked for without a terminal");
+    },
     openBrowser: async () => ({ opened: false, reason: "no browser in tests" }),
     prompt: async () => {
       throw new Error("prompted without a terminal");

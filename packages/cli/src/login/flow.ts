@@ -13,6 +13,7 @@ import { readProfile, type Settings, writeProfile } from "../config/settings.js"
 import { ConfigError, UsageError } from "../errors.js";
 import type { Io } from "../io.js";
 import { paint } from "../output/format.js";
+import { startProgress } from "../progress.js";
 import { type Session, whereTokensWent } from "../session.js";
 import { startCallbackServer } from "./loopback.js";
 
@@ -212,18 +213,24 @@ export async function waitForAppApproval(
     io.err(
       `${c.bold("Now open the Monzo app")} and tap ${c.bold("Allow access to your data")} (Monzo asks every new login to be approved there).\n`,
     );
-  await waitForApproval((signal) => client.accounts.list({}, signal ? { signal } : {}), {
-    timeoutMs: options.approvalTimeoutMs,
-    intervalMs: 2000,
-    onTick: ({ remainingMs }) => {
-      if (options.quiet) return;
-      const s = Math.ceil(remainingMs / 1000);
-      const line = `Waiting for approval in the Monzo app… ${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")} left`;
-      io.err(io.color ? `\r${line}  ` : `${line}\n`);
-    },
+  // Under --json the countdown is noise for the script reading the output.
+  const progress = await startProgress(io, "Waiting for approval in the Monzo app…", {
+    quiet: options.quiet || session.flags.json === true,
   });
-  if (!options.quiet)
-    io.err(
-      `${io.color ? "\r" : ""}${c.green("✓")} Approved in the Monzo app.                              \n`,
-    );
+  try {
+    await waitForApproval((signal) => client.accounts.list({}, signal ? { signal } : {}), {
+      timeoutMs: options.approvalTimeoutMs,
+      intervalMs: 2000,
+      onTick: ({ remainingMs }) => {
+        const s = Math.ceil(remainingMs / 1000);
+        progress.update(
+          `Waiting for approval in the Monzo app… ${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")} left`,
+        );
+      },
+    });
+  } catch (error) {
+    progress.fail();
+    throw error;
+  }
+  progress.done(`${io.live ? "" : `${c.green("✓")} `}Approved in the Monzo app.`);
 }

@@ -39,6 +39,7 @@ describe("interactive login", () => {
     const home = await tempHome();
     const answers = ["mnzconf.flow", "y", "y", join(home, "history.csv")];
     const prompts: { question: string; secret: boolean }[] = [];
+    const lines: string[] = [];
     const f = fakeIo(
       {
         MONZOKIT_HOME: home,
@@ -53,6 +54,14 @@ describe("interactive login", () => {
           prompts.push({ question, secret: options?.secret === true });
           return answers.shift() ?? "";
         },
+        // A terminal: progress is a line redrawn in place, recorded here.
+        live: true,
+        liveLine: async () => ({
+          start: (text) => void lines.push(`start ${text}`),
+          update: (text) => void lines.push(`update ${text}`),
+          stop: (text) => void lines.push(`stop ${text ?? ""}`),
+          fail: (text) => void lines.push(`fail ${text ?? ""}`),
+        }),
         // "The browser": follows the auto-consent redirect to the callback server.
         openBrowser: async (url) => {
           void fetch(url).then((r) => r.text());
@@ -71,7 +80,16 @@ describe("interactive login", () => {
     const csv = await readFile(join(home, "history.csv"), "utf8");
     expect(csv.split("\r\n")[0]).toMatch(/^id,created,settled,amount/);
     expect(csv.split("\r\n").length).toBeGreaterThan(300);
-    expect(f.stderr()).toContain("Waiting for approval in the Monzo app");
+    // The countdown and the export's progress each start, redraw and end their own line.
+    expect(lines[0]).toBe("start Waiting for approval in the Monzo app…");
+    expect(lines).toContain("stop Approved in the Monzo app.");
+    expect(lines.filter((l) => l.startsWith("start "))).toEqual([
+      "start Waiting for approval in the Monzo app…",
+      "start Exporting transactions…",
+    ]);
+    expect(lines.at(-1)).toBe("stop ");
+    expect(lines.some((l) => /^update Exporting: \d+%, \d+ transactions, ETA \d+ s$/.test(l))).toBe(true);
+    expect(f.stderr()).not.toContain("Waiting for approval");
     expect(f.stderr()).not.toContain("mnzconf.flow");
   });
 });
