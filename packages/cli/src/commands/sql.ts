@@ -1,5 +1,4 @@
 import { resolve } from "node:path";
-import { defineCommand } from "citty";
 import { resolveSettings } from "../config/settings.js";
 import { io } from "../context.js";
 import type { Io } from "../io.js";
@@ -9,7 +8,7 @@ import { prepareReadOnlyQuery } from "../mirror/query.js";
 import { plainText, terminalJson, terminalText } from "../mirror/text.js";
 import { csvRow, table } from "../output/format.js";
 import type { GlobalFlags } from "../session.js";
-import { commonArgs, flag, globalFlags } from "./common.js";
+import { type Cmd, flag, globalFlags, helpFor } from "./common.js";
 
 /** Longest cell in the human table; `--json` and `--csv` give whole values. */
 const CELL = 60;
@@ -105,18 +104,36 @@ export async function runSql(t: Io, flags: GlobalFlags, options: SqlCommandOptio
   }
 }
 
-export default defineCommand({
-  meta: {
-    name: "sql",
-    description: 'Query the mirror, read-only: monzo sql "SELECT * FROM spending_by_category_month LIMIT 12"',
-  },
-  args: {
-    ...commonArgs,
-    query: { type: "positional", description: "One SQL statement (quote it)", required: true },
-    db: { type: "string", description: "Mirror file (default: <data dir>/<profile>/mirror.db)" },
-    csv: { type: "boolean", description: "CSV output" },
-  },
-  async run({ args }) {
-    await runSql(io(), globalFlags(args), { query: String(args.query), db: flag(args, "db") });
-  },
-});
+/** `monzo sql`. */
+export default function sql(cmd: Cmd): void {
+  helpFor(
+    cmd,
+    [
+      { run: 'monzo sql "SELECT * FROM spending_by_category_month LIMIT 20"' },
+      { run: 'monzo sql "SELECT * FROM pot_balances_over_time" --csv > pots.csv' },
+      { run: 'monzo sql "SELECT name, type FROM sqlite_schema"', says: "The tables and views" },
+    ],
+    {
+      title: "Mirror",
+      items: [
+        ["transactions", "every transaction: amount (minor units) and currency, status, merchant_id, …"],
+        ["spending_by_category_month", "spent per month, account, category and currency"],
+        ["pot_balances_over_time", "each pot's balance at every sync"],
+        ["docs/mirror.md", "every table, column and view"],
+      ],
+    },
+  );
+  cmd
+    .description(
+      "Query the mirror that monzo sync keeps, read-only: one SQL statement, as a table, --json or --csv",
+    )
+    .argument("<query>", "One SQL statement (quote it)")
+    .option("--db <file>", "Mirror file (default: <data dir>/<profile>/mirror.db)")
+    .option("--csv", "CSV output")
+    .action(async (query, opts, command) => {
+      await runSql(io(), globalFlags({ ...command.optsWithGlobals(), csv: opts.csv === true }), {
+        query,
+        db: flag(opts.db),
+      });
+    });
+}

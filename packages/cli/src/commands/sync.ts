@@ -1,5 +1,4 @@
 import { resolve } from "node:path";
-import { defineCommand } from "citty";
 import { io } from "../context.js";
 import { UsageError } from "../errors.js";
 import type { Io } from "../io.js";
@@ -15,7 +14,7 @@ import {
 import { terminalJson, terminalText } from "../mirror/text.js";
 import { money, table } from "../output/format.js";
 import { type GlobalFlags, openSession, requireTokens } from "../session.js";
-import { commonArgs, flag, globalFlags } from "./common.js";
+import { type Cmd, flag, globalFlags, helpFor } from "./common.js";
 
 /** What `monzo sync` is asked to do, whatever parses its arguments. */
 export interface SyncCommandOptions {
@@ -132,24 +131,26 @@ function whole(value: string | undefined, name: string, max: number, example: st
   return Number(value);
 }
 
-/** Progress on the terminal while a long history comes in; nothing when output is not for a person. */
+/** Progress on stderr while a long history comes in, only where a person watches (`Io.live`). */
 function progress(t: Io, enabled: boolean) {
+  let line: Promise<import("../io.js").LiveLine> | undefined;
   let last = 0;
-  let drawn = false;
   return {
     draw(accountId: string, transactions: number, fraction: number) {
       if (!enabled) return;
       const now = t.now();
       if (now - last < 200 && fraction < 1) return;
       last = now;
-      drawn = true;
-      t.err(
-        `\rReading ${accountId}: ${transactions.toLocaleString("en-GB")} transactions (${Math.round(fraction * 100)}%)   `,
-      );
+      const text = `Reading ${accountId}: ${transactions.toLocaleString("en-GB")} transactions (${Math.round(fraction * 100)}%)`;
+      if (!line) {
+        line = t.liveLine();
+        void line.then((l) => l.start(text));
+      } else void line.then((l) => l.update(text));
     },
-    clear() {
-      if (drawn) t.err("\r\u001b[K");
-      drawn = false;
+    async clear() {
+      const current = line;
+      line = undefined;
+      if (current) (await current).stop();
     },
   };
 }
@@ -163,7 +164,7 @@ export async function runSync(t: Io, flags: GlobalFlags, options: SyncCommandOpt
   await requireTokens(session);
   const path = options.db ? resolve(t.cwd, options.db) : defaultMirrorPath(t.env, session.settings.profile);
   const human = !flags.json && !flags.quiet;
-  const bar = progress(t, human && t.interactive);
+  const bar = progress(t, human && t.live);
   const done: AccountSyncReport[] = [];
   const started = t.now();
   let report: SyncReport;
@@ -178,17 +179,18 @@ export async function runSync(t: Io, flags: GlobalFlags, options: SyncCommandOpt
       waitMs: (waitSeconds ?? 0) * 1000,
       onProgress: (p) => bar.draw(p.accountId, p.transactions, p.fraction),
       onAccount: (a) => {
-        bar.clear();
+        void bar.clear();
         done.push(a);
       },
     });
   } catch (error) {
-    bar.clear();
+    await bar.clear();
     // What was committed stays committed: show it before the error.
     if (human && done.length > 0)
       t.out(`${rows(done)}Stopped after ${done.length} account(s); what they show is saved.\n`);
     throw error;
   }
+  await bar.clear();
   if (flags.json) t.out(`${terminalJson(reportJson(report), 2)}\n`);
   else if (human) {
     t.out(rows(report.accounts));
@@ -218,35 +220,39 @@ export async function runSync(t: Io, flags: GlobalFlags, options: SyncCommandOpt
     );
 }
 
-export default defineCommand({
-  meta: {
-    name: "sync",
-    description: `Keep a local SQLite mirror of every account up to date (incremental; run it from cron). Re-reads the last ${DEFAULT_TRAILING_DAYS} days each time`,
-  },
-  args: {
-    ...commonArgs,
-    db: { type: "string", description: "Mirror file (default: <data dir>/<profile>/mirror.db)" },
-    "full-history": {
-      type: "boolean",
-      description: "Also read the history the mirror lacks (within 5 minutes of monzo login)",
+/** `monzo sync`. */
+export default function sync(cmd: Cmd): void {
+  helpFor(cmd, [
+    {
+      run: "monzo sync",
+      says: "Mirror every account into the profile's mirror (first time: all it can read)",
     },
-    "trailing-days": {
-      type: "string",
-      description: `Days read again each sync, because transactions change after they appear (default ${DEFAULT_TRAILING_DAYS})`,
+    {
+      run: "monzo login && monzo sync --full-history",
+      says: "Within 5 minutes of a login: the whole history",
     },
-    account: { type: "string", description: "Only these accounts (ids, comma-separated)" },
-    wait: {
-      type: "string",
-      description: "Seconds to wait for another sync of this mirror to finish (default 0)",
-    },
-  },
-  async run({ args }) {
-    await runSync(io(), globalFlags(args), {
-      db: flag(args, "db"),
-      fullHistory: args["full-history"] === true,
-      trailingDays: flag(args, "trailing-days"),
-      account: flag(args, "account"),
-      wait: flag(args, "wait"),
+    { run: "monzo sync --quiet --wait 300", says: "From cron: silent unless something fails" },
+    { run: 'monzo sql "SELECT * FROM spending_by_category_month LIMIT 12"', says: "Then query it" },
+  ]);
+  cmd
+    .description(
+      `Keep a local SQLite mirror of every account up to date: incremental, safe to kill, for cron. Each sync reads again the last ${DEFAULT_TRAILING_DAYS} days, where transactions still change`,
+    )
+    .option("--db <file>", "Mirror file (default: <data dir>/<profile>/mirror.db)")
+    .option("--full-history", "Also read the history the mirror lacks (within 5 minutes of monzo login)")
+    .option(
+      "--trailing-days <n>",
+      `Days read again each sync, as transactions change after they appear (default ${DEFAULT_TRAILING_DAYS})`,
+    )
+    .option("--account <ids>", "Only these accounts (ids, comma-separated)")
+    .option("--wait <seconds>", "Wait this long for another sync of the mirror to finish (default 0)")
+    .action(async (opts, command) => {
+      await runSync(io(), globalFlags(command.optsWithGlobals()), {
+        db: flag(opts.db),
+        fullHistory: opts.fullHistory === true,
+        trailingDays: flag(opts.trailingDays),
+        account: flag(opts.account),
+        wait: flag(opts.wait),
+      });
     });
-  },
-});
+}
