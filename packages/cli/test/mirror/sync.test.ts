@@ -186,6 +186,91 @@ describe("syncMirror against the emulator", () => {
     expect((await sync(f)).changed).toBe(0);
   });
 
+  it("a pending payment that settles at another amount is updated in place, with what changed and the row before", async () => {
+    const f = await mirrorFixture();
+    const first = await sync(f);
+    const current = first.accounts.find((a) => a.type === "uk_retail")!;
+    f.emulator.control.advanceClock(10 * 60_000);
+    const tip = f.emulator.control.createTransaction({
+      accountId: current.id,
+      amount: -1250,
+      merchant: "pub",
+      settleAt: f.now() + 3_600_000,
+      settleAmount: -1438,
+    });
+    const declined = f.emulator.control.createTransaction({
+      accountId: current.id,
+      amount: -7000,
+      kind: "declined",
+    });
+    const added = await sync(f);
+    expect(added.accounts.find((a) => a.id === current.id)).toMatchObject({ added: 2, changed: 0 });
+    expect(f.query("SELECT status, amount, settled FROM transactions WHERE id = ?", tip.id)).toEqual([
+      { status: "pending", amount: -1250, settled: null },
+    ]);
+    // Two hours on: the tip settles at -14.38, and so do the seeded payments that were still pending.
+    const pending = f
+      .query("SELECT id FROM transactions WHERE status = 'pending' AND id != ?", tip.id)
+      .map((r) => String(r["id"]));
+    f.emulator.control.advanceClock(2 * 3_600_000);
+    f.emulator.control.updateTransaction(
+      String(
+        f.query(
+          "SELECT id FROM transactions WHERE account_id = ? AND status = 'settled' ORDER BY created_ms DESC LIMIT 1",
+          current.id,
+        )[0]!["id"],
+      ),
+      { category: "holidays" },
+    );
+    const settledNow = pending.filter((id) => f.emulator.state.bank.transaction(id)!.json.settled !== "");
+    const report = await sync(f);
+    const mine = report.accounts.find((a) => a.id === current.id)!;
+    expect(mine.added).toBe(0);
+    expect(report.changed).toBe(1 + 1 + settledNow.length);
+    expect(mine.changedFields).toMatchObject({ amount: 1, settled: 1 + settledNow.length, category: 1 });
+    const [row] = f.query(
+      "SELECT status, amount, settled, first_seen, last_changed FROM transactions WHERE id = ?",
+      tip.id,
+    );
+    expect(row).toMatchObject({ status: "settled", amount: -1438 });
+    expect(row!["settled"]).toBe(f.emulator.state.bank.transaction(tip.id)!.json.settled);
+    const [change] = f.query(
+      "SELECT fields, before FROM transaction_changes WHERE transaction_id = ?",
+      tip.id,
+    );
+    expect(JSON.parse(String(change!["fields"]))).toEqual(
+      expect.arrayContaining(["amount", "settled", "updated"]),
+    );
+    expect(JSON.parse(String(change!["before"]))).toMatchObject({ amount: -1250, settled: "" });
+    // The decline stays a decline, and never counts as spending.
+    expect(f.query("SELECT status, decline_reason FROM transactions WHERE id = ?", declined.id)).toEqual([
+      { status: "declined", decline_reason: "INSUFFICIENT_FUNDS" },
+    ]);
+    expect(
+      f.query("SELECT count(*) AS n FROM spending_by_category_month s WHERE s.transactions > 0")[0]!["n"],
+    ).toBeGreaterThan(0);
+    expect((await compareMirrorWithBank(f.db, f.freshLogin())).differences).toEqual([]);
+  });
+
+  it("an account closed at the bank is marked closed, keeps its history, and still costs only its bound", async () => {
+    const f = await mirrorFixture();
+    const first = await sync(f);
+    const joint = first.accounts.find((a) => a.type === "uk_retail_joint")!;
+    expect(joint.closed).toBe(false);
+    f.emulator.control.advanceClock(60_000);
+    f.emulator.control.closeAccount(joint.id);
+    const { result, seen } = await f.counting(() => sync(f));
+    const after = result.accounts.find((a) => a.id === joint.id)!;
+    expect(after).toMatchObject({ closed: true, transactions: joint.transactions, added: 0, removed: 0 });
+    expect(
+      f.query("SELECT closed, last_changed != first_seen AS moved FROM accounts WHERE id = ?", joint.id),
+    ).toEqual([{ closed: 1, moved: 1 }]);
+    expect(listReads(seen, joint.id)).toBeLessThanOrEqual(
+      1 + Math.ceil(bankCount(f, joint.id, f.now() - DEFAULT_TRAILING_DAYS * DAY) / 100),
+    );
+    expect((await compareMirrorWithBank(f.db, f.freshLogin())).differences).toEqual([]);
+  });
+
   it("an account whose transactions Monzo does not share (a Flex backing loan) is noted, and costs one read per sync", async () => {
     const f = await mirrorFixture();
     const first = await sync(f);
