@@ -28,8 +28,13 @@ export interface MirrorComparison {
  * Compares the mirror at `path` with a fresh full fetch through `client` (which must be able to read the whole
  * history: inside the full-history window). Checks, for every account: the same set of transaction ids, each
  * one's stored JSON equal to Monzo's (merchant as its id), the columns derived from it, and each merchant.
+ * `before` ends the fetch (default: this machine's now; give the bank's when its clock runs ahead).
  */
-export async function compareMirrorWithBank(path: string, client: MonzoClient): Promise<MirrorComparison> {
+export async function compareMirrorWithBank(
+  path: string,
+  client: MonzoClient,
+  options: { before?: Date } = {},
+): Promise<MirrorComparison> {
   const db = new DatabaseSync(path, { readOnly: true });
   const differences: string[] = [];
   let transactions = 0;
@@ -44,7 +49,13 @@ export async function compareMirrorWithBank(path: string, client: MonzoClient): 
       if (!mirrored.has(account.id)) differences.push(`account ${account.id} missing`);
       let fresh: Transaction[];
       try {
-        fresh = await client.transactions.history({ accountId: account.id, expandMerchant: true }).toArray();
+        fresh = await client.transactions
+          .history({
+            accountId: account.id,
+            expandMerchant: true,
+            ...(options.before ? { before: options.before } : {}),
+          })
+          .toArray();
       } catch (error) {
         // Monzo does not share this account's transactions (a Flex backing loan): neither may the mirror.
         if (!(error instanceof ApprovalRequiredError)) throw error;
