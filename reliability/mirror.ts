@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
+import { LOW_MEMORY_NODE_FLAGS } from "@monzokit/cli";
 import { MonzoClient } from "@monzokit/core";
 import { serveEmulator } from "@monzokit/emulator";
 import { compareMirrorWithBank } from "../test-support/mirror.ts";
@@ -76,7 +77,12 @@ interface Run {
 function start(args: string[], env: Record<string, string>, killAfterMs?: number): Promise<Run> {
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ["ignore", "ignore", "pipe"] });
+    // The bin re-executes a sync as a child with memory-bounding V8 flags; start that child directly (as the
+    // bin would, flags and all) so the kill lands on the process that writes the mirror.
+    const child = spawn(process.execPath, [...LOW_MEMORY_NODE_FLAGS, BIN, ...args], {
+      env: { ...env, MONZOKIT_LOW_MEMORY: "1" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => {
       stderr += d;
@@ -152,7 +158,7 @@ export async function runMirrorCrashSuite(options: MirrorCrashOptions): Promise<
     if (!res.ok) throw new Error(`control ${path}: ${res.status} ${await res.text()}`);
     return res.json() as Promise<Record<string, unknown>>;
   };
-  const { access_token: token } = (await control("/tokens", { ttl_seconds: 7 * 86_400 })) as {
+  const { access_token: token } = (await control("/tokens", { ttl_seconds: 365 * 86_400 })) as {
     access_token: string;
   };
   const home = await mkdtemp(join(tmpdir(), "monzokit-mirror-crash-"));
@@ -216,7 +222,9 @@ export async function runMirrorCrashSuite(options: MirrorCrashOptions): Promise<
         for (const file of [mirror, `${mirror}-wal`, `${mirror}-shm`]) await rm(file, { force: true });
       }
       if (i === firstKills) {
-        // From here on, incremental syncs: let the first one finish.
+        // From here on, incremental syncs over a network with some latency (so two syncs at once overlap):
+        // let the first one finish.
+        await control("/faults", { latency_ms: 20 });
         const done = await start(["sync", "--quiet"], env);
         if (done.code !== 0) result.otherOutcomes.push(`first sync: ${done.code}: ${done.stderr.trim()}`);
       }
@@ -224,7 +232,7 @@ export async function runMirrorCrashSuite(options: MirrorCrashOptions): Promise<
       // The bank moves on between runs: payments, a decline, a settlement at another amount, an edited note.
       if (!first && next() < 0.7) {
         const account = spendable[Math.floor(next() * spendable.length)]!;
-        await control("/clock", { advance_ms: Math.floor(next() * 6 * 3_600_000) });
+        await control("/clock", { advance_ms: Math.floor(next() * 2 * 3_600_000) });
         const tx = (await control("/transactions", {
           account_id: account.id,
           amount: -Math.floor(100 + next() * 5000),

@@ -18,7 +18,7 @@ export class MirrorBusyError extends MonzoError {
   constructor(path: string, waitedMs: number) {
     super(
       "mirror.busy",
-      `Another monzo sync is writing the mirror ${path}${waitedMs > 0 ? ` (waited ${Math.round(waitedMs / 1000)} s)` : ""}`,
+      `Another monzo sync is writing the mirror ${path}${waitedMs > 0 ? ` (waited ${Math.ceil(waitedMs / 1000)} s for it)` : ""}`,
       {
         hint: "Nothing was changed. Run monzo sync again when it has finished, or pass --wait SECONDS to wait for it.",
       },

@@ -46,7 +46,7 @@ export async function acquireSyncLock(
       const waited = Date.now() - started;
       if (waited >= options.waitMs || options.signal?.aborted) {
         db.close();
-        throw new MirrorBusyError(options.displayPath, waited);
+        throw new MirrorBusyError(options.displayPath, options.waitMs > 0 ? waited : 0);
       }
       await sleep(Math.min(100, options.waitMs - waited));
     }

@@ -2,6 +2,7 @@ import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT } from "../../src/errors.js";
+import { wantsLowMemory } from "../../src/low-memory.js";
 import { acquireSyncLock } from "../../src/mirror/lock.js";
 import { loggedIn } from "./fixtures.js";
 
@@ -115,6 +116,13 @@ describe("monzo sync", () => {
     const unsafe = await s.monzo("sync", "--db", join(shared, "m.db"));
     expect(unsafe.code).toBe(EXIT.config);
     expect(unsafe.err).toMatch(/can be written by other users/);
+  });
+
+  it("runs as a child with the memory-bounding V8 flags, as exports do (a first sync reads a whole history)", () => {
+    expect(wantsLowMemory(["sync"])).toBe(true);
+    expect(wantsLowMemory(["sync", "--full-history"])).toBe(true);
+    expect(wantsLowMemory(["sync", "--help"])).toBe(false);
+    expect(wantsLowMemory(["sql", "SELECT 1"])).toBe(false);
   });
 
   it("not logged in: exit 3 naming monzo login, and no mirror is created", async () => {
