@@ -97,6 +97,18 @@ describe("the mirror store", () => {
     expect(s.count("acc_1")).toBe(3);
   });
 
+  it("counts an account's transactions from the partial index, never reading the rows (a no-change sync stays flat)", async () => {
+    const { db } = await store();
+    const plan = db
+      .prepare(
+        "EXPLAIN QUERY PLAN SELECT count(*) AS n FROM transactions WHERE account_id = ? AND removed_at IS NULL",
+      )
+      .all("acc_1") as { detail: string }[];
+    expect(plan.map((p) => p.detail).join("\n")).toMatch(
+      /USING COVERING INDEX transactions_present|USING INDEX transactions_present/,
+    );
+  });
+
   it("keeps coverage merged", async () => {
     const { s } = await store();
     s.addCoverage("acc_1", 100, 200);
