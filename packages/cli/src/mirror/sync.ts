@@ -419,7 +419,10 @@ class Sync {
       return;
     }
     try {
-      for (const gap of missing) await this.#walk(id, gap.sinceMs, gap.untilMs, tally, undefined);
+      // Each gap is read from the trailing window before it: what was still pending when the mirror last read
+      // that far may have settled or changed since, and only now can Monzo show it again.
+      for (const gap of missing)
+        await this.#walk(id, Math.max(opening, gap.sinceMs - this.#trailingMs), gap.untilMs, tally, undefined);
     } catch (error) {
       if (!(error instanceof HistoryWindowError)) throw error;
       this.#window = false;
