@@ -1,5 +1,5 @@
-import { Command, CommanderError } from "@commander-js/extra-typings";
-import { type Cmd, globalOptions } from "./commands/common.js";
+import { Command, CommanderError, Help } from "@commander-js/extra-typings";
+import { type Cmd, extraHelpOf, globalOptions, helpFor } from "./commands/common.js";
 import { setIo } from "./context.js";
 import { describeError, EXIT, exitCodeFor, UsageError } from "./errors.js";
 import type { Io } from "./io.js";
@@ -77,21 +77,44 @@ export function createProgram(io: Io): Command {
     .configureOutput({
       writeOut: (text) => io.out(text),
       writeErr: (text) => io.err(text),
+      getOutHelpWidth: () => io.columns,
+      getErrHelpWidth: () => io.columns,
+      getOutHasColors: () => false,
+      getErrHasColors: () => false,
       // Errors are thrown as UsageError and printed once, by main, with their fix.
       outputError: () => {},
     })
     .showSuggestionAfterError(true);
   for (const option of globalOptions()) program.addOption(option);
-  program
-    .helpOption("-h, --help", "Show this help")
-    .helpCommand(false)
-    .configureHelp({ showGlobalOptions: true });
+  program.helpOption("-h, --help", "Show this help").helpCommand(false).configureHelp(HELP);
+  helpFor(
+    program,
+    [
+      { run: "monzo login", says: "Log in (browser, then approve in the Monzo app)" },
+      { run: "monzo balance" },
+      { run: "monzo --json transactions list --limit 5" },
+      { run: "monzo help pots deposit", says: "A command's own help, with its examples" },
+    ],
+    {
+      title: "Exit codes (the README says more):",
+      items: [
+        ["0", "success"],
+        ["1", "a bug in Monzokit (run again with --debug and report it)"],
+        ["2", "usage: a wrong command, option, argument or amount"],
+        ["3", "configuration: not logged in, or a missing setting"],
+        [
+          "4-10",
+          "Monzo refused the token, permission, not found, rate limited, network, outcome unknown, login failed",
+        ],
+      ],
+    },
+  );
   prepare(program as unknown as Command);
   for (const [name, entry] of Object.entries(COMMANDS))
     prepare(program.command(name).summary(entry.summary) as unknown as Command);
   program.hook("preSubcommand", (_program, sub) => loadCommand(sub as unknown as Command));
   // `monzo help pots deposit`: commander's own help command would skip the lazy loading above.
-  program
+  const help = program
     .command("help")
     .summary("Help for a command: monzo help pots deposit")
     .argument("[command...]", "The command and subcommand")
@@ -109,6 +132,7 @@ export function createProgram(io: Io): Command {
       }
       target.outputHelp();
     });
+  helpFor(help, [{ run: "monzo help transactions export" }]);
   return program as unknown as Command;
 }
 
@@ -116,6 +140,49 @@ export function createProgram(io: Io): Command {
 export async function loadAllCommands(program: Command): Promise<void> {
   for (const sub of program.commands) await loadCommand(sub as unknown as Command);
 }
+
+/**
+ * Help laid out by commander at the terminal's width (`Io.columns`), plus our examples and sections, wrapped
+ * the same way; the options every command takes appear under each command without `--version`.
+ */
+const HELP: Partial<Help> = {
+  showGlobalOptions: true,
+  // Commander stops wrapping below 40 columns of description; a narrow terminal still needs it.
+  minWidthToWrap: 16,
+  visibleGlobalOptions(this: Help, cmd) {
+    return Help.prototype.visibleGlobalOptions.call(this, cmd).filter((o) => o.long !== "--version");
+  },
+  formatHelp(this: Help, cmd, helper) {
+    const base = Help.prototype.formatHelp.call(this, cmd, helper);
+    const extra = extraHelpOf(cmd);
+    if (!extra) return base;
+    const width = helper.helpWidth ?? 80;
+    const lines: string[] = [];
+    for (const section of extra.sections) {
+      const termWidth = Math.max(...section.items.map(([term]) => term.length));
+      lines.push(
+        section.title,
+        ...section.items.map(([t, d]) => helper.formatItem(t, termWidth, d, helper)),
+        "",
+      );
+    }
+    if (extra.examples.length > 0) {
+      lines.push("Examples:");
+      for (const example of extra.examples) {
+        if (example.says)
+          lines.push(
+            helper
+              .boxWrap(`# ${example.says}`, width - 2)
+              .replace(/^/gm, "  ")
+              .replace(/^ {2}(?!#)/gm, "  # "),
+          );
+        lines.push(`  ${example.run}`);
+      }
+      lines.push("");
+    }
+    return `${base}\n${lines.join("\n")}`;
+  },
+};
 
 /** Fills in a command's placeholder from its module, once. */
 async function loadCommand(sub: Command): Promise<void> {

@@ -321,3 +321,88 @@ describe("argument parsing under random input (property)", () => {
     );
   }, 120_000);
 });
+
+describe("help a person reads at 80 columns", () => {
+  async function everyCommandPath(): Promise<string[][]> {
+    const program = createProgram(fakeIo().io);
+    await loadAllCommands(program);
+    const paths: string[][] = [[]];
+    const walk = (cmd: Command, path: string[]) => {
+      for (const sub of cmd.commands) {
+        paths.push([...path, sub.name()]);
+        walk(sub as unknown as Command, [...path, sub.name()]);
+      }
+    };
+    walk(program, []);
+    return paths;
+  }
+
+  it("every command's and subcommand's help fits 80 columns, starts its usage with monzo and has an example", async () => {
+    const paths = await everyCommandPath();
+    expect(paths.length).toBeGreaterThan(25);
+    for (const path of paths) {
+      const f = fakeIo();
+      expect({ path, code: await main([...path, "--help"], f.io) }).toEqual({ path, code: EXIT.ok });
+      const text = f.stdout();
+      const widest = Math.max(...text.split("\n").map((line) => [...line].length));
+      expect({ path, widest }).toEqual({ path, widest: expect.toSatisfy((w: number) => w <= 80) });
+      expect(text).toMatch(new RegExp(`^Usage: monzo${path.map((p) => ` ${p}`).join("")}( |$)`, "m"));
+      expect({ path, example: /\nExamples:\n( {2}# .*\n)* {2}monzo /.test(text) }).toEqual({
+        path,
+        example: true,
+      });
+    }
+  });
+
+  it("is wrapped to the terminal's width", async () => {
+    const wide = fakeIo({}, { columns: 120 });
+    const narrow = fakeIo({}, { columns: 60 });
+    await main(["login", "--help"], wide.io);
+    await main(["login", "--help"], narrow.io);
+    const widest = (t: string) => Math.max(...t.split("\n").map((l) => l.length));
+    expect(widest(narrow.stdout())).toBeLessThanOrEqual(60);
+    expect(widest(wide.stdout())).toBeGreaterThan(80);
+  });
+
+  it("names the environment variable behind each option that has one", async () => {
+    const behind: Record<string, string[]> = {
+      login: [
+        "--client-id <id>  *OAuth client id \\[env MONZO_CLIENT_ID\\]",
+        "--client-secret <secret> .*\\[env MONZO_CLIENT_SECRET\\]",
+        "--redirect-uri <uri> [^]*\\[env\\s+MONZO_REDIRECT_URI\\]",
+        "--auth-url <url> .*\\[env MONZO_AUTH_URL\\]",
+        "--broker <url> [^]*\\[env MONZO_BROKER_URL\\]",
+        "--access-token <token> [^]*\\[env MONZO_ACCESS_TOKEN\\]",
+        "--profile <name> [^]*\\[env\\s+MONZO_PROFILE\\]",
+        "--api-url <url> [^]*\\[env\\s+MONZO_API_URL\\]",
+      ],
+      balance: [
+        "--profile <name> [^]*\\[env\\s+MONZO_PROFILE\\]",
+        "--api-url <url> [^]*\\[env\\s+MONZO_API_URL\\]",
+      ],
+    };
+    for (const [command, patterns] of Object.entries(behind)) {
+      const f = fakeIo();
+      await main([command, "--help"], f.io);
+      for (const pattern of patterns) expect(f.stdout()).toMatch(new RegExp(pattern));
+    }
+  });
+
+  it("config set --help lists every key with its values", async () => {
+    const f = fakeIo();
+    await main(["config", "set", "--help"], f.io);
+    const text = f.stdout();
+    for (const key of [
+      "clientId",
+      "clientSecret",
+      "redirectUri",
+      "apiUrl",
+      "authUrl",
+      "brokerUrl",
+      "tokenStore",
+    ])
+      expect(text).toMatch(new RegExp(`^  ${key} +\\S`, "m"));
+    expect(text).toContain("auto | keychain | file");
+    expect(text).toContain("MONZO_TOKEN_STORE");
+  });
+});

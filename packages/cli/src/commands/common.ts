@@ -51,6 +51,30 @@ export const options = {
   port: (what: string, fallback: number) => new Option("--port <n>", `${what} (default ${fallback})`),
 };
 
+/** A command line a person can copy, and what it does. */
+export interface Example {
+  run: string;
+  says?: string;
+}
+
+/** A section of a command's help beside commander's own: a heading and its items (term, description). */
+export interface HelpSection {
+  title: string;
+  items: readonly (readonly [string, string])[];
+}
+
+const extraHelp = new WeakMap<object, { examples: Example[]; sections: HelpSection[] }>();
+
+/** Gives `cmd`'s help its examples (every command has at least one) and any further sections. */
+export function helpFor(cmd: object, examples: Example[], ...sections: HelpSection[]): void {
+  extraHelp.set(cmd, { examples, sections });
+}
+
+/** What `helpFor` gave `cmd`. */
+export function extraHelpOf(cmd: object): { examples: Example[]; sections: HelpSection[] } | undefined {
+  return extraHelp.get(cmd);
+}
+
 /** The global flags and a command's own options, as the session wants them. */
 export function globalFlags(values: Record<string, unknown>): GlobalFlags {
   const str = (k: string) => (typeof values[k] === "string" ? (values[k] as string) : undefined);

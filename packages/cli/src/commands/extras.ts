@@ -5,12 +5,14 @@ import { UsageError } from "../errors.js";
 import { emit } from "../output/emit.js";
 import { table } from "../output/format.js";
 import { pickAccount } from "../session.js";
-import { type Cmd, flag, globalFlags, options, ready } from "./common.js";
+import { type Cmd, flag, globalFlags, helpFor, options, ready } from "./common.js";
 
 /** `monzo feed`: push. */
 export function feed(cmd: Cmd): void {
   cmd.description("Feed items: push");
-  cmd
+  const example = { run: 'monzo feed push "Rent paid" --body "£950 to the landlord"' };
+  helpFor(cmd, [example]);
+  const push = cmd
     .command("push")
     .description("Put an item in your Monzo feed")
     .argument("<title>", "Title")
@@ -35,6 +37,7 @@ export function feed(cmd: Cmd): void {
       });
       emit(t, flags.json === true, { ok: true }, () => "Posted to your Monzo feed.\n");
     });
+  helpFor(push, [example, { run: 'monzo feed push "Paid" --url https://example.com/invoice/42' }]);
 }
 
 const MIME: Record<string, string> = {
@@ -50,7 +53,10 @@ const MIME: Record<string, string> = {
 /** `monzo attachments`: add, remove. */
 export function attachments(cmd: Cmd): void {
   cmd.description("Attachments: add a file to a transaction, remove one");
-  cmd
+  const add = { run: "monzo attachments add tx_00009AbCdEf receipt.png" };
+  const remove = { run: "monzo attachments remove attach_00009XyZ" };
+  helpFor(cmd, [add, remove]);
+  const adding = cmd
     .command("add")
     .description("Upload a file and attach it to a transaction")
     .argument("<transaction>", "Transaction id (tx_…)")
@@ -82,7 +88,8 @@ export function attachments(cmd: Cmd): void {
         () => `Attached ${basename(path)} to ${a.external_id} (${a.id}).\n`,
       );
     });
-  cmd
+  helpFor(adding, [add]);
+  const removing = cmd
     .command("remove")
     .description("Remove an attachment by its id")
     .argument("<id>", "Attachment id (attach_…)")
@@ -91,12 +98,19 @@ export function attachments(cmd: Cmd): void {
       await session.client.attachments.deregister(id);
       emit(t, flags.json === true, { ok: true }, () => `Removed ${id}.\n`);
     });
+  helpFor(removing, [remove]);
 }
 
 /** `monzo receipts`: put, get, delete. */
 export function receipts(cmd: Cmd): void {
   cmd.description("Receipts: put (from a JSON file), get, delete");
-  cmd
+  const examples = {
+    put: { run: "monzo receipts put receipt.json", says: "external_id in the file names it" },
+    get: { run: "monzo receipts get order-1234" },
+    delete: { run: "monzo receipts delete order-1234" },
+  };
+  helpFor(cmd, Object.values(examples));
+  const put = cmd
     .command("put")
     .description("Create or replace a receipt from a JSON file")
     .argument("<file>", "Receipt JSON (Monzo's receipt schema)")
@@ -114,7 +128,8 @@ export function receipts(cmd: Cmd): void {
       await session.client.receipts.put(receipt as never);
       emit(t, flags.json === true, { ok: true }, () => "Receipt saved.\n");
     });
-  cmd
+  helpFor(put, [examples.put]);
+  const get = cmd
     .command("get")
     .description("A receipt by your external id")
     .argument("<id>", "The receipt's external_id")
@@ -122,7 +137,8 @@ export function receipts(cmd: Cmd): void {
       const { t, session } = await ready(command.optsWithGlobals());
       t.out(`${JSON.stringify(await session.client.receipts.retrieve(id), null, 2)}\n`);
     });
-  cmd
+  helpFor(get, [examples.get]);
+  const remove = cmd
     .command("delete")
     .description("Delete a receipt by your external id")
     .argument("<id>", "The receipt's external_id")
@@ -131,12 +147,23 @@ export function receipts(cmd: Cmd): void {
       await session.client.receipts.delete(id);
       emit(t, flags.json === true, { ok: true }, () => "Receipt deleted.\n");
     });
+  helpFor(remove, [examples.delete]);
 }
 
 /** `monzo webhooks`: list, add, remove, listen. */
 export function webhooks(cmd: Cmd): void {
   cmd.description("Webhooks: list, add, remove, listen");
-  cmd
+  const examples = {
+    list: { run: "monzo webhooks list" },
+    add: {
+      run: 'monzo webhooks add "https://example.com/monzo?secret=RANDOM"',
+      says: "Monzo signs nothing: keep a secret in the URL and check it",
+    },
+    remove: { run: "monzo webhooks remove webhook_00009AbC" },
+    listen: { run: "monzo webhooks listen --port 6610", says: "Print each event sent to this machine" },
+  };
+  helpFor(cmd, [examples.list, examples.add]);
+  const list = cmd
     .command("list")
     .description("Webhooks this app registered")
     .addOption(options.account())
@@ -157,7 +184,8 @@ export function webhooks(cmd: Cmd): void {
             : "No webhooks.\n",
       );
     });
-  cmd
+  helpFor(list, [examples.list]);
+  const add = cmd
     .command("add")
     .description("Register a URL (idempotent: an existing one is kept)")
     .argument("<url>", "https URL to POST events to")
@@ -183,7 +211,8 @@ export function webhooks(cmd: Cmd): void {
         () => `${existing ? "Already registered" : "Registered"}: ${hook.id} → ${hook.url}\n`,
       );
     });
-  cmd
+  helpFor(add, [examples.add]);
+  const remove = cmd
     .command("remove")
     .description("Remove a webhook by id")
     .argument("<id>", "Webhook id (webhook_…)")
@@ -192,7 +221,8 @@ export function webhooks(cmd: Cmd): void {
       await session.client.webhooks.delete(id);
       emit(t, flags.json === true, { ok: true }, () => `Removed ${id}.\n`);
     });
-  cmd
+  helpFor(remove, [examples.remove]);
+  const listen = cmd
     .command("listen")
     .description(
       "Receive events on this machine: a secret URL, each event once, shown like transactions list (--json: NDJSON)",
@@ -241,4 +271,5 @@ export function webhooks(cmd: Cmd): void {
         process.off("SIGTERM", onSignal);
       }
     });
+  helpFor(listen, [examples.listen]);
 }

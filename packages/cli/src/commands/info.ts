@@ -1,9 +1,10 @@
 import { emit } from "../output/emit.js";
 import { money, table } from "../output/format.js";
 import { pickAccount } from "../session.js";
-import { type Cmd, flag, options, ready } from "./common.js";
+import { type Cmd, flag, helpFor, options, ready } from "./common.js";
 
 export function whoami(cmd: Cmd): void {
+  helpFor(cmd, [{ run: "monzo whoami" }, { run: "monzo whoami --profile work --json" }]);
   cmd.description("Who the stored token belongs to").action(async (_options, command) => {
     const { t, flags, session } = await ready(command.optsWithGlobals());
     const who = await session.client.whoami();
@@ -17,6 +18,10 @@ export function whoami(cmd: Cmd): void {
 }
 
 export function accounts(cmd: Cmd): void {
+  helpFor(cmd, [
+    { run: "monzo accounts" },
+    { run: "monzo accounts --type uk_retail_joint --json", says: "Only joint accounts, for a script" },
+  ]);
   cmd
     .description("List accounts (current, joint, flex, closed …)")
     .option("--type <type>", "Only this account type, e.g. uk_retail")
@@ -51,6 +56,10 @@ export function accounts(cmd: Cmd): void {
 }
 
 export function balance(cmd: Cmd): void {
+  helpFor(cmd, [
+    { run: "monzo balance", says: "Your one open current account" },
+    { run: "monzo balance --account acc_00009AbCdEf --json" },
+  ]);
   cmd
     .description("Balance, total with pots, and today's spend")
     .addOption(options.account())

@@ -6,10 +6,14 @@ import { io } from "../context.js";
 import { UsageError } from "../errors.js";
 import { emit } from "../output/emit.js";
 import { table } from "../output/format.js";
-import { type Cmd, flag, globalFlags, options } from "./common.js";
+import { type Cmd, flag, globalFlags, helpFor, options, withEnv } from "./common.js";
 
 /** `monzo emulator`: the local Monzo, for offline development. */
 export function emulator(cmd: Cmd): void {
+  helpFor(cmd, [
+    { run: "monzo emulator", says: "A local Monzo on port 6601; it prints how to point monzo at it" },
+    { run: "monzo emulator --port 7000 --auto-approve 2000" },
+  ]);
   cmd
     .description("Start the local Monzo emulator (offline development)")
     .addOption(options.port("Port", 6601))
@@ -61,8 +65,31 @@ export const SETTING_KEYS = [
   "tokenStore",
 ] as const;
 
+const SETTING_HELP: readonly (readonly [(typeof SETTING_KEYS)[number], string])[] = [
+  ["clientId", withEnv("your OAuth client's id (oauth2client_…)", "MONZO_CLIENT_ID")],
+  ["clientSecret", withEnv("its secret (kept in the 0600 profile file)", "MONZO_CLIENT_SECRET")],
+  [
+    "redirectUri",
+    withEnv(
+      "the redirect URL registered for it (default http://localhost:6600/callback)",
+      "MONZO_REDIRECT_URI",
+    ),
+  ],
+  ["apiUrl", withEnv("API base URL (default https://api.monzo.com)", "MONZO_API_URL")],
+  ["authUrl", withEnv("login page base URL (default https://auth.monzo.com/)", "MONZO_AUTH_URL")],
+  ["brokerUrl", withEnv("a Monzokit broker to log in and refresh through", "MONZO_BROKER_URL")],
+  [
+    "tokenStore",
+    withEnv(
+      `${TOKEN_STORES.join(" | ")} (default auto: the OS keychain when there is one)`,
+      "MONZO_TOKEN_STORE",
+    ),
+  ],
+];
+
 /** `monzo config`: the settings in effect; `monzo config set KEY VALUE`. */
 export function config(cmd: Cmd): void {
+  helpFor(cmd, [{ run: "monzo config" }, { run: "monzo config --profile work --json" }]);
   cmd.description("Show the settings in effect and where each comes from").action(async (_opts, command) => {
     const t = io();
     const flags = globalFlags(command.optsWithGlobals());
@@ -90,7 +117,7 @@ export function config(cmd: Cmd): void {
       ),
     );
   });
-  cmd
+  const set = cmd
     .command("set")
     .description("Save a setting in the profile")
     .argument("<key>", `One of: ${SETTING_KEYS.join(", ")}`)
@@ -110,10 +137,19 @@ export function config(cmd: Cmd): void {
       const path = await writeProfile(t, settings.profile, { ...current, [key]: value });
       t.err(`Saved ${key} in ${path}.\n`);
     });
+  helpFor(
+    set,
+    [
+      { run: "monzo config set tokenStore keychain" },
+      { run: "monzo config set redirectUri http://127.0.0.1:6600/callback --profile work" },
+    ],
+    { title: "Settings (KEY, its VALUE, and the variable that overrides it):", items: SETTING_HELP },
+  );
 }
 
 /** `monzo profiles`: every profile and whether it is logged in. */
 export function profiles(cmd: Cmd): void {
+  helpFor(cmd, [{ run: "monzo profiles" }, { run: "monzo profiles --json" }]);
   cmd.description("List profiles (logged-in Monzo users)").action(async (_opts, command) => {
     const t = io();
     const flags = globalFlags(command.optsWithGlobals());

@@ -5,10 +5,16 @@ import { exportHistory, formatFromPath } from "../export.js";
 import { login, loginThroughBroker, waitForAppApproval } from "../login/flow.js";
 import { checkTokenStore, openSession, pickAccount, whereTokensWent } from "../session.js";
 import { KeychainTokenStore } from "../store/keychain.js";
-import { type Cmd, flag, globalFlags, options, withEnv } from "./common.js";
+import { type Cmd, flag, globalFlags, helpFor, options, withEnv } from "./common.js";
 
 /** `monzo login`: the browser and a local callback, a pasted address, a broker, or a playground token. */
 export default function loginCommand(cmd: Cmd): void {
+  helpFor(cmd, [
+    { run: "monzo login", says: "Browser and local callback; then approve in the Monzo app" },
+    { run: "monzo login --manual", says: "Over SSH: paste the address the browser lands on" },
+    { run: "monzo login --broker https://broker.example.com", says: "No client secret on this machine" },
+    { run: "monzo login --export-history history.csv", says: "Then export the whole history at once" },
+  ]);
   cmd
     .description("Log in to Monzo (browser + local callback, --manual paste, a broker, or --access-token)")
     .option("--client-id <id>", withEnv("OAuth client id", "MONZO_CLIENT_ID"))

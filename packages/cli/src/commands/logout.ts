@@ -1,10 +1,11 @@
 import { logout } from "@monzokit/core";
 import { io } from "../context.js";
 import { openSession, tokenHome } from "../session.js";
-import { type Cmd, globalFlags } from "./common.js";
+import { type Cmd, globalFlags, helpFor } from "./common.js";
 
 /** `monzo logout`. */
 export default function logoutCommand(cmd: Cmd): void {
+  helpFor(cmd, [{ run: "monzo logout" }, { run: "monzo logout --profile work" }]);
   cmd.description("Revoke the tokens at Monzo and delete them here").action(async (_opts, command) => {
     const t = io();
     const session = await openSession(t, globalFlags(command.optsWithGlobals()));

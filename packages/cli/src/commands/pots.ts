@@ -3,7 +3,7 @@ import { UsageError } from "../errors.js";
 import { emit } from "../output/emit.js";
 import { money, table } from "../output/format.js";
 import { pickAccount, type Session } from "../session.js";
-import { type Cmd, flag, options, ready } from "./common.js";
+import { type Cmd, flag, helpFor, options, ready } from "./common.js";
 
 const potJson = (p: Pot) => ({
   id: p.id,
@@ -16,6 +16,10 @@ const potJson = (p: Pot) => ({
 });
 
 function list(cmd: Cmd): void {
+  helpFor(cmd, [
+    { run: "monzo pots list" },
+    { run: "monzo pots list --all --json", says: "Deleted pots too" },
+  ]);
   cmd
     .description("List pots (deleted ones with --all)")
     .addOption(options.account())
@@ -53,6 +57,21 @@ async function findPot(session: Session, accountId: string, ref: string): Promis
 
 function move(direction: "deposit" | "withdraw") {
   return (cmd: Cmd): void => {
+    helpFor(
+      cmd,
+      direction === "deposit"
+        ? [
+            { run: "monzo pots deposit Savings 12.34", says: "Move £12.34 into the pot named Savings" },
+            {
+              run: "monzo pots deposit Savings 12.34 --dedupe-id rent-2026-01",
+              says: "Safe to re-run: the same dedupe id moves the money once",
+            },
+          ]
+        : [
+            { run: "monzo pots withdraw Holiday 50", says: "Move £50.00 out of the pot named Holiday" },
+            { run: "monzo pots withdraw pot_00009XyZ 5 --dedupe-id tx-back-1" },
+          ],
+    );
     cmd
       .description(direction === "deposit" ? "Move money into a pot" : "Move money out of a pot")
       .argument("<pot>", "Pot id or name")
@@ -89,6 +108,7 @@ function move(direction: "deposit" | "withdraw") {
 /** `monzo pots`: list, deposit, withdraw. */
 export default function pots(cmd: Cmd): void {
   cmd.description("Pots: list, deposit, withdraw");
+  helpFor(cmd, [{ run: "monzo pots list" }, { run: "monzo pots deposit Savings 12.34" }]);
   list(cmd.command("list"));
   move("deposit")(cmd.command("deposit"));
   move("withdraw")(cmd.command("withdraw"));

@@ -1,10 +1,11 @@
 import { io } from "../context.js";
 import { emit } from "../output/emit.js";
 import { openSession, tokenHome } from "../session.js";
-import { type Cmd, globalFlags } from "./common.js";
+import { type Cmd, globalFlags, helpFor } from "./common.js";
 
 /** `monzo status`. */
 export default function status(cmd: Cmd): void {
+  helpFor(cmd, [{ run: "monzo status" }, { run: "monzo status --profile work --json" }]);
   cmd
     .description("Profile, user, token expiry, approval, and where tokens live")
     .action(async (_opts, command) => {

@@ -7,7 +7,7 @@ import { emit } from "../output/emit.js";
 import { csvRow, money, table } from "../output/format.js";
 import { CSV_COLUMNS, merchantName, transactionCsvRow } from "../output/transactions.js";
 import { openSession, pickAccount, requireTokens } from "../session.js";
-import { type Cmd, flag, globalFlags, options, ready } from "./common.js";
+import { type Cmd, flag, globalFlags, helpFor, options, ready } from "./common.js";
 
 function when(value: string | undefined, name: string): string | undefined {
   if (value === undefined) return undefined;
@@ -41,6 +41,13 @@ const txJson = (tx: Transaction) => ({
 });
 
 function list(cmd: Cmd): void {
+  helpFor(cmd, [
+    { run: "monzo transactions list --limit 10", says: "The newest 10" },
+    {
+      run: "monzo transactions list --since 2026-01-01 --before 2026-02-01 --all --csv",
+      says: "All of January, as CSV",
+    },
+  ]);
   cmd
     .description("List transactions (newest page, or a range with --since/--before; --all pages)")
     .addOption(options.account())
@@ -105,6 +112,10 @@ function list(cmd: Cmd): void {
 }
 
 function get(cmd: Cmd): void {
+  helpFor(cmd, [
+    { run: "monzo transactions get tx_00009AbCdEf" },
+    { run: "monzo transactions get tx_00009AbCdEf --json" },
+  ]);
   cmd
     .description("One transaction, with its merchant")
     .argument("<id>", "Transaction id (tx_…)")
@@ -124,6 +135,13 @@ function get(cmd: Cmd): void {
 }
 
 function annotate(cmd: Cmd): void {
+  helpFor(cmd, [
+    {
+      run: 'monzo transactions annotate tx_00009AbCdEf notes="Team lunch" project=alpha',
+      says: "Set the notes you see in the app, and a key of your own",
+    },
+    { run: "monzo transactions annotate tx_00009AbCdEf project=", says: "Delete a key" },
+  ]);
   cmd
     .description("Set or delete metadata on a transaction (notes= sets the notes you see in the app)")
     .argument("<id>", "Transaction id (tx_…)")
@@ -155,6 +173,13 @@ function annotate(cmd: Cmd): void {
 }
 
 function exportCommand(cmd: Cmd): void {
+  helpFor(cmd, [
+    { run: "monzo transactions export history.csv", says: "The last 89 days" },
+    {
+      run: "monzo transactions export --all history.ndjson",
+      says: "Everything, within 5 minutes of approving a login in the app",
+    },
+  ]);
   cmd
     .description("Export transactions to a file (csv, json, ndjson), streaming with progress")
     .argument("<file>", "Output file (.csv, .json or .ndjson)")
@@ -213,6 +238,10 @@ function exportCommand(cmd: Cmd): void {
 /** `monzo transactions`: list, get, annotate, export. */
 export default function transactions(cmd: Cmd): void {
   cmd.description("Transactions: list, get, annotate, export");
+  helpFor(cmd, [
+    { run: "monzo transactions list --limit 10" },
+    { run: "monzo transactions export history.csv" },
+  ]);
   list(cmd.command("list"));
   get(cmd.command("get"));
   annotate(cmd.command("annotate"));
