@@ -160,7 +160,14 @@ export function webhooks(cmd: Cmd): void {
       says: "Monzo signs nothing: keep a secret in the URL and check it",
     },
     remove: { run: "monzo webhooks remove webhook_00009AbC" },
-    listen: { run: "monzo webhooks listen --port 6610", says: "Print each event sent to this machine" },
+    listen: {
+      run: "monzo webhooks listen --register https://tunnel.example.com",
+      says: "Register <tunnel>/monzo/<secret> for this run and print each event once",
+    },
+    listenLocal: {
+      run: "monzo webhooks listen --json --register http://127.0.0.1:6610",
+      says: "Against monzo-emulator on this machine, one NDJSON line per event",
+    },
   };
   helpFor(cmd, [examples.list, examples.add]);
   const list = cmd
@@ -229,7 +236,10 @@ export function webhooks(cmd: Cmd): void {
     )
     .addOption(options.port("Port", 6610))
     .option("--path <path>", "Path before the secret (default /monzo)")
-    .option("--register <base-url>", "Register <base-url>/<path>/<secret> (your tunnel) for this run")
+    .option(
+      "--register <base-url>",
+      "Register <base-url>/<path>/<secret> (your tunnel) for this run; the secret is new each run, or MONZO_WEBHOOK_SECRET from the environment",
+    )
     .option("--keep", "With --register: leave the registration in place on exit")
     .addOption(options.account())
     .action(async (opts, command) => {
@@ -271,5 +281,5 @@ export function webhooks(cmd: Cmd): void {
         process.off("SIGTERM", onSignal);
       }
     });
-  helpFor(listen, [examples.listen]);
+  helpFor(listen, [examples.listen, examples.listenLocal]);
 }
