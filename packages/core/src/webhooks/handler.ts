@@ -43,7 +43,7 @@ export interface WebhookHandlerOptions {
   /** Bodies larger than this get `413`. Default 64 KiB (a transaction event is a few KB). */
   maxBodyBytes?: number;
   /**
-   * How long a delivery waits for `onEvent` before Monzo is answered `503`. Default 5,000 ms. Monzo's own
+   * How long a delivery waits for `onEvent` before Monzo is answered `503`. Default 3,000 ms. Monzo's own
    * timeout is undocumented (inferred): keep `onEvent` well under it.
    */
   ackTimeoutMs?: number;
@@ -103,7 +103,7 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json$/;
 export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHandler {
   const expected = webhookPath(options.secret, options.basePath ?? "/");
   const maxBody = positive(options.maxBodyBytes ?? 64 * 1024, "maxBodyBytes");
-  const ackTimeoutMs = nonNegative(options.ackTimeoutMs ?? 5000, "ackTimeoutMs");
+  const ackTimeoutMs = nonNegative(options.ackTimeoutMs ?? 3000, "ackTimeoutMs");
   const maxConcurrent = positive(options.maxConcurrent ?? 64, "maxConcurrent");
   const allowMissingType = options.allowMissingContentType ?? true;
   const now = options.now ?? Date.now;
@@ -121,7 +121,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     try {
       options.onRefused?.({ status, reason });
     } catch {}
-    return answer(status, { error: reason }, headers);
+    // A wrong path answers like any missing page: nothing says a receiver is here.
+    return answer(status, { error: reason === "path" ? "not_found" : reason }, headers);
   };
   const report = (error: unknown, info: { key?: string; late: boolean }) => {
     try {

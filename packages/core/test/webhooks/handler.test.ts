@@ -81,7 +81,11 @@ describe("createWebhookHandler: who may post", () => {
       `/monzo/${encodeURIComponent(SECRET).replace("k", "%6B")}`,
       `${PATH}%00`,
     ];
-    for (const path of near) expect((await post(path)).status, path).toBe(404);
+    for (const path of near) {
+      const res = await post(path);
+      expect(res.status, path).toBe(404);
+      expect(await res.json()).toEqual({ error: "not_found" });
+    }
     expect((await handler(new Request(`http://h/monzo/nope`, { method: "GET" }))).status).toBe(404);
     // Dot segments are resolved by every URL parser before a handler sees the URL: not a different path.
     expect((await post(`/monzo/x/../${SECRET}`)).status).toBe(200);
