@@ -80,7 +80,7 @@ ${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name.padEnd(14)}${c.description}`)
   .join("\n")}
 
-Common options: --profile NAME, --json, --quiet, --debug, --api-url URL
+Common options: --profile NAME, --json, --quiet, --debug, --api-url URL, --allow-host HOST
 Run monzo <command> --help for a command's options. Exit codes: see the README.
 `;
 
@@ -131,7 +131,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
 /** The options every command takes (`commonArgs`), which may also come before its name. */
 export const GLOBAL_OPTIONS = {
   boolean: ["json", "quiet", "q", "debug"],
-  string: ["profile", "api-url"],
+  string: ["profile", "api-url", "allow-host"],
 } as const;
 
 /**

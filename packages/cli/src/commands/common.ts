@@ -15,6 +15,10 @@ export const commonArgs = {
     type: "string",
     description: "API base URL (default https://api.monzo.com); env MONZO_API_URL",
   },
+  "allow-host": {
+    type: "string",
+    description: "Let these hosts (comma-separated), not Monzo's, receive tokens",
+  },
 } as const satisfies ArgsDef;
 
 export function globalFlags(args: Record<string, unknown>): GlobalFlags {
@@ -31,6 +35,7 @@ export function globalFlags(args: Record<string, unknown>): GlobalFlags {
     clientSecret: str("client-secret"),
     redirectUri: str("redirect-uri"),
     broker: str("broker"),
+    allowHost: str("allow-host"),
   };
 }
 

@@ -1,6 +1,8 @@
 import { readFile, stat } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { serve } from "@hono/node-server";
+import { createBrokerApp, MemorySessionStore } from "@monzokit/broker";
 import { MonzoError, validateCallback } from "@monzokit/core";
 import { type RunningEmulator, serveEmulator } from "@monzokit/emulator";
 import fc from "fast-check";
@@ -11,27 +13,69 @@ import { fakeIo, tempHome } from "../helpers.js";
 
 let emu: RunningEmulator;
 let redirectUri: string;
+let brokerUrl: string;
+let broker: ReturnType<typeof serve>;
+
+async function freePort(): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
 
 beforeAll(async () => {
   emu = await serveEmulator(
     { seed: "flow", transactions: 600, autoConsent: true, autoApprove: 1500 },
     { port: 0 },
   );
-  const port = await new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-  redirectUri = `http://127.0.0.1:${port}/callback`;
+  redirectUri = `http://127.0.0.1:${await freePort()}/callback`;
   emu.emulator.control.addClient({
     id: "oauth2client_0000FlowTest000000001",
     secret: "mnzconf.flow",
     redirectUris: [redirectUri],
     confidential: true,
   });
+  const brokerPort = await freePort();
+  brokerUrl = `http://127.0.0.1:${brokerPort}`;
+  emu.emulator.control.addClient({
+    id: "oauth2client_0000FlowBroker0000001",
+    secret: "mnzconf.flow-broker",
+    redirectUris: [`${brokerUrl}/callback`],
+    confidential: true,
+  });
+  const app = createBrokerApp({
+    config: {
+      clientId: "oauth2client_0000FlowBroker0000001",
+      clientSecret: "mnzconf.flow-broker",
+      publicUrl: brokerUrl,
+      authUrl: emu.authUrl,
+      apiUrl: emu.url,
+      codeKey: crypto.getRandomValues(new Uint8Array(32)),
+      sessionTtlMs: 600_000,
+      maxWaitSeconds: 5,
+      rateLimits: { new: 100, token: 1000, refresh: 100 },
+      corsOrigins: [],
+      trustProxy: false,
+      allowInsecure: false,
+    },
+    store: new MemorySessionStore(),
+  });
+  broker = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: brokerPort, hostname: "127.0.0.1" }, () => resolve(s));
+  });
 });
-afterAll(async () => emu?.close());
+afterAll(async () => {
+  await new Promise((r) => broker?.close(r));
+  await emu?.close();
+});
+
+/** "The browser": follows the auto-consent redirect to the callback (the CLI's or the broker's). */
+const follow = async (url: string) => {
+  void fetch(url).then((r) => r.text());
+  return true;
+};
 
 describe("interactive login", () => {
   it("asks for the missing secret (hidden), saves it on request, waits for approval, and offers the full-history export", async () => {
@@ -61,11 +105,15 @@ describe("interactive login", () => {
     );
     expect(await main(["login", "--timeout", "30"], f.io)).toBe(0);
     expect(prompts[0]).toEqual({ question: "  Client secret (hidden): ", secret: true });
+    // The question names everything it saves, the redirect URI from the environment included.
     expect(prompts.map((p) => p.question).join("|")).toMatch(
-      /Save the client id and secret.*Export your whole history now.*File/,
+      /Save the client id \(oauth2client_0000FlowTest000000001\) and secret and the redirect URI http:\/\/127\.0\.0\.1:\d+\/callback to .*Export your whole history now.*File/,
     );
     const profile = JSON.parse(await readFile(join(home, "profiles", "default.json"), "utf8"));
     expect(profile.clientSecret).toBe("mnzconf.flow");
+    expect(profile.redirectUri).toBe(redirectUri);
+    expect(profile).not.toHaveProperty("apiUrl");
+    expect(profile).not.toHaveProperty("authUrl");
     expect((await stat(join(home, "profiles", "default.json"))).mode & 0o777).toBe(0o600);
     const csv = await readFile(join(home, "history.csv"), "utf8");
     expect(csv.split("\r\n")[0]).toMatch(/^id,created,settled,amount/);
@@ -117,5 +165,53 @@ describe("pasted redirects (--manual)", () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("a broker login saves only what the person chose", () => {
+  const read = async (home: string) =>
+    JSON.parse(await readFile(join(home, "profiles", "default.json"), "utf8").catch(() => "{}")) as Record<
+      string,
+      unknown
+    >;
+
+  it("--broker URL is saved; an API URL from the environment is not", async () => {
+    const home = await tempHome();
+    const f = fakeIo({ MONZOKIT_HOME: home, MONZO_API_URL: emu.url }, { openBrowser: follow });
+    expect(
+      await main(["login", "--broker", brokerUrl, "--no-wait", "--timeout", "30"], f.io),
+      f.stderr(),
+    ).toBe(0);
+    expect(await read(home)).toEqual({ brokerUrl });
+  });
+
+  it("MONZO_BROKER_URL without a terminal is used for this login, not saved, and monzo says how to keep it", async () => {
+    const home = await tempHome();
+    const f = fakeIo(
+      { MONZOKIT_HOME: home, MONZO_API_URL: emu.url, MONZO_BROKER_URL: brokerUrl },
+      { openBrowser: follow },
+    );
+    expect(await main(["login", "--no-wait", "--timeout", "30"], f.io), f.stderr()).toBe(0);
+    expect(await read(home)).toEqual({});
+    expect(f.stderr()).toContain(`monzo config set brokerUrl ${brokerUrl}`);
+  });
+
+  it("MONZO_BROKER_URL with a terminal is saved when the person says yes, and only the broker", async () => {
+    const home = await tempHome();
+    const questions: string[] = [];
+    const f = fakeIo(
+      { MONZOKIT_HOME: home, MONZO_API_URL: emu.url, MONZO_BROKER_URL: brokerUrl },
+      {
+        interactive: true,
+        openBrowser: follow,
+        prompt: async (q) => {
+          questions.push(q);
+          return "y";
+        },
+      },
+    );
+    expect(await main(["login", "--no-wait", "--timeout", "30"], f.io), f.stderr()).toBe(0);
+    expect(questions[0]).toContain(`Save the broker ${brokerUrl} (from MONZO_BROKER_URL)`);
+    expect(await read(home)).toEqual({ brokerUrl });
   });
 });
