@@ -172,7 +172,8 @@ export async function login(session: Session, options: LoginOptions): Promise<To
   });
   let callbackUrl: string | URL;
   let server: Awaited<ReturnType<typeof startCallbackServer>> | undefined;
-  if (!options.manual) server = await startCallbackServer({ redirectUri, timeoutMs: options.timeoutMs });
+  if (!options.manual)
+    server = await startCallbackServer({ redirectUri, state, timeoutMs: options.timeoutMs });
   try {
     const page = settings.endpoints.authUrl;
     if (page && page.kind !== "monzo" && !(options.quiet && page.kind === "loopback"))
@@ -226,7 +227,7 @@ export async function login(session: Session, options: LoginOptions): Promise<To
     if (options.wait) await waitForAppApproval(session, options);
     return tokens;
   } catch (error) {
-    server?.finish({ ok: false, message: error instanceof Error ? error.message : "Login failed" });
+    server?.finish({ ok: false, error });
     throw error;
   } finally {
     await server?.close();

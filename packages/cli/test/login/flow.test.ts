@@ -123,6 +123,49 @@ describe("interactive login", () => {
   });
 });
 
+describe("the browser's side of the login", () => {
+  it("a request without the login's state leaves it waiting; Monzo's error text reaches neither the page nor the terminal raw", async () => {
+    let loginUrl = "";
+    const f = fakeIo(
+      {
+        MONZOKIT_HOME: await tempHome(),
+        MONZO_API_URL: emu.url,
+        MONZO_AUTH_URL: emu.authUrl,
+        MONZO_CLIENT_ID: "oauth2client_0000FlowTest000000001",
+        MONZO_CLIENT_SECRET: "mnzconf.flow",
+        MONZO_REDIRECT_URI: redirectUri,
+      },
+      {
+        openBrowser: async (url) => {
+          loginUrl = url;
+          return true;
+        },
+      },
+    );
+    const run = main(["login", "--no-wait", "--timeout", "30"], f.io);
+    while (!loginUrl) await new Promise((r) => setTimeout(r, 10));
+    const state = new URL(loginUrl).searchParams.get("state")!;
+    const description = "\u001b[2J\u001b[31mYour session expired\u001b]8;;https://evil.example\u0007 click\r";
+    // Any web page can make the browser do this (an <img> is enough): told 400, the login goes on.
+    const planted = await fetch(
+      `${redirectUri}?error=access_denied&error_description=${encodeURIComponent(description)}`,
+    );
+    expect(planted.status).toBe(400);
+    // Monzo's own redirect, with the state, and a description (hostile here, to prove what is shown).
+    const page = await (
+      await fetch(
+        `${redirectUri}?error=access_denied&error_description=${encodeURIComponent(description)}&state=${state}`,
+      )
+    ).text();
+    expect(await run).toBe(10);
+    expect(page).toContain("did not allow access");
+    expect(page).not.toContain("session expired");
+    expect(page).not.toContain("evil.example");
+    expect(f.stderr()).toMatch(/^error: Access was denied/m);
+    expect(f.stderr()).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  });
+});
+
 describe("pasted redirects (--manual)", () => {
   const codeOrState = fc.stringMatching(/^[A-Za-z0-9._~-]{8,80}$/);
 
