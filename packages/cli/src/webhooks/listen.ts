@@ -14,7 +14,8 @@ import {
 } from "@monzokit/core";
 import { UsageError } from "../errors.js";
 import type { Io } from "../io.js";
-import { ndjsonLine, terminalText, transactionHeader, transactionRow } from "./terminal.js";
+import { printable } from "../output/printable.js";
+import { ndjsonLine, transactionHeader, transactionRow } from "./terminal.js";
 
 /** Where a stable secret comes from: the environment, never argv (other local users can read argv). */
 export const SECRET_ENV = "MONZO_WEBHOOK_SECRET";
@@ -70,7 +71,7 @@ export async function startListener(options: ListenOptions): Promise<Listener> {
     path = webhookPath(secret, basePath);
   } catch (error) {
     if (error instanceof InvalidArgumentError)
-      throw new UsageError(`--path "${terminalText(basePath)}" is not a plain URL path`, error.hint ?? "");
+      throw new UsageError(`--path "${printable(basePath)}" is not a plain URL path`, error.hint ?? "");
     throw error;
   }
   const registerBase = options.register ? baseUrlOf(options.register.baseUrl) : undefined;
@@ -88,7 +89,7 @@ export async function startListener(options: ListenOptions): Promise<Listener> {
         if (!headerShown) io.out(transactionHeader());
         headerShown = true;
         io.out(transactionRow(event.data));
-      } else io.out(`event ${terminalText(event.type)} (not a transaction; --json shows it whole)\n`);
+      } else io.out(`event ${printable(event.type)} (not a transaction; --json shows it whole)\n`);
       await options.onEvent?.(event);
     },
     onRefused: throttled(io.now, (info, more) =>
@@ -97,7 +98,7 @@ export async function startListener(options: ListenOptions): Promise<Listener> {
       ),
     ),
     onError: (error) =>
-      io.err(`Could not handle an event (Monzo will deliver it again): ${terminalText(String(error))}\n`),
+      io.err(`Could not handle an event (Monzo will deliver it again): ${printable(String(error))}\n`),
   });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -163,7 +164,7 @@ export async function startListener(options: ListenOptions): Promise<Listener> {
           chatter(`Removed the registration ${created}.\n`);
         } catch (error) {
           io.err(
-            `Could not remove the registration ${created} (${terminalText(String(error))}); remove it with monzo webhooks remove ${created}.\n`,
+            `Could not remove the registration ${created} (${printable(String(error))}); remove it with monzo webhooks remove ${created}.\n`,
           );
         }
       }
@@ -207,13 +208,13 @@ function baseUrlOf(text: string): string {
     url = new URL(text);
   } catch {
     throw new UsageError(
-      `--register "${terminalText(text)}" is not a URL`,
+      `--register "${printable(text)}" is not a URL`,
       "E.g. --register https://abc.example.com.",
     );
   }
   if (url.protocol !== "https:" && url.protocol !== "http:")
     throw new UsageError(
-      `--register needs an http(s) URL, not ${terminalText(url.protocol)}`,
+      `--register needs an http(s) URL, not ${printable(url.protocol)}`,
       "E.g. --register https://abc.example.com.",
     );
   if (url.search || url.hash || url.username || url.password)

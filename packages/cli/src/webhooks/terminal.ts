@@ -1,29 +1,14 @@
 import type { Transaction } from "@monzokit/core";
 import stringWidth from "string-width";
 import { money, table } from "../output/format.js";
+import { printable } from "../output/printable.js";
 import { merchantName } from "../output/transactions.js";
 
 /**
- * Characters that make a terminal do something instead of showing something: C0 and C1 controls (ESC starts
- * colour, cursor and title sequences; U+009B is an 8-bit CSI), DEL, line and paragraph separators, and the
- * bidirectional overrides and isolates that reorder what follows them.
+ * What `JSON.stringify` leaves raw but a terminal acts on or reorders: DEL, C1 controls (U+009B is an 8-bit
+ * CSI), line and paragraph separators, and the bidirectional marks, overrides and isolates.
  */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-
-/**
- * Bank text made safe to print: every control character shown as a visible escape (`\x1b`, `\u202e`) instead
- * of being sent to the terminal. Text without any is returned unchanged.
- *
- * @example terminalText("Cafe\u001b[2J") // "Cafe\\x1b[2J"
- */
-export function terminalText(text: string): string {
-  return text.replace(CONTROL, (c) => {
-    const code = c.charCodeAt(0);
-    return code <= 0xff
-      ? `\\x${code.toString(16).padStart(2, "0")}`
-      : `\\u${code.toString(16).padStart(4, "0")}`;
-  });
-}
+const JSON_RAW = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /**
  * JSON for one line of NDJSON on a terminal: `JSON.stringify` leaves DEL, C1 controls and the bidi and
@@ -33,7 +18,7 @@ export function terminalText(text: string): string {
  */
 export function ndjsonLine(value: unknown): string {
   const text = JSON.stringify(value).replace(
-    CONTROL,
+    JSON_RAW,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
   return `${text}\n`;
@@ -64,7 +49,7 @@ function fit(text: string, width: number, options: { right?: boolean; cut?: bool
 }
 
 function cells(tx: Transaction): Record<string, string> {
-  const safe = (s: string) => terminalText(s);
+  const safe = (s: string) => printable(s);
   const row: Record<(typeof COLUMNS)[number], string> = {
     date: safe(tx.created.slice(0, 16).replace("T", " ")),
     amount: safe(money(tx.amount, tx.currency)),
@@ -91,7 +76,7 @@ export function transactionHeader(): string {
 /**
  * One transaction as a `transactions list` row: local date and time, money with its symbol (`-£4.20`), the
  * merchant or description, category, pending/declined, id — every field from the bank passed through
- * `terminalText`.
+ * `printable`.
  *
  * @example io.out(transactionRow(event.data))
  */
