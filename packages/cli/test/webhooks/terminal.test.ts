@@ -2,7 +2,7 @@ import type { Transaction } from "@monzokit/core";
 import fc from "fast-check";
 import stringWidth from "string-width";
 import { describe, expect, it } from "vitest";
-import { ndjsonLine, terminalText, transactionHeader, transactionRow } from "../../src/webhooks/terminal.js";
+import { ndjsonLine, transactionHeader, transactionRow } from "../../src/webhooks/terminal.js";
 
 /** Anything a terminal would act on, or that reorders text, rather than show. */
 const ACTIVE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
