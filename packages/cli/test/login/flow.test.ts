@@ -75,7 +75,7 @@ afterAll(async () => {
 /** "The browser": follows the auto-consent redirect to the callback (the CLI's or the broker's). */
 const follow = async (url: string) => {
   void fetch(url).then((r) => r.text());
-  return true;
+  return { opened: true as const };
 };
 
 describe("interactive login", () => {
@@ -157,7 +157,7 @@ describe("the browser's side of the login", () => {
       {
         openBrowser: async (url) => {
           loginUrl = url;
-          return true;
+          return { opened: true as const };
         },
       },
     );
