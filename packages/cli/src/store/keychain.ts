@@ -1,7 +1,7 @@
 import { rm, stat } from "node:fs/promises";
 import type { TokenSet, TokenStore } from "@monzokit/core";
 import { ConfigError } from "../errors.js";
-import { writeFileAtomic } from "./atomic.js";
+import { sweepStaleTemps, writeFileAtomic } from "./atomic.js";
 import { FileTokenStore, parseTokenSet } from "./file-store.js";
 
 const SERVICE = "monzokit";
@@ -124,6 +124,8 @@ export class KeychainTokenStore implements TokenStore {
 
   async load(): Promise<TokenSet | undefined> {
     if (await exists(this.#options.tokenPath)) return this.#file.load();
+    // A save killed before its rename leaves a temporary copy of the tokens, file or not: clear those too.
+    await sweepStaleTemps(this.#options.tokenPath);
     // Without the marker this profile never reached the keychain: nothing to ask it (and no process to start).
     if (!(await exists(this.markerPath))) return undefined;
     const run = await secretTool(["lookup", ...this.#attributes()], this.#options.env);

@@ -143,3 +143,17 @@ describe("KeychainTokenStore", () => {
     await expect(store.load()).rejects.toThrow(/damaged/);
   });
 });
+
+describe("a killed save's temporary", () => {
+  it("is swept by the next load even when there is no token file (found by the login crash suite)", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const { mkdir, writeFile } = await import("node:fs/promises");
+    const { tokenPath, store } = await setup({});
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid!;
+    await mkdir(join(tokenPath, ".."), { recursive: true });
+    const temp = join(tokenPath, "..", `.default.json.${dead}.0123456789abcdef.tmp`);
+    await writeFile(temp, JSON.stringify(tokens(9)), { mode: 0o600 });
+    expect(await store.load()).toBeUndefined();
+    expect(await readdir(join(tokenPath, ".."))).toEqual([]);
+  });
+});
