@@ -153,7 +153,12 @@ describe("the login address", () => {
     const opened: string[] = [];
     const f = fakeIo(
       { MONZOKIT_HOME: await tempHome(), MONZO_API_URL: emu.url },
-      { openBrowser: async (url) => (opened.push(url), { opened: true }) },
+      {
+        openBrowser: async (url) => {
+          opened.push(url);
+          return { opened: true };
+        },
+      },
     );
     try {
       expect(await main(["login", "--broker", brokerUrl, "--timeout", "5"], f.io)).toBe(3);
@@ -177,7 +182,12 @@ describe("the login address", () => {
         MONZO_CLIENT_SECRET: "mnzconf.flow",
         MONZO_REDIRECT_URI: redirectUri,
       },
-      { openBrowser: async (url) => (opened.push(url), { opened: true }) },
+      {
+        openBrowser: async (url) => {
+          opened.push(url);
+          return { opened: true };
+        },
+      },
     );
     expect(await main(["login", "--timeout", "5"], f.io)).toBe(2);
     expect(f.stderr()).toMatch(/^error: authUrl "http:\/\/auth\.evil\.example\/" must use https/);
