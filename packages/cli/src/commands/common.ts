@@ -14,6 +14,7 @@ export function globalFlags(values: Record<string, unknown>): GlobalFlags {
     quiet: values["quiet"] === true,
     debug: values["debug"] === true,
     apiUrl: str("apiUrl"),
+    allowHost: str("allowHost"),
     authUrl: str("authUrl"),
     clientId: str("clientId"),
     clientSecret: str("clientSecret"),

@@ -18,6 +18,7 @@ export function globalOptions() {
     new Option("-q, --quiet", "Only the essential output"),
     new Option("--debug", "Show each request and answer (secrets redacted)"),
     new Option("--api-url <url>", withEnv("API base URL (default https://api.monzo.com)", "MONZO_API_URL")),
+    new Option("--allow-host <hosts>", "Let these hosts (comma-separated), not Monzo's, receive tokens"),
   ] as const;
 }
 
@@ -28,6 +29,7 @@ export interface GlobalOptionValues {
   quiet?: true;
   debug?: true;
   apiUrl?: string;
+  allowHost?: string;
   [key: string]: unknown;
 }
 
