@@ -112,7 +112,6 @@ export async function memoryPerSession(o: BrokerBenchOptions): Promise<Result> {
       state: `st-${i}-${"y".repeat(38)}`,
       createdAt: now,
       expiresAt: now + 600_000,
-      status: "pending",
     });
   }
   gc?.();

@@ -17,8 +17,9 @@ if (existsSync(join(cli, "bin.js"))) {
     platform: "node",
     target: "node22",
     outdir: join(cli, "bundle"),
-    // The emulator is only loaded by `monzo emulator`, and the demo; it stays a normal dependency.
-    external: ["@monzokit/emulator"],
+    // The emulator is only loaded by `monzo emulator`, and the demo; it stays a normal dependency. `open`
+    // stays in node_modules beside the `xdg-open` script it falls back to where the system has none.
+    external: ["@monzokit/emulator", "open"],
     logLevel: "warning",
   });
 }

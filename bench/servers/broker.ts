@@ -5,7 +5,10 @@ import { RedisSessionStore } from "../../packages/broker/dist/store/redis.js";
 
 const redisUrl = process.argv[2];
 const store = redisUrl
-  ? await RedisSessionStore.connect(redisUrl, `bench:${Date.now()}:`)
+  ? await RedisSessionStore.connect(redisUrl, {
+      key: new Uint8Array(32).fill(1),
+      prefix: `bench:${Date.now()}:`,
+    })
   : new MemorySessionStore();
 const app = createBrokerApp({
   config: {

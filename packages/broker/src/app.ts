@@ -1,6 +1,5 @@
 import {
   authorizationUrlBuilder,
-  constantTimeEqual,
   exchangeCode,
   MonzoError,
   OAuthError,
@@ -13,10 +12,12 @@ import {
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
+import { clientAddress } from "./client-address.js";
 import type { BrokerConfig } from "./config.js";
+import { DEFAULTS } from "./config.js";
 import { Envelope, randomId } from "./crypto.js";
 import { page } from "./pages.js";
-import type { Awaitable, PendingSession, RateLimit, SessionStore } from "./store/types.js";
+import type { Awaitable, NewSession, PendingSession, RateLimit, SessionStore } from "./store/types.js";
 
 /** What the broker logs: one line per request, never a token, code, secret, query string or body. */
 export interface BrokerLogger {
@@ -93,6 +94,9 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     allowInsecure: config.allowInsecure,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   };
+  // The broker's own secret is masked everywhere for good. Codes and tokens that arrive in requests are
+  // other people's: never put on the process-wide list (a caller could fill it or mask text in others'
+  // errors); core masks them in the errors of the call that carries them.
   registerSecret(config.clientSecret);
   const app = new Hono();
   const headers = responseHeaders(config.publicUrl);
@@ -153,10 +157,38 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
   const then = <T, R>(value: Awaitable<T>, next: (value: T) => Awaitable<R>): Awaitable<R> =>
     value instanceof Promise ? value.then(next) : next(value);
 
+  // The client is the socket's peer (on Lambda, API Gateway's sourceIp), or the hop the configured proxies
+  // vouch for; normalised and short (an IPv6 client by its /64), so no header text ever becomes a key.
+  const addressOf = clientAddress(config.trustProxy);
+  const readsForwarded = config.trustProxy !== false && config.trustProxy !== 0;
   const clientKey = (c: Context): string => {
-    const forwarded = config.trustProxy ? c.req.header("x-forwarded-for")?.split(",")[0]?.trim() : undefined;
-    const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-    return forwarded || incoming?.socket?.remoteAddress || "local";
+    const env = c.env as
+      | {
+          incoming?: { socket?: { remoteAddress?: string } };
+          requestContext?: { http?: { sourceIp?: string } };
+        }
+      | undefined;
+    // On AWS Lambda there is no socket: API Gateway (payload v2) names the peer in requestContext, and
+    // without it every caller would share one bucket.
+    const peer = env?.incoming?.socket?.remoteAddress ?? env?.requestContext?.http?.sourceIp;
+    return addressOf(peer, readsForwarded ? c.req.header("x-forwarded-for") : undefined);
+  };
+  const maxSessions = config.maxPendingSessions ?? DEFAULTS.maxPendingSessions;
+  let warnedFullAt = Number.NEGATIVE_INFINITY;
+  const busy = (): Response => {
+    // Once a minute at most: a flood at the cap must not also flood the logs.
+    if (now() - warnedFullAt >= 60_000) {
+      warnedFullAt = now();
+      log.warn({ max_pending_sessions: maxSessions }, "session cap reached: /new answers 503");
+    }
+    return json(
+      {
+        error: "busy",
+        message: "The broker holds as many logins as it is allowed to; try again in a minute",
+      },
+      503,
+      { "retry-after": "30" },
+    );
   };
   type Route = "new" | "token" | "refresh";
   const limitOf = (c: Context, route: Route): RateLimit => ({
@@ -189,19 +221,19 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
   });
   const start = (c: Context) => {
     const createdAt = now();
-    const session: PendingSession = {
+    const session: NewSession = {
       id: randomId(),
       state: randomId(),
       createdAt,
       expiresAt: createdAt + config.sessionTtlMs,
-      status: "pending",
     };
     // The rate limit and the creation are one step for the store (one round trip to Redis): a refused
     // request creates nothing.
     return then(
-      guardedNow(() => store.createIfAllowed(session, limitOf(c, "new"))),
-      (allowed) => {
-        if (!allowed) return tooMany("new");
+      guardedNow(() => store.createIfAllowed(session, limitOf(c, "new"), maxSessions)),
+      (outcome) => {
+        if (outcome === "limited") return tooMany("new");
+        if (outcome === "full") return busy();
         // `id` and `login_url` as the original Lambda broker named them; the state is never returned.
         return json(
           {
@@ -221,8 +253,9 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
   app.get("/callback", async (c) => {
     const q = new URL(c.req.url).searchParams;
     const state = q.get("state") ?? "";
+    // The store finds the session by its state without a timing that leaks it (see SessionStore).
     const session = ID.test(state) ? await guarded(() => store.byState(state)) : undefined;
-    if (!session || !constantTimeEqual(session.state, state) || session.status !== "pending") {
+    if (session?.status !== "pending") {
       return html(
         page("This login link has expired", "Nothing was saved. Start the login again from your app.", false),
         400,
@@ -230,7 +263,9 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     }
     const error = q.get("error");
     if (error) {
-      await guarded(() => store.settle(session.id, { status: "denied", error }));
+      // Stored and shown to the poller: only an OAuth error code's shape, never arbitrary text.
+      const reported = /^[A-Za-z0-9_.-]{1,64}$/.test(error) ? error : "access_denied";
+      await guarded(() => store.settle(session.ref, { status: "denied", error: reported }));
       return html(
         page(
           "Access denied",
@@ -241,14 +276,16 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
       );
     }
     const code = q.get("code");
-    if (!code)
+    if (!code || code.length > 4096)
       return html(
         page("Login incomplete", "Monzo did not send a code. Start the login again from your app.", false),
         400,
       );
-    registerSecret(code);
     const settled = await guarded(async () =>
-      store.settle(session.id, { status: "ready", sealedCode: await envelope.seal(code) }),
+      store.settle(session.ref, {
+        status: "ready",
+        sealedCode: await envelope.seal(code, sealedFor(session)),
+      }),
     );
     if (!settled) return html(page("This login link was already used", "Return to your app.", false), 410);
     return html(
@@ -284,8 +321,7 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
       if (!valid) return json({ error: "invalid_wait", message: "wait must be whole seconds" }, 400);
       const deadline = now() + Math.min(Number(waitText ?? 0), config.maxWaitSeconds) * 1000;
       // The usual poll, still pending and not waiting, needs nothing more from the store.
-      if (session?.status === "pending" && constantTimeEqual(session.id, id) && now() >= deadline)
-        return stillPending(session);
+      if (session?.status === "pending" && now() >= deadline) return stillPending(session);
       return collect(id, deadline, session);
     });
   });
@@ -294,7 +330,7 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
   const collect = async (id: string, deadline: number, firstLook: PendingSession | undefined) => {
     for (let look = 0; ; look++) {
       const session = look === 0 ? firstLook : await guarded(() => store.get(id));
-      if (!session || !constantTimeEqual(session.id, id)) {
+      if (!session) {
         if (await guarded(() => store.wasTaken(id)))
           return json(
             {
@@ -326,16 +362,30 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
   };
 
   const exchange = async (session: PendingSession) => {
-    const code = await envelope.open(session.sealedCode!);
+    let code: string;
     try {
+      // Opens only for the session it was sealed for: `ref` comes from the id this poller presented.
+      code = await envelope.open(session.sealedCode!, sealedFor(session));
+    } catch {
+      log.error(
+        { what: "exchange" },
+        "a parked code does not open for its session: the store was changed, or instances have different keys",
+      );
+      return json({ error: "internal", message: "The broker could not read this login; start again" }, 500);
+    }
+    try {
+      // The state was checked at /callback, where it found this session; the ref stands in for it here,
+      // because exchangeCode takes only a validated callback.
       const callback = validateCallback(
-        `?${new URLSearchParams({ code, state: session.state })}`,
-        session.state,
+        `?${new URLSearchParams({ code, state: session.ref })}`,
+        session.ref,
+        { rememberSecrets: false },
       );
       const tokens = await exchangeCode(callback, {
         clientId: config.clientId,
         clientSecret: config.clientSecret,
         redirectUri,
+        rememberSecrets: false,
         ...endpoint,
       });
       return json(tokenBody(tokens), 200);
@@ -362,13 +412,13 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     if (typeof refreshToken !== "string" || refreshToken.length < 8 || refreshToken.length > 4096) {
       return json({ error: "invalid_request", message: "refresh_token is required" }, 400);
     }
-    registerSecret(refreshToken);
     try {
       return json(
         tokenBody(
           await refreshTokens(refreshToken, {
             clientId: config.clientId,
             clientSecret: config.clientSecret,
+            rememberSecrets: false,
             ...endpoint,
           }),
         ),
@@ -427,6 +477,11 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     return answer instanceof Promise ? answer.then(logged) : logged(answer);
   };
   return app;
+}
+
+/** The additional data a session's code is sealed with: a code parked for one session opens for no other. */
+function sealedFor(session: PendingSession): string {
+  return `code:${session.ref}`;
 }
 
 /** The path of a request URL without its query string (which may hold ids and codes). */

@@ -1,4 +1,5 @@
 import { checkBaseUrl, MONZO_API_URL, MONZO_AUTH_URL } from "@monzokit/core";
+import { isAddressOrRange, type TrustProxy } from "./client-address.js";
 import { parseKey } from "./crypto.js";
 
 /** Everything the broker needs; `createBrokerApp` takes it whole, `server.ts` builds it from the environment. */
@@ -20,8 +21,17 @@ export interface BrokerConfig {
   rateLimits: { new: number; token: number; refresh: number };
   /** Origins allowed to call from a browser (CORS); empty = none. */
   corsOrigins: string[];
-  /** Use the first `X-Forwarded-For` address as the client (behind a trusted reverse proxy). */
-  trustProxy: boolean;
+  /**
+   * Which `X-Forwarded-For` hops to believe (`BROKER_TRUST_PROXY`): `false`, none; a number, that many
+   * reverse proxies in front (the client is that many hops from the right; `true` is 1); a list of the
+   * proxies' addresses or CIDR ranges (the client is the rightmost hop not among them).
+   */
+  trustProxy: TrustProxy | boolean;
+  /**
+   * Most logins the store holds at once, pending or waiting to be collected (`BROKER_MAX_PENDING`); over it
+   * `/new` answers 503 with `Retry-After`. Default 10,000.
+   */
+  maxPendingSessions?: number;
   allowInsecure: boolean;
 }
 
@@ -29,6 +39,7 @@ export const DEFAULTS = {
   sessionTtlMs: 10 * 60_000,
   maxWaitSeconds: 25,
   rateLimits: { new: 30, token: 600, refresh: 60 },
+  maxPendingSessions: 10_000,
 };
 
 /** A setting that is missing or wrong, named with what to do. */
@@ -161,7 +172,8 @@ export function readEnv(
       .split(",")
       .map((s) => s.trim())
       .filter(Boolean),
-    trustProxy: env["BROKER_TRUST_PROXY"] === "1",
+    trustProxy: trustProxy(env["BROKER_TRUST_PROXY"], problems),
+    maxPendingSessions: int("BROKER_MAX_PENDING", DEFAULTS.maxPendingSessions, 1, 10_000_000),
     allowInsecure,
     store,
     ...(redisUrl ? { redisUrl } : {}),
@@ -169,4 +181,26 @@ export function readEnv(
     host: env["HOST"]?.trim() || "127.0.0.1",
   };
   return { values, problems };
+}
+
+/** `BROKER_TRUST_PROXY`: unset or 0, none; 1–10, that many proxies; else a list of addresses or CIDR ranges. */
+function trustProxy(value: string | undefined, problems: ConfigProblem[]): TrustProxy {
+  const v = value?.trim() ?? "";
+  if (v === "" || v === "0" || v === "false") return false;
+  if (/^\d+$/.test(v)) {
+    const n = Number(v);
+    if (n <= 10) return n;
+  } else {
+    const list = v
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const bad = list.filter((s) => !isAddressOrRange(s));
+    if (bad.length === 0 && list.length > 0) return list;
+  }
+  problems.push({
+    setting: "BROKER_TRUST_PROXY",
+    message: `BROKER_TRUST_PROXY must be the number of reverse proxies in front of the broker (1–10) or a comma-separated list of their addresses or CIDR ranges (e.g. 10.0.0.0/8,::1), not "${v}"`,
+  });
+  return false;
 }

@@ -50,13 +50,15 @@ export async function configFromEnv(env: Record<string, string | undefined>): Pr
   };
 }
 
+/** The configured store; Redis names its keys with HMACs under the shared key (config.codeKey). */
 export async function createStore(
   kind: "memory" | "redis",
   redisUrl: string | undefined,
+  key: Uint8Array,
 ): Promise<SessionStore> {
   if (kind === "redis") {
     const { RedisSessionStore } = await import("./store/redis.js");
-    return RedisSessionStore.connect(redisUrl!);
+    return RedisSessionStore.connect(redisUrl!, { key });
   }
   return new MemorySessionStore();
 }
@@ -67,7 +69,7 @@ export async function startServer(
   out: { info(m: string): void } = { info: (m) => process.stderr.write(`${m}\n`) },
 ) {
   const { config, store: kind, redisUrl, port, host } = await configFromEnv(env);
-  const store = await createStore(kind, redisUrl);
+  const store = await createStore(kind, redisUrl, config.codeKey);
   const logger = createLogger(env["LOG_LEVEL"] ?? "info");
   const app = createBrokerApp({ config, store, logger });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {

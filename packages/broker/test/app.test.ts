@@ -1,3 +1,4 @@
+import { redact } from "@monzokit/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MemorySessionStore } from "../src/index.js";
@@ -265,7 +266,7 @@ describe("broker protocol", () => {
       #fail(): never {
         throw new Error("store went away");
       }
-      override createIfAllowed(): boolean {
+      override createIfAllowed(): "created" {
         if (this.later) return Promise.reject(new Error("store went away")) as never;
         return this.#fail();
       }
@@ -286,5 +287,99 @@ describe("broker protocol", () => {
       }
       expect(JSON.stringify(logs)).toContain("store failure");
     }
+  });
+});
+
+describe("redaction is not a list a request can fill (F7)", () => {
+  it("refresh tokens and codes sent by callers are not registered; the client secret stays masked after 300 refreshes", async () => {
+    const secret = "broker-configured-secret-not-token-shaped";
+    const { app } = setup({ config: { clientSecret: secret } });
+    for (let i = 0; i < 300; i++)
+      await app.request("/refresh", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ refresh_token: `caller-chosen-text-${i}` }),
+      });
+    const session = await start(app);
+    const state = new URL(session.login_url).searchParams.get("state")!;
+    await app.request(`/callback?state=${state}&code=attacker-chosen-code-text`);
+    await app.request(`/token?id=${session.id}`);
+    // Another user's error that happens to contain these words is shown as it is.
+    expect(redact("caller-chosen-text-7 and attacker-chosen-code-text")).toBe(
+      "caller-chosen-text-7 and attacker-chosen-code-text",
+    );
+    expect(redact(`leaked ${secret}`)).toBe("leaked [redacted]");
+  });
+});
+
+describe("who the client is, and what a client can make the broker hold (F4)", () => {
+  const peer = (remoteAddress: string) => ({ incoming: { socket: { remoteAddress } } });
+  const statuses = async (responses: (Response | Promise<Response>)[]) =>
+    (await Promise.all(responses)).map((r) => r.status);
+
+  it("behind one proxy (BROKER_TRUST_PROXY=1) the hop the proxy appended is the client, not what the client wrote", async () => {
+    const { app } = setup({ config: { trustProxy: 1, rateLimits: { new: 2, token: 1000, refresh: 1000 } } });
+    const spoofed = (i: number) =>
+      app.request("/new", { headers: { "x-forwarded-for": `10.9.${i}.1, 198.51.100.7` } }, peer("10.0.0.2"));
+    const codes = [];
+    for (let i = 0; i < 4; i++) codes.push((await spoofed(i)).status);
+    expect(codes).toEqual([201, 201, 429, 429]);
+    const other = await app.request(
+      "/new",
+      { headers: { "x-forwarded-for": "198.51.100.8" } },
+      peer("10.0.0.2"),
+    );
+    expect(other.status).toBe(201);
+  });
+
+  it("with the proxies' addresses configured: the rightmost hop that is not one; a peer that is not a proxy is the client", async () => {
+    const { app } = setup({
+      config: { trustProxy: ["10.0.0.0/8", "::1"], rateLimits: { new: 1, token: 1000, refresh: 1000 } },
+    });
+    const via = (xff: string, from = "10.0.0.2") =>
+      app.request("/new", { headers: { "x-forwarded-for": xff } }, peer(from));
+    expect(await statuses([via("1.1.1.1, 203.0.113.1, 10.0.0.7")])).toEqual([201]);
+    // Same client behind the same proxies, whatever it wrote on the left.
+    expect(await statuses([via("9.9.9.9, 203.0.113.1, 10.0.0.7")])).toEqual([429]);
+    // Straight from the internet: the header is the client's own words and is ignored.
+    expect(await statuses([via("203.0.113.50", "192.0.2.1"), via("203.0.113.51", "192.0.2.1")])).toEqual([
+      201, 429,
+    ]);
+  });
+
+  it("IPv6 callers are one client per /64; an IPv4-mapped address is its IPv4 address", async () => {
+    const { app } = setup({ config: { rateLimits: { new: 2, token: 1000, refresh: 1000 } } });
+    const from = (address: string) => app.request("/new", {}, peer(address));
+    const six = [];
+    for (const a of ["2001:db8:1:2::1", "2001:db8:1:2:ffff::9", "2001:db8:1:2:abcd:1:2:3"])
+      six.push((await from(a)).status);
+    expect(six).toEqual([201, 201, 429]);
+    expect((await from("2001:db8:1:3::1")).status).toBe(201);
+    const four = [];
+    for (const a of ["203.0.113.5", "::ffff:203.0.113.5", "::ffff:cb00:7105"])
+      four.push((await from(a)).status);
+    expect(four).toEqual([201, 201, 429]);
+  });
+
+  it("pending sessions are capped: over the cap /new is 503 with Retry-After and holds nothing more", async () => {
+    const { app, store } = setup({ config: { maxPendingSessions: 3 } });
+    const codes = [];
+    for (let i = 0; i < 5; i++) codes.push(await app.request("/new", {}, peer(`203.0.113.${i}`)));
+    expect(codes.map((r) => r.status)).toEqual([201, 201, 201, 503, 503]);
+    expect(codes[3]!.headers.get("retry-after")).toMatch(/^\d+$/);
+    expect(await codes[3]!.json()).toMatchObject({ error: "busy" });
+    expect((store as MemorySessionStore).size).toBe(3);
+  });
+
+  it("a flood of /new from 5,000 addresses leaves the memory store bounded: sessions and rate-limit keys", async () => {
+    const store = new MemorySessionStore(undefined, { maxRateLimitKeys: 1000 });
+    const { app } = setup({
+      store,
+      config: { maxPendingSessions: 200, rateLimits: { new: 1, token: 1000, refresh: 1000 } },
+    });
+    for (let i = 0; i < 5000; i++)
+      await app.request("/new", {}, peer(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`));
+    expect(store.size).toBe(200);
+    expect(store.rateLimitKeys).toBeLessThanOrEqual(1000 + 3);
   });
 });

@@ -21,6 +21,14 @@ describe("envelopes", () => {
     await expect(box.open(flipped)).rejects.toThrow();
     await expect(new Envelope(parseKey(generateKey())!).open(sealed)).rejects.toThrow();
   });
+  it("an envelope sealed for one context (a session) opens for no other, nor without it", async () => {
+    const box = new Envelope(parseKey(generateKey())!);
+    const sealed = await box.seal("code-123", "code:session-a");
+    expect(await box.open(sealed, "code:session-a")).toBe("code-123");
+    await expect(box.open(sealed, "code:session-b")).rejects.toThrow();
+    await expect(box.open(sealed)).rejects.toThrow();
+    await expect(box.open(await box.seal("code-123"), "code:session-a")).rejects.toThrow();
+  });
   it("keys: base64url, base64 or hex of 32 bytes; anything else is refused", () => {
     expect(parseKey(generateKey())).toHaveLength(32);
     expect(parseKey("ab".repeat(32))).toHaveLength(32);

@@ -36,3 +36,18 @@ describe("AWS Lambda handler (API Gateway v2 events)", () => {
     expect(created.body).not.toContain("mnzconf");
   });
 });
+
+describe("AWS Lambda: the caller is requestContext.http.sourceIp (F3)", () => {
+  it("one caller's 30 /new calls do not lock out another caller", async () => {
+    const from = (ip: string) => {
+      const e = event("/new");
+      e.requestContext.http.sourceIp = ip;
+      return lambdaHandler(e as never) as Promise<{ statusCode: number }>;
+    };
+    const first = [];
+    for (let i = 0; i < 31; i++) first.push((await from("198.51.100.1")).statusCode);
+    expect(first.filter((s) => s === 201).length).toBeLessThanOrEqual(30);
+    expect(first.at(-1)).toBe(429);
+    expect((await from("198.51.100.2")).statusCode).toBe(201);
+  });
+});

@@ -7,6 +7,7 @@ import { UsageError } from "./errors.js";
 import type { Io } from "./io.js";
 import { csvRow } from "./output/format.js";
 import { CSV_COLUMNS, transactionCsvRow } from "./output/transactions.js";
+import { startProgress } from "./progress.js";
 
 export type ExportFormat = "csv" | "json" | "ndjson";
 
@@ -64,6 +65,7 @@ export async function exportHistory(
   let lastId: string | undefined;
   const started = io.now();
   let lastDraw = 0;
+  const progress = await startProgress(io, "Exporting transactions…", { quiet: !options.progress });
   try {
     if (options.format === "csv") await write(csvRow([...CSV_COLUMNS]));
     if (options.format === "json") await write("[\n");
@@ -74,16 +76,13 @@ export async function exportHistory(
       ...(options.before ? { before: options.before } : {}),
       ...(options.concurrency ? { concurrency: options.concurrency } : {}),
       onProgress: ({ transactions, fraction }) => {
-        if (!options.progress) return;
         const now = io.now();
         if (now - lastDraw < 200 && fraction < 1) return;
         lastDraw = now;
         const elapsed = (now - started) / 1000;
         const eta = fraction > 0 ? (elapsed / fraction) * (1 - fraction) : 0;
-        const width = 24;
-        const filled = Math.round(Math.min(1, fraction) * width);
-        io.err(
-          `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${Math.round(fraction * 100)}%, ${transactions} transactions, ETA ${Math.ceil(eta)} s   `,
+        progress.update(
+          `Exporting: ${Math.round(Math.min(1, fraction) * 100)}%, ${transactions} transactions, ETA ${Math.ceil(eta)} s`,
         );
       },
     });
@@ -98,12 +97,12 @@ export async function exportHistory(
     out.end();
     await finished(out);
     await rename(temp, options.path);
-    if (options.progress) io.err("\n");
+    progress.done();
     return { count, lastId };
   } catch (error) {
     out.destroy();
     await rm(temp, { force: true });
-    if (options.progress) io.err("\n");
+    progress.fail();
     if (lastId)
       io.err(`Exported nothing: stopped after ${count} transactions. Resume with --since ${lastId}.\n`);
     throw error;

@@ -102,7 +102,7 @@ describe("monzo login --broker", () => {
     await page.click("#allow");
     await page.waitForSelector("#result");
     expect(await page.textContent("#result")).toContain("return to your app");
-    await seen(/Waiting for approval/);
+    await seen(/Now open the Monzo app/);
     await page.goto(`${emu.authUrl}app`);
     await page.click("button.approve");
     await page.waitForSelector("#notice");

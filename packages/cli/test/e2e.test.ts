@@ -137,13 +137,17 @@ describe("monzo login and data commands, end to end", () => {
     await page.click("#allow");
     await page.waitForSelector("#result");
     expect(await page.textContent("#result")).toContain("logged in");
-    await run.waitFor(/Waiting for approval/);
+    await run.waitFor(/Now open the Monzo app/);
     await page.goto(`${emu.authUrl}app`);
     await page.click("button.approve");
     await page.waitForSelector("#notice");
     await page.close();
     expect(await run.exit).toBe(0);
     expect(run.stderr()).toContain("Approved in the Monzo app");
+    // stderr is a pipe here: no redrawn frames, no colour, and each milestone on a line of its own.
+    expect(run.stderr()).not.toMatch(/[\r\u001b]/);
+    expect(run.stderr()).not.toMatch(/Waiting for approval/);
+    expect(run.stderr()).toMatch(/\n✓ Approved in the Monzo app\.\n$/);
     const file = join(home, "tokens", "default.json");
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect(JSON.parse(await readFile(file, "utf8"))).toMatchObject({

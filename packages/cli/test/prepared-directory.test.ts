@@ -273,7 +273,7 @@ describe("a prepared directory", () => {
           prompt: async () => "",
           openBrowser: async (url) => {
             opened.push(url);
-            return true;
+            return { opened: true } as const;
           },
         },
       );

@@ -26,6 +26,7 @@ export {
   OAuthError,
   OutcomeUnknownError,
   ReauthenticationRequiredError,
+  RedirectRefusedError,
   StateMismatchError,
   TimeoutError,
 } from "./errors/client-errors.js";

@@ -13,6 +13,8 @@ Usage: monzo-emulator [options]
   --seed S              seed for the generated bank (default monzokit)
   --transactions N      transactions in the bank (default 2000; up to 1,000,000)
   --years N             years of history (default 3)
+  --settle-after S      pending card payments settle S seconds after they were made
+                        (default: between 24 and 48 hours, as Monzo's usually do)
   --latency MS          latency added to every API request
   --jitter MS           plus up to this much random latency
   --fault SPEC          inject a fault, repeatable: KIND[@RATE][:ROUTE], e.g. 503@0.2, 429:/balance, reset@0.05:GET /transactions
@@ -87,6 +89,7 @@ async function main() {
         seed: { type: "string" },
         transactions: { type: "string" },
         years: { type: "string" },
+        "settle-after": { type: "string" },
         latency: { type: "string" },
         jitter: { type: "string" },
         fault: { type: "string", multiple: true },
@@ -149,6 +152,8 @@ async function main() {
   if (years !== undefined && !(years > 0 && years <= 20))
     fail(`--years must be between 0 and 20, not "${v.years}"`);
   if (years !== undefined) options.years = years;
+  const settleAfter = int("settle-after", v["settle-after"]);
+  if (settleAfter !== undefined) options.settleAfterMs = settleAfter * 1000;
   if (v["auto-consent"] || consentUser) options.autoConsent = consentUser ?? true;
   if (v["auto-approve"] || approveMs !== undefined) options.autoApprove = int("auto-approve", approveMs) ?? 0;
   if (v.clients) options.clients = loadClients(v.clients);

@@ -1,3 +1,6 @@
+export type { NewTransaction, TransactionEdit } from "./data/live.js";
+export { LiveError } from "./data/live.js";
+export type { AccountJson, TransactionJson } from "./data/types.js";
 export type { Emulator, EmulatorControl } from "./emulator.js";
 export { createEmulator, isLoopback } from "./emulator.js";
 export type { EmulatorOptions, FaultOptions, FaultRule, OAuthClient, QuirkOptions } from "./options.js";

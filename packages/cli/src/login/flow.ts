@@ -8,11 +8,13 @@ import {
   validateCallback,
   waitForApproval,
 } from "@monzokit/core";
+import { showUrl } from "../browser.js";
 import { type EndpointName, endpointNote, noteOnce, requireEndpoints } from "../config/endpoints.js";
 import { type ProfileConfig, readProfile, type Settings, writeProfile } from "../config/settings.js";
 import { ConfigError, UsageError } from "../errors.js";
 import type { Io } from "../io.js";
 import { paint } from "../output/format.js";
+import { startProgress } from "../progress.js";
 import { type Session, whereTokensWent } from "../session.js";
 import { startCallbackServer } from "./loopback.js";
 
@@ -85,13 +87,11 @@ export async function loginThroughBroker(
   requireEndpoints(settings.endpoints, ["brokerUrl", "apiUrl"]);
   const broker = new BrokerLogin({ brokerUrl: options.brokerUrl, fetch: session.fetch });
   const { id, loginUrl } = await broker.start();
-  io.err(
-    `Open this page to log in to Monzo (through the broker at ${options.brokerUrl}):\n\n  ${loginUrl}\n\n`,
-  );
-  if (options.openBrowser) {
-    const opened = await io.openBrowser(loginUrl);
-    if (!opened) io.err("(Could not open a browser here: open the address above yourself.)\n");
-  }
+  await showUrl(io, loginUrl, {
+    intro: `Open this page to log in to Monzo (through the broker at ${options.brokerUrl})`,
+    open: options.openBrowser,
+    from: "the broker (--broker or MONZO_BROKER_URL)",
+  });
   const tokens = await broker.waitForTokens(id, { timeoutMs: options.timeoutMs });
   await session.manager.setTokens(tokens);
   await rememberBroker(session, options.brokerUrl);
@@ -186,13 +186,11 @@ export async function login(session: Session, options: LoginOptions): Promise<To
           dotenvPath: settings.dotenv.path,
         }),
       );
-    io.err(
-      `Open this page to log in to Monzo${options.manual ? "" : " (waiting for it on " + redirectUri + ")"}:\n\n  ${url}\n\n`,
-    );
-    if (!options.manual && options.openBrowser) {
-      const opened = await io.openBrowser(url);
-      if (!opened) io.err("(Could not open a browser here: open the address above yourself.)\n");
-    }
+    await showUrl(io, url, {
+      intro: `Open this page to log in to Monzo${options.manual ? "" : ` (waiting for it on ${redirectUri})`}`,
+      open: !options.manual && options.openBrowser,
+      from: `the login page's URL (--auth-url or MONZO_AUTH_URL; this one came from ${settings.sources["authUrl"] ?? "the defaults"})`,
+    });
     if (options.manual) {
       io.err(
         "After you allow access, your browser goes to an address that may not load. Copy that whole address.\n",
@@ -284,18 +282,24 @@ export async function waitForAppApproval(
     io.err(
       `${c.bold("Now open the Monzo app")} and tap ${c.bold("Allow access to your data")} (Monzo asks every new login to be approved there).\n`,
     );
-  await waitForApproval((signal) => client.accounts.list({}, signal ? { signal } : {}), {
-    timeoutMs: options.approvalTimeoutMs,
-    intervalMs: 2000,
-    onTick: ({ remainingMs }) => {
-      if (options.quiet) return;
-      const s = Math.ceil(remainingMs / 1000);
-      const line = `Waiting for approval in the Monzo app… ${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")} left`;
-      io.err(io.color ? `\r${line}  ` : `${line}\n`);
-    },
+  // Under --json the countdown is noise for the script reading the output.
+  const progress = await startProgress(io, "Waiting for approval in the Monzo app…", {
+    quiet: options.quiet || session.flags.json === true,
   });
-  if (!options.quiet)
-    io.err(
-      `${io.color ? "\r" : ""}${c.green("✓")} Approved in the Monzo app.                              \n`,
-    );
+  try {
+    await waitForApproval((signal) => client.accounts.list({}, signal ? { signal } : {}), {
+      timeoutMs: options.approvalTimeoutMs,
+      intervalMs: 2000,
+      onTick: ({ remainingMs }) => {
+        const s = Math.ceil(remainingMs / 1000);
+        progress.update(
+          `Waiting for approval in the Monzo app… ${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")} left`,
+        );
+      },
+    });
+  } catch (error) {
+    progress.fail();
+    throw error;
+  }
+  progress.done(`${io.live ? "" : `${c.green("✓")} `}Approved in the Monzo app.`);
 }

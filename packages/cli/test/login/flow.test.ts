@@ -1,4 +1,5 @@
 import { readFile, stat } from "node:fs/promises";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
@@ -74,7 +75,7 @@ afterAll(async () => {
 /** "The browser": follows the auto-consent redirect to the callback (the CLI's or the broker's). */
 const follow = async (url: string) => {
   void fetch(url).then((r) => r.text());
-  return true;
+  return { opened: true } as const;
 };
 
 describe("interactive login", () => {
@@ -82,6 +83,7 @@ describe("interactive login", () => {
     const home = await tempHome();
     const answers = ["mnzconf.flow", "y", "y", join(home, "history.csv")];
     const prompts: { question: string; secret: boolean }[] = [];
+    const lines: string[] = [];
     const f = fakeIo(
       {
         MONZOKIT_HOME: home,
@@ -96,10 +98,18 @@ describe("interactive login", () => {
           prompts.push({ question, secret: options?.secret === true });
           return answers.shift() ?? "";
         },
+        // A terminal: progress is a line redrawn in place, recorded here.
+        live: true,
+        liveLine: async () => ({
+          start: (text) => void lines.push(`start ${text}`),
+          update: (text) => void lines.push(`update ${text}`),
+          stop: (text) => void lines.push(`stop ${text ?? ""}`),
+          fail: (text) => void lines.push(`fail ${text ?? ""}`),
+        }),
         // "The browser": follows the auto-consent redirect to the callback server.
         openBrowser: async (url) => {
           void fetch(url).then((r) => r.text());
-          return true;
+          return { opened: true as const };
         },
       },
     );
@@ -118,7 +128,16 @@ describe("interactive login", () => {
     const csv = await readFile(join(home, "history.csv"), "utf8");
     expect(csv.split("\r\n")[0]).toMatch(/^id,created,settled,amount/);
     expect(csv.split("\r\n").length).toBeGreaterThan(300);
-    expect(f.stderr()).toContain("Waiting for approval in the Monzo app");
+    // The countdown and the export's progress each start, redraw and end their own line.
+    expect(lines[0]).toBe("start Waiting for approval in the Monzo app…");
+    expect(lines).toContain("stop Approved in the Monzo app.");
+    expect(lines.filter((l) => l.startsWith("start "))).toEqual([
+      "start Waiting for approval in the Monzo app…",
+      "start Exporting transactions…",
+    ]);
+    expect(lines.at(-1)).toBe("stop ");
+    expect(lines.some((l) => /^update Exporting: \d+%, \d+ transactions, ETA \d+ s$/.test(l))).toBe(true);
+    expect(f.stderr()).not.toContain("Waiting for approval");
     expect(f.stderr()).not.toContain("mnzconf.flow");
   });
 });
@@ -138,7 +157,7 @@ describe("the browser's side of the login", () => {
       {
         openBrowser: async (url) => {
           loginUrl = url;
-          return true;
+          return { opened: true } as const;
         },
       },
     );
@@ -256,5 +275,87 @@ describe("a broker login saves only what the person chose", () => {
     expect(await main(["login", "--no-wait", "--timeout", "30"], f.io), f.stderr()).toBe(0);
     expect(questions[0]).toContain(`Save the broker ${brokerUrl} (from MONZO_BROKER_URL)`);
     expect(await read(home)).toEqual({ brokerUrl });
+  });
+});
+
+describe("the login address", () => {
+  it("from a broker, is refused and never opened unless it is https or loopback http (exit 3)", async () => {
+    // A hostile broker: its /new hands out a plain-http login address on another host.
+    const broker = createHttpServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({ id: "poll_1", login_url: "http://evil.example/login?x=1&y=2", expires_at: 0 }),
+      );
+    });
+    await new Promise<void>((resolve) => broker.listen(0, "127.0.0.1", resolve));
+    const brokerUrl = `http://127.0.0.1:${(broker.address() as { port: number }).port}`;
+    const opened: string[] = [];
+    const f = fakeIo(
+      { MONZOKIT_HOME: await tempHome(), MONZO_API_URL: emu.url },
+      {
+        openBrowser: async (url) => {
+          opened.push(url);
+          return { opened: true } as const;
+        },
+      },
+    );
+    try {
+      expect(await main(["login", "--broker", brokerUrl, "--timeout", "5"], f.io)).toBe(3);
+    // The broker on this machine was named before its first request, as every endpoint that is not Monzo's.
+    expect(f.stderr()).toMatch(/^note: the broker is http:\/\/127\.0\.0\.1:\d+ \(--broker\)/);
+    } finally {
+      broker.close();
+    }
+    expect(f.stderr()).toMatch(
+      /^error: Refusing the login address http:\/\/evil\.example\/login.*plain http/m,
+    );
+    expect(opened).toEqual([]);
+  });
+
+  it("from a login page that is plain http on another host, is refused by core before anything (exit 2)", async () => {
+    const opened: string[] = [];
+    const f = fakeIo(
+      {
+        MONZOKIT_HOME: await tempHome(),
+        MONZO_API_URL: emu.url,
+        MONZO_AUTH_URL: "http://auth.evil.example/",
+        MONZO_CLIENT_ID: "oauth2client_0000FlowTest000000001",
+        MONZO_CLIENT_SECRET: "mnzconf.flow",
+        MONZO_REDIRECT_URI: redirectUri,
+      },
+      {
+        openBrowser: async (url) => {
+          opened.push(url);
+          return { opened: true } as const;
+        },
+      },
+    );
+    // Allowed on purpose, so that core's own check is the one that refuses it.
+    expect(await main(["login", "--timeout", "5", "--allow-host", "auth.evil.example"], f.io)).toBe(2);
+    expect(f.stderr()).toMatch(/^error: authUrl "http:\/\/auth\.evil\.example\/" must use https/);
+    expect(opened).toEqual([]);
+  });
+
+  it("is printed even when the browser opens, and a browser that fails is reported", async () => {
+    const f = fakeIo(
+      {
+        MONZOKIT_HOME: await tempHome(),
+        MONZO_API_URL: emu.url,
+        MONZO_AUTH_URL: emu.authUrl,
+        MONZO_CLIENT_ID: "oauth2client_0000FlowTest000000001",
+        MONZO_CLIENT_SECRET: "mnzconf.flow",
+        MONZO_REDIRECT_URI: redirectUri,
+      },
+      {
+        openBrowser: async (url) => {
+          // The person opens it by hand: follow the auto-consent redirect to the callback server.
+          void fetch(url).then((r) => r.text());
+          return { opened: false, reason: "xdg-open exited with 3" };
+        },
+      },
+    );
+    expect(await main(["login", "--timeout", "30", "--no-wait"], f.io)).toBe(0);
+    expect(f.stderr()).toMatch(new RegExp(`\\n {2}${emu.authUrl.replace(/[.?/]/g, "\\$&")}\\?\\S*state=`));
+    expect(f.stderr()).toContain("Could not start a browser here (xdg-open exited with 3)");
   });
 });

@@ -6,11 +6,12 @@ import {
   OAuthError,
 } from "../errors/client-errors.js";
 import { MonzoError } from "../errors/monzo-error.js";
-import { registerSecret } from "../errors/redact.js";
+import { rememberSecret } from "../errors/redact.js";
 import type { ClientId, UserId } from "../models/ids.js";
 import { checkBaseUrl } from "../oauth/urls.js";
 import type { RefreshFunction } from "../tokens/manager.js";
 import type { TokenSet } from "../tokens/token-set.js";
+import { NO_REDIRECTS, refuseRedirect } from "../transport/redirects.js";
 
 /** The broker's login expired, was collected already, or is unknown. */
 export class BrokerLoginExpiredError extends MonzoError {
@@ -180,7 +181,7 @@ export class BrokerLogin {
     return async (current, signal) => {
       if (!current.refreshToken)
         throw new InvalidArgumentError("No refresh token to refresh with", "Log in again.");
-      registerSecret(current.refreshToken);
+      rememberSecret(current.refreshToken);
       const res = await this.#send("/refresh", {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -205,15 +206,21 @@ export class BrokerLogin {
   }
 
   async #send(path: string, init: RequestInit): Promise<Response> {
+    const url = `${this.#base}${path}`;
+    let response: Response;
     try {
-      return await this.#fetch(`${this.#base}${path}`, {
+      response = await this.#fetch(url, {
         ...init,
+        redirect: NO_REDIRECTS,
         headers: { accept: "application/json", ...(init.headers as Record<string, string> | undefined) },
       });
     } catch (error) {
       if (init.signal?.aborted) throw new AbortError(undefined, error);
       throw new ConnectionError(`Cannot reach the broker at ${this.#base}`, error);
     }
+    // Refresh tokens and collection handles go to the broker the user chose, never on to where it points.
+    refuseRedirect(response, `${init.method ?? "GET"} ${this.#base}${path.split("?")[0]}`, url);
+    return response;
   }
 }
 
@@ -222,8 +229,8 @@ function toTokenSet(body: TokenBody, now: number): TokenSet {
     throw new MonzoError("broker.error", "The broker's token answer is incomplete", {
       hint: "Check the broker version.",
     });
-  registerSecret(body.access_token);
-  registerSecret(body.refresh_token);
+  rememberSecret(body.access_token);
+  rememberSecret(body.refresh_token);
   const expiresAt = body.expires_at ? Date.parse(body.expires_at) : now + (body.expires_in ?? 0) * 1000;
   return {
     accessToken: body.access_token,

@@ -1,6 +1,7 @@
 import { errorFromResponse, type MonzoApiError } from "../errors/api-error.js";
 import { AbortError, ConnectionError, OutcomeUnknownError, TimeoutError } from "../errors/client-errors.js";
 import { MonzoError } from "../errors/monzo-error.js";
+import { NO_REDIRECTS, refuseRedirect } from "./redirects.js";
 import { backoffDelay, isRetryableStatus, parseRetryAfter } from "./retry.js";
 
 /** Supplies the bearer token, and a new one after a 401 when it can (the token manager implements it). */
@@ -132,6 +133,9 @@ export class Transport {
           throw failure;
         }
 
+        // An upload to storage carries no token (and storage may redirect); everything else is Monzo's
+        // API, which never redirects, so a redirect is refused rather than taken as its answer.
+        if (!spec.raw) refuseRedirect(response, `${spec.method} ${spec.path}`, this.#base);
         if (response.ok)
           return { status: response.status, body: parseJson(text, spec), headers: response.headers };
 
@@ -189,7 +193,13 @@ export class Transport {
       headers["content-type"] = "application/json";
       body = JSON.stringify(spec.json);
     }
-    return { method: spec.method, headers, signal, ...(body === undefined ? {} : { body }) };
+    return {
+      method: spec.method,
+      headers,
+      signal,
+      ...(spec.raw ? {} : { redirect: NO_REDIRECTS }),
+      ...(body === undefined ? {} : { body }),
+    };
   }
 }
 

@@ -15,10 +15,17 @@ export interface CardContext {
   seeds: readonly MerchantSeed[];
 }
 
+/**
+ * Numbers a card payment takes from the id counter: the transaction, its Mastercard lifecycle, its auth
+ * message, its ledger entry and the clearing message its settlement brings (REFERENCE §7.1, §7.3).
+ */
+export const CARD_NUMBERS = 5;
+
 /** The parts of a seeded card payment its JSON is rebuilt from (ids come from its number). */
 export interface CardParts {
   context: CardContext;
   merchant: number;
+  /** `-1` while pending (`settled: ""`). */
   settledMs: number;
   updatedMs: number;
   localAmount: number;
@@ -35,9 +42,9 @@ export interface CardParts {
 export class TransactionRecord {
   readonly n: number;
   readonly createdMs: number;
-  readonly amount: number;
   readonly declined: boolean;
   readonly includeInSpending: boolean;
+  #amount: number;
   #json: TransactionJson | undefined;
   readonly #card: CardParts | undefined;
 
@@ -52,7 +59,7 @@ export class TransactionRecord {
   ) {
     this.n = n;
     this.createdMs = createdMs;
-    this.amount = amount;
+    this.#amount = amount;
     this.declined = declined;
     this.includeInSpending = includeInSpending;
     this.#json = json;
@@ -76,15 +83,26 @@ export class TransactionRecord {
     return new TransactionRecord(n, createdMs, amount, declined, !declined, undefined, parts);
   }
 
+  /** Minor units; it can change once, when a pending card payment settles (REFERENCE §7.1). */
+  get amount(): number {
+    return this.#amount;
+  }
+
   /** The wire JSON. For a compact record, a fresh copy each time: change it through `pin()`. */
   get json(): TransactionJson {
-    return this.#json ?? buildCard(this.n, this.createdMs, this.amount, this.#card!);
+    return this.#json ?? buildCard(this.n, this.createdMs, this.#amount, this.#card!);
   }
 
   /** The wire JSON, kept from now on so changes to it stick (annotate, attachments). */
   pin(): TransactionJson {
-    this.#json ??= buildCard(this.n, this.createdMs, this.amount, this.#card!);
+    this.#json ??= buildCard(this.n, this.createdMs, this.#amount, this.#card!);
     return this.#json;
+  }
+
+  /** Authorised but not settled: `settled` is `""` (REFERENCE §7.1, §13.16). Declines never settle. */
+  get pending(): boolean {
+    if (this.declined) return false;
+    return this.#json ? this.#json.settled === "" : this.#card!.settledMs < 0;
   }
 
   get accountId(): string {
@@ -94,26 +112,115 @@ export class TransactionRecord {
   get id(): string {
     return this.#json?.id ?? this.#card!.context.ids.idAt("tx", this.n);
   }
+
+  /**
+   * Settles the record: `settled` and `updated` are set, and the amount may change, as a card payment's
+   * does when a tip or the final exchange rate arrives with the clearing message (REFERENCE §7.1).
+   * The caller moves the balance by the difference.
+   */
+  settle(
+    settledMs: number,
+    updatedMs: number,
+    amount: number,
+    localAmount: number,
+    clearingId: string | undefined,
+  ): void {
+    this.#amount = amount;
+    const json = this.#json;
+    if (!json) {
+      const parts = this.#card!;
+      parts.settledMs = settledMs;
+      parts.updatedMs = updatedMs;
+      parts.localAmount = localAmount;
+      return;
+    }
+    json.amount = amount;
+    json.local_amount = localAmount;
+    if (json.categories !== null) json.categories = { [json.category]: amount };
+    json.settled = formatTime(settledMs);
+    json.updated = formatTime(updatedMs);
+    if (clearingId !== undefined) json.metadata["mastercard_clearing_message_id"] = clearingId;
+  }
 }
 
-function buildCard(n: number, createdMs: number, amount: number, parts: CardParts): TransactionJson {
+/** What a card payment's JSON is made of, whether seeded (compact) or made at run time. */
+export interface CardFields {
+  ids: IdGenerator;
+  n: number;
+  createdMs: number;
+  amount: number;
+  accountId: string;
+  userId: string;
+  cardId: string;
+  merchantId: string | null;
+  descriptor: string;
+  category: string;
+  mcc: string;
+  atm: boolean;
+  localAmount: number;
+  localCurrency: string;
+  /** `-1` while pending. */
+  settledMs: number;
+  updatedMs: number;
+  declineReason: string | undefined;
+}
+
+/** The card-payment JSON for a record's number and parts (REFERENCE §7.3's first example). */
+export function buildCard(n: number, createdMs: number, amount: number, parts: CardParts): TransactionJson {
   const { context: c } = parts;
   const seed = c.seeds[parts.merchant]!;
-  const merchant = c.merchants[parts.merchant]!;
-  const lifecycle = c.ids.idAt("mclifecycle", n + 1);
-  const authMessage = c.ids.idAt("mcauthmsg", n + 2);
-  const declined = parts.declineReason !== undefined;
+  return cardJson({
+    ids: c.ids,
+    n,
+    createdMs,
+    amount,
+    accountId: c.accountId,
+    userId: c.owner.id,
+    cardId: c.cardId,
+    merchantId: c.merchants[parts.merchant]!.id,
+    descriptor: seed.descriptor,
+    category: seed.category,
+    mcc: seed.mcc,
+    atm: seed.atm ?? false,
+    localAmount: parts.localAmount,
+    localCurrency: parts.localCurrency,
+    settledMs: parts.settledMs,
+    updatedMs: parts.updatedMs,
+    declineReason: parts.declineReason,
+  });
+}
+
+/**
+ * A Mastercard payment as Monzo records it (REFERENCE §7.1, §7.3): ids derived from its number `n` and
+ * the `CARD_NUMBERS - 1` numbers after it.
+ */
+export function cardJson(f: CardFields): TransactionJson {
+  const { ids, n } = f;
+  const lifecycle = ids.idAt("mclifecycle", n + 1);
+  const authMessage = ids.idAt("mcauthmsg", n + 2);
+  const declined = f.declineReason !== undefined;
+  const settled = f.settledMs >= 0;
+  const metadata: Record<string, string> = {
+    ledger_insertion_id: ids.idAt("entryset", n + 3),
+    mastercard_approval_type: "full",
+    mastercard_auth_message_id: authMessage,
+    mastercard_card_id: f.cardId,
+  };
+  // The clearing message arrives with settlement (REFERENCE §7.1; S-wg-fixtures).
+  if (settled) metadata["mastercard_clearing_message_id"] = ids.idAt("mcclearingmsg", n + 4);
+  metadata["mastercard_lifecycle_id"] = lifecycle;
+  metadata["mcc"] = f.mcc;
   const json = baseTransaction(
     {
-      id: c.ids.idAt("tx", n),
-      amount,
-      description: seed.descriptor,
-      account_id: c.accountId,
-      category: seed.category,
-      merchant: merchant.id,
-      local_amount: parts.localAmount,
-      local_currency: parts.localCurrency,
-      user_id: c.owner.id,
+      id: ids.idAt("tx", n),
+      amount: f.amount,
+      description: f.descriptor,
+      account_id: f.accountId,
+      category: f.category,
+      merchant: f.merchantId,
+      local_amount: f.localAmount,
+      local_currency: f.localCurrency,
+      user_id: f.userId,
       scheme: "mastercard",
       dedupe_id: `mclifecycle:${lifecycle}:MASTERCARD_AUTH:${authMessage}`,
       include_in_spending: !declined,
@@ -122,22 +229,15 @@ function buildCard(n: number, createdMs: number, amount: number, parts: CardPart
       can_split_the_bill: true,
       can_add_to_tab: true,
       can_match_transactions_in_categorization: true,
-      settled: parts.settledMs < 0 ? "" : formatTime(parts.settledMs),
-      updated: formatTime(parts.updatedMs),
-      metadata: {
-        ledger_insertion_id: c.ids.idAt("entryset", n + 3),
-        mastercard_approval_type: "full",
-        mastercard_auth_message_id: authMessage,
-        mastercard_card_id: c.cardId,
-        mastercard_lifecycle_id: lifecycle,
-        mcc: seed.mcc,
-      },
-      labels: seed.atm ? ["withdrawal.atm.domestic-eea"] : null,
+      settled: settled ? formatTime(f.settledMs) : "",
+      updated: formatTime(f.updatedMs),
+      metadata,
+      labels: f.atm ? ["withdrawal.atm.domestic-eea"] : null,
     },
-    createdMs,
+    f.createdMs,
   );
   if (declined) {
-    json.decline_reason = parts.declineReason!;
+    json.decline_reason = f.declineReason!;
     json.categories = null;
   }
   return json;

@@ -4,7 +4,7 @@ import { DAY, formatTime, HOUR, MINUTE } from "../util/time.js";
 import { type AccountRecord, Bank, type PotRecord } from "./bank.js";
 import { DECLINE_REASONS, FOREIGN, MERCHANTS, type MerchantSeed, PEOPLE } from "./catalog.js";
 import { baseTransaction } from "./json.js";
-import { type CardContext, TransactionRecord } from "./record.js";
+import { CARD_NUMBERS, type CardContext, TransactionRecord } from "./record.js";
 import type { AccountJson, LedgerKind, MerchantJson, PotJson, User } from "./types.js";
 
 export interface SeedOptions {
@@ -13,16 +13,23 @@ export interface SeedOptions {
   years: number;
   /** The instant the history ends at (the emulator clock's start). */
   now: number;
+  /** How long after its authorisation a card payment settles: a range in ms (REFERENCE §7.1: 24–48 h). */
+  settleAfterMs: readonly [number, number];
 }
 
 /**
  * Builds the seeded bank: three users (two of whom share a joint account), current, joint, Flex, a
- * closed prepaid account, a loan and a Flex backing loan; pots of every kind; and years of card spend,
- * salaries, bills, transfers, declines, foreign spend and pot moves whose sums are the balances.
+ * Cashback (rewards) account, a closed prepaid account, a loan and a Flex backing loan; pots of every
+ * kind; and years of card spend, salaries, bills, transfers, declines, foreign spend and pot moves whose
+ * sums are the balances.
  */
 export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank {
   const bank = new Bank(ids);
-  const start = options.now - Math.round(options.years * 365 * DAY);
+  const span = Math.round(options.years * 365 * DAY);
+  const start = options.now - span;
+  // Accounts and pots open at fixed fractions of the history, so every date lies in the past however
+  // short the history is (`--years 1` once gave Flex a `created` in the future).
+  const at = (fraction: number) => start + Math.round(fraction * span);
   const merchants = seedMerchants(bank, ids, start - 400 * DAY);
 
   const alex = addUser(bank, ids, "Alex Morgan", "alex@example.com");
@@ -30,15 +37,16 @@ export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank
   const jo = addUser(bank, ids, "Jo Bloggs", "jo@example.com");
 
   const alexCurrent = addAccount(bank, ids, rng, [alex], "uk_retail", start - 30 * DAY);
-  const joint = addAccount(bank, ids, rng, [alex, sam], "uk_retail_joint", start + 200 * DAY);
-  const flex = addAccount(bank, ids, rng, [alex], "uk_monzo_flex", start + 400 * DAY);
-  addAccount(bank, ids, rng, [alex], "uk_monzo_flex_backing_loan", start + 400 * DAY);
+  const joint = addAccount(bank, ids, rng, [alex, sam], "uk_retail_joint", at(0.18));
+  const flex = addAccount(bank, ids, rng, [alex], "uk_monzo_flex", at(0.36));
+  addAccount(bank, ids, rng, [alex], "uk_monzo_flex_backing_loan", at(0.365));
   addAccount(bank, ids, rng, [alex], "uk_prepaid", start - 800 * DAY, true);
-  addAccount(bank, ids, rng, [alex], "uk_loan", start + 500 * DAY);
+  addAccount(bank, ids, rng, [alex], "uk_loan", at(0.45));
+  addAccount(bank, ids, rng, [alex], "uk_rewards", at(0.6));
   const samCurrent = addAccount(bank, ids, rng, [sam], "uk_retail", start - 10 * DAY);
-  const joCurrent = addAccount(bank, ids, rng, [jo], "uk_retail", start + 100 * DAY);
+  const joCurrent = addAccount(bank, ids, rng, [jo], "uk_retail", at(0.09));
 
-  const potCreated = start + 20 * DAY;
+  const potCreated = at(0.02);
   const alexPots = [
     addPot(
       bank,
@@ -58,28 +66,28 @@ export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank
         goal: 150000,
         locked: options.now + 60 * DAY,
       },
-      potCreated + DAY,
+      at(0.02 + 1 * 0.001),
     ),
     addPot(
       bank,
       ids,
       alexCurrent,
       { name: "Rainy day", style: "umbrella", type: "instant_access", addedSecurity: true },
-      potCreated + 2 * DAY,
+      at(0.02 + 2 * 0.001),
     ),
     addPot(
       bank,
       ids,
       alexCurrent,
       { name: "Bills", style: "blue", type: "default", bills: true },
-      potCreated + 3 * DAY,
+      at(0.02 + 3 * 0.001),
     ),
     addPot(
       bank,
       ids,
       alexCurrent,
       { name: "Old bike fund", style: "teal", type: "default", deleted: true },
-      potCreated + 4 * DAY,
+      at(0.02 + 4 * 0.001),
     ),
   ];
   const jointPots = [
@@ -88,12 +96,10 @@ export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank
       ids,
       joint,
       { name: "House", style: "piggy_bank", type: "default", goal: 2000000 },
-      start + 210 * DAY,
+      at(0.19),
     ),
   ];
-  const joPots = [
-    addPot(bank, ids, joCurrent, { name: "Treats", style: "pink", type: "default" }, start + 120 * DAY),
-  ];
+  const joPots = [addPot(bank, ids, joCurrent, { name: "Treats", style: "pink", type: "default" }, at(0.11))];
 
   // Shares: main current 1, joint 0.15, flex 0.02, Sam 0.2, Jo 0.1 (sum 1.47).
   const n = options.transactions / 1.47;
@@ -111,19 +117,22 @@ export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank
       count,
       from,
       to: options.now - 5 * MINUTE,
+      now: options.now,
+      settleAfterMs: options.settleAfterMs,
       pots,
       monthlyIncome: income,
     });
   gen(alexCurrent, alex, Math.round(n), start, alexPots, 40000);
-  gen(joint, alex, Math.round(n * 0.15), start + 201 * DAY, jointPots, 30000);
-  gen(flex, alex, Math.round(n * 0.02), start + 401 * DAY, [], 0);
+  gen(joint, alex, Math.round(n * 0.15), at(0.185), jointPots, 30000);
+  gen(flex, alex, Math.round(n * 0.02), at(0.37), [], 0);
   gen(samCurrent, sam, Math.round(n * 0.2), start, [], 35000);
-  gen(joCurrent, jo, Math.round(n * 0.1), start + 101 * DAY, joPots, 30000);
+  gen(joCurrent, jo, Math.round(n * 0.1), at(0.095), joPots, 30000);
 
   // The deleted pot was emptied before it was deleted: its balance is 0 and stays out of total_balance.
   const deleted = alexPots[4]!;
   if (deleted.json.balance > 0) {
-    potTransfer(bank, ids, alexCurrent, deleted, -deleted.json.balance, alex, options.now - 10 * DAY, "user");
+    const emptied = Math.max(at(0.9), options.now - 10 * DAY);
+    potTransfer(bank, ids, alexCurrent, deleted, -deleted.json.balance, alex, emptied, "user");
   }
   deleted.json.deleted = true;
   return bank;
@@ -150,6 +159,8 @@ const ACCOUNT_KINDS: Record<
   },
   uk_prepaid: { product: "prepaid", ledger: "empty", owner: "personal", bankDetails: false },
   uk_loan: { product: "loan", ledger: "empty", owner: "unknown", bankDetails: false },
+  // Cashback: `rewardsoptin_…` description, product `rewards` (S-monzolib fixture; REFERENCE §4).
+  uk_rewards: { product: "rewards", ledger: "empty", owner: "personal", bankDetails: false },
 };
 
 function addAccount(
@@ -172,7 +183,9 @@ function addAccount(
           ? ids.next("monzoflexbackingloan")
           : type === "uk_loan"
             ? ids.next("loan")
-            : owners[0]!.id;
+            : type === "uk_rewards"
+              ? ids.next("rewardsoptin")
+              : owners[0]!.id;
   const json: AccountJson = {
     id,
     closed,
@@ -261,10 +274,15 @@ function addPot(
     locked: spec.locked !== undefined,
     available_for_bills: spec.bills ?? false,
     has_virtual_cards: false,
-    charity_id: null,
+    // `""` when the pot gives to no charity (S-monzolib fixtures), not null.
+    charity_id: "",
   };
   if (spec.goal !== undefined) json.goal_amount = spec.goal;
-  if (spec.locked !== undefined) json.locked_until = formatTime(spec.locked);
+  if (spec.locked !== undefined) {
+    // Locked pots say how they are locked: `until_date` with `locked_until` (S-wg-fixtures).
+    json.lock_type = "until_date";
+    json.locked_until = formatTime(spec.locked);
+  }
   const record: PotRecord = {
     json,
     potAccountId: ids.next("acc"),
@@ -323,6 +341,7 @@ function seedMerchants(bank: Bank, ids: IdGenerator, createdMs: number): Map<str
       disable_feedback: false,
     };
     bank.merchants.set(json.id, json);
+    bank.merchantsByKey.set(m.key, json);
     byKey.set(m.key, json);
   }
   return byKey;
@@ -400,6 +419,8 @@ interface HistorySpec {
   count: number;
   from: number;
   to: number;
+  now: number;
+  settleAfterMs: readonly [number, number];
   pots: PotRecord[];
   monthlyIncome: number;
 }
@@ -483,7 +504,7 @@ function generateHistory(
       } else if (!deposit && !pot.json.locked && pot.json.balance >= amount) {
         potTransfer(bank, ids, account, pot, -amount, owner, at, "user");
       } else {
-        cardSpend(bank, rng, account, context, rng.weighted(spendable), at, spec.to);
+        cardSpend(bank, rng, account, context, rng.weighted(spendable), at, spec);
       }
       continue;
     }
@@ -498,12 +519,13 @@ function generateHistory(
       continue;
     }
     const merchant = kind === "atm" ? MERCHANTS.find((m) => m.key === "atm")! : rng.weighted(spendable);
-    cardSpend(bank, rng, account, context, merchant, at, spec.to, kind === "decline");
+    cardSpend(bank, rng, account, context, merchant, at, spec, kind === "decline");
   }
 }
 
 const cardIds = new WeakMap<User, string>();
-function cardIdOf(owner: User): string {
+/** The owner's card id (`mccard_…`), the same for every card payment they make. */
+export function cardIdOf(owner: User): string {
   let id = cardIds.get(owner);
   if (!id) {
     id = `mccard_0000${owner.id.slice(9, 27)}`;
@@ -519,33 +541,62 @@ function cardSpend(
   context: CardContext,
   m: MerchantSeed,
   at: number,
-  now: number,
+  spec: { now: number; settleAfterMs: readonly [number, number] },
   forceDecline = false,
 ): void {
-  const amount = -rng.int(m.min, m.max);
-  const insufficient = account.balance + amount < 0;
-  const declined = forceDecline || insufficient;
+  const authorised = -rng.int(m.min, m.max);
   const foreign = FOREIGN[m.key];
-  const pending = !declined && now - at < 2 * DAY;
-  const settledMs = declined || pending ? -1 : at + rng.int(20, 48) * HOUR;
-  const updatedMs = at + rng.int(1, 3000);
+  const localAmount = foreign ? Math.round(authorised * foreign.rate) : authorised;
+  const settledAmount = settlementAmount(rng, m, authorised, localAmount, foreign?.rate);
+  // Foreign spend keeps its local amount; a tip in pounds changes both.
+  const settledLocal = localAmount === authorised ? settledAmount : localAmount;
+  const insufficient = account.balance + Math.min(authorised, settledAmount) < 0;
+  const declined = forceDecline || insufficient;
+  const settleAt = at + rng.int(spec.settleAfterMs[0], spec.settleAfterMs[1]);
+  const authUpdatedMs = at + rng.int(1, 3000);
   const declineReason = declined
     ? insufficient
       ? "INSUFFICIENT_FUNDS"
       : rng.pick(DECLINE_REASONS)
     : undefined;
-  // Four numbers: the transaction, its Mastercard lifecycle and auth message, and its ledger entry.
-  const n = context.ids.reserve(4);
-  const record = TransactionRecord.card(n, at, amount, {
+  // A number each for the transaction, its lifecycle, auth message, ledger entry and clearing message.
+  const n = context.ids.reserve(CARD_NUMBERS);
+  // The same arithmetic as a run-time settlement (`Bank.settle`), so both look alike.
+  const settledUpdatedMs = settleAt + 100 + (n % 400);
+  const settled = !declined && settledUpdatedMs <= spec.now;
+  const record = TransactionRecord.card(n, at, settled ? settledAmount : authorised, {
     context,
     merchant: MERCHANT_INDEX.get(m)!,
-    settledMs,
-    updatedMs,
-    localAmount: foreign ? Math.round(amount * foreign.rate) : amount,
+    settledMs: settled ? settleAt : -1,
+    updatedMs: settled ? settledUpdatedMs : authUpdatedMs,
+    localAmount: settled ? settledLocal : localAmount,
     localCurrency: foreign?.currency ?? "GBP",
     declineReason,
   });
   bank.addRecord(account, record, false);
+  // Still pending when the history ends: it settles as the emulator's clock passes `settleAt`.
+  if (!declined && !settled)
+    bank.schedule({ record, atMs: settleAt, amount: settledAmount, localAmount: settledLocal });
+}
+
+/**
+ * What a card payment settles at: a tip added at a restaurant, or the final exchange rate for foreign
+ * spend, changes the amount between authorisation and settlement (REFERENCE §7.1 `settled`).
+ */
+function settlementAmount(
+  rng: Rng,
+  m: MerchantSeed,
+  authorised: number,
+  localAmount: number,
+  rate: number | undefined,
+): number {
+  const tip = rng.next();
+  const drift = rng.next();
+  if (rate !== undefined && rate !== 1) return Math.round(localAmount / (rate * (1 + (drift - 0.5) * 0.03)));
+  if (m.category === "eating_out" && !m.online && tip < 0.3) {
+    return Math.round(authorised * (1 + [0.1, 0.125, 0.15][Math.floor(drift * 3)]!));
+  }
+  return authorised;
 }
 
 const MERCHANT_INDEX = new Map(MERCHANTS.map((m, i) => [m, i]));

@@ -51,6 +51,8 @@ export interface PotJson {
   updated: string;
   deleted: boolean;
   locked: boolean;
+  /** Only on locked pots: `until_date` (S-wg-fixtures). */
+  lock_type?: string;
   locked_until?: string;
   available_for_bills: boolean;
   has_virtual_cards: boolean;

@@ -70,6 +70,50 @@ describe("seeded bank", () => {
     }
   });
 
+  it('has a Cashback (uk_rewards) account, pots with charity_id "" and a locked pot with its lock_type', () => {
+    const rewards = [...bank.accounts.values()].find((a) => a.json.type === "uk_rewards")!;
+    expect(rewards.json).toMatchObject({ product_type: "rewards", owner_type: "personal", closed: false });
+    expect(rewards.json.description).toMatch(/^rewardsoptin_0000/);
+    for (const pot of bank.pots.values()) expect(pot.json.charity_id).toBe("");
+    const locked = [...bank.pots.values()].filter((p) => p.json.locked);
+    expect(locked.length).toBeGreaterThan(0);
+    for (const pot of locked) {
+      expect(pot.json.lock_type).toBe("until_date");
+      expect(Date.parse(pot.json.locked_until!)).toBeGreaterThan(e.control.now());
+    }
+  });
+
+  it("dates everything in the past, however short the history (--years 1 once gave Flex a future created)", () => {
+    for (const years of [3, 1, 0.25, 0.01]) {
+      const small = createEmulator({
+        seed: `years-${years}`,
+        transactions: 400,
+        years,
+        clock: { start: "2026-03-01T00:00:00Z", frozen: true },
+      });
+      const now = small.control.now();
+      const b = small.state.bank;
+      for (const account of b.accounts.values()) {
+        const opened = Date.parse(account.json.created);
+        expect(opened, `${account.json.type} created`).toBeLessThanOrEqual(now);
+        for (const t of account.transactions) {
+          const json = t.json;
+          for (const field of ["created", "updated", "settled"] as const) {
+            if (json[field] !== "")
+              expect(Date.parse(json[field]), `${json.id} ${field}`).toBeLessThanOrEqual(now);
+          }
+          // Nothing happens on an account before it was opened.
+          if (!account.hidden)
+            expect(t.createdMs, `${account.json.type} ${json.id}`).toBeGreaterThanOrEqual(opened);
+        }
+      }
+      for (const pot of b.pots.values()) {
+        expect(Date.parse(pot.json.created)).toBeLessThanOrEqual(now);
+        expect(Date.parse(pot.json.updated)).toBeLessThanOrEqual(now);
+      }
+    }
+  });
+
   it("keeps every account's transactions sorted by created then id", () => {
     for (const account of bank.accounts.values()) {
       const list = account.transactions;
