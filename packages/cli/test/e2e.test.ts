@@ -261,6 +261,57 @@ describe("monzo login and data commands, end to end", () => {
     expect((await counters())["token_exchanges"]).toBe(before + 1);
   });
 
+  it("secrets never go on the command line: a value after --client-secret, --access-token or config set clientSecret is refused, and nothing is saved", async () => {
+    const home = await tempHome();
+    for (const argv of [
+      ["login", "--manual", "--client-secret", SECRET],
+      ["login", "--manual", `--client-secret=${SECRET}`],
+      ["login", "--access-token", "a-playground-token-0123456789"],
+      ["config", "set", "clientSecret", SECRET],
+    ]) {
+      const run = monzo(argv, env(home));
+      run.child.stdin.end();
+      expect({ argv, code: await run.exit }).toEqual({ argv, code: 2 });
+      expect(run.stderr()).toMatch(/^error: .* takes no value: a secret on the command line is visible/);
+      expect(run.stderr()).toContain("printf %s");
+      expect(run.stderr()).not.toContain(SECRET);
+    }
+    expect(await readdir(home)).toEqual([]);
+  });
+
+  it("--client-secret reads the secret from stdin, and --manual then the pasted address", async () => {
+    const home = await tempHome();
+    const { MONZO_CLIENT_SECRET: _, ...withoutSecret } = env(home);
+    const run = monzo(["login", "--client-secret", "--manual", "--no-wait"], withoutSecret);
+    run.child.stdin.write(`${SECRET}\n`);
+    const [url] = await run.waitFor(/http:\/\/127\.0\.0\.1:\d+\/auth\/\?\S+/);
+    const html = await (await fetch(url)).text();
+    const consent = /name="consent" value="([^"]+)"/.exec(html)![1]!;
+    const user = /name="user_id" value="([^"]+)"/.exec(html)![1]!;
+    const allow = await fetch(`${emu.authUrl}authorize`, {
+      method: "POST",
+      body: new URLSearchParams({ consent, user_id: user, decision: "allow" }),
+      redirect: "manual",
+    });
+    run.child.stdin.write(`${allow.headers.get("location")}\n`);
+    expect(await run.exit, run.stderr()).toBe(0);
+    expect(run.stderr()).toContain("Logged in as");
+  });
+
+  it("config set clientSecret reads the secret from stdin into the 0600 profile", async () => {
+    const home = await tempHome();
+    const run = monzo(["config", "set", "clientSecret"], env(home));
+    run.child.stdin.end(`${SECRET}\n`);
+    expect(await run.exit, run.stderr()).toBe(0);
+    const file = join(home, "profiles", "default.json");
+    expect(JSON.parse(await readFile(file, "utf8"))).toMatchObject({ clientSecret: SECRET });
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const empty = monzo(["config", "set", "clientSecret"], env(await tempHome()));
+    empty.child.stdin.end();
+    expect(await empty.exit).toBe(2);
+    expect(empty.stderr()).toMatch(/^error: No client secret was given/);
+  });
+
   it("a port in use is named, with the fix", async () => {
     const blocker = createServer().listen(callbackPort, "127.0.0.1");
     await new Promise((r) => blocker.once("listening", r));

@@ -301,8 +301,8 @@ describe("the login address", () => {
     );
     try {
       expect(await main(["login", "--broker", brokerUrl, "--timeout", "5"], f.io)).toBe(3);
-    // The broker on this machine was named before its first request, as every endpoint that is not Monzo's.
-    expect(f.stderr()).toMatch(/^note: the broker is http:\/\/127\.0\.0\.1:\d+ \(--broker\)/);
+      // The broker on this machine was named before its first request, as every endpoint that is not Monzo's.
+      expect(f.stderr()).toMatch(/^note: the broker is http:\/\/127\.0\.0\.1:\d+ \(--broker\)/);
     } finally {
       broker.close();
     }
