@@ -3,7 +3,7 @@
  * Chromium clicking through Monzo's login page and the in-app approval page.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { chmod, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -310,6 +310,39 @@ describe("monzo login and data commands, end to end", () => {
     empty.child.stdin.end();
     expect(await empty.exit).toBe(2);
     expect(empty.stderr()).toMatch(/^error: No client secret was given/);
+  });
+
+  it("the browser monzo login starts inherits no MONZO_* variable (the client secret above all)", async () => {
+    // The `open` package's xdg-open hands the URL to $BROWSER here: a script that records its environment.
+    const dir = await tempHome();
+    const recorder = join(dir, "browser.sh");
+    await writeFile(
+      recorder,
+      `#!/bin/sh\nenv > "${recorder}.env"\nprintf '%s\\n' "$1" > "${recorder}.url"\n`,
+    );
+    await chmod(recorder, 0o755);
+    const run = monzo(["login", "--no-wait", "--timeout", "60"], {
+      ...env(await tempHome()),
+      BROWSER: recorder,
+      MONZO_ANY_OTHER_SETTING: "x",
+    });
+    await run.waitFor(/Open this page/);
+    let url = "";
+    while (!url) {
+      url = (await readFile(`${recorder}.url`, "utf8").catch(() => "")).trim();
+      if (!url) await new Promise((r) => setTimeout(r, 20));
+    }
+    const seen = await readFile(`${recorder}.env`, "utf8");
+    expect(seen).toContain(`BROWSER=${recorder}`);
+    expect(seen).not.toMatch(/^MONZO_/m);
+    expect(seen).not.toContain(SECRET);
+    // The login itself goes on as usual: finish it in the (real) browser.
+    const page = await browser.context.newPage();
+    await page.goto(url);
+    await page.click("#allow");
+    await page.waitForSelector("#result");
+    await page.close();
+    expect(await run.exit, run.stderr()).toBe(0);
   });
 
   it("a port in use is named, with the fix", async () => {

@@ -1,5 +1,6 @@
 import { rm, stat } from "node:fs/promises";
 import type { TokenSet, TokenStore } from "@monzokit/core";
+import { foreignEnv } from "../child-env.js";
 import { ConfigError } from "../errors.js";
 import { writeFileAtomic } from "./atomic.js";
 import { FileTokenStore, parseTokenSet } from "./file-store.js";
@@ -24,7 +25,7 @@ async function secretTool(
   // Loaded on first use: most commands never reach the keychain, and this module costs ~4 ms to load.
   const { spawn } = await import("node:child_process");
   return new Promise((resolve) => {
-    const child = spawn("secret-tool", args, { env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn("secret-tool", args, { env: foreignEnv(env), stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     let timedOut = false;

@@ -2,7 +2,7 @@
  * The OS keychain token store against a real Secret Service: a private session D-Bus and an unlocked GNOME
  * Keyring started by the test (test-support/keyring.ts), reached through `secret-tool`.
  */
-import { readdir, readFile, stat } from "node:fs/promises";
+import { chmod, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { TokenSet } from "@monzokit/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -141,5 +141,41 @@ describe("KeychainTokenStore", () => {
     await store.save(tokens(10));
     keyring.store({ service: "monzokit", home, profile: "default" }, "{not json");
     await expect(store.load()).rejects.toThrow(/damaged/);
+  });
+});
+
+describe("what secret-tool is handed", () => {
+  it("runs without any MONZO_* variable in its environment (the client secret above all)", async () => {
+    // A secret-tool first on PATH that records its environment, then runs the real one.
+    const bin = await tempHome();
+    const real = (process.env["PATH"] ?? "").split(":").map((d) => join(d, "secret-tool"));
+    const found = (
+      await Promise.all(
+        real.map((p) =>
+          stat(p).then(
+            () => p,
+            () => undefined,
+          ),
+        ),
+      )
+    ).find(Boolean)!;
+    await writeFile(
+      join(bin, "secret-tool"),
+      `#!/bin/sh\nenv >> "${join(bin, "seen.env")}"\nexec ${found} "$@"\n`,
+    );
+    await chmod(join(bin, "secret-tool"), 0o755);
+    const env = {
+      ...keyring.env,
+      PATH: `${bin}:${keyring.env["PATH"] ?? ""}`,
+      MONZO_CLIENT_SECRET: "mnzconf.must-not-reach-children",
+      MONZO_ACCESS_TOKEN: "playground-token-must-not-reach-children",
+    };
+    const { store } = await setup(env);
+    await store.save(tokens(7));
+    expect(await store.load()).toEqual(tokens(7));
+    const seen = await readFile(join(bin, "seen.env"), "utf8");
+    expect(seen).toContain("DBUS_SESSION_BUS_ADDRESS=");
+    expect(seen).not.toMatch(/^MONZO_/m);
+    expect(seen).not.toContain("must-not-reach-children");
   });
 });
