@@ -5,6 +5,7 @@ import { io } from "../context.js";
 import { UsageError } from "../errors.js";
 import { emit } from "../output/emit.js";
 import { table } from "../output/format.js";
+import { jsonLine, printable } from "../output/printable.js";
 import { pickAccount } from "../session.js";
 import { type Cmd, flag, globalFlags, helpFor, options, ready } from "./common.js";
 
@@ -236,10 +237,29 @@ export function webhooks(cmd: Cmd): void {
         throw new UsageError(`--port must be 0–65535, not "${portText}"`, "E.g. --port 6610.");
       const port = Number(portText);
       const path = flag(opts.path) ?? "/monzo";
+      let refusedOnce = false;
       const server = createServer((req, res) => {
         const url = new URL(req.url ?? "/", "http://localhost");
         if (req.method !== "POST" || url.pathname !== path) {
           res.writeHead(404).end();
+          return;
+        }
+        // Any web page can POST here without a CORS preflight (text/plain, a form). Monzo's servers send
+        // JSON and no browser headers; a browser sends Origin (and Sec-Fetch-Site) with every POST.
+        // (Sec-Fetch-Mode alone proves nothing: Node's own fetch sends it.)
+        const browser = req.headers.origin ?? req.headers["sec-fetch-site"];
+        const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+        const formLike = ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"].includes(
+          type,
+        );
+        if (browser !== undefined || formLike) {
+          res.writeHead(browser !== undefined ? 403 : 415).end();
+          if (!refusedOnce)
+            t.err(
+              `Refused a POST ${browser !== undefined ? `from a web page (${printable(String(req.headers.origin ?? browser))})` : `with Content-Type ${printable(type)}`}: webhooks come from Monzo's servers as JSON. Further ones are refused without a word.\n`,
+            );
+          refusedOnce = true;
+          req.resume();
           return;
         }
         let body = "";
@@ -254,10 +274,11 @@ export function webhooks(cmd: Cmd): void {
               type?: string;
               data?: { id?: string; amount?: number; currency?: string; description?: string };
             };
-            if (flags.json) t.out(`${body}\n`);
+            // Bank data and whoever posted it choose this text: nothing in it acts on the terminal.
+            if (flags.json) t.out(`${jsonLine(event)}\n`);
             else
               t.out(
-                `${event.type ?? "event"} ${event.data?.id ?? ""} ${event.data?.amount ?? ""} ${event.data?.currency ?? ""} ${event.data?.description ?? ""}\n`,
+                `${printable(`${event.type ?? "event"} ${event.data?.id ?? ""} ${event.data?.amount ?? ""} ${event.data?.currency ?? ""} ${event.data?.description ?? ""}`)}\n`,
               );
           } catch {
             t.err("Received a body that is not JSON.\n");
