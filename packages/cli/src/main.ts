@@ -302,7 +302,7 @@ function fromCommander(error: CommanderError, cmd: Command): UsageError {
       if (!cmd.parent)
         return new UsageError(
           `Unknown option ${quoted} before the command`,
-          `${didYouMean}Before the command only the options every command takes may come (--profile, --api-url, --json, --quiet, --debug); put the rest after it.`,
+          `${didYouMean}Before the command only the options every command takes may come (--profile, --api-url, --allow-host, --json, --quiet, --debug); put the rest after it.`,
         );
       if (cmd.commands.length > 0)
         return new UsageError(
