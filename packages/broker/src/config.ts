@@ -19,6 +19,13 @@ export interface BrokerConfig {
   maxWaitSeconds: number;
   /** Requests per minute per client address: `/new`, `/token`, `/refresh`. */
   rateLimits: { new: number; token: number; refresh: number };
+  /**
+   * Accept `/new` without `return_to`, as the original broker did (`BROKER_UNBOUND_LOGINS=1`). Such a login is
+   * not bound to the app that started it: whoever sends its login URL to someone collects that person's
+   * tokens. Default false: every login returns the browser to the app's own loopback address with a one-time
+   * confirmation the poller must present.
+   */
+  unboundLogins?: boolean;
   /** Origins allowed to call from a browser (CORS); empty = none. */
   corsOrigins: string[];
   /**
@@ -93,6 +100,13 @@ export function readEnv(
         message: `${name} must be a whole number from ${min} to ${max}, not "${v}"`,
       });
     return n;
+  };
+  const flag = (name: string): boolean => {
+    const v = env[name]?.trim() ?? "";
+    if (v === "" || v === "0") return false;
+    if (v === "1") return true;
+    problems.push({ setting: name, message: `${name} must be 1 or 0, not "${v}"` });
+    return false;
   };
   const allowInsecure = env["BROKER_ALLOW_INSECURE"] === "1";
   const key = (): Uint8Array | undefined => {
@@ -173,6 +187,7 @@ export function readEnv(
       .map((s) => s.trim())
       .filter(Boolean),
     trustProxy: trustProxy(env["BROKER_TRUST_PROXY"], problems),
+    unboundLogins: flag("BROKER_UNBOUND_LOGINS"),
     maxPendingSessions: int("BROKER_MAX_PENDING", DEFAULTS.maxPendingSessions, 1, 10_000_000),
     allowInsecure,
     store,

@@ -156,6 +156,7 @@ export class RedisSessionStore implements SessionStore {
       createdAt: session.createdAt,
       expiresAt: session.expiresAt,
       status: "pending",
+      ...(session.returnTo === undefined ? {} : { returnTo: session.returnTo }),
     };
     return JSON.stringify(value);
   }

@@ -93,7 +93,8 @@ export default defineCommand({
     ) {
       tokens = await loginThroughBroker(session, {
         brokerUrl: session.settings.brokerUrl,
-        manual: false,
+        manual: args.manual === true,
+        ...(args.manual && !t.interactive ? { pasted: () => readStdinLine() } : {}),
         openBrowser: args.browser !== false,
         port: undefined,
         timeoutMs,
