@@ -2,6 +2,14 @@ import type { IdGenerator } from "../util/ids.js";
 import type { Rng } from "../util/rng.js";
 import { DAY, formatTime, HOUR, MINUTE } from "../util/time.js";
 import { type AccountRecord, Bank, type PotRecord } from "./bank.js";
+import {
+  bacsIn,
+  directDebitOut,
+  fasterPaymentIn,
+  fasterPaymentOut,
+  type Mandate,
+  p2pPayment,
+} from "./builders.js";
 import { DECLINE_REASONS, FOREIGN, MERCHANTS, type MerchantSeed, PEOPLE } from "./catalog.js";
 import { baseTransaction } from "./json.js";
 import { CARD_NUMBERS, type CardContext, TransactionRecord } from "./record.js";
@@ -465,6 +473,7 @@ function generateHistory(
   };
   let lastMonth = -1;
   let billsDue = false;
+  const mandates = new Map<string, Mandate>();
 
   // An opening payment so the account starts in credit.
   const opening = income > 0 ? income : 50000;
@@ -482,7 +491,7 @@ function generateHistory(
     if (billsDue && rng.chance(0.3)) {
       billsDue = false;
       const m = rng.pick(bills);
-      directDebit(bank, ids, rng, account, m, at);
+      directDebit(bank, ids, rng, account, mandates, m, at);
       continue;
     }
     const kind = rng.weighted([
@@ -490,6 +499,7 @@ function generateHistory(
       ["decline", 2],
       ["fps_out", 4],
       ["fps_in", 2],
+      ["p2p_in", 2],
       ["p2p", 3],
       ["pot", livePots.length > 0 ? 7 : 0],
       ["atm", 2],
@@ -510,6 +520,11 @@ function generateHistory(
     }
     if (kind === "fps_in") {
       incoming(bank, ids, rng, account, Math.max(100, Math.round(rng.int(5, 150) * 100 * scale)), at);
+      continue;
+    }
+    if (kind === "p2p_in") {
+      const amount = Math.max(100, Math.round(rng.int(3, 60) * 100 * scale));
+      p2pIn(bank, ids, rng, account, owner, amount, at);
       continue;
     }
     if (kind === "fps_out" || kind === "p2p") {
@@ -601,6 +616,10 @@ function settlementAmount(
 
 const MERCHANT_INDEX = new Map(MERCHANTS.map((m, i) => [m, i]));
 
+const EMPLOYER = { name: "ACME WIDGETS LTD", sortCode: "601613", accountNumber: "41526372" };
+const REFERENCES = ["Dinner", "Drinks", "Rent", "Tickets", "Thanks!", "Birthday present", "Taxi"] as const;
+
+/** Money in: a salary by BACS on pay day, otherwise a Faster Payment from someone (REFERENCE §7.2). */
 function incoming(
   bank: Bank,
   ids: IdGenerator,
@@ -611,37 +630,27 @@ function incoming(
   reference?: string,
 ): void {
   const person = rng.pick(PEOPLE);
-  const salary = reference === "SALARY";
-  const name = salary ? "Acme Widgets Ltd" : person.name;
-  const json = baseTransaction(
-    {
-      id: ids.next("tx"),
-      amount,
-      description: reference ?? `${person.name.split(" ")[0]!.toUpperCase()} DINNER`,
-      account_id: account.json.id,
-      category: salary ? "income" : "transfers",
-      scheme: "payport_faster_payments",
-      user_id: "",
-      dedupe_id: ids.next("fps"),
-      include_in_spending: !salary,
-      counterparty: {
-        account_number: salary ? "41526372" : person.accountNumber,
-        name,
-        sort_code: salary ? "601613" : person.sortCode,
-        user_id: ids.next("anonuser"),
-      },
-      metadata: {
-        faster_payment: "true",
-        ledger_insertion_id: ids.next("entryset"),
-        notes: reference ?? "",
-        trn: `${ids.next("trn").slice(-12).toUpperCase()}`,
-      },
-    },
-    at,
-  );
+  const json =
+    reference === "SALARY"
+      ? bacsIn(ids, {
+          accountId: account.json.id,
+          amount,
+          createdMs: at,
+          from: EMPLOYER,
+          serviceUserNumber: "275431",
+          payday: true,
+        })
+      : fasterPaymentIn(ids, {
+          accountId: account.json.id,
+          amount,
+          createdMs: at,
+          from: person,
+          reference: reference ?? rng.pick(REFERENCES),
+        });
   bank.add(account, json, at, false, false);
 }
 
+/** Money out to a person: Monzo-to-Monzo or a Faster Payment (REFERENCE §7.2). */
 function transferOut(
   bank: Bank,
   ids: IdGenerator,
@@ -652,42 +661,95 @@ function transferOut(
   at: number,
   p2p: boolean,
 ): void {
-  const others = [...bank.users.values()].filter((u) => u.id !== owner.id);
-  const friend = rng.pick(others);
+  const friend = friendOf(bank, rng, owner, at);
   const person = rng.pick(PEOPLE);
-  const counterparty: Record<string, string> = p2p
-    ? {
-        account_id: bank.accountsOf(friend.id).find((a) => a.json.type === "uk_retail")?.json.id ?? "",
-        name: friend.name,
-        preferred_name: friend.firstName,
-        user_id: friend.id,
-      }
-    : {
-        account_number: person.accountNumber,
-        name: person.name,
-        sort_code: person.sortCode,
-        user_id: ids.next("anonuser"),
-      };
-  const json = baseTransaction(
-    {
-      id: ids.next("tx"),
-      amount: -amount,
-      description: p2p ? friend.name : person.name,
-      account_id: account.json.id,
-      category: "transfers",
-      scheme: p2p ? "p2p_payment" : "payport_faster_payments",
-      user_id: owner.id,
-      originator: true,
-      dedupe_id: ids.next(p2p ? "p2p" : "fps"),
-      counterparty,
-      can_split_the_bill: true,
-      metadata: p2p
-        ? { p2p_transfer_id: ids.next("p2p"), ledger_insertion_id: ids.next("entryset") }
-        : { faster_payment: "true", ledger_insertion_id: ids.next("entryset"), notes: "Thanks!" },
-    },
-    at,
-  );
+  const reference = rng.pick(REFERENCES);
+  if (p2p && friend) {
+    const sides = p2pPayment(ids, {
+      amount,
+      createdMs: at,
+      reference,
+      from: partyOf(account, owner),
+      to: friend,
+    });
+    bank.add(account, sides.payer, at, false, false);
+    return;
+  }
+  const json = fasterPaymentOut(ids, {
+    accountId: account.json.id,
+    userId: owner.id,
+    amount,
+    createdMs: at,
+    to: person,
+    reference,
+  });
   bank.add(account, json, at, false, false);
+}
+
+/**
+ * Another Monzo user with a current account open at `at`. Each account records only its own side of a
+ * Monzo-to-Monzo payment: writing the other side into an account seeded later would break the order of
+ * ids within it (REFERENCE §1.7).
+ */
+function friendOf(bank: Bank, rng: Rng, owner: User, at: number) {
+  const candidates = [...bank.users.values()].flatMap((u) => {
+    const account = bank
+      .accountsOf(u.id)
+      .find((a) => a.json.type === "uk_retail" && Date.parse(a.json.created) <= at);
+    return u.id !== owner.id && account ? [partyOf(account, u)] : [];
+  });
+  return candidates.length > 0 ? rng.pick(candidates) : undefined;
+}
+
+function partyOf(account: AccountRecord, user: User) {
+  return { accountId: account.json.id, userId: user.id, name: user.name, firstName: user.firstName };
+}
+
+/** A Monzo-to-Monzo payment in from a friend. */
+function p2pIn(
+  bank: Bank,
+  ids: IdGenerator,
+  rng: Rng,
+  account: AccountRecord,
+  owner: User,
+  amount: number,
+  at: number,
+) {
+  const friend = friendOf(bank, rng, owner, at);
+  const reference = rng.pick(REFERENCES);
+  if (!friend) return incoming(bank, ids, rng, account, amount, at, reference);
+  const sides = p2pPayment(ids, {
+    amount,
+    createdMs: at,
+    reference,
+    from: friend,
+    to: partyOf(account, owner),
+  });
+  bank.add(account, sides.payee, at, false, false);
+}
+
+/** This account's mandate with a biller: the same instruction and reference every month. */
+function mandateFor(
+  ids: IdGenerator,
+  rng: Rng,
+  mandates: Map<string, Mandate>,
+  bank: Bank,
+  m: MerchantSeed,
+): Mandate {
+  let mandate = mandates.get(m.key);
+  if (!mandate) {
+    mandate = {
+      merchantId: bank.merchantsByKey.get(m.key)!.id,
+      name: m.name,
+      payer: m.descriptor,
+      reference: `${m.key.slice(0, 4).toUpperCase()}${rng.int(1_000_000, 9_999_999)}-${rng.int(1, 9)}`,
+      serviceUserNumber: String(rng.int(100000, 999999)),
+      instructionId: ids.next("ddi"),
+      subscriptionId: ids.next("sub"),
+    };
+    mandates.set(m.key, mandate);
+  }
+  return mandate;
 }
 
 function directDebit(
@@ -695,37 +757,18 @@ function directDebit(
   ids: IdGenerator,
   rng: Rng,
   account: AccountRecord,
+  mandates: Map<string, Mandate>,
   m: MerchantSeed,
   at: number,
 ): void {
   const amount = -rng.int(m.min, m.max);
+  const mandate = mandateFor(ids, rng, mandates, bank, m);
   if (account.balance + amount < 0) return;
-  const json = baseTransaction(
-    {
-      id: ids.next("tx"),
-      amount,
-      description: m.descriptor,
-      account_id: account.json.id,
-      category: "bills",
-      scheme: "bacs",
-      dedupe_id: ids.next("bacsrcd"),
-      include_in_spending: true,
-      can_be_excluded_from_breakdown: true,
-      can_be_made_subscription: true,
-      counterparty: {
-        account_number: "10293847",
-        name: m.name,
-        service_user_number: String(rng.int(100000, 999999)),
-        sort_code: "401160",
-        user_id: ids.next("anonuser"),
-      },
-      metadata: {
-        bacs_direct_debit_instruction_id: ids.next("bacsddi"),
-        bacs_record_id: ids.next("bacsrcd"),
-        ledger_insertion_id: ids.next("entryset"),
-      },
-    },
+  bank.add(
+    account,
+    directDebitOut(ids, { accountId: account.json.id, amount, createdMs: at, mandate }),
     at,
+    false,
+    false,
   );
-  bank.add(account, json, at, false, false);
 }

@@ -114,6 +114,80 @@ describe("seeded bank", () => {
     }
   });
 
+  const every = () =>
+    [...bank.accounts.values()].filter((a) => !a.hidden).flatMap((a) => a.transactions.map((t) => t.json));
+  const keys = (json: { metadata: Record<string, string> }) => Object.keys(json.metadata);
+
+  it("categorises bank transfers as real responses do: general between people, income coming in, transfers only for pot moves", () => {
+    const all = every();
+    const p2p = all.filter((t) => t.scheme === "p2p_payment");
+    expect(p2p.some((t) => t.amount < 0) && p2p.some((t) => t.amount > 0)).toBe(true);
+    for (const t of p2p) {
+      expect(t.category).toBe("general");
+      expect(keys(t)).toEqual(
+        expect.arrayContaining(["p2p_initiator", "p2p_transfer_id", "payee_id", "notes"]),
+      );
+      expect(t.counterparty).toMatchObject({
+        account_id: expect.stringMatching(/^acc_/),
+        user_id: expect.stringMatching(/^user_/),
+      });
+      expect(t.include_in_spending).toBe(t.amount < 0);
+    }
+    const fps = all.filter((t) => t.scheme === "payport_faster_payments");
+    expect(fps.some((t) => t.amount < 0) && fps.some((t) => t.amount > 0)).toBe(true);
+    for (const t of fps) {
+      expect(t.category).toBe(t.amount < 0 ? "general" : "income");
+      expect(t.include_in_spending).toBe(t.amount < 0);
+      expect(keys(t)).toEqual(
+        expect.arrayContaining([
+          "faster_payment",
+          "fps_fpid",
+          "fps_payment_id",
+          "insertion",
+          "payee_id",
+          "trn",
+        ]),
+      );
+      expect(t.metadata["fps_payment_id"]!.startsWith(t.metadata["trn"]!)).toBe(true);
+      expect(t.dedupe_id).toMatch(t.amount < 0 ? /:OUTBOUND$/ : /:INBOUND$/);
+    }
+    for (const t of all.filter((x) => x.category === "transfers")) {
+      expect(t.scheme).toBe("uk_retail_pot");
+      expect(t.metadata["trigger"]).toBe("user");
+    }
+  });
+
+  it("collects Direct Debits under a stable mandate and pays salaries by BACS on pay day", () => {
+    const all = every();
+    const debits = all.filter((t) => t.scheme === "bacs" && t.amount < 0);
+    expect(debits.length).toBeGreaterThan(5);
+    const mandates = new Map<string, string>();
+    for (const t of debits) {
+      expect(t.category).toBe("bills");
+      expect(t.merchant).toMatch(/^merch_/);
+      expect(keys(t)).toEqual(
+        expect.arrayContaining([
+          "bacs_direct_debit_instruction_id",
+          "bacs_payment_id",
+          "bacs_record_id",
+          "subscription_id",
+        ]),
+      );
+      expect(t.dedupe_id).toBe(`bacs:${t.metadata["bacs_record_id"]}`);
+      const key = `${t.account_id}:${t.merchant}`;
+      const ddi = t.metadata["bacs_direct_debit_instruction_id"]!;
+      expect(mandates.get(key) ?? ddi).toBe(ddi);
+      mandates.set(key, ddi);
+    }
+    const salaries = all.filter((t) => t.scheme === "bacs" && t.amount > 0);
+    expect(salaries.length).toBeGreaterThan(10);
+    for (const t of salaries) {
+      expect(t).toMatchObject({ category: "income", include_in_spending: false });
+      expect(t.metadata["payday"]).toBe("true");
+      expect(t.counterparty["service_user_number"]).toMatch(/^\d{6}$/);
+    }
+  });
+
   it("keeps every account's transactions sorted by created then id", () => {
     for (const account of bank.accounts.values()) {
       const list = account.transactions;
