@@ -21,6 +21,14 @@ export interface CardContext {
  */
 export const CARD_NUMBERS = 5;
 
+/** Card payments paid with a phone wallet carry the token's metadata keys (S-wg-fixtures). */
+export const CARD_TOKEN = 1;
+/**
+ * A zero-amount authorisation (a card check by an online merchant): `amount: 0`, never settled,
+ * `metadata.hide_amount: "true"` (REFERENCE §7.1).
+ */
+export const CARD_ZERO_AUTH = 2;
+
 /** The parts of a seeded card payment its JSON is rebuilt from (ids come from its number). */
 export interface CardParts {
   context: CardContext;
@@ -31,6 +39,8 @@ export interface CardParts {
   localAmount: number;
   localCurrency: string;
   declineReason: string | undefined;
+  /** `CARD_TOKEN`, `CARD_ZERO_AUTH`. */
+  flags: number;
 }
 
 /**
@@ -80,7 +90,8 @@ export class TransactionRecord {
 
   static card(n: number, createdMs: number, amount: number, parts: CardParts): TransactionRecord {
     const declined = parts.declineReason !== undefined;
-    return new TransactionRecord(n, createdMs, amount, declined, !declined, undefined, parts);
+    const spending = !declined && (parts.flags & CARD_ZERO_AUTH) === 0;
+    return new TransactionRecord(n, createdMs, amount, declined, spending, undefined, parts);
   }
 
   /** Minor units; it can change once, when a pending card payment settles (REFERENCE §7.1). */
@@ -163,6 +174,7 @@ export interface CardFields {
   settledMs: number;
   updatedMs: number;
   declineReason: string | undefined;
+  flags: number;
 }
 
 /** The card-payment JSON for a record's number and parts (REFERENCE §7.3's first example). */
@@ -187,7 +199,40 @@ export function buildCard(n: number, createdMs: number, amount: number, parts: C
     settledMs: parts.settledMs,
     updatedMs: parts.updatedMs,
     declineReason: parts.declineReason,
+    flags: parts.flags,
   });
+}
+
+/** Text of `length` characters from `alphabet`, derived from `n` and the seed (token references). */
+function derivedText(ids: IdGenerator, n: number, length: number, alphabet: string): string {
+  let out = "";
+  for (let k = 0; out.length < length; k++) {
+    // The last 10 characters of an id are seeded noise; numbers far past the counter are never ids.
+    const noise = ids.idAt("x", n * 64 + k).slice(-10);
+    for (let i = 0; i < noise.length && out.length < length; i++)
+      out += alphabet[(noise.charCodeAt(i) + i) % alphabet.length];
+  }
+  return out;
+}
+
+const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const LOWER_HEX = "0123456789abcdefghijklmnopqrstuvwxyz";
+
+/**
+ * Cash withdrawals say what they cost against the month's fee-free allowance (REFERENCE §7.1
+ * `atm_fees_detailed`; field set from S-wg-fixtures, the explainer text is the emulator's own).
+ */
+function atmFees(amount: number, currency: string): Record<string, unknown> {
+  return {
+    allowance_id: "withdrawal.atm.domestic-eea",
+    allowance_usage_explainer_text:
+      "Cash withdrawals in the UK and the EEA are free within your monthly allowance.",
+    fee_amount: 0,
+    fee_currency: currency,
+    fee_summary: null,
+    withdrawal_amount: amount,
+    withdrawal_currency: currency,
+  };
 }
 
 /**
@@ -199,40 +244,56 @@ export function cardJson(f: CardFields): TransactionJson {
   const lifecycle = ids.idAt("mclifecycle", n + 1);
   const authMessage = ids.idAt("mcauthmsg", n + 2);
   const declined = f.declineReason !== undefined;
+  const zeroAuth = (f.flags & CARD_ZERO_AUTH) !== 0;
   const settled = f.settledMs >= 0;
-  const metadata: Record<string, string> = {
-    ledger_insertion_id: ids.idAt("entryset", n + 3),
-    mastercard_approval_type: "full",
-    mastercard_auth_message_id: authMessage,
-    mastercard_card_id: f.cardId,
-  };
+  const id = ids.idAt("tx", n);
+  // A card check: no ledger entry and no approval, `hide_amount` so the app shows no £0.00 (S-wg-fixtures).
+  const metadata: Record<string, string> = zeroAuth
+    ? { auth_account_id: f.accountId, hide_amount: "true", hide_transaction: "false" }
+    : {
+        ledger_insertion_id: ids.idAt("entryset", n + 3),
+        mastercard_approval_type: "full",
+      };
+  metadata["mastercard_auth_message_id"] = authMessage;
+  metadata["mastercard_card_id"] = f.cardId;
   // The clearing message arrives with settlement (REFERENCE §7.1; S-wg-fixtures).
   if (settled) metadata["mastercard_clearing_message_id"] = ids.idAt("mcclearingmsg", n + 4);
   metadata["mastercard_lifecycle_id"] = lifecycle;
   metadata["mcc"] = f.mcc;
+  if ((f.flags & CARD_TOKEN) !== 0) {
+    // Paid with a phone wallet: the wallet token's keys (S-wg-fixtures; the values are made up).
+    metadata["token_transaction_identifier"] = `${derivedText(ids, n, 43, BASE64)}=`;
+    metadata["token_unique_reference"] = `DAPLMC${derivedText(ids, n + 1, 42, LOWER_HEX)}`;
+    metadata["tokenization_method"] = n % 2 === 0 ? "apple_pay" : "android_pay";
+  }
   const json = baseTransaction(
     {
-      id: ids.idAt("tx", n),
+      id,
       amount: f.amount,
       description: f.descriptor,
       account_id: f.accountId,
       category: f.category,
       merchant: f.merchantId,
+      // A link into the app's "tell us about this merchant" form (REFERENCE §7.1; its shape is inferred).
+      ...(f.merchantId !== null && !declined
+        ? { merchant_feedback_uri: `monzo://dynamic_form?form_id=merchant_feedback&transaction_id=${id}` }
+        : {}),
       local_amount: f.localAmount,
       local_currency: f.localCurrency,
       user_id: f.userId,
       scheme: "mastercard",
       dedupe_id: `mclifecycle:${lifecycle}:MASTERCARD_AUTH:${authMessage}`,
-      include_in_spending: !declined,
+      include_in_spending: !declined && !zeroAuth,
       can_be_excluded_from_breakdown: true,
-      can_be_made_subscription: true,
-      can_split_the_bill: true,
-      can_add_to_tab: true,
+      can_be_made_subscription: !zeroAuth,
+      can_split_the_bill: !zeroAuth,
+      can_add_to_tab: !zeroAuth,
       can_match_transactions_in_categorization: true,
       settled: settled ? formatTime(f.settledMs) : "",
       updated: formatTime(f.updatedMs),
       metadata,
       labels: f.atm ? ["withdrawal.atm.domestic-eea"] : null,
+      atm_fees_detailed: f.atm && !declined ? atmFees(f.amount, f.localCurrency) : null,
     },
     f.createdMs,
   );

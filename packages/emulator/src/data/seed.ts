@@ -12,7 +12,7 @@ import {
 } from "./builders.js";
 import { DECLINE_REASONS, FOREIGN, MERCHANTS, type MerchantSeed, PEOPLE } from "./catalog.js";
 import { baseTransaction } from "./json.js";
-import { CARD_NUMBERS, type CardContext, TransactionRecord } from "./record.js";
+import { CARD_NUMBERS, CARD_TOKEN, CARD_ZERO_AUTH, type CardContext, TransactionRecord } from "./record.js";
 import type { AccountJson, LedgerKind, MerchantJson, PotJson, User } from "./types.js";
 
 export interface SeedOptions {
@@ -118,6 +118,7 @@ export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank
     from: number,
     pots: PotRecord[],
     income: number,
+    finale = false,
   ) =>
     generateHistory(bank, ids, rng.fork(account.json.id), merchants, {
       account,
@@ -129,8 +130,9 @@ export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank
       settleAfterMs: options.settleAfterMs,
       pots,
       monthlyIncome: income,
+      finale,
     });
-  gen(alexCurrent, alex, Math.round(n), start, alexPots, 40000);
+  gen(alexCurrent, alex, Math.round(n), start, alexPots, 40000, true);
   gen(joint, alex, Math.round(n * 0.15), at(0.185), jointPots, 30000);
   gen(flex, alex, Math.round(n * 0.02), at(0.37), [], 0);
   gen(samCurrent, sam, Math.round(n * 0.2), start, [], 35000);
@@ -431,7 +433,21 @@ interface HistorySpec {
   settleAfterMs: readonly [number, number];
   pots: PotRecord[];
   monthlyIncome: number;
+  /** End with the card payments a person has "in flight" (see `FINALE`). */
+  finale?: boolean;
 }
+
+/**
+ * The last hours of the main account, whatever the bank's size: card payments still pending (one that
+ * settles with a tip, one at a new exchange rate, one plain) and a zero-amount card check, so every bank
+ * shows what a client must handle when it re-reads recent transactions (REFERENCE §7.1).
+ */
+const FINALE: readonly { merchant: string; options: CardOptions }[] = [
+  { merchant: "pub", options: { change: true } },
+  { merchant: "paris_cafe", options: { change: true } },
+  { merchant: "netflix", options: { zeroAuth: true } },
+  { merchant: "ozone", options: {} },
+];
 
 /** Mean card spend per transaction, from the catalogue's weights and ranges. */
 const AVERAGE_SPEND = (() => {
@@ -473,13 +489,22 @@ function generateHistory(
   };
   let lastMonth = -1;
   let billsDue = false;
+  let declines = 0;
   const mandates = new Map<string, Mandate>();
 
   // An opening payment so the account starts in credit.
   const opening = income > 0 ? income : 50000;
   incoming(bank, ids, rng, account, opening, spec.from, "Opening deposit");
+  const finaleFrom = spec.finale ? count - FINALE.length : count;
   for (let i = 1; i < count; i++) {
-    const at = Math.round(spec.from + (i + rng.next() * 0.9) * step);
+    let at = Math.round(spec.from + (i + rng.next() * 0.9) * step);
+    if (i >= finaleFrom) {
+      // Two hours apart at the very end (or later, in a history denser than that).
+      at = Math.max(at, spec.to - (count - i) * 2 * HOUR);
+      const { merchant, options } = FINALE[i - finaleFrom]!;
+      cardSpend(bank, rng, account, context, MERCHANTS.find((m) => m.key === merchant)!, at, spec, options);
+      continue;
+    }
     const month = new Date(at).getUTCFullYear() * 12 + new Date(at).getUTCMonth();
     const day = new Date(at).getUTCDate();
     if (income > 0 && month !== lastMonth && day >= 25) {
@@ -503,6 +528,7 @@ function generateHistory(
       ["p2p", 3],
       ["pot", livePots.length > 0 ? 7 : 0],
       ["atm", 2],
+      ["verify", 1],
     ] as const);
     if (kind === "pot") {
       const pot = rng.pick(livePots);
@@ -516,6 +542,10 @@ function generateHistory(
       } else {
         cardSpend(bank, rng, account, context, rng.weighted(spendable), at, spec);
       }
+      continue;
+    }
+    if (kind === "verify") {
+      cardSpend(bank, rng, account, context, rng.pick(CHECKERS), at, spec, { zeroAuth: true });
       continue;
     }
     if (kind === "fps_in") {
@@ -533,10 +563,25 @@ function generateHistory(
       transferOut(bank, ids, rng, account, owner, amount, at, kind === "p2p");
       continue;
     }
+    if (kind === "decline") {
+      // Declines take each reason in turn, so even a small bank shows them all (REFERENCE §7.2).
+      const reason = DECLINE_REASONS[declines++ % DECLINE_REASONS.length]!;
+      // Authentication reasons come from card-not-present payments: an online merchant.
+      const m = CARD_NOT_PRESENT.has(reason) ? rng.pick(CHECKERS) : rng.weighted(spendable);
+      cardSpend(bank, rng, account, context, m, at, spec, { decline: reason });
+      continue;
+    }
     const merchant = kind === "atm" ? MERCHANTS.find((m) => m.key === "atm")! : rng.weighted(spendable);
-    cardSpend(bank, rng, account, context, merchant, at, spec, kind === "decline");
+    cardSpend(bank, rng, account, context, merchant, at, spec);
   }
 }
+
+/** Online merchants: where card checks and card-not-present declines happen. */
+const CHECKERS = MERCHANTS.filter((m) => m.online && m.weight > 0);
+const CARD_NOT_PRESENT = new Set([
+  "SCA_NOT_AUTHENTICATED_CARD_NOT_PRESENT",
+  "STRONG_CUSTOMER_AUTHENTICATION_REQUIRED",
+]);
 
 const cardIds = new WeakMap<User, string>();
 /** The owner's card id (`mccard_…`), the same for every card payment they make. */
@@ -549,6 +594,15 @@ export function cardIdOf(owner: User): string {
   return id;
 }
 
+interface CardOptions {
+  /** Decline it for this reason. */
+  decline?: string;
+  /** A zero-amount card check (`CARD_ZERO_AUTH`). */
+  zeroAuth?: boolean;
+  /** Make the settled amount differ from the authorised one (a tip, the exchange rate). */
+  change?: boolean;
+}
+
 function cardSpend(
   bank: Bank,
   rng: Rng,
@@ -557,28 +611,28 @@ function cardSpend(
   m: MerchantSeed,
   at: number,
   spec: { now: number; settleAfterMs: readonly [number, number] },
-  forceDecline = false,
+  options: CardOptions = {},
 ): void {
-  const authorised = -rng.int(m.min, m.max);
+  const zeroAuth = options.zeroAuth === true;
+  const authorised = zeroAuth ? 0 : -rng.int(m.min, m.max);
   const foreign = FOREIGN[m.key];
   const localAmount = foreign ? Math.round(authorised * foreign.rate) : authorised;
-  const settledAmount = settlementAmount(rng, m, authorised, localAmount, foreign?.rate);
+  const settledAmount = settlementAmount(rng, m, authorised, localAmount, foreign?.rate, options.change);
   // Foreign spend keeps its local amount; a tip in pounds changes both.
   const settledLocal = localAmount === authorised ? settledAmount : localAmount;
   const insufficient = account.balance + Math.min(authorised, settledAmount) < 0;
-  const declined = forceDecline || insufficient;
+  const declineReason = insufficient ? "INSUFFICIENT_FUNDS" : options.decline;
+  const declined = declineReason !== undefined;
   const settleAt = at + rng.int(spec.settleAfterMs[0], spec.settleAfterMs[1]);
   const authUpdatedMs = at + rng.int(1, 3000);
-  const declineReason = declined
-    ? insufficient
-      ? "INSUFFICIENT_FUNDS"
-      : rng.pick(DECLINE_REASONS)
-    : undefined;
+  // About a third of in-person card payments are made with a phone wallet.
+  const wallet = rng.next() < 0.35 && !m.online && !m.atm && !zeroAuth;
   // A number each for the transaction, its lifecycle, auth message, ledger entry and clearing message.
   const n = context.ids.reserve(CARD_NUMBERS);
   // The same arithmetic as a run-time settlement (`Bank.settle`), so both look alike.
   const settledUpdatedMs = settleAt + 100 + (n % 400);
-  const settled = !declined && settledUpdatedMs <= spec.now;
+  // Card checks stay authorised and unsettled (S-wg-fixtures: still pending months later).
+  const settled = !declined && !zeroAuth && settledUpdatedMs <= spec.now;
   const record = TransactionRecord.card(n, at, settled ? settledAmount : authorised, {
     context,
     merchant: MERCHANT_INDEX.get(m)!,
@@ -587,10 +641,11 @@ function cardSpend(
     localAmount: settled ? settledLocal : localAmount,
     localCurrency: foreign?.currency ?? "GBP",
     declineReason,
+    flags: (wallet ? CARD_TOKEN : 0) | (zeroAuth ? CARD_ZERO_AUTH : 0),
   });
   bank.addRecord(account, record, false);
   // Still pending when the history ends: it settles as the emulator's clock passes `settleAt`.
-  if (!declined && !settled)
+  if (!declined && !settled && !zeroAuth)
     bank.schedule({ record, atMs: settleAt, amount: settledAmount, localAmount: settledLocal });
 }
 
@@ -604,11 +659,15 @@ function settlementAmount(
   authorised: number,
   localAmount: number,
   rate: number | undefined,
+  change = false,
 ): number {
   const tip = rng.next();
-  const drift = rng.next();
-  if (rate !== undefined && rate !== 1) return Math.round(localAmount / (rate * (1 + (drift - 0.5) * 0.03)));
-  if (m.category === "eating_out" && !m.online && tip < 0.3) {
+  let drift = rng.next();
+  if (rate !== undefined && rate !== 1) {
+    if (change && Math.abs(drift - 0.5) < 0.2) drift = 0.9;
+    return Math.round(localAmount / (rate * (1 + (drift - 0.5) * 0.03)));
+  }
+  if (m.category === "eating_out" && !m.online && (tip < 0.3 || change)) {
     return Math.round(authorised * (1 + [0.1, 0.125, 0.15][Math.floor(drift * 3)]!));
   }
   return authorised;

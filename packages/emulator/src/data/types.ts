@@ -105,6 +105,7 @@ export interface TransactionJson {
   fees: Record<string, unknown>;
   currency: string;
   merchant: string | null;
+  merchant_feedback_uri?: string;
   notes: string;
   metadata: Record<string, string>;
   labels: string[] | null;

@@ -188,6 +188,100 @@ describe("seeded bank", () => {
     }
   });
 
+  it("card payments carry a feedback link, wallet tokens on some, clearing ids once settled; ATMs their fees", () => {
+    const cards = every().filter((t) => t.scheme === "mastercard");
+    for (const t of cards) {
+      if (t.merchant !== null && !("decline_reason" in t))
+        expect(t.merchant_feedback_uri).toBe(
+          `monzo://dynamic_form?form_id=merchant_feedback&transaction_id=${t.id}`,
+        );
+      else expect(t).not.toHaveProperty("merchant_feedback_uri");
+      expect("mastercard_clearing_message_id" in t.metadata).toBe(t.settled !== "");
+    }
+    const wallet = cards.filter((t) => "tokenization_method" in t.metadata);
+    expect(wallet.length).toBeGreaterThan(cards.length * 0.15);
+    for (const t of wallet) {
+      expect(["apple_pay", "android_pay"]).toContain(t.metadata["tokenization_method"]);
+      expect(t.metadata["token_transaction_identifier"]).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+      expect(t.metadata["token_unique_reference"]).toMatch(/^DAPLMC[0-9a-z]{42}$/);
+    }
+    const atm = cards.filter((t) => t.category === "cash" && !("decline_reason" in t));
+    expect(atm.length).toBeGreaterThan(0);
+    for (const t of atm) {
+      expect(t.labels).toEqual(["withdrawal.atm.domestic-eea"]);
+      expect(t.atm_fees_detailed).toEqual({
+        allowance_id: "withdrawal.atm.domestic-eea",
+        allowance_usage_explainer_text: expect.any(String),
+        fee_amount: 0,
+        fee_currency: "GBP",
+        fee_summary: null,
+        withdrawal_amount: t.amount,
+        withdrawal_currency: "GBP",
+      });
+    }
+    for (const t of every().filter((x) => x.category !== "cash")) expect(t.atm_fees_detailed).toBeNull();
+  });
+
+  it("has zero-amount card checks with hide_amount that never settle and are not spending", () => {
+    const checks = every().filter((t) => t.metadata["hide_amount"] === "true");
+    expect(checks.length).toBeGreaterThan(0);
+    for (const t of checks) {
+      expect(t).toMatchObject({ amount: 0, settled: "", include_in_spending: false, scheme: "mastercard" });
+      expect(t.metadata).toMatchObject({ hide_transaction: "false", auth_account_id: t.account_id });
+      expect(t.metadata).not.toHaveProperty("ledger_insertion_id");
+      expect(bank.settlementOf(bank.transaction(t.id)!)).toBeUndefined();
+    }
+  });
+
+  it("declines for every reason, card-not-present ones at online merchants, even in a small bank", () => {
+    const small = createEmulator({
+      seed: "small",
+      transactions: 600,
+      clock: { start: "2026-03-01T00:00:00Z", frozen: true },
+    });
+    for (const b of [bank, small.state.bank]) {
+      const declined = [...b.accounts.values()].flatMap((a) =>
+        a.transactions.filter((t) => t.declined).map((t) => t.json),
+      );
+      const reasons = new Set(declined.map((t) => t.decline_reason));
+      for (const reason of [
+        "INSUFFICIENT_FUNDS",
+        "CARD_INACTIVE",
+        "CARD_BLOCKED",
+        "INVALID_CVC",
+        "OTHER",
+        "SCA_NOT_AUTHENTICATED_CARD_NOT_PRESENT",
+        "STRONG_CUSTOMER_AUTHENTICATION_REQUIRED",
+      ])
+        expect(reasons, reason).toContain(reason);
+      for (const t of declined) {
+        expect(t).toMatchObject({ settled: "", include_in_spending: false, categories: null });
+        if (t.decline_reason!.startsWith("S")) expect(b.merchants.get(t.merchant!)!.online).toBe(true);
+      }
+    }
+  });
+
+  it("ends the main account with payments in flight: one to settle with a tip, one at a new exchange rate", () => {
+    const small = createEmulator({
+      seed: "small",
+      transactions: 600,
+      clock: { start: "2026-03-01T00:00:00Z", frozen: true },
+    });
+    for (const b of [bank, small.state.bank]) {
+      const main = [...b.accounts.values()].find((a) => a.json.type === "uk_retail")!;
+      const inFlight = main.transactions.filter((t) => t.pending && b.settlementOf(t));
+      const changes = inFlight
+        .map((t) => ({ json: t.json, plan: b.settlementOf(t)! }))
+        .filter((x) => x.plan.amount !== x.json.amount);
+      expect(changes.some((x) => x.json.local_currency === "GBP" && x.json.category === "eating_out")).toBe(
+        true,
+      );
+      expect(
+        changes.some((x) => x.json.local_currency !== "GBP" && x.plan.localAmount === x.json.local_amount),
+      ).toBe(true);
+    }
+  });
+
   it("keeps every account's transactions sorted by created then id", () => {
     for (const account of bank.accounts.values()) {
       const list = account.transactions;

@@ -46,12 +46,22 @@ async function setup(opts: Parameters<typeof emulator>[0] = {}) {
     (await json<{ transaction: Tx }>(api(e, t.access_token, `/transactions/${id}`))).transaction;
   const balance = async () =>
     (await json<{ balance: number }>(api(e, t.access_token, `/balance?account_id=${account}`))).balance;
-  const recent = async () =>
-    (
-      await json<{ transactions: Tx[] }>(
-        api(e, t.access_token, `/transactions?account_id=${account}&limit=100`),
-      )
-    ).transactions;
+  // The newest 100 (after the 5-minute window, a read must start within the last 90 days).
+  const recent = async () => {
+    const since = new Date(e.control.now() - 80 * 24 * HOUR).toISOString();
+    const all: Tx[] = [];
+    let from = since;
+    for (;;) {
+      const batch = (
+        await json<{ transactions: Tx[] }>(
+          api(e, t.access_token, `/transactions?account_id=${account}&since=${from}&limit=100`),
+        )
+      ).transactions;
+      all.push(...batch);
+      if (batch.length < 100) return all.slice(-100);
+      from = batch.at(-1)!.id;
+    }
+  };
   return { e, t, account, control, create, read, balance, recent };
 }
 
@@ -111,6 +121,8 @@ describe("pending card payments settle as the clock advances", () => {
 
   it("a payment made through the control API settles after settle_after_ms at its settle_amount (a tip)", async () => {
     const { e, create, read, balance, recent } = await setup();
+    // Let the seeded payments still in flight settle first, so only ours moves the balance.
+    e.control.advanceClock(3 * 24 * HOUR);
     const start = await balance();
     const made = await create({
       amount: -1250,
