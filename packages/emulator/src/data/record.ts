@@ -31,6 +31,7 @@ export const CARD_ZERO_AUTH = 2;
 
 /** The parts of a seeded card payment its JSON is rebuilt from (ids come from its number). */
 export interface CardParts {
+  kind: "card";
   context: CardContext;
   merchant: number;
   /** `-1` while pending (`settled: ""`). */
@@ -41,7 +42,39 @@ export interface CardParts {
   declineReason: string | undefined;
   /** `CARD_TOKEN`, `CARD_ZERO_AUTH`. */
   flags: number;
+  /** The number of the round-up this payment triggered (0: none). */
+  coinJar: number;
 }
+
+/**
+ * Numbers a pot move takes: the current account's transaction, the deposit or withdrawal id, its ledger
+ * entry, and the transaction on the pot's own ledger account (REFERENCE §6.1, §6.3).
+ */
+export const POT_MOVE_NUMBERS = 4;
+
+/** One side of a pot move, rebuilt from these parts when read (REFERENCE §6.3). */
+export interface PotMoveParts {
+  kind: "pot";
+  ids: IdGenerator;
+  /** The current account the money moves from or to. */
+  accountId: string;
+  potId: string;
+  potAccountId: string;
+  userId: string;
+  trigger: "user" | "coin_jar";
+  /** The person's dedupe id (user moves). */
+  dedupeId: string;
+  /** The card payment a round-up came from (its number; 0 for user moves). */
+  cardN: number;
+  /** The number of the move's first id (the current account's transaction). */
+  base: number;
+  /** Which ledger this record is on. */
+  side: "account" | "pot";
+  /** Amount into the pot (negative: out of it). */
+  potAmount: number;
+}
+
+type CompactParts = CardParts | PotMoveParts;
 
 /**
  * One transaction in the bank. Its number `n` (the counter inside its id) is the sort tiebreak and the
@@ -56,7 +89,7 @@ export class TransactionRecord {
   readonly includeInSpending: boolean;
   #amount: number;
   #json: TransactionJson | undefined;
-  readonly #card: CardParts | undefined;
+  readonly #parts: CompactParts | undefined;
 
   private constructor(
     n: number,
@@ -65,7 +98,7 @@ export class TransactionRecord {
     declined: boolean,
     includeInSpending: boolean,
     json: TransactionJson | undefined,
-    card: CardParts | undefined,
+    parts: CompactParts | undefined,
   ) {
     this.n = n;
     this.createdMs = createdMs;
@@ -73,7 +106,7 @@ export class TransactionRecord {
     this.declined = declined;
     this.includeInSpending = includeInSpending;
     this.#json = json;
-    this.#card = card;
+    this.#parts = parts;
   }
 
   static fromJson(json: TransactionJson, n: number, createdMs: number, declined: boolean): TransactionRecord {
@@ -86,6 +119,12 @@ export class TransactionRecord {
       json,
       undefined,
     );
+  }
+
+  /** One side of a pot move, kept compact like a seeded card payment. */
+  static potMove(n: number, createdMs: number, parts: PotMoveParts): TransactionRecord {
+    const amount = parts.side === "account" ? -parts.potAmount : parts.potAmount;
+    return new TransactionRecord(n, createdMs, amount, false, false, undefined, parts);
   }
 
   static card(n: number, createdMs: number, amount: number, parts: CardParts): TransactionRecord {
@@ -101,27 +140,41 @@ export class TransactionRecord {
 
   /** The wire JSON. For a compact record, a fresh copy each time: change it through `pin()`. */
   get json(): TransactionJson {
-    return this.#json ?? buildCard(this.n, this.createdMs, this.#amount, this.#card!);
+    return this.#json ?? this.#build();
   }
 
   /** The wire JSON, kept from now on so changes to it stick (annotate, attachments). */
   pin(): TransactionJson {
-    this.#json ??= buildCard(this.n, this.createdMs, this.#amount, this.#card!);
+    this.#json ??= this.#build();
     return this.#json;
   }
 
   /** Authorised but not settled: `settled` is `""` (REFERENCE §7.1, §13.16). Declines never settle. */
   get pending(): boolean {
     if (this.declined) return false;
-    return this.#json ? this.#json.settled === "" : this.#card!.settledMs < 0;
+    if (this.#json) return this.#json.settled === "";
+    const parts = this.#parts!;
+    return parts.kind === "card" && parts.settledMs < 0;
+  }
+
+  #build(): TransactionJson {
+    const parts = this.#parts!;
+    return parts.kind === "card"
+      ? buildCard(this.n, this.createdMs, this.#amount, parts)
+      : potMoveJson(parts, this.createdMs);
   }
 
   get accountId(): string {
-    return this.#json?.account_id ?? this.#card!.context.accountId;
+    if (this.#json) return this.#json.account_id;
+    const parts = this.#parts!;
+    if (parts.kind === "card") return parts.context.accountId;
+    return parts.side === "account" ? parts.accountId : parts.potAccountId;
   }
 
   get id(): string {
-    return this.#json?.id ?? this.#card!.context.ids.idAt("tx", this.n);
+    if (this.#json) return this.#json.id;
+    const parts = this.#parts!;
+    return (parts.kind === "card" ? parts.context.ids : parts.ids).idAt("tx", this.n);
   }
 
   /**
@@ -139,7 +192,8 @@ export class TransactionRecord {
     this.#amount = amount;
     const json = this.#json;
     if (!json) {
-      const parts = this.#card!;
+      const parts = this.#parts!;
+      if (parts.kind !== "card") throw new Error("only card payments settle after they are made");
       parts.settledMs = settledMs;
       parts.updatedMs = updatedMs;
       parts.localAmount = localAmount;
@@ -175,6 +229,8 @@ export interface CardFields {
   updatedMs: number;
   declineReason: string | undefined;
   flags: number;
+  /** The number of the round-up transaction it triggered (0: none). */
+  coinJar?: number;
 }
 
 /** The card-payment JSON for a record's number and parts (REFERENCE §7.3's first example). */
@@ -200,7 +256,63 @@ export function buildCard(n: number, createdMs: number, amount: number, parts: C
     updatedMs: parts.updatedMs,
     declineReason: parts.declineReason,
     flags: parts.flags,
+    coinJar: parts.coinJar,
   });
+}
+
+/**
+ * A pot move as Monzo records it (REFERENCE §6.3; S-wg-fixtures): on the current account the settled
+ * `uk_retail_pot` transaction with the pot id as description; on the pot's ledger its mirror. A round-up
+ * (`coin_jar`) is keyed by its rule, card payment and pot and names the payment in `triggered_by`.
+ */
+export function potMoveJson(p: PotMoveParts, createdMs: number): TransactionJson {
+  const { ids, base } = p;
+  const deposit = p.potAmount > 0;
+  const moveKey = deposit ? "pot_deposit_id" : "pot_withdrawal_id";
+  const moveId = ids.idAt(deposit ? "potdep" : "potwdr", base + 1);
+  const category = p.trigger === "coin_jar" ? "savings" : "transfers";
+  const card = p.cardN > 0 ? ids.idAt("tx", p.cardN) : undefined;
+  const key = card ? `CoinJarRule:${card}:${p.potId}` : `${p.userId}:${p.dedupeId}`;
+  const dedupe = `${p.potId}:${p.accountId}:${deposit ? "deposit" : "withdraw"}:${key}`;
+  if (p.side === "pot") {
+    return baseTransaction(
+      {
+        id: ids.idAt("tx", base + 3),
+        amount: p.potAmount,
+        description: p.accountId,
+        account_id: p.potAccountId,
+        category,
+        scheme: "uk_retail_pot",
+        dedupe_id: `${dedupe}:pot`,
+        metadata: { pot_id: p.potId, [moveKey]: moveId, trigger: p.trigger, user_id: p.userId },
+      },
+      createdMs,
+    );
+  }
+  const metadata: Record<string, string> = {
+    external_id: key,
+    ledger_insertion_id: ids.idAt("entryset", base + 2),
+    pot_account_id: p.potAccountId,
+    [moveKey]: moveId,
+    pot_id: p.potId,
+    trigger: p.trigger,
+  };
+  if (card) metadata["triggered_by"] = card;
+  metadata["user_id"] = p.userId;
+  return baseTransaction(
+    {
+      id: ids.idAt("tx", base),
+      amount: -p.potAmount,
+      description: p.potId,
+      account_id: p.accountId,
+      category,
+      scheme: "uk_retail_pot",
+      originator: true,
+      dedupe_id: dedupe,
+      metadata,
+    },
+    createdMs,
+  );
 }
 
 /** Text of `length` characters from `alphabet`, derived from `n` and the seed (token references). */
@@ -250,10 +362,13 @@ export function cardJson(f: CardFields): TransactionJson {
   // A card check: no ledger entry and no approval, `hide_amount` so the app shows no £0.00 (S-wg-fixtures).
   const metadata: Record<string, string> = zeroAuth
     ? { auth_account_id: f.accountId, hide_amount: "true", hide_transaction: "false" }
-    : {
-        ledger_insertion_id: ids.idAt("entryset", n + 3),
-        mastercard_approval_type: "full",
-      };
+    : {};
+  // The round-up this payment triggered (S-wg-fixtures).
+  if (f.coinJar) metadata["coin_jar_transaction"] = ids.idAt("tx", f.coinJar);
+  if (!zeroAuth) {
+    metadata["ledger_insertion_id"] = ids.idAt("entryset", n + 3);
+    metadata["mastercard_approval_type"] = "full";
+  }
   metadata["mastercard_auth_message_id"] = authMessage;
   metadata["mastercard_card_id"] = f.cardId;
   // The clearing message arrives with settlement (REFERENCE §7.1; S-wg-fixtures).

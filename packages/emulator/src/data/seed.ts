@@ -11,8 +11,16 @@ import {
   p2pPayment,
 } from "./builders.js";
 import { DECLINE_REASONS, FOREIGN, MERCHANTS, type MerchantSeed, PEOPLE } from "./catalog.js";
-import { baseTransaction } from "./json.js";
-import { CARD_NUMBERS, CARD_TOKEN, CARD_ZERO_AUTH, type CardContext, TransactionRecord } from "./record.js";
+import {
+  CARD_NUMBERS,
+  CARD_TOKEN,
+  CARD_ZERO_AUTH,
+  type CardContext,
+  type CardParts,
+  POT_MOVE_NUMBERS,
+  type PotMoveParts,
+  TransactionRecord,
+} from "./record.js";
 import type { AccountJson, LedgerKind, MerchantJson, PotJson, User } from "./types.js";
 
 export interface SeedOptions {
@@ -111,6 +119,7 @@ export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank
 
   // Shares: main current 1, joint 0.15, flex 0.02, Sam 0.2, Jo 0.1 (sum 1.47).
   const n = options.transactions / 1.47;
+  const declines = { next: 0 };
   const gen = (
     account: AccountRecord,
     owner: User,
@@ -131,6 +140,7 @@ export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank
       pots,
       monthlyIncome: income,
       finale,
+      declines,
     });
   gen(alexCurrent, alex, Math.round(n), start, alexPots, 40000, true);
   gen(joint, alex, Math.round(n * 0.15), at(0.185), jointPots, 30000);
@@ -357,7 +367,10 @@ function seedMerchants(bank: Bank, ids: IdGenerator, createdMs: number): Map<str
   return byKey;
 }
 
-/** A pot move as Monzo records it (REFERENCE §6.3): `amount` > 0 deposits, < 0 withdraws. */
+/**
+ * A pot move as Monzo records it (REFERENCE §6.3): `amount` > 0 deposits, < 0 withdraws. Both sides (the
+ * current account's and the pot ledger's) are compact records; returns the current account's.
+ */
 export function potTransfer(
   bank: Bank,
   ids: IdGenerator,
@@ -367,60 +380,33 @@ export function potTransfer(
   user: User,
   createdMs: number,
   trigger: "user" | "coin_jar",
-  dedupeId = ids.next("dedupe"),
+  dedupeId = "",
   notify = false,
-) {
-  const deposit = amount > 0;
-  const moveId = ids.next(deposit ? "potdep" : "potwdr");
-  const category = trigger === "coin_jar" ? "savings" : "transfers";
-  const json = baseTransaction(
-    {
-      id: ids.next("tx"),
-      amount: -amount,
-      description: pot.json.id,
-      account_id: account.json.id,
-      category,
-      scheme: "uk_retail_pot",
-      originator: true,
-      dedupe_id: `${pot.json.id}:${account.json.id}:${deposit ? "deposit" : "withdraw"}:${user.id}:${dedupeId}`,
-      metadata: {
-        external_id: `${user.id}:${dedupeId}`,
-        ledger_insertion_id: ids.next("entryset"),
-        pot_account_id: pot.potAccountId,
-        [deposit ? "pot_deposit_id" : "pot_withdrawal_id"]: moveId,
-        pot_id: pot.json.id,
-        trigger,
-        user_id: user.id,
-      },
-    },
-    createdMs,
-  );
+  /** For a round-up: the number of the card payment that triggered it. */
+  cardN = 0,
+): TransactionRecord {
+  const base = ids.reserve(POT_MOVE_NUMBERS);
+  const parts: PotMoveParts = {
+    kind: "pot",
+    ids,
+    accountId: account.json.id,
+    potId: pot.json.id,
+    potAccountId: pot.potAccountId,
+    userId: user.id,
+    trigger,
+    dedupeId: dedupeId || ids.idAt("dedupe", base),
+    cardN,
+    base,
+    side: "account",
+    potAmount: amount,
+  };
   pot.json.balance += amount;
-  pot.json.updated = json.created;
+  pot.json.updated = formatTime(createdMs);
   const ledger = bank.accounts.get(pot.potAccountId);
-  if (ledger) {
-    // The other side of the move, on the pot's ledger account.
-    const mirror = baseTransaction(
-      {
-        id: ids.next("tx"),
-        amount,
-        description: account.json.id,
-        account_id: pot.potAccountId,
-        category,
-        scheme: "uk_retail_pot",
-        dedupe_id: `${json.dedupe_id}:pot`,
-        metadata: {
-          pot_id: pot.json.id,
-          [deposit ? "pot_deposit_id" : "pot_withdrawal_id"]: moveId,
-          trigger,
-          user_id: user.id,
-        },
-      },
-      createdMs,
-    );
-    bank.add(ledger, mirror, createdMs, false, false);
-  }
-  return bank.add(account, json, createdMs, false, notify);
+  // The other side of the move, on the pot's ledger account.
+  if (ledger)
+    bank.addRecord(ledger, TransactionRecord.potMove(base + 3, createdMs, { ...parts, side: "pot" }), false);
+  return bank.addRecord(account, TransactionRecord.potMove(base, createdMs, parts), notify);
 }
 
 interface HistorySpec {
@@ -435,6 +421,8 @@ interface HistorySpec {
   monthlyIncome: number;
   /** End with the card payments a person has "in flight" (see `FINALE`). */
   finale?: boolean;
+  /** Which decline reason comes next, shared by the whole bank. */
+  declines: { next: number };
 }
 
 /**
@@ -443,10 +431,10 @@ interface HistorySpec {
  * shows what a client must handle when it re-reads recent transactions (REFERENCE §7.1).
  */
 const FINALE: readonly { merchant: string; options: CardOptions }[] = [
-  { merchant: "pub", options: { change: true } },
-  { merchant: "paris_cafe", options: { change: true } },
+  { merchant: "pub", options: { change: true, roundUp: false } },
+  { merchant: "paris_cafe", options: { change: true, roundUp: false } },
   { merchant: "netflix", options: { zeroAuth: true } },
-  { merchant: "ozone", options: {} },
+  { merchant: "ozone", options: { roundUp: false } },
 ];
 
 /** Mean card spend per transaction, from the catalogue's weights and ranges. */
@@ -489,8 +477,13 @@ function generateHistory(
   };
   let lastMonth = -1;
   let billsDue = false;
-  let declines = 0;
   const mandates = new Map<string, Mandate>();
+  const cardSpec: CardSpec = {
+    now: spec.now,
+    settleAfterMs: spec.settleAfterMs,
+    roundUp: livePots.find((p) => p.json.round_up),
+    owner,
+  };
 
   // An opening payment so the account starts in credit.
   const opening = income > 0 ? income : 50000;
@@ -502,7 +495,16 @@ function generateHistory(
       // Two hours apart at the very end (or later, in a history denser than that).
       at = Math.max(at, spec.to - (count - i) * 2 * HOUR);
       const { merchant, options } = FINALE[i - finaleFrom]!;
-      cardSpend(bank, rng, account, context, MERCHANTS.find((m) => m.key === merchant)!, at, spec, options);
+      cardSpend(
+        bank,
+        rng,
+        account,
+        context,
+        MERCHANTS.find((m) => m.key === merchant)!,
+        at,
+        cardSpec,
+        options,
+      );
       continue;
     }
     const month = new Date(at).getUTCFullYear() * 12 + new Date(at).getUTCMonth();
@@ -532,20 +534,24 @@ function generateHistory(
     ] as const);
     if (kind === "pot") {
       const pot = rng.pick(livePots);
-      const roundUp = pot.json.round_up && rng.chance(0.4);
       const deposit = pot.json.balance < 2000 || rng.chance(0.65);
-      const amount = roundUp ? rng.int(1, 99) : Math.max(100, Math.round(rng.int(5, 200) * 100 * scale));
+      const amount = Math.max(100, Math.round(rng.int(5, 200) * 100 * scale));
       if (deposit && account.balance > amount + 5000) {
-        potTransfer(bank, ids, account, pot, amount, owner, at, roundUp ? "coin_jar" : "user");
+        potTransfer(bank, ids, account, pot, amount, owner, at, "user");
       } else if (!deposit && !pot.json.locked && pot.json.balance >= amount) {
         potTransfer(bank, ids, account, pot, -amount, owner, at, "user");
       } else {
-        cardSpend(bank, rng, account, context, rng.weighted(spendable), at, spec);
+        if (
+          cardSpend(bank, rng, account, context, rng.weighted(spendable), at, cardSpec, {
+            roundUp: i + 1 < finaleFrom,
+          })
+        )
+          i++;
       }
       continue;
     }
     if (kind === "verify") {
-      cardSpend(bank, rng, account, context, rng.pick(CHECKERS), at, spec, { zeroAuth: true });
+      cardSpend(bank, rng, account, context, rng.pick(CHECKERS), at, cardSpec, { zeroAuth: true });
       continue;
     }
     if (kind === "fps_in") {
@@ -565,14 +571,15 @@ function generateHistory(
     }
     if (kind === "decline") {
       // Declines take each reason in turn, so even a small bank shows them all (REFERENCE §7.2).
-      const reason = DECLINE_REASONS[declines++ % DECLINE_REASONS.length]!;
+      const reason = DECLINE_REASONS[spec.declines.next++ % DECLINE_REASONS.length]!;
       // Authentication reasons come from card-not-present payments: an online merchant.
       const m = CARD_NOT_PRESENT.has(reason) ? rng.pick(CHECKERS) : rng.weighted(spendable);
-      cardSpend(bank, rng, account, context, m, at, spec, { decline: reason });
+      cardSpend(bank, rng, account, context, m, at, cardSpec, { decline: reason });
       continue;
     }
     const merchant = kind === "atm" ? MERCHANTS.find((m) => m.key === "atm")! : rng.weighted(spendable);
-    cardSpend(bank, rng, account, context, merchant, at, spec);
+    // A round-up takes the next slot, so the account still holds about `count` transactions.
+    if (cardSpend(bank, rng, account, context, merchant, at, cardSpec, { roundUp: i + 1 < finaleFrom })) i++;
   }
 }
 
@@ -601,8 +608,19 @@ interface CardOptions {
   zeroAuth?: boolean;
   /** Make the settled amount differ from the authorised one (a tip, the exchange rate). */
   change?: boolean;
+  /** Round it up into the account's round-up pot (default true; false when no slot is left for it). */
+  roundUp?: boolean;
 }
 
+interface CardSpec {
+  now: number;
+  settleAfterMs: readonly [number, number];
+  /** The pot card payments round up into, if the account has one. */
+  roundUp: PotRecord | undefined;
+  owner: User;
+}
+
+/** A card payment; returns whether it was rounded up into a pot (a second transaction). */
 function cardSpend(
   bank: Bank,
   rng: Rng,
@@ -610,9 +628,9 @@ function cardSpend(
   context: CardContext,
   m: MerchantSeed,
   at: number,
-  spec: { now: number; settleAfterMs: readonly [number, number] },
+  spec: CardSpec,
   options: CardOptions = {},
-): void {
+): boolean {
   const zeroAuth = options.zeroAuth === true;
   const authorised = zeroAuth ? 0 : -rng.int(m.min, m.max);
   const foreign = FOREIGN[m.key];
@@ -633,7 +651,8 @@ function cardSpend(
   const settledUpdatedMs = settleAt + 100 + (n % 400);
   // Card checks stay authorised and unsettled (S-wg-fixtures: still pending months later).
   const settled = !declined && !zeroAuth && settledUpdatedMs <= spec.now;
-  const record = TransactionRecord.card(n, at, settled ? settledAmount : authorised, {
+  const parts: CardParts = {
+    kind: "card",
     context,
     merchant: MERCHANT_INDEX.get(m)!,
     settledMs: settled ? settleAt : -1,
@@ -642,11 +661,35 @@ function cardSpend(
     localCurrency: foreign?.currency ?? "GBP",
     declineReason,
     flags: (wallet ? CARD_TOKEN : 0) | (zeroAuth ? CARD_ZERO_AUTH : 0),
-  });
+    coinJar: 0,
+  };
+  const record = TransactionRecord.card(n, at, settled ? settledAmount : authorised, parts);
   bank.addRecord(account, record, false);
   // Still pending when the history ends: it settles as the emulator's clock passes `settleAt`.
   if (!declined && !settled && !zeroAuth)
     bank.schedule({ record, atMs: settleAt, amount: settledAmount, localAmount: settledLocal });
+
+  // Round-ups: the spare change of every card payment goes to the round-up pot a second later, and the
+  // payment names the deposit in `coin_jar_transaction` (S-wg-fixtures; REFERENCE §6.3 `savings`).
+  const pot = spec.roundUp;
+  const pence = (100 - (-authorised % 100)) % 100;
+  if (!pot || options.roundUp === false || declined || zeroAuth || pence === 0 || account.balance < pence)
+    return false;
+  const up = potTransfer(
+    bank,
+    context.ids,
+    account,
+    pot,
+    pence,
+    spec.owner,
+    at + 900 + (n % 200),
+    "coin_jar",
+    "",
+    false,
+    n,
+  );
+  parts.coinJar = up.n;
+  return true;
 }
 
 /**

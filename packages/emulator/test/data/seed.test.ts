@@ -282,6 +282,30 @@ describe("seeded bank", () => {
     }
   });
 
+  it("rounds card payments up into the round-up pot, each side naming the other", () => {
+    const roundUps = every().filter((t) => t.metadata["trigger"] === "coin_jar");
+    expect(roundUps.length).toBeGreaterThan(100);
+    const pot = [...bank.pots.values()].find((p) => p.json.round_up)!.json.id;
+    for (const t of roundUps) {
+      const card = bank.transaction(t.metadata["triggered_by"]!)!.json;
+      expect(card.scheme).toBe("mastercard");
+      expect(card.metadata["coin_jar_transaction"]).toBe(t.id);
+      expect(t).toMatchObject({ category: "savings", include_in_spending: false, scheme: "uk_retail_pot" });
+      // The spare change of the authorised amount (a tip or exchange rate can change the card's later).
+      expect(-t.amount).toBeGreaterThanOrEqual(1);
+      expect(-t.amount).toBeLessThanOrEqual(99);
+      if (card.category !== "eating_out" && card.local_currency === "GBP")
+        expect(-t.amount).toBe((100 - (-card.amount % 100)) % 100);
+      expect(t.metadata["external_id"]).toBe(`CoinJarRule:${card.id}:${pot}`);
+      expect(t.dedupe_id).toBe(`${pot}:${t.account_id}:deposit:CoinJarRule:${card.id}:${pot}`);
+      const gap = Date.parse(t.created) - Date.parse(card.created);
+      expect(gap).toBeGreaterThan(0);
+      expect(gap).toBeLessThan(2000);
+    }
+    const linked = every().filter((t) => "coin_jar_transaction" in t.metadata);
+    expect(linked).toHaveLength(roundUps.length);
+  });
+
   it("keeps every account's transactions sorted by created then id", () => {
     for (const account of bank.accounts.values()) {
       const list = account.transactions;
