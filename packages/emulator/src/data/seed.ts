@@ -21,7 +21,15 @@ import {
   type PotMoveParts,
   TransactionRecord,
 } from "./record.js";
-import type { AccountJson, LedgerKind, MerchantJson, PotJson, User } from "./types.js";
+import type {
+  AccountJson,
+  LedgerKind,
+  MerchantJson,
+  PotJson,
+  TabJson,
+  TransactionJson,
+  User,
+} from "./types.js";
 
 export interface SeedOptions {
   /** Transactions in the whole bank, about two thirds of them on the main user's current account. */
@@ -128,6 +136,7 @@ export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank
     pots: PotRecord[],
     income: number,
     finale = false,
+    tab?: SharedTab,
   ) =>
     generateHistory(bank, ids, rng.fork(account.json.id), merchants, {
       account,
@@ -141,8 +150,11 @@ export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank
       monthlyIncome: income,
       finale,
       declines,
+      tab,
     });
-  gen(alexCurrent, alex, Math.round(n), start, alexPots, 40000, true);
+  // Alex and Sam share their flat's bills in a tab from halfway through the history.
+  const flat = openTab(ids, "Flat", alex, [sam], at(0.5));
+  gen(alexCurrent, alex, Math.round(n), start, alexPots, 40000, true, flat);
   gen(joint, alex, Math.round(n * 0.15), at(0.185), jointPots, 30000);
   gen(flex, alex, Math.round(n * 0.02), at(0.37), [], 0);
   gen(samCurrent, sam, Math.round(n * 0.2), start, [], 35000);
@@ -155,6 +167,7 @@ export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank
     potTransfer(bank, ids, alexCurrent, deleted, -deleted.json.balance, alex, emptied, "user");
   }
   deleted.json.deleted = true;
+  closeBooks(flat, alexCurrent);
   return bank;
 }
 
@@ -423,6 +436,84 @@ interface HistorySpec {
   finale?: boolean;
   /** Which decline reason comes next, shared by the whole bank. */
   declines: { next: number };
+  /** A shared tab this account's bills and friends' paybacks go into. */
+  tab?: SharedTab | undefined;
+}
+
+/** A shared tab (REFERENCE §7.1 `tab`): one object that every transaction in it carries. */
+interface SharedTab {
+  json: TabJson;
+  openedMs: number;
+  members: Set<string>;
+}
+
+/** Puts a transaction in the tab: `metadata.tab_id` and the tab object itself (S-wg-fixtures). */
+function joinTab(tab: SharedTab, json: TransactionJson): void {
+  json.metadata["tab_id"] = tab.json.id;
+  json.tab = tab.json;
+}
+
+/** A tab opened by `creator` and shared with `others`; its totals are filled in once the history is made. */
+function openTab(ids: IdGenerator, name: string, creator: User, others: User[], openedMs: number): SharedTab {
+  const id = ids.next("tab");
+  const opened = formatTime(openedMs);
+  const participant = (u: User, invited: boolean) => ({
+    first_name: u.firstName,
+    id: ids.next("participant"),
+    ...(invited ? { invited_at: opened, invited_by: creator.id } : {}),
+    name: u.name,
+    payment_status: "not-requested",
+    settle_amount: 0,
+    settle_currency: "GBP",
+    status: "accepted",
+    tab_id: id,
+    total_amount: 0,
+    total_currency: "GBP",
+    user_id: u.id,
+  });
+  return {
+    json: {
+      created_by: creator.id,
+      currency: "GBP",
+      id,
+      item_count: 0,
+      left_participants: [],
+      modified_at: opened,
+      name,
+      opened_at: opened,
+      participants: [participant(creator, false), ...others.map((u) => participant(u, true))],
+      status: "open",
+      total: 0,
+    },
+    openedMs,
+    members: new Set(others.map((u) => u.id)),
+  };
+}
+
+/**
+ * The tab's totals once its items are known: the items' count and sum, and what each person owes or is
+ * owed when shared bills are split evenly and paybacks count against the payer's share (inferred).
+ */
+function closeBooks(tab: SharedTab, account: AccountRecord): void {
+  let count = 0;
+  let total = 0;
+  let bills = 0;
+  let last = tab.openedMs;
+  for (const t of account.transactions) {
+    const json = t.json;
+    if (json.metadata["tab_id"] !== tab.json.id) continue;
+    count++;
+    total += json.amount;
+    if (json.amount < 0) bills += json.amount;
+    last = t.createdMs;
+  }
+  const [creator, ...others] = tab.json.participants;
+  const owedToCreator = Math.round((-bills * others.length) / (others.length + 1)) - (total - bills);
+  creator!.settle_amount = owedToCreator;
+  for (const p of others) p.settle_amount = -Math.round(owedToCreator / others.length);
+  tab.json.item_count = count;
+  tab.json.total = total;
+  tab.json.modified_at = formatTime(last);
 }
 
 /**
@@ -518,7 +609,7 @@ function generateHistory(
     if (billsDue && rng.chance(0.3)) {
       billsDue = false;
       const m = rng.pick(bills);
-      directDebit(bank, ids, rng, account, mandates, m, at);
+      directDebit(bank, ids, rng, account, mandates, m, at, spec.tab);
       continue;
     }
     const kind = rng.weighted([
@@ -560,7 +651,7 @@ function generateHistory(
     }
     if (kind === "p2p_in") {
       const amount = Math.max(100, Math.round(rng.int(3, 60) * 100 * scale));
-      p2pIn(bank, ids, rng, account, owner, amount, at);
+      p2pIn(bank, ids, rng, account, owner, amount, at, spec.tab);
       continue;
     }
     if (kind === "fps_out" || kind === "p2p") {
@@ -816,9 +907,11 @@ function p2pIn(
   owner: User,
   amount: number,
   at: number,
+  tab?: SharedTab,
 ) {
   const friend = friendOf(bank, rng, owner, at);
   const reference = rng.pick(REFERENCES);
+  const settlingUp = rng.chance(0.6);
   if (!friend) return incoming(bank, ids, rng, account, amount, at, reference);
   const sides = p2pPayment(ids, {
     amount,
@@ -827,6 +920,8 @@ function p2pIn(
     from: friend,
     to: partyOf(account, owner),
   });
+  // A tab member paying their share back (S-wg-fixtures: p2p payments with tab_id and tab).
+  if (tab && at >= tab.openedMs && settlingUp && tab.members.has(friend.userId)) joinTab(tab, sides.payee);
   bank.add(account, sides.payee, at, false, false);
 }
 
@@ -862,15 +957,13 @@ function directDebit(
   mandates: Map<string, Mandate>,
   m: MerchantSeed,
   at: number,
+  tab?: SharedTab,
 ): void {
   const amount = -rng.int(m.min, m.max);
   const mandate = mandateFor(ids, rng, mandates, bank, m);
   if (account.balance + amount < 0) return;
-  bank.add(
-    account,
-    directDebitOut(ids, { accountId: account.json.id, amount, createdMs: at, mandate }),
-    at,
-    false,
-    false,
-  );
+  const json = directDebitOut(ids, { accountId: account.json.id, amount, createdMs: at, mandate });
+  // The household's bills are shared in its tab (S-wg-fixtures: Direct Debits with tab_id and tab).
+  if (tab && at >= tab.openedMs) joinTab(tab, json);
+  bank.add(account, json, at, false, false);
 }
