@@ -1,5 +1,5 @@
 import { Command, CommanderError, Help } from "@commander-js/extra-typings";
-import { type Cmd, extraHelpOf, globalOptions, helpFor } from "./commands/common.js";
+import { type Cmd, extraHelpOf, globalOptions, helpFor } from "./commands/define.js";
 import { setIo } from "./context.js";
 import { describeError, EXIT, exitCodeFor, UsageError } from "./errors.js";
 import type { Io } from "./io.js";
@@ -310,7 +310,7 @@ function fromCommander(error: CommanderError, cmd: Command): UsageError {
       if (!cmd.parent)
         return new UsageError(
           `Unknown option ${quoted} before the command`,
-          `${didYouMean}Before the command only the options every command takes may come (--profile, --api-url, --json, --quiet, --debug); put the rest after it.`,
+          `${didYouMean}Before the command only the options every command takes may come (--profile, --api-url, --allow-host, --json, --quiet, --debug); put the rest after it.`,
         );
       if (cmd.commands.length > 0)
         return new UsageError(
