@@ -11,8 +11,8 @@ import {
   type SyncReport,
   syncMirror,
 } from "../mirror/sync.js";
-import { terminalJson, terminalText } from "../mirror/text.js";
 import { money, table } from "../output/format.js";
+import { jsonLine, printable } from "../output/printable.js";
 import { type GlobalFlags, openSession, requireTokens } from "../session.js";
 import { type Cmd, flag, globalFlags, helpFor } from "./common.js";
 
@@ -85,7 +85,7 @@ function rows(reports: AccountSyncReport[]): string {
           transactions: r.transactionsRefused ? "-" : r.transactions.toLocaleString("en-GB"),
           history: history(r),
           balance: r.balance ? money(r.balance.balance, r.balance.currency) : "",
-        }).map(([k, v]) => [k, terminalText(v)]),
+        }).map(([k, v]) => [k, printable(v)]),
       ),
     ),
     ["account", "id", "new", "changed", "transactions", "history", "balance"],
@@ -191,15 +191,14 @@ export async function runSync(t: Io, flags: GlobalFlags, options: SyncCommandOpt
     throw error;
   }
   await bar.clear();
-  if (flags.json) t.out(`${terminalJson(reportJson(report), 2)}\n`);
+  if (flags.json) t.out(`${jsonLine(reportJson(report))}\n`);
   else if (human) {
     t.out(rows(report.accounts));
     const seconds = ((t.now() - started) / 1000).toFixed(1);
     t.out(
       `${report.added} new, ${report.changed} changed${report.removed ? `, ${report.removed} removed` : ""} in ${seconds} s · ${path}\n`,
     );
-    for (const a of report.accounts)
-      for (const note of a.notes) t.err(`note: ${a.id}: ${terminalText(note)}\n`);
+    for (const a of report.accounts) for (const note of a.notes) t.err(`note: ${a.id}: ${printable(note)}\n`);
   }
   const incomplete = report.accounts.filter((a) => a.history.since && !a.history.complete);
   if (human && incomplete.length > 0 && !options.fullHistory)
