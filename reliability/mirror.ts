@@ -100,18 +100,27 @@ function start(args: string[], env: Record<string, string>, killAfterMs?: number
   });
 }
 
-function intact(path: string): boolean {
+/**
+ * Why the mirror at `path` is not intact, or undefined when it is: it opens, passes integrity_check, and holds
+ * either the whole schema or none of it yet (a sync killed before its first migration committed leaves the
+ * empty database it had just created, which the next sync sets up).
+ */
+function brokenBecause(path: string): string | undefined {
   try {
     const db = new DatabaseSync(path, { readOnly: true });
     try {
       const row = db.prepare("PRAGMA integrity_check").get() as { integrity_check: string };
+      if (row.integrity_check !== "ok") return `integrity_check: ${row.integrity_check}`;
+      const version = (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version;
+      const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_schema").get() as { n: number }).n;
+      if (version === 0 && tables === 0) return undefined;
       db.prepare("SELECT count(*) FROM transactions").get();
-      return row.integrity_check === "ok";
+      return undefined;
     } finally {
       db.close();
     }
-  } catch {
-    return false;
+  } catch (error) {
+    return `could not read it: ${(error as Error).message}`;
   }
 }
 
@@ -271,7 +280,11 @@ export async function runMirrorCrashSuite(options: MirrorCrashOptions): Promise<
           result.otherOutcomes.push(`run ${i}: ${r.code ?? r.signal}: ${r.stderr.trim().split("\n")[0]}`);
       }
       const after = stats(mirror);
-      if (existsSync(mirror) && !intact(mirror)) result.alwaysIntact = false;
+      const broken = existsSync(mirror) ? brokenBecause(mirror) : undefined;
+      if (broken) {
+        result.alwaysIntact = false;
+        result.otherOutcomes.push(`after run ${i}: ${broken}`);
+      }
       // What a killed sync committed is never lost.
       if (after.transactions < before.transactions) result.lostCommitted++;
       if (runs[0]!.signal === "SIGKILL") {
