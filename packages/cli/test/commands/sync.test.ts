@@ -100,6 +100,8 @@ describe("monzo sync", () => {
       ["sync", "--trailing-days", "x"],
       ["sync", "--wait", "-1"],
       ["sync", "--account", "acc_nope"],
+      ["sync", "--concurrency", "0"],
+      ["sync", "--concurrency", "33"],
     ]) {
       const r = await s.monzo(...argv);
       expect({ argv, code: r.code }).toEqual({ argv, code: EXIT.usage });
