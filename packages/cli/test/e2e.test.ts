@@ -156,6 +156,32 @@ describe("monzo login and data commands, end to end", () => {
     });
   });
 
+  it("a short command never loads Node's fetch stack (undici): touching fetch, Request or Response is a start-up cost", async () => {
+    // Each of these globals loads undici on first access; the trap reports any access and lets it through.
+    const trap = join(home, "trap.mjs");
+    await writeFile(
+      trap,
+      `for (const name of ["fetch", "Request", "Response", "Headers", "FormData"]) {
+  const d = Object.getOwnPropertyDescriptor(globalThis, name);
+  Object.defineProperty(globalThis, name, { configurable: true, get() {
+    process.stderr.write("undici loaded by " + name + "\\n");
+    Object.defineProperty(globalThis, name, d);
+    return globalThis[name];
+  } });
+}
+`,
+    );
+    for (const args of [["balance", "--json"], ["accounts"], ["--help"], ["pots", "list"]]) {
+      const child = spawn(process.execPath, ["--import", trap, BIN, ...args], { env: env(home) });
+      let err = "";
+      child.stderr.on("data", (d: Buffer) => {
+        err += d;
+      });
+      const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+      expect({ args, code, err: err.match(/undici loaded by \w+/g) }).toEqual({ args, code: 0, err: null });
+    }
+  });
+
   it("then every data command answers in --json", async () => {
     const accounts = monzo(["accounts", "--json"], env(home));
     expect(await accounts.exit).toBe(0);
