@@ -313,7 +313,7 @@ function fromCommander(error: CommanderError, cmd: Command): ParseMistake {
       if (!cmd.parent)
         return new ParseMistake(
           `Unknown option ${quoted} before the command`,
-          `${didYouMean}Before the command only the options every command takes may come (--profile, --api-url, --json, --quiet, --debug); put the rest after it.`,
+          `${didYouMean}Before the command only the options every command takes may come (--profile, --api-url, --allow-host, --json, --quiet, --debug); put the rest after it.`,
         );
       if (cmd.commands.length > 0)
         return new ParseMistake(

@@ -32,9 +32,11 @@ afterAll(async () => {
 function monzo(
   args: string[],
   env: Record<string, string>,
+  stdin?: string,
 ): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], { env });
+    if (stdin !== undefined) child.stdin.end(stdin);
     let out = "";
     let err = "";
     child.stdout.on("data", (d: Buffer) => {
@@ -90,7 +92,7 @@ describe("monzo with the OS keychain", () => {
         body: JSON.stringify({ ttl_seconds: 3600 }),
       })
     ).json()) as { access_token: string };
-    const login = await monzo(["login", "--access-token", playground.access_token], env(home));
+    const login = await monzo(["login", "--access-token"], env(home), `${playground.access_token}\n`);
     expect(login.code).toBe(0);
     expect(login.err).toContain("in the OS keychain");
     const status = await monzo(["status", "--json"], env(home));
@@ -143,13 +145,17 @@ describe("monzo with the OS keychain", () => {
 
   it("MONZO_TOKEN_STORE=keychain with no keychain refuses to log in, and says why", async () => {
     const home = await tempHome();
-    const run = await monzo(["login", "--access-token", "whatever"], {
-      PATH: process.env["PATH"] ?? "",
-      MONZOKIT_HOME: home,
-      MONZO_API_URL: emu.url,
-      MONZO_TOKEN_STORE: "keychain",
-      NO_COLOR: "1",
-    });
+    const run = await monzo(
+      ["login", "--access-token"],
+      {
+        PATH: process.env["PATH"] ?? "",
+        MONZOKIT_HOME: home,
+        MONZO_API_URL: emu.url,
+        MONZO_TOKEN_STORE: "keychain",
+        NO_COLOR: "1",
+      },
+      "whatever\n",
+    );
     expect(run.code).toBe(3);
     expect(run.err).toMatch(/no OS keychain to use: no D-Bus session/);
     expect(run.err).toContain("MONZO_TOKEN_STORE=auto");
@@ -160,12 +166,11 @@ describe("monzo with the OS keychain", () => {
     const playground = (await (
       await fetch(`${emu.url}/_emulator/tokens`, { method: "POST", body: "{}" })
     ).json()) as { access_token: string };
-    const run = await monzo(["login", "--access-token", playground.access_token], {
-      PATH: process.env["PATH"] ?? "",
-      MONZOKIT_HOME: home,
-      MONZO_API_URL: emu.url,
-      NO_COLOR: "1",
-    });
+    const run = await monzo(
+      ["login", "--access-token"],
+      { PATH: process.env["PATH"] ?? "", MONZOKIT_HOME: home, MONZO_API_URL: emu.url, NO_COLOR: "1" },
+      `${playground.access_token}\n`,
+    );
     expect(run.code).toBe(0);
     expect(run.err).toContain(
       `${join(home, "tokens", "default.json")} (readable only by you; no OS keychain: no D-Bus session`,

@@ -53,6 +53,15 @@ export const options = {
   before: () => new Option("--before <when>", "Before this time (RFC 3339 or YYYY-MM-DD)"),
   authUrl: () => new Option("--auth-url <url>", withEnv("Login page base URL", "MONZO_AUTH_URL")),
   port: (what: string, fallback: number) => new Option("--port <n>", `${what} (default ${fallback})`),
+  /**
+   * A secret's option: given alone, the secret is asked for (hidden) or read from stdin. It accepts a value
+   * only to refuse it with the reason (`secretInArgv`) — help shows no value, since none belongs there.
+   */
+  secret: (flag: string, description: string) => {
+    const option = new Option(`${flag} [refused]`, description);
+    option.flags = flag;
+    return option;
+  },
 };
 
 /** A command line a person can copy, and what it does. */

@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { chmod, type FileHandle, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { type FileHandle, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { ensurePrivateDir } from "../config/trust.js";
 
-/** Creates the directory (and parents) private to this user: 0700. */
+/** Creates the directory (and parents) private to this user: 0700; one that cannot be made so is an error. */
 export async function privateDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await chmod(dir, 0o700).catch(() => {});
+  await ensurePrivateDir(dir);
 }
 
 export interface AtomicFileOptions {
