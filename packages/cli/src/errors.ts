@@ -4,6 +4,7 @@ import {
   ApprovalRequiredError,
   ApprovalTimeoutError,
   AuthenticationError,
+  BrokerLoginExpiredError,
   ConnectionError,
   HistoryWindowError,
   InvalidAmountError,
@@ -22,6 +23,7 @@ import {
   TimeoutError,
   TokenEvictedError,
 } from "@monzokit/core";
+import { MirrorBusyError, MirrorError, MirrorQueryError } from "./mirror/errors.js";
 import { printable } from "./output/printable.js";
 
 /** A mistake the person can fix: printed as one line with its hint, never with a stack trace. */
@@ -51,9 +53,14 @@ export const EXIT = {
   network: 8,
   outcomeUnknown: 9,
   login: 10,
+  busy: 11,
 } as const;
 
 export function exitCodeFor(error: unknown): number {
+  if (error instanceof MirrorBusyError) return EXIT.busy;
+  if (error instanceof MirrorQueryError) return EXIT.usage;
+  if (error instanceof MirrorError)
+    return error.code === "mirror.history_window_closed" ? EXIT.permission : EXIT.config;
   if (
     error instanceof UsageError ||
     error instanceof InvalidArgumentError ||
@@ -68,7 +75,12 @@ export function exitCodeFor(error: unknown): number {
     error instanceof OAuthError
   )
     return EXIT.login;
-  if (error instanceof ApprovalDeclinedError || error instanceof ApprovalTimeoutError) return EXIT.login;
+  if (
+    error instanceof ApprovalDeclinedError ||
+    error instanceof ApprovalTimeoutError ||
+    error instanceof BrokerLoginExpiredError
+  )
+    return EXIT.login;
   if (error instanceof AuthenticationError) return EXIT.auth;
   if (
     error instanceof ApprovalRequiredError ||
@@ -90,7 +102,10 @@ function isUserMistake(error: MonzoError): boolean {
     error instanceof UsageError ||
     error instanceof ConfigError ||
     error instanceof InvalidArgumentError ||
-    error instanceof InvalidAmountError
+    error instanceof InvalidAmountError ||
+    error instanceof MirrorError ||
+    error instanceof MirrorQueryError ||
+    error instanceof MirrorBusyError
   );
 }
 
