@@ -49,8 +49,10 @@ function maskHandles(text: string): string {
  */
 export function debugFetch(io: Io, inner: typeof fetch): typeof fetch {
   return (async (input: string | URL | Request, init?: RequestInit) => {
-    const method = init?.method ?? (input instanceof Request ? input.method : "GET");
-    const url = input instanceof Request ? input.url : String(input);
+    // Not `instanceof Request`: touching the global Request loads undici (see http-fetch.ts).
+    const request = typeof input === "object" && "url" in input ? input : undefined;
+    const method = init?.method ?? request?.method ?? "GET";
+    const url = request ? request.url : String(input);
     const started = io.now();
     io.err(`→ ${method} ${maskHandles(redact(url))}\n`);
     if (typeof init?.body === "string") io.err(`  body ${redact(init.body)}\n`);

@@ -211,3 +211,25 @@ describe("a killed save's temporary", () => {
     expect(await readdir(join(tokenPath, ".."))).toEqual([]);
   });
 });
+
+describe("the secret-tool of the 0.1 migration", () => {
+  it("is started without monzo's settings (MONZO_*) in its environment", async () => {
+    const { chmod, mkdir, writeFile } = await import("node:fs/promises");
+    const bin = await tempHome();
+    const seen = join(bin, "env.txt");
+    await writeFile(join(bin, "secret-tool"), `#!/bin/sh\nenv > "${seen}"\nexit 1\n`);
+    await chmod(join(bin, "secret-tool"), 0o755);
+    const { home, store } = await setup({
+      ...keyring.env,
+      PATH: `${bin}:${process.env["PATH"] ?? ""}`,
+      MONZO_CLIENT_SECRET: "mnzconf.must-not-travel",
+      MONZO_ACCESS_TOKEN: "access-must-not-travel",
+    });
+    await mkdir(join(home, "tokens"), { recursive: true, mode: 0o700 });
+    await writeFile(store.markerPath, '{"store":"keychain"}\n', { mode: 0o600 });
+    expect(await store.load()).toBeUndefined();
+    const env = await readFile(seen, "utf8");
+    expect(env).toContain("DBUS_SESSION_BUS_ADDRESS=");
+    expect(env).not.toMatch(/MONZO_/);
+  });
+});
