@@ -1,6 +1,3 @@
-import { createWriteStream } from "node:fs";
-import { rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
 import { finished } from "node:stream/promises";
 import { type MonzoClient, type Transaction, toDecimalString } from "@monzokit/core";
 import { UsageError } from "./errors.js";
@@ -8,6 +5,7 @@ import type { Io } from "./io.js";
 import { csvRow } from "./output/format.js";
 import { CSV_COLUMNS, transactionCsvRow } from "./output/transactions.js";
 import { startProgress } from "./progress.js";
+import { openAtomic } from "./store/atomic.js";
 
 export type ExportFormat = "csv" | "json" | "ndjson";
 
@@ -50,8 +48,11 @@ export async function exportHistory(
   client: MonzoClient,
   options: ExportOptions,
 ): Promise<{ count: number; lastId: string | undefined }> {
-  const temp = join(dirname(options.path), `.${basename(options.path)}.${process.pid}.partial`);
-  const out = createWriteStream(temp, { mode: 0o600 });
+  // The one atomic-write path: an exclusive, random, 0600 temporary beside the file (never a predictable
+  // name another local user could pre-create or point elsewhere), renamed into place when complete.
+  const file = await openAtomic(options.path, { privateDir: false });
+  // flush: the data is on disk before the stream closes the handle and the file is renamed into place.
+  const out = file.handle.createWriteStream({ flush: true });
   const write = (text: string) =>
     out.write(text) ? Promise.resolve() : new Promise<void>((r) => out.once("drain", () => r()));
   const decimal = (amount: number, currency: string) => {
@@ -96,12 +97,12 @@ export async function exportHistory(
     if (options.format === "json") await write("\n]\n");
     out.end();
     await finished(out);
-    await rename(temp, options.path);
+    await file.commit();
     progress.done();
     return { count, lastId };
   } catch (error) {
     out.destroy();
-    await rm(temp, { force: true });
+    await file.abort();
     progress.fail();
     if (lastId)
       io.err(`Exported nothing: stopped after ${count} transactions. Resume with --since ${lastId}.\n`);

@@ -1,5 +1,5 @@
 import { Command, CommanderError, Help } from "@commander-js/extra-typings";
-import { type Cmd, extraHelpOf, globalOptions, helpFor } from "./commands/common.js";
+import { type Cmd, extraHelpOf, globalOptions, helpFor } from "./commands/define.js";
 import { setIo } from "./context.js";
 import { describeError, EXIT, exitCodeFor, UsageError } from "./errors.js";
 import type { Io } from "./io.js";

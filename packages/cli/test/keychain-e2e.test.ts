@@ -10,6 +10,7 @@ import { DEMO_CLIENT, type RunningEmulator, serveEmulator } from "@monzokit/emul
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { emulatorLogin } from "../../../test-support/emulator-login.js";
 import { Keyring } from "../../../test-support/keyring.js";
+import { keychainAccount } from "../src/store/keychain.js";
 import { tempHome } from "./helpers.js";
 
 const BIN = fileURLToPath(new URL("../dist/bundle/bin.js", import.meta.url));
@@ -103,20 +104,25 @@ describe("monzo with the OS keychain", () => {
     ]);
     await expect(stat(join(home, "tokens", "default.json"))).rejects.toThrow();
     expect(await everyFile(home)).not.toContain(playground.access_token);
-    expect(keyring.lookup({ service: "monzokit", home, profile: "default" })).toContain(
+    expect(keyring.lookup({ service: "monzokit", username: keychainAccount(home, "default") })).toContain(
       playground.access_token,
     );
     const logout = await monzo(["logout"], env(home));
     expect(logout.code).toBe(0);
     expect(logout.err).toContain("deleted from the OS keychain");
-    expect(keyring.lookup({ service: "monzokit", home, profile: "default" })).toBeUndefined();
+    expect(
+      keyring.lookup({ service: "monzokit", username: keychainAccount(home, "default") }),
+    ).toBeUndefined();
     expect((await monzo(["balance"], env(home))).code).toBe(3);
   });
 
   it("four processes with an expired token in the keychain refresh once, and the keychain holds the new set", async () => {
     const home = await tempHome();
     const tokens = await freshTokens();
-    keyring.store({ service: "monzokit", home, profile: "default" }, JSON.stringify(tokens));
+    keyring.store(
+      { service: "monzokit", username: keychainAccount(home, "default") },
+      JSON.stringify(tokens),
+    );
     // What a keychain login leaves beside the (absent) token file.
     await mkdir(join(home, "tokens"), { recursive: true, mode: 0o700 });
     await writeFile(join(home, "tokens", "default.in-keychain"), '{"store":"keychain"}\n', { mode: 0o600 });
@@ -126,7 +132,9 @@ describe("monzo with the OS keychain", () => {
     const runs = await Promise.all(Array.from({ length: 4 }, () => monzo(["balance", "--json"], env(home))));
     expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0]);
     expect((await counters())["refreshes"]! - before).toBe(1);
-    const stored = JSON.parse(keyring.lookup({ service: "monzokit", home, profile: "default" })!) as {
+    const stored = JSON.parse(
+      keyring.lookup({ service: "monzokit", username: keychainAccount(home, "default") })!,
+    ) as {
       refreshToken: string;
       expiresAt: number;
     };

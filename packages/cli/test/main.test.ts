@@ -2,7 +2,7 @@ import type { Command } from "@commander-js/extra-typings";
 import { type RunningEmulator, serveEmulator } from "@monzokit/emulator";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { globalOptions } from "../src/commands/common.js";
+import { globalOptions } from "../src/commands/define.js";
 import { EXIT } from "../src/errors.js";
 import { parsePasted } from "../src/login/flow.js";
 import { createProgram, loadAllCommands, main } from "../src/main.js";

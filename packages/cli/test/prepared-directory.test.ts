@@ -273,7 +273,7 @@ describe("a prepared directory", () => {
           prompt: async () => "",
           openBrowser: async (url) => {
             opened.push(url);
-            return { opened: true } as const;
+            return { opened: true as const };
           },
         },
       );

@@ -89,3 +89,17 @@ export type {
   TransportResponse,
 } from "./transport/transport.js";
 export { formEncode, Transport } from "./transport/transport.js";
+export type {
+  TransactionCreatedEvent,
+  UnknownWebhookEvent,
+  WebhookEvent,
+} from "./webhooks/event.js";
+export { InvalidWebhookEventError, parseWebhookEvent } from "./webhooks/event.js";
+export type {
+  WebhookDelivery,
+  WebhookHandler,
+  WebhookHandlerOptions,
+  WebhookRefusal,
+} from "./webhooks/handler.js";
+export { createWebhookHandler } from "./webhooks/handler.js";
+export { checkWebhookSecret, createWebhookSecret, webhookPath } from "./webhooks/secret.js";

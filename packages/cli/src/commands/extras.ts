@@ -1,11 +1,9 @@
 import { readFile } from "node:fs/promises";
-import { createServer } from "node:http";
 import { basename, extname } from "node:path";
 import { io } from "../context.js";
 import { UsageError } from "../errors.js";
 import { emit } from "../output/emit.js";
 import { table } from "../output/format.js";
-import { jsonLine, printable } from "../output/printable.js";
 import { pickAccount } from "../session.js";
 import { type Cmd, flag, globalFlags, helpFor, options, ready } from "./common.js";
 
@@ -162,7 +160,14 @@ export function webhooks(cmd: Cmd): void {
       says: "Monzo signs nothing: keep a secret in the URL and check it",
     },
     remove: { run: "monzo webhooks remove webhook_00009AbC" },
-    listen: { run: "monzo webhooks listen --port 6610", says: "Print each event sent to this machine" },
+    listen: {
+      run: "monzo webhooks listen --register https://tunnel.example.com",
+      says: "Register <tunnel>/monzo/<secret> for this run and print each event once",
+    },
+    listenLocal: {
+      run: "monzo webhooks listen --json --register http://127.0.0.1:6610",
+      says: "Against monzo-emulator on this machine, one NDJSON line per event",
+    },
   };
   helpFor(cmd, [examples.list, examples.add]);
   const list = cmd
@@ -226,77 +231,55 @@ export function webhooks(cmd: Cmd): void {
   helpFor(remove, [examples.remove]);
   const listen = cmd
     .command("listen")
-    .description("Run a local receiver that prints each event (point a tunnel or the emulator at it)")
+    .description(
+      "Receive events on this machine: a secret URL, each event once, shown like transactions list (--json: NDJSON)",
+    )
     .addOption(options.port("Port", 6610))
-    .option("--path <path>", "Path (default /monzo)")
+    .option("--path <path>", "Path before the secret (default /monzo)")
+    .option(
+      "--register <base-url>",
+      "Register <base-url>/<path>/<secret> (your tunnel) for this run; the secret is new each run, or MONZO_WEBHOOK_SECRET from the environment",
+    )
+    .option("--keep", "With --register: leave the registration in place on exit")
+    .addOption(options.account())
     .action(async (opts, command) => {
       const t = io();
-      const flags = globalFlags(command.optsWithGlobals());
+      const values = command.optsWithGlobals();
+      const flags = globalFlags(values);
       const portText = flag(opts.port) ?? "6610";
       if (!/^\d+$/.test(portText) || Number(portText) > 65535)
         throw new UsageError(`--port must be 0–65535, not "${portText}"`, "E.g. --port 6610.");
-      const port = Number(portText);
-      const path = flag(opts.path) ?? "/monzo";
-      let refusedOnce = false;
-      const server = createServer((req, res) => {
-        const url = new URL(req.url ?? "/", "http://localhost");
-        if (req.method !== "POST" || url.pathname !== path) {
-          res.writeHead(404).end();
-          return;
-        }
-        // Any web page can POST here without a CORS preflight (text/plain, a form). Monzo's servers send
-        // JSON and no browser headers; a browser sends Origin (and Sec-Fetch-Site) with every POST.
-        // (Sec-Fetch-Mode alone proves nothing: Node's own fetch sends it.)
-        const browser = req.headers.origin ?? req.headers["sec-fetch-site"];
-        const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
-        const formLike = ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"].includes(
-          type,
-        );
-        if (browser !== undefined || formLike) {
-          res.writeHead(browser !== undefined ? 403 : 415).end();
-          if (!refusedOnce)
-            t.err(
-              `Refused a POST ${browser !== undefined ? `from a web page (${printable(String(req.headers.origin ?? browser))})` : `with Content-Type ${printable(type)}`}: webhooks come from Monzo's servers as JSON. Further ones are refused without a word.\n`,
-            );
-          refusedOnce = true;
-          req.resume();
-          return;
-        }
-        let body = "";
-        req.on("data", (c) => {
-          body += c;
-          if (body.length > 1_000_000) req.destroy();
+      const { listen } = await import("../webhooks/listen.js");
+      const base = flag(opts.register);
+      const session = base ? (await ready(values)).session : undefined;
+      const account = session ? await pickAccount(session, flag(opts.account)) : undefined;
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+      try {
+        await listen({
+          io: t,
+          port: Number(portText),
+          basePath: flag(opts.path) ?? "/monzo",
+          json: flags.json === true,
+          quiet: flags.quiet === true,
+          signal: stop.signal,
+          ...(base && session && account
+            ? {
+                register: {
+                  baseUrl: base,
+                  client: session.client,
+                  accountId: account.id,
+                  keep: opts.keep === true,
+                },
+              }
+            : {}),
         });
-        req.on("end", () => {
-          res.writeHead(200, { "content-type": "application/json" }).end("{}");
-          try {
-            const event = JSON.parse(body) as {
-              type?: string;
-              data?: { id?: string; amount?: number; currency?: string; description?: string };
-            };
-            // Bank data and whoever posted it choose this text: nothing in it acts on the terminal.
-            if (flags.json) t.out(`${jsonLine(event)}\n`);
-            else
-              t.out(
-                `${printable(`${event.type ?? "event"} ${event.data?.id ?? ""} ${event.data?.amount ?? ""} ${event.data?.currency ?? ""} ${event.data?.description ?? ""}`)}\n`,
-              );
-          } catch {
-            t.err("Received a body that is not JSON.\n");
-          }
-        });
-      });
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", (e: NodeJS.ErrnoException) =>
-          reject(e.code === "EADDRINUSE" ? new UsageError(`Port ${port} is in use`, "Pass --port.") : e),
-        );
-        server.listen(port, "127.0.0.1", () => resolve());
-      });
-      t.err(`Listening on http://127.0.0.1:${port}${path} — Ctrl+C to stop.\n`);
-      await new Promise<void>((resolve) => {
-        process.once("SIGINT", resolve);
-        process.once("SIGTERM", resolve);
-      });
-      server.close();
+      } finally {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      }
     });
-  helpFor(listen, [examples.listen]);
+  helpFor(listen, [examples.listen, examples.listenLocal]);
 }

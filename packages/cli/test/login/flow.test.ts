@@ -75,7 +75,7 @@ afterAll(async () => {
 /** "The browser": follows the auto-consent redirect to the callback (the CLI's or the broker's). */
 const follow = async (url: string) => {
   void fetch(url).then((r) => r.text());
-  return { opened: true } as const;
+  return { opened: true as const };
 };
 
 describe("interactive login", () => {
@@ -157,7 +157,7 @@ describe("the browser's side of the login", () => {
       {
         openBrowser: async (url) => {
           loginUrl = url;
-          return { opened: true } as const;
+          return { opened: true as const };
         },
       },
     );
@@ -230,6 +230,93 @@ describe("pasted redirects (--manual)", () => {
   });
 });
 
+describe("the login address", () => {
+  it("from a broker, is refused and never opened unless it is https or loopback http (exit 3)", async () => {
+    // A hostile broker: its /new hands out a plain-http login address on another host.
+    const broker = createHttpServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({ id: "poll_1", login_url: "http://evil.example/login?x=1&y=2", expires_at: 0 }),
+      );
+    });
+    await new Promise<void>((resolve) => broker.listen(0, "127.0.0.1", resolve));
+    const brokerUrl = `http://127.0.0.1:${(broker.address() as { port: number }).port}`;
+    const opened: string[] = [];
+    const f = fakeIo(
+      { MONZOKIT_HOME: await tempHome(), MONZO_API_URL: emu.url },
+      {
+        openBrowser: async (url) => {
+          opened.push(url);
+          return { opened: true };
+        },
+      },
+    );
+    try {
+      expect(await main(["login", "--broker", brokerUrl, "--timeout", "5"], f.io)).toBe(3);
+    } finally {
+      broker.close();
+    }
+    expect(f.stderr()).toMatch(
+      /\nerror: Refusing the login address http:\/\/evil\.example\/login.*plain http/,
+    );
+    expect(opened).toEqual([]);
+  });
+
+  it("from a login page that is plain http on another host, is refused before anything: unallowed (exit 3), or allowed but not https (exit 2)", async () => {
+    const opened: string[] = [];
+    const env = {
+      MONZOKIT_HOME: await tempHome(),
+      MONZO_API_URL: emu.url,
+      MONZO_AUTH_URL: "http://auth.evil.example/",
+      MONZO_CLIENT_ID: "oauth2client_0000FlowTest000000001",
+      MONZO_CLIENT_SECRET: "mnzconf.flow",
+      MONZO_REDIRECT_URI: redirectUri,
+    };
+    const io = () =>
+      fakeIo(env, {
+        openBrowser: async (url) => {
+          opened.push(url);
+          return { opened: true };
+        },
+      });
+    const refused = io();
+    expect(await main(["login", "--timeout", "5"], refused.io), refused.stderr()).toBe(3);
+    expect(refused.stderr()).toMatch(
+      /^error: MONZO_AUTH_URL in the environment points the login page at auth\.evil\.example/,
+    );
+    const allowed = io();
+    expect(
+      await main(["login", "--timeout", "5", "--allow-host", "auth.evil.example"], allowed.io),
+      allowed.stderr(),
+    ).toBe(2);
+    expect(allowed.stderr()).toMatch(/(^|\n)error: authUrl "http:\/\/auth\.evil\.example\/" must use https/);
+    expect(opened).toEqual([]);
+  });
+
+  it("is printed even when the browser opens, and a browser that fails is reported", async () => {
+    const f = fakeIo(
+      {
+        MONZOKIT_HOME: await tempHome(),
+        MONZO_API_URL: emu.url,
+        MONZO_AUTH_URL: emu.authUrl,
+        MONZO_CLIENT_ID: "oauth2client_0000FlowTest000000001",
+        MONZO_CLIENT_SECRET: "mnzconf.flow",
+        MONZO_REDIRECT_URI: redirectUri,
+      },
+      {
+        openBrowser: async (url) => {
+          // The person opens it by hand: follow the auto-consent redirect to the callback server.
+          void fetch(url).then((r) => r.text());
+          return { opened: false, reason: "xdg-open exited with 3" };
+        },
+      },
+    );
+    expect(await main(["login", "--timeout", "30", "--no-wait"], f.io)).toBe(0);
+    expect(f.stderr()).toMatch(new RegExp(`\\n {2}${emu.authUrl.replace(/[.?/]/g, "\\$&")}\\?\\S*state=`));
+    expect(f.stderr()).toContain("Could not start a browser here (xdg-open exited with 3)");
+  });
+});
+
 describe("a broker login saves only what the person chose", () => {
   const read = async (home: string) =>
     JSON.parse(await readFile(join(home, "profiles", "default.json"), "utf8").catch(() => "{}")) as Record<
@@ -275,87 +362,5 @@ describe("a broker login saves only what the person chose", () => {
     expect(await main(["login", "--no-wait", "--timeout", "30"], f.io), f.stderr()).toBe(0);
     expect(questions[0]).toContain(`Save the broker ${brokerUrl} (from MONZO_BROKER_URL)`);
     expect(await read(home)).toEqual({ brokerUrl });
-  });
-});
-
-describe("the login address", () => {
-  it("from a broker, is refused and never opened unless it is https or loopback http (exit 3)", async () => {
-    // A hostile broker: its /new hands out a plain-http login address on another host.
-    const broker = createHttpServer((_req, res) => {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(
-        JSON.stringify({ id: "poll_1", login_url: "http://evil.example/login?x=1&y=2", expires_at: 0 }),
-      );
-    });
-    await new Promise<void>((resolve) => broker.listen(0, "127.0.0.1", resolve));
-    const brokerUrl = `http://127.0.0.1:${(broker.address() as { port: number }).port}`;
-    const opened: string[] = [];
-    const f = fakeIo(
-      { MONZOKIT_HOME: await tempHome(), MONZO_API_URL: emu.url },
-      {
-        openBrowser: async (url) => {
-          opened.push(url);
-          return { opened: true } as const;
-        },
-      },
-    );
-    try {
-      expect(await main(["login", "--broker", brokerUrl, "--timeout", "5"], f.io)).toBe(3);
-      // The broker on this machine was named before its first request, as every endpoint that is not Monzo's.
-      expect(f.stderr()).toMatch(/^note: the broker is http:\/\/127\.0\.0\.1:\d+ \(--broker\)/);
-    } finally {
-      broker.close();
-    }
-    expect(f.stderr()).toMatch(
-      /^error: Refusing the login address http:\/\/evil\.example\/login.*plain http/m,
-    );
-    expect(opened).toEqual([]);
-  });
-
-  it("from a login page that is plain http on another host, is refused by core before anything (exit 2)", async () => {
-    const opened: string[] = [];
-    const f = fakeIo(
-      {
-        MONZOKIT_HOME: await tempHome(),
-        MONZO_API_URL: emu.url,
-        MONZO_AUTH_URL: "http://auth.evil.example/",
-        MONZO_CLIENT_ID: "oauth2client_0000FlowTest000000001",
-        MONZO_CLIENT_SECRET: "mnzconf.flow",
-        MONZO_REDIRECT_URI: redirectUri,
-      },
-      {
-        openBrowser: async (url) => {
-          opened.push(url);
-          return { opened: true } as const;
-        },
-      },
-    );
-    // Allowed on purpose, so that core's own check is the one that refuses it.
-    expect(await main(["login", "--timeout", "5", "--allow-host", "auth.evil.example"], f.io)).toBe(2);
-    expect(f.stderr()).toMatch(/^error: authUrl "http:\/\/auth\.evil\.example\/" must use https/);
-    expect(opened).toEqual([]);
-  });
-
-  it("is printed even when the browser opens, and a browser that fails is reported", async () => {
-    const f = fakeIo(
-      {
-        MONZOKIT_HOME: await tempHome(),
-        MONZO_API_URL: emu.url,
-        MONZO_AUTH_URL: emu.authUrl,
-        MONZO_CLIENT_ID: "oauth2client_0000FlowTest000000001",
-        MONZO_CLIENT_SECRET: "mnzconf.flow",
-        MONZO_REDIRECT_URI: redirectUri,
-      },
-      {
-        openBrowser: async (url) => {
-          // The person opens it by hand: follow the auto-consent redirect to the callback server.
-          void fetch(url).then((r) => r.text());
-          return { opened: false, reason: "xdg-open exited with 3" };
-        },
-      },
-    );
-    expect(await main(["login", "--timeout", "30", "--no-wait"], f.io)).toBe(0);
-    expect(f.stderr()).toMatch(new RegExp(`\\n {2}${emu.authUrl.replace(/[.?/]/g, "\\$&")}\\?\\S*state=`));
-    expect(f.stderr()).toContain("Could not start a browser here (xdg-open exited with 3)");
   });
 });
