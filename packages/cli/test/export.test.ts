@@ -14,7 +14,8 @@ beforeAll(async () => {
   emu = await serveEmulator({ seed: "export-test", transactions: 300 }, { port: 0 });
   home = await tempHome();
   const token = emu.emulator.control.token({ ttlSeconds: 3600 });
-  expect(await main(["login"], fakeIo({ ...env(), MONZO_ACCESS_TOKEN: token }).io)).toBe(EXIT.ok);
+  const login = fakeIo({ ...env(), MONZO_ACCESS_TOKEN: token });
+  expect(await main(["login"], login.io), login.stderr()).toBe(EXIT.ok);
 }, 30_000);
 afterAll(() => emu?.close());
 
