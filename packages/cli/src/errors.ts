@@ -4,6 +4,7 @@ import {
   ApprovalRequiredError,
   ApprovalTimeoutError,
   AuthenticationError,
+  BrokerLoginExpiredError,
   ConnectionError,
   HistoryWindowError,
   InvalidAmountError,
@@ -68,7 +69,12 @@ export function exitCodeFor(error: unknown): number {
     error instanceof OAuthError
   )
     return EXIT.login;
-  if (error instanceof ApprovalDeclinedError || error instanceof ApprovalTimeoutError) return EXIT.login;
+  if (
+    error instanceof ApprovalDeclinedError ||
+    error instanceof ApprovalTimeoutError ||
+    error instanceof BrokerLoginExpiredError
+  )
+    return EXIT.login;
   if (error instanceof AuthenticationError) return EXIT.auth;
   if (
     error instanceof ApprovalRequiredError ||

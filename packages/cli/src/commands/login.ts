@@ -116,7 +116,8 @@ export default function loginCommand(cmd: Cmd): void {
       ) {
         tokens = await loginThroughBroker(session, {
           brokerUrl: session.settings.brokerUrl,
-          manual: false,
+          manual: opts.manual === true,
+          ...(opts.manual && !t.interactive ? { pasted: () => stdinLine() } : {}),
           openBrowser: opts.browser !== false,
           port: undefined,
           timeoutMs,
