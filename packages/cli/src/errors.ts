@@ -23,6 +23,7 @@ import {
   TimeoutError,
   TokenEvictedError,
 } from "@monzokit/core";
+import { MirrorBusyError, MirrorError, MirrorQueryError } from "./mirror/errors.js";
 import { printable } from "./output/printable.js";
 
 /** A mistake the person can fix: printed as one line with its hint, never with a stack trace. */
@@ -52,9 +53,14 @@ export const EXIT = {
   network: 8,
   outcomeUnknown: 9,
   login: 10,
+  busy: 11,
 } as const;
 
 export function exitCodeFor(error: unknown): number {
+  if (error instanceof MirrorBusyError) return EXIT.busy;
+  if (error instanceof MirrorQueryError) return EXIT.usage;
+  if (error instanceof MirrorError)
+    return error.code === "mirror.history_window_closed" ? EXIT.permission : EXIT.config;
   if (
     error instanceof UsageError ||
     error instanceof InvalidArgumentError ||
@@ -96,7 +102,10 @@ function isUserMistake(error: MonzoError): boolean {
     error instanceof UsageError ||
     error instanceof ConfigError ||
     error instanceof InvalidArgumentError ||
-    error instanceof InvalidAmountError
+    error instanceof InvalidAmountError ||
+    error instanceof MirrorError ||
+    error instanceof MirrorQueryError ||
+    error instanceof MirrorBusyError
   );
 }
 

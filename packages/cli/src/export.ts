@@ -36,6 +36,8 @@ export interface ExportOptions {
   before?: Date | undefined;
   concurrency?: number;
   progress: boolean;
+  /** Export these instead of reading them from Monzo (`--from-mirror`). */
+  transactions?: Iterable<Transaction> | AsyncIterable<Transaction> | undefined;
 }
 
 /**
@@ -45,7 +47,7 @@ export interface ExportOptions {
  */
 export async function exportHistory(
   io: Io,
-  client: MonzoClient,
+  client: MonzoClient | undefined,
   options: ExportOptions,
 ): Promise<{ count: number; lastId: string | undefined }> {
   // The one atomic-write path: an exclusive, random, 0600 temporary beside the file (never a predictable
@@ -70,7 +72,7 @@ export async function exportHistory(
   try {
     if (options.format === "csv") await write(csvRow([...CSV_COLUMNS]));
     if (options.format === "json") await write("[\n");
-    const history = client.transactions.history({
+    const history = client?.transactions.history({
       accountId: options.accountId,
       expandMerchant: true,
       ...(options.since ? { since: options.since } : {}),
@@ -87,7 +89,7 @@ export async function exportHistory(
         );
       },
     });
-    for await (const tx of history as AsyncIterable<Transaction>) {
+    for await (const tx of (options.transactions ?? history) as AsyncIterable<Transaction>) {
       if (options.format === "csv") await write(transactionCsvRow(tx, decimal));
       else if (options.format === "ndjson") await write(`${JSON.stringify(tx)}\n`);
       else await write(`${count === 0 ? "" : ",\n"}  ${JSON.stringify(tx)}`);

@@ -58,6 +58,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Define> }>
     summary: "Webhooks: list, add, remove, listen",
     load: async () => (await import("./commands/extras.js")).webhooks,
   },
+  sync: {
+    summary: "Keep a local SQLite mirror of every account",
+    load: async () => (await import("./commands/sync.js")).default,
+  },
+  sql: {
+    summary: "Query the mirror (read-only)",
+    load: async () => (await import("./commands/sql.js")).default,
+  },
   emulator: {
     summary: "Start the local Monzo emulator",
     load: async () => (await import("./commands/local.js")).emulator,
