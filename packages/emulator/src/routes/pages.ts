@@ -159,7 +159,9 @@ function page(c: Context, title: string, body: string, status: 200 | 400 = 200) 
     "content-security-policy",
     "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
   );
-  c.header("referrer-policy", "no-referrer");
+  // `same-origin`, not `no-referrer`: the form posts must carry their real Origin (no-referrer makes it "null"),
+  // and no other site ever learns these pages' addresses.
+  c.header("referrer-policy", "same-origin");
   c.header("x-frame-options", "DENY");
   c.header("cache-control", "no-store");
   return c.html(
