@@ -230,7 +230,10 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     };
     let answer: Response | Promise<Response>;
     // Browser apps on listed origins may read the API and file storage (opt-in, see http/cors.ts).
-    const corsPath = cors !== undefined && (isApi(path) || path.startsWith("/_storage/"));
+    // Not the token endpoint: it takes the client secret, which no page may hold (use monzo-broker).
+    const corsPath =
+      cors !== undefined &&
+      ((isApi(path) && !path.startsWith("/oauth2/token")) || path.startsWith("/_storage/"));
     const origin = corsPath ? headerOf(request, env, "origin") : undefined;
     if (
       corsPath &&

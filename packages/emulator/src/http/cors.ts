@@ -3,7 +3,8 @@
  * app talks to it through its own back end or a broker), so the default is off: preflights get 405 like any
  * unknown verb. With listed origins, only those get answers they can read, never with credentials (cookies
  * mean nothing to the API: it authenticates with bearer tokens), and only on the API and file storage —
- * never on the login pages or the control API.
+ * never on the login pages, the control API or `/oauth2/token` (it takes the client secret, which a page
+ * must never hold: a browser app logs in through monzo-broker).
  */
 
 /** The CORS policy: exact origins, as a browser sends them in `Origin`. */

@@ -96,7 +96,7 @@ describe("CORS on the emulator's answers", () => {
       headers: { origin: "http://evil.example", authorization: `Bearer ${token}` },
     });
     expect(get.headers.get("access-control-allow-origin")).toBeNull();
-    for (const path of ["/_emulator/approve", "/auth/app", "/auth/authorize"]) {
+    for (const path of ["/_emulator/approve", "/auth/app", "/auth/authorize", "/oauth2/token"]) {
       const res = await preflight(e, path, APP);
       expect(res.headers.get("access-control-allow-origin"), path).toBeNull();
       expect(res.status, path).not.toBe(204);
