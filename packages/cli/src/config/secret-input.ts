@@ -1,6 +1,5 @@
 import { UsageError } from "../errors.js";
 import type { Io } from "../io.js";
-import { stdinLine } from "../stdin.js";
 
 /**
  * The refusal for a secret typed on the command line: every user of this machine can read a process's
@@ -22,7 +21,7 @@ export function secretInArgv(option: string, how: string): UsageError {
  */
 export async function readSecret(io: Io, what: string, option: string): Promise<string> {
   const value = (
-    io.interactive ? await io.prompt(`${what} (hidden): `, { secret: true }) : await stdinLine()
+    io.interactive ? await io.prompt(`${what} (hidden): `, { secret: true }) : await io.stdinLine()
   ).trim();
   if (!value)
     throw new UsageError(
