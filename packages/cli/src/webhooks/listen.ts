@@ -7,6 +7,7 @@ import {
   InvalidArgumentError,
   isLoopbackUrl,
   type MonzoClient,
+  registerSecret,
   type WebhookEvent,
   type WebhookId,
   type WebhookRefusal,
@@ -66,6 +67,9 @@ export async function startListener(options: ListenOptions): Promise<Listener> {
   const { io } = options;
   const basePath = options.basePath ?? "/monzo";
   const secret = secretFrom(io);
+  // Whoever has the path can post events: masked in errors and --debug lines like a configured secret. The
+  // URL printed on purpose for the person to register is written directly, not through redaction.
+  registerSecret(secret);
   let path: string;
   try {
     path = webhookPath(secret, basePath);

@@ -4,6 +4,7 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { redact } from "@monzokit/core";
 import { serveEmulator } from "@monzokit/emulator";
 import { describe, expect, it } from "vitest";
 import { readSecret } from "../../src/config/secret-input.js";
@@ -20,6 +21,14 @@ describe("secrets from standard input", () => {
     expect(error).toBeInstanceOf(UsageError);
     expect(error.message).toBe("No client secret was given");
     expect(error.hint).toContain('printf %s "$VALUE" | monzo … --client-secret');
+  });
+
+  it("a secret read is masked in every later output of the process, though it does not look like a token", async () => {
+    const secret = "Typed-Secret-Not-Token-Shaped-77";
+    expect(redact(`echoed ${secret}`)).toBe(`echoed ${secret}`);
+    const piped = fakeIo({}, { stdinLine: stdinOf(secret) });
+    await readSecret(piped.io, "Client secret", "--client-secret");
+    expect(redact(`echoed ${secret}`)).toBe("echoed [redacted]");
   });
 
   it("monzo config set clientSecret saves the piped secret in the 0600 profile, and never prints it", async () => {

@@ -196,6 +196,32 @@ describe("webhooks listen", () => {
     expect(await client.webhooks.list(accountId)).toEqual([]);
   });
 
+  it("the secret path is masked in errors: an API echoing the URL it was asked to register shows [redacted]", async () => {
+    const secret = "a-stable-secret-of-enough-length-456";
+    const echoing = new MonzoClient({
+      accessToken: "access-token-0123456789",
+      apiUrl: "http://127.0.0.1:9",
+      fetch: (async (_url: string, init?: RequestInit) => {
+        if ((init?.method ?? "GET") === "GET") return Response.json({ webhooks: [] });
+        const url = new URLSearchParams(String(init?.body ?? "")).get("url") ?? "";
+        return new Response(
+          JSON.stringify({ code: "bad_request.bad_param.url", message: `cannot reach ${url}` }),
+          {
+            status: 400,
+            headers: { "content-type": "application/json" },
+          },
+        );
+      }) as typeof fetch,
+    });
+    const error = await start({
+      env: { MONZO_WEBHOOK_SECRET: secret },
+      register: { baseUrl: "https://tunnel.example.com", client: echoing, accountId: "acc_0001" },
+    }).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toContain("cannot reach https://tunnel.example.com/monzo/[redacted]");
+    expect(String((error as Error).stack)).not.toContain(secret);
+  });
+
   it("--quiet prints events only", async () => {
     const { e, client, accountId } = bank();
     const { listener, stderr, stdout } = await start({ quiet: true });
