@@ -6,8 +6,10 @@ import { openMirrorReadOnly } from "../mirror/database.js";
 import { defaultMirrorPath } from "../mirror/paths.js";
 import { prepareReadOnlyQuery } from "../mirror/query.js";
 import { csvRow, table } from "../output/format.js";
-import { jsonLine, printable } from "../output/printable.js";
+import { printable } from "../output/printable.js";
 import type { GlobalFlags } from "../session.js";
+// The CLI's terminal-safe JSON line (C1 and bidi controls escaped); it lives with webhooks listen.
+import { ndjsonLine } from "../webhooks/terminal.js";
 import { type Cmd, flag, globalFlags, helpFor } from "./common.js";
 
 /** Longest cell in the human table; `--json` and `--csv` give whole values. */
@@ -61,7 +63,7 @@ export async function runSql(t: Io, flags: GlobalFlags, options: SqlCommandOptio
       t.out("[");
       for (const row of query.rows()) {
         const object = Object.fromEntries(query.columns.map((c, i) => [c, plain(row[i])]));
-        t.out(`${first ? "\n" : ",\n"}  ${jsonLine(object)}`);
+        t.out(`${first ? "\n" : ",\n"}  ${ndjsonLine(object).trimEnd()}`);
         first = false;
       }
       t.out(first ? "]\n" : "\n]\n");

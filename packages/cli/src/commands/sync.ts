@@ -12,8 +12,10 @@ import {
   syncMirror,
 } from "../mirror/sync.js";
 import { money, table } from "../output/format.js";
-import { jsonLine, printable } from "../output/printable.js";
+import { printable } from "../output/printable.js";
 import { type GlobalFlags, openSession, requireTokens } from "../session.js";
+// The CLI's terminal-safe JSON line (C1 and bidi controls escaped); it lives with webhooks listen.
+import { ndjsonLine } from "../webhooks/terminal.js";
 import { type Cmd, flag, globalFlags, helpFor } from "./common.js";
 
 /** What `monzo sync` is asked to do, whatever parses its arguments. */
@@ -204,7 +206,7 @@ export async function runSync(t: Io, flags: GlobalFlags, options: SyncCommandOpt
     throw error;
   }
   await bar.clear();
-  if (flags.json) t.out(`${jsonLine(reportJson(report))}\n`);
+  if (flags.json) t.out(ndjsonLine(reportJson(report)));
   else if (human) {
     t.out(rows(report.accounts));
     const seconds = ((t.now() - started) / 1000).toFixed(1);

@@ -22,19 +22,3 @@ export function printable(text: string, options: { multiline?: boolean } = {}): 
       : `\\u${code.toString(16).padStart(4, "0")}`;
   });
 }
-
-/** Characters valid raw inside a JSON string that a terminal still acts on (C1, DEL, bidi controls). */
-const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/gu;
-
-/**
- * `value` as one line of JSON that is safe on a terminal: `JSON.stringify` escapes C0 controls, and the
- * rest above is written as `\uXXXX` too — the same JSON to a parser, nothing a terminal acts on.
- *
- * @example jsonLine({ note: "\u009b2J" }) // '{"note":"\\u009b2J"}'
- */
-export function jsonLine(value: unknown): string {
-  return JSON.stringify(value).replace(
-    UNSAFE_IN_JSON,
-    (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, "0")}`,
-  );
-}
