@@ -159,7 +159,7 @@ function progress(t: Io, enabled: boolean) {
 }
 
 /** `monzo sync`: everything but argument parsing. */
-export async function runSync(t: Io, flags: GlobalFlags, options: SyncCommandOptions): Promise<void> {
+export async function runSync(t: Io, flags: GlobalFlags, options: SyncCommandOptions): Promise<SyncReport> {
   const trailingDays = whole(options.trailingDays, "trailing-days", REACH_DAYS, "E.g. --trailing-days 30.");
   const waitSeconds = whole(options.wait, "wait", 3600, "E.g. --wait 120 to wait up to two minutes.");
   const concurrency = whole(
@@ -232,6 +232,7 @@ export async function runSync(t: Io, flags: GlobalFlags, options: SyncCommandOpt
         hint: "Everything newer was synced. Run monzo login, then monzo sync --full-history within 5 minutes (monzo login offers it).",
       },
     );
+  return report;
 }
 
 /** `monzo sync`. */
