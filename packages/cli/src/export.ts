@@ -2,11 +2,12 @@ import { createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { finished } from "node:stream/promises";
-import { type MonzoClient, type Transaction, toDecimalString } from "@monzokit/core";
+import type { MonzoClient, Transaction } from "@monzokit/core";
 import { UsageError } from "./errors.js";
 import type { Io } from "./io.js";
 import { csvRow } from "./output/format.js";
-import { CSV_COLUMNS, transactionCsvRow } from "./output/transactions.js";
+import { jsonText } from "./output/printable.js";
+import { CSV_COLUMNS, exportRecord, transactionCsvRow } from "./output/transactions.js";
 import { startProgress } from "./progress.js";
 
 export type ExportFormat = "csv" | "json" | "ndjson";
@@ -54,13 +55,6 @@ export async function exportHistory(
   const out = createWriteStream(temp, { mode: 0o600 });
   const write = (text: string) =>
     out.write(text) ? Promise.resolve() : new Promise<void>((r) => out.once("drain", () => r()));
-  const decimal = (amount: number, currency: string) => {
-    try {
-      return toDecimalString(amount, currency);
-    } catch {
-      return String(amount);
-    }
-  };
   let count = 0;
   let lastId: string | undefined;
   const started = io.now();
@@ -87,9 +81,9 @@ export async function exportHistory(
       },
     });
     for await (const tx of history as AsyncIterable<Transaction>) {
-      if (options.format === "csv") await write(transactionCsvRow(tx, decimal));
-      else if (options.format === "ndjson") await write(`${JSON.stringify(tx)}\n`);
-      else await write(`${count === 0 ? "" : ",\n"}  ${JSON.stringify(tx)}`);
+      if (options.format === "csv") await write(transactionCsvRow(tx));
+      else if (options.format === "ndjson") await write(`${jsonText(exportRecord(tx))}\n`);
+      else await write(`${count === 0 ? "" : ",\n"}  ${jsonText(exportRecord(tx))}`);
       count++;
       lastId = tx.id;
     }

@@ -22,6 +22,8 @@ export interface GlobalFlags extends SettingFlags {
   csv?: boolean | undefined;
   quiet?: boolean | undefined;
   debug?: boolean | undefined;
+  /** `--utc`: times in UTC instead of the local time zone. */
+  utc?: boolean | undefined;
 }
 
 export interface Session {

@@ -7,6 +7,7 @@ import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseAmount } from "@monzokit/core";
 import { type RunningEmulator, serveEmulator } from "@monzokit/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../../../test-support/chromium.js";
@@ -163,24 +164,28 @@ describe("monzo login and data commands, end to end", () => {
     expect(list.some((a) => a.type === "uk_retail")).toBe(true);
     const balance = monzo(["balance", "--json"], env(home));
     expect(await balance.exit).toBe(0);
-    expect(JSON.parse(balance.stdout())).toMatchObject({ currency: "GBP", balance: expect.any(Number) });
+    // Money in every JSON output: the exact decimal string, with its currency.
+    expect(JSON.parse(balance.stdout())).toMatchObject({
+      currency: "GBP",
+      balance: expect.stringMatching(/^-?\d+\.\d{2}$/),
+    });
     const pots = monzo(["pots", "list", "--json"], env(home));
     expect(await pots.exit).toBe(0);
-    const savings = (JSON.parse(pots.stdout()) as { name: string; balance: number }[]).find(
+    const savings = (JSON.parse(pots.stdout()) as { name: string; balance: string }[]).find(
       (p) => p.name === "Savings",
     )!;
+    const pence = (text: string) => parseAmount(text, "GBP");
     const deposit = monzo(
       ["pots", "deposit", "Savings", "1.23", "--dedupe-id", "e2e-1", "--json"],
       env(home),
     );
     expect(await deposit.exit).toBe(0);
-    expect(JSON.parse(deposit.stdout())).toMatchObject({
-      balance: savings.balance + 123,
-      dedupe_id: "e2e-1",
-    });
+    const moved = JSON.parse(deposit.stdout()) as { balance: string; dedupe_id: string };
+    expect(moved.dedupe_id).toBe("e2e-1");
+    expect(pence(moved.balance)).toBe(pence(savings.balance) + 123);
     const again = monzo(["pots", "deposit", "Savings", "1.23", "--dedupe-id", "e2e-1", "--json"], env(home));
     expect(await again.exit).toBe(0);
-    expect(JSON.parse(again.stdout()).balance).toBe(savings.balance + 123);
+    expect(pence(JSON.parse(again.stdout()).balance)).toBe(pence(savings.balance) + 123);
     const txs = monzo(["transactions", "list", "--limit", "5", "--json"], env(home));
     expect(await txs.exit).toBe(0);
     expect(JSON.parse(txs.stdout())).toHaveLength(5);

@@ -13,7 +13,8 @@ export function globalOptions() {
       withEnv("Profile to use (several Monzo users side by side)", "MONZO_PROFILE"),
     ),
     new Option("--json", "Machine-readable JSON output"),
-    new Option("-q, --quiet", "Only the essential output"),
+    new Option("-q, --quiet", "Only the essential output: no success messages or notes"),
+    new Option("--utc", "Show times in UTC (default: your local time zone, from TZ or the system)"),
     new Option("--debug", "Show each request and answer (secrets redacted)"),
     new Option("--api-url <url>", withEnv("API base URL (default https://api.monzo.com)", "MONZO_API_URL")),
     new Option("--allow-host <hosts>", "Let these hosts (comma-separated), not Monzo's, receive tokens"),
@@ -26,6 +27,7 @@ export interface GlobalOptionValues {
   json?: true;
   quiet?: true;
   debug?: true;
+  utc?: true;
   apiUrl?: string;
   allowHost?: string;
   [key: string]: unknown;
@@ -86,6 +88,7 @@ export function globalFlags(values: Record<string, unknown>): GlobalFlags {
     csv: values["csv"] === true,
     quiet: values["quiet"] === true,
     debug: values["debug"] === true,
+    utc: values["utc"] === true,
     apiUrl: str("apiUrl"),
     authUrl: str("authUrl"),
     clientId: str("clientId"),

@@ -1,16 +1,17 @@
 import { type Pot, parseAmount } from "@monzokit/core";
 import { UsageError } from "../errors.js";
 import { emit } from "../output/emit.js";
-import { money, table } from "../output/format.js";
+import { decimal, decimalOrNull, money } from "../output/format.js";
+import { renderTable } from "../output/table.js";
 import { pickAccount, type Session } from "../session.js";
 import { type Cmd, flag, helpFor, options, ready } from "./common.js";
 
 const potJson = (p: Pot) => ({
-  id: p.id,
+  id: String(p.id),
   name: p.name,
-  balance: p.balance,
+  balance: decimal(p.balance, p.currency),
   currency: p.currency,
-  goal_amount: p.goal_amount ?? null,
+  goal_amount: decimalOrNull(p.goal_amount, p.currency),
   locked: p.locked ?? false,
   deleted: p.deleted ?? false,
 });
@@ -29,7 +30,7 @@ function list(cmd: Cmd): void {
       const account = await pickAccount(session, flag(opts.account));
       const pots = (await session.client.pots.list(account.id)).filter((p) => opts.all || !p.deleted);
       emit(t, flags.json === true, pots.map(potJson), () =>
-        table(
+        renderTable(
           pots.map((p) => ({
             id: p.id,
             name: p.name,
@@ -37,8 +38,14 @@ function list(cmd: Cmd): void {
             goal: p.goal_amount ? money(p.goal_amount, p.currency) : "",
             state: p.deleted ? "deleted" : p.locked ? "locked" : "",
           })),
-          ["id", "name", "balance", "goal", "state"],
-          { right: ["balance", "goal"] },
+          [
+            { key: "id", shrink: false },
+            { key: "name", min: 10 },
+            { key: "balance", align: "right" },
+            { key: "goal", align: "right", drop: 1, omitEmpty: true },
+            { key: "state", omitEmpty: true },
+          ],
+          { width: t.columns },
         ),
       );
     });

@@ -1,51 +1,77 @@
-import type { Transaction } from "@monzokit/core";
-import { toDecimalString } from "@monzokit/core";
+import type { MonzoClient, Transaction } from "@monzokit/core";
 import { io } from "../context.js";
 import { UsageError } from "../errors.js";
 import { exportHistory, formatFromPath } from "../export.js";
-import { emit } from "../output/emit.js";
-import { csvRow, money, table } from "../output/format.js";
-import { CSV_COLUMNS, merchantName, transactionCsvRow } from "../output/transactions.js";
+import { done, emit } from "../output/emit.js";
+import { csvRow, money } from "../output/format.js";
+import { printable } from "../output/printable.js";
+import { formatInstant, parseWhen, timeZoneFor } from "../output/time.js";
+import {
+  byCreated,
+  CSV_COLUMNS,
+  describe,
+  type PotNames,
+  potOf,
+  transactionCsvRow,
+  transactionJson,
+  transactionTable,
+} from "../output/transactions.js";
+import { walkRange } from "../range.js";
+import type { GlobalFlags } from "../session.js";
 import { openSession, pickAccount, requireTokens } from "../session.js";
 import { type Cmd, flag, globalFlags, helpFor, options, ready } from "./common.js";
 
-function when(value: string | undefined, name: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (value.startsWith("tx_")) {
-    if (name === "before")
-      throw new UsageError("--before takes a time, not a transaction id", "E.g. --before 2026-01-31.");
-    return value;
-  }
-  const iso = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
-  if (Number.isNaN(Date.parse(iso)))
+/**
+ * The `--since`/`--before` of a command, strictly parsed (see `parseWhen`): `--since` may also be a
+ * transaction id to continue after; `--since` must come before `--before`.
+ */
+export function rangeOf(
+  values: { since?: unknown; before?: unknown },
+  flags: GlobalFlags,
+  env: Record<string, string | undefined>,
+): { since: string | undefined; before: string | undefined } {
+  const zone = timeZoneFor(env, flags.utc === true);
+  const sinceText = flag(values.since);
+  const beforeText = flag(values.before);
+  if (beforeText?.startsWith("tx_"))
+    throw new UsageError("--before takes a time, not a transaction id", "E.g. --before 2026-01-31.");
+  const since =
+    sinceText === undefined
+      ? undefined
+      : sinceText.startsWith("tx_")
+        ? sinceText
+        : parseWhen(sinceText, "--since", zone);
+  const before = beforeText === undefined ? undefined : parseWhen(beforeText, "--before", zone);
+  if (since && before && !since.startsWith("tx_") && Date.parse(since) >= Date.parse(before))
     throw new UsageError(
-      `--${name} "${value}" is not a date`,
-      "Use YYYY-MM-DD or an RFC 3339 time like 2026-01-31T12:00:00Z.",
+      `--since ${sinceText} is not before --before ${beforeText}`,
+      "--since is where the range starts and --before where it ends: swap them?",
     );
-  return new Date(iso).toISOString();
+  return { since, before };
 }
 
-const txJson = (tx: Transaction) => ({
-  id: tx.id,
-  created: tx.created,
-  settled: tx.settled ?? "",
-  amount: tx.amount,
-  currency: tx.currency,
-  description: tx.description,
-  merchant: merchantName(tx) || null,
-  category: tx.category ?? null,
-  notes: tx.notes ?? "",
-  declined: tx.decline_reason !== undefined,
-  decline_reason: tx.decline_reason ?? null,
-  metadata: tx.metadata,
-});
+/** Names of the account's pots (deleted ones too), fetched only when some transaction is a pot transfer. */
+export async function potNames(
+  client: MonzoClient,
+  accountId: string,
+  items: readonly Transaction[],
+): Promise<PotNames> {
+  if (!items.some((tx) => potOf(tx))) return new Map();
+  const pots = await client.pots.list(accountId).catch(() => []);
+  return new Map(pots.map((p) => [p.id, p.name]));
+}
+
+/** "No transactions in that range" on stderr (stdout stays the empty result: `[]`, or a CSV header). */
+function noneFound(t: ReturnType<typeof io>, flags: GlobalFlags): void {
+  if (!flags.quiet) t.err("No transactions in that range.\n");
+}
 
 function list(cmd: Cmd): void {
   helpFor(cmd, [
     { run: "monzo transactions list --limit 10", says: "The newest 10" },
     {
       run: "monzo transactions list --since 2026-01-01 --before 2026-02-01 --all --csv",
-      says: "All of January, as CSV",
+      says: "All of January (midnight to midnight in your time zone), as CSV",
     },
   ]);
   cmd
@@ -55,7 +81,7 @@ function list(cmd: Cmd): void {
     .addOption(options.before())
     .option("--csv", "CSV output")
     .option("--limit <n>", "How many (default 30; with --all, page size)")
-    .option("--all", "Every transaction in the range (pages through)")
+    .option("--all", "Every transaction in the range (pages through; ranges over 365 days in windows)")
     .action(async (opts, command) => {
       const t = io();
       const values = command.optsWithGlobals();
@@ -70,43 +96,38 @@ function list(cmd: Cmd): void {
           "Use --all to get more than one page.",
         );
       }
-      const since = when(flag(opts.since), "since");
-      const before = when(flag(opts.before), "before");
+      const { since, before } = rangeOf(opts, flags, t.env);
       const { session } = await ready(values);
       const account = await pickAccount(session, flag(opts.account));
-      const pages = session.client.transactions.list({
-        accountId: account.id,
-        limit: limitText ? Number(limitText) : opts.all ? 100 : 30,
-        expandMerchant: true,
-        ...(since ? { since } : {}),
-        ...(before ? { before } : {}),
-      });
       const items: Transaction[] = [];
-      if (opts.all) for await (const tx of pages) items.push(tx);
-      else items.push(...(await pages).items);
-      items.sort((a, b) => (a.created < b.created ? -1 : a.created > b.created ? 1 : a.id < b.id ? -1 : 1));
+      for await (const tx of walkRange(session.client, {
+        accountId: account.id,
+        since,
+        before,
+        limit: limitText ? Number(limitText) : opts.all ? 100 : 30,
+        all: opts.all === true,
+        expandMerchant: true,
+        now: t.now(),
+      }))
+        items.push(tx);
+      items.sort(byCreated);
+      if (items.length === 0) noneFound(t, flags);
       if (flags.csv) {
         t.out(csvRow([...CSV_COLUMNS]));
-        for (const tx of items) t.out(transactionCsvRow(tx, (a, c) => toDecimalString(a, c)));
+        for (const tx of items) t.out(transactionCsvRow(tx));
         return;
       }
-      emit(t, flags.json === true, items.map(txJson), () =>
-        table(
-          items.map((tx) => ({
-            date: tx.created.slice(0, 16).replace("T", " "),
-            amount: money(tx.amount, tx.currency),
-            description: (merchantName(tx) || tx.description).slice(0, 40),
-            category: tx.category ?? "",
-            status: tx.decline_reason
-              ? `declined (${tx.decline_reason})`
-              : tx.settled === ""
-                ? "pending"
-                : "",
-            id: tx.id,
-          })),
-          ["date", "amount", "description", "category", "status", "id"],
-          { right: ["amount"] },
-        ),
+      const pots = await potNames(session.client, account.id, items);
+      emit(
+        t,
+        flags.json === true,
+        items.map((tx) => transactionJson(tx, pots)),
+        () =>
+          transactionTable(items, {
+            zone: timeZoneFor(t.env, flags.utc === true),
+            width: t.columns,
+            pots,
+          }),
       );
     });
 }
@@ -122,14 +143,18 @@ function get(cmd: Cmd): void {
     .action(async (id, _opts, command) => {
       const { t, flags, session } = await ready(command.optsWithGlobals());
       const tx = await session.client.transactions.retrieve(id, { expandMerchant: true });
-      emit(t, flags.json === true, txJson(tx), () =>
+      const pots = tx.account_id ? await potNames(session.client, tx.account_id, [tx]) : new Map();
+      const zone = timeZoneFor(t.env, flags.utc === true);
+      emit(t, flags.json === true, transactionJson(tx, pots), () =>
         [
           `${tx.id}`,
-          `  ${tx.created}  ${money(tx.amount, tx.currency)}  ${merchantName(tx) || tx.description}`,
+          `  ${formatInstant(tx.created, zone)}  ${money(tx.amount, tx.currency)}  ${describe(tx, pots)}`,
           `  category ${tx.category ?? "-"}${tx.settled === "" ? ", pending" : ""}${tx.decline_reason ? `, declined (${tx.decline_reason})` : ""}`,
           ...(tx.notes ? [`  notes ${tx.notes}`] : []),
-          "",
-        ].join("\n"),
+        ]
+          .map((line) => printable(line))
+          .join("\n")
+          .concat("\n"),
       );
     });
 }
@@ -163,11 +188,8 @@ function annotate(cmd: Cmd): void {
       }
       const { session } = await ready(values);
       const tx = await session.client.transactions.annotate(id, metadata);
-      emit(
-        t,
-        flags.json === true,
-        txJson(tx),
-        () => `Annotated ${tx.id}${tx.notes ? ` (notes: ${tx.notes})` : ""}.\n`,
+      done(t, flags, transactionJson(tx), () =>
+        printable(`Annotated ${tx.id}${tx.notes ? ` (notes: ${tx.notes})` : ""}.`).concat("\n"),
       );
     });
 }
@@ -199,8 +221,7 @@ function exportCommand(cmd: Cmd): void {
       const t = io();
       const flags = globalFlags(command.optsWithGlobals());
       const format = formatFromPath(path, flag(opts.format));
-      const sinceFlag = when(flag(opts.since), "since");
-      const before = when(flag(opts.before), "before");
+      const { since: sinceFlag, before } = rangeOf(opts, flags, t.env);
       const concurrency = flag(opts.concurrency);
       if (
         concurrency !== undefined &&
@@ -226,11 +247,11 @@ function exportCommand(cmd: Cmd): void {
         concurrency: concurrency ? Number(concurrency) : 2,
         progress: !flags.quiet && !flags.json,
       });
-      emit(
+      done(
         t,
-        flags.json === true,
+        flags,
         { file: path, format, transactions: result.count, last_id: result.lastId ?? null },
-        () => `Exported ${result.count} transactions to ${path}.\n`,
+        () => `Exported ${result.count} transactions to ${printable(path)}.\n`,
       );
     });
 }

@@ -15,6 +15,7 @@ import {
 import { UsageError } from "../errors.js";
 import type { Io } from "../io.js";
 import { printable } from "../output/printable.js";
+import { timeZoneFor } from "../output/time.js";
 import { ndjsonLine, transactionHeader, transactionRow } from "./terminal.js";
 
 /** Where a stable secret comes from: the environment, never argv (other local users can read argv). */
@@ -30,6 +31,8 @@ export interface ListenOptions {
   json?: boolean;
   /** No chatter on stderr: only events (and errors). */
   quiet?: boolean;
+  /** Times in UTC instead of the local time zone (`--utc`). */
+  utc?: boolean;
   /** Register `<baseUrl><path>` on the account through `webhooks.ensure`, and remove it on close unless `keep`. */
   register?: { baseUrl: string; client: MonzoClient; accountId: string; keep?: boolean };
   /** Called for each event after it is printed (e.g. to upsert it into a mirror). A throw makes Monzo retry. */
@@ -88,7 +91,7 @@ export async function startListener(options: ListenOptions): Promise<Listener> {
       else if (event.kind === "transaction.created") {
         if (!headerShown) io.out(transactionHeader());
         headerShown = true;
-        io.out(transactionRow(event.data));
+        io.out(transactionRow(event.data, timeZoneFor(io.env, options.utc === true)));
       } else io.out(`event ${printable(event.type)} (not a transaction; --json shows it whole)\n`);
       await options.onEvent?.(event);
     },

@@ -41,3 +41,16 @@ describe("table and money", () => {
     expect(t).toBe("A            B\nx        £1.00\nlonger  £10.00\n");
   });
 });
+
+describe("money for scripts", () => {
+  it("is the exact decimal string in the currency, and CSV writes it as a number with its decimals", async () => {
+    const { CsvDecimal, decimal, decimalOrNull } = await import("../../src/output/format.js");
+    expect(decimal(100, "GBP")).toBe("1.00");
+    expect(decimal(-1234, "GBP")).toBe("-12.34");
+    expect(decimal(500, "JPY")).toBe("500");
+    expect(decimal(5, "??")).toBe("5");
+    expect(decimalOrNull(undefined, "GBP")).toBeNull();
+    expect(csvRow([new CsvDecimal("1.00"), new CsvDecimal("-12.34")])).toBe("1.00,-12.34\r\n");
+    expect(() => new CsvDecimal("=1+1")).toThrow();
+  });
+});
