@@ -113,6 +113,7 @@ export function createProgram(io: Io): Command {
   for (const [name, entry] of Object.entries(COMMANDS))
     prepare(program.command(name).summary(entry.summary) as unknown as Command);
   program.hook("preSubcommand", (_program, sub) => loadCommand(sub as unknown as Command));
+  program.hook("preAction", (_program, action) => refuseClashingOptions(action as unknown as Command));
   // `monzo help pots deposit`: commander's own help command would skip the lazy loading above.
   const help = program
     .command("help")
@@ -261,6 +262,16 @@ function refuseAmbiguousWords(cmd: Command, args: string[]): void {
   }
 }
 
+/** Options that each pick the output, given together: one must go (`--csv --json`). */
+function refuseClashingOptions(cmd: Command): void {
+  const values = cmd.optsWithGlobals() as { csv?: unknown; json?: unknown };
+  if (values.csv === true && values.json === true)
+    throw new UsageError(
+      `--csv and --json both choose the output of ${pathOf(cmd)}`,
+      "Give one of them: --csv for spreadsheets, --json for scripts.",
+    );
+}
+
 /** `monzo pots deposit`, for messages. */
 function pathOf(cmd: Command): string {
   const names: string[] = [];
@@ -302,7 +313,7 @@ function fromCommander(error: CommanderError, cmd: Command): UsageError {
       if (!cmd.parent)
         return new UsageError(
           `Unknown option ${quoted} before the command`,
-          `${didYouMean}Before the command only the options every command takes may come (--profile, --api-url, --json, --quiet, --debug); put the rest after it.`,
+          `${didYouMean}Before the command only the options every command takes may come (--profile, --api-url, --json, --quiet, --debug, --utc); put the rest after it.`,
         );
       if (cmd.commands.length > 0)
         return new UsageError(

@@ -5,7 +5,8 @@ import { readProfile, resolveSettings, TOKEN_STORES, writeProfile } from "../con
 import { io } from "../context.js";
 import { UsageError } from "../errors.js";
 import { emit } from "../output/emit.js";
-import { table } from "../output/format.js";
+import { printable } from "../output/printable.js";
+import { renderTable } from "../output/table.js";
 import { type Cmd, flag, globalFlags, helpFor, options, withEnv } from "./common.js";
 
 /** `monzo emulator`: the local Monzo, for offline development. */
@@ -35,6 +36,7 @@ export function emulator(cmd: Cmd): void {
           `--auto-approve must be a number of milliseconds, not "${approve}"`,
           "E.g. --auto-approve 2000.",
         );
+      const { EmulatorStartError } = await import("@monzokit/emulator");
       const running = await serveEmulator(
         {
           seed: flag(opts.seed) ?? "monzokit",
@@ -42,7 +44,15 @@ export function emulator(cmd: Cmd): void {
           ...(approve ? { autoApprove: Number(approve) } : {}),
         },
         { port },
-      );
+      ).catch((error: unknown) => {
+        // A busy port is the machine's state, not a bug: say what to do (perhaps an emulator already runs there).
+        if (error instanceof EmulatorStartError)
+          throw new UsageError(
+            `Port ${port} on 127.0.0.1 is already in use (another emulator?)`,
+            "Stop what uses it, pick another with --port N, or --port 0 for any free port.",
+          );
+        throw error;
+      });
       t.err(
         `Monzo emulator on ${running.url}\n  login page   ${running.authUrl}\n  approvals    ${running.authUrl}app\n\nUse it:\n  export MONZO_API_URL=${running.url} MONZO_AUTH_URL=${running.authUrl} MONZO_CLIENT_ID=oauth2client_0000MonzokitDemo000001 MONZO_CLIENT_SECRET=mnzconf.monzokit-demo-secret\n  monzo login\n\nCtrl+C to stop.\n`,
       );
@@ -87,6 +97,17 @@ const SETTING_HELP: readonly (readonly [(typeof SETTING_KEYS)[number], string])[
   ],
 ];
 
+const URL_KEYS = new Set<string>(["redirectUri", "apiUrl", "authUrl", "brokerUrl"]);
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "https:" || url.protocol === "http:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
 /** `monzo config`: the settings in effect; `monzo config set KEY VALUE`. */
 export function config(cmd: Cmd): void {
   helpFor(cmd, [{ run: "monzo config" }, { run: "monzo config --profile work --json" }]);
@@ -107,13 +128,18 @@ export function config(cmd: Cmd): void {
       profileFile: s.profilePath,
     };
     emit(t, flags.json === true, { ...shown, sources: s.sources }, () =>
-      table(
+      renderTable(
         Object.entries(shown).map(([k, v]) => ({
           setting: k,
           value: v === null ? "-" : String(v),
           from: s.sources[k] ?? "",
         })),
-        ["setting", "value", "from"],
+        [
+          { key: "setting", shrink: false },
+          { key: "value", min: 16 },
+          { key: "from", min: 8 },
+        ],
+        { width: t.columns },
       ),
     );
   });
@@ -127,6 +153,13 @@ export function config(cmd: Cmd): void {
       const key = keyText as (typeof SETTING_KEYS)[number];
       if (!SETTING_KEYS.includes(key))
         throw new UsageError(`Unknown setting "${keyText}"`, `Settings: ${SETTING_KEYS.join(", ")}.`);
+      if (URL_KEYS.has(key) && !isHttpUrl(value))
+        throw new UsageError(
+          `${key} must be an http(s) URL, not "${value}"`,
+          key === "redirectUri"
+            ? "E.g. monzo config set redirectUri http://localhost:6600/callback (as registered for your client)."
+            : `E.g. monzo config set ${key} ${key === "authUrl" ? "https://auth.monzo.com/" : key === "brokerUrl" ? "https://broker.example.com" : "https://api.monzo.com"}`,
+        );
       if (key === "tokenStore" && !(TOKEN_STORES as readonly string[]).includes(value))
         throw new UsageError(
           `tokenStore must be one of ${TOKEN_STORES.join(", ")}, not "${value}"`,
@@ -135,7 +168,7 @@ export function config(cmd: Cmd): void {
       const settings = await resolveSettings(t, globalFlags(command.optsWithGlobals()));
       const current = await readProfile(t, settings.profile);
       const path = await writeProfile(t, settings.profile, { ...current, [key]: value });
-      t.err(`Saved ${key} in ${path}.\n`);
+      if (!globalFlags(command.optsWithGlobals()).quiet) t.err(`Saved ${key} in ${printable(path)}.\n`);
     });
   helpFor(
     set,
@@ -176,9 +209,10 @@ export function profiles(cmd: Cmd): void {
     );
     emit(t, flags.json === true, rows, () =>
       rows.length
-        ? table(
+        ? renderTable(
             rows.map((r) => ({ ...r, logged_in: r.logged_in ? "yes" : "no" })),
             ["profile", "user", "logged_in", "expires"],
+            { width: t.columns },
           )
         : `No profiles yet in ${dir}. Run monzo login.\n`,
     );
