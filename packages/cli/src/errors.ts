@@ -153,6 +153,8 @@ export function explainApiError(error: MonzoApiError): { exit: number; hint: str
 export function exitCodeFor(error: unknown): number {
   if (error instanceof RefusedError) return EXIT.refused;
   if (error instanceof InterruptedError) return EXIT.interrupted;
+  // The CLI's own "outcome unknown" for a pot move (money/move.ts) as well as core's.
+  if (error instanceof MonzoError && error.code === "pots.outcome_unknown") return EXIT.outcomeUnknown;
   if (error instanceof MonzoApiError) {
     const explained = explainApiError(error);
     if (explained) return explained.exit;

@@ -1,5 +1,5 @@
 import { Command, CommanderError, Help } from "@commander-js/extra-typings";
-import { type Cmd, extraHelpOf, globalOptions, helpFor } from "./commands/common.js";
+import { type Cmd, extraHelpOf, globalOptions, helpFor, negativeNumberError } from "./commands/common.js";
 import { setIo } from "./context.js";
 import { describeError, EXIT, exitCodeFor, UsageError } from "./errors.js";
 import type { Io } from "./io.js";
@@ -254,11 +254,16 @@ function refuseAmbiguousWords(cmd: Command, args: string[]): void {
           `A short option stands alone (${short.short}), with no value and not combined with others.`,
         );
     }
-    if (cmd.commands.length === 0 && /^-\d/.test(arg))
+    // A negative amount (`-1`, `-£2`, `-.5`) is a word to the commands that take amounts, which say what it means.
+    const own =
+      cmd.commands.length === 0 && /^-[\d£€$.]/.test(arg) ? negativeNumberError(cmd, arg) : undefined;
+    if (own) throw own;
+    if (cmd.commands.length === 0 && /^-\d/.test(arg)) {
       throw new UsageError(
         `Unknown option ${arg} for ${pathOf(cmd)}`,
         `A value that starts with a dash goes after -- (${pathOf(cmd)} … -- ${arg}).`,
       );
+    }
   }
 }
 

@@ -62,3 +62,60 @@ export async function loggedIn(
   const alex = [...emu.emulator.state.bank.accounts.values()].find((a) => a.json.type === "uk_retail")!;
   return { emu, home, env, run, token, account: alex };
 }
+
+/**
+ * A real HTTP proxy in front of the emulator, for what a network does to a money move: `drop` forwards
+ * matching requests and then cuts the connection before the answer arrives (the move happened, nobody
+ * heard), `hold` keeps them waiting without forwarding (nothing happened yet). Everything else passes.
+ */
+export async function lossyProxy(target: string) {
+  const { createServer, request } = await import("node:http");
+  const upstream = new URL(target);
+  const state = {
+    drop: undefined as RegExp | undefined,
+    hold: undefined as RegExp | undefined,
+    seen: [] as string[],
+    onHold: [] as ((line: string) => void)[],
+  };
+  const server = createServer((req, res) => {
+    const line = `${req.method} ${req.url}`;
+    state.seen.push(line);
+    if (state.hold?.test(line)) {
+      for (const f of state.onHold.splice(0)) f(line);
+      req.resume();
+      return;
+    }
+    const out = request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        path: req.url,
+        method: req.method,
+        headers: req.headers,
+      },
+      (answer) => {
+        if (state.drop?.test(line)) {
+          answer.resume();
+          answer.on("end", () => req.socket.destroy());
+          return;
+        }
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    req.pipe(out);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    state,
+    /** Resolves when a held request arrives. */
+    held: () => new Promise<string>((resolve) => state.onHold.push(resolve)),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

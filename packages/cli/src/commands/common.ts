@@ -79,6 +79,21 @@ export function extraHelpOf(cmd: object): { examples: Example[]; sections: HelpS
   return extraHelp.get(cmd);
 }
 
+const negativeWords = new WeakMap<object, (word: string) => Error | undefined>();
+
+/**
+ * What a word like `-1` means to `cmd` (a leaf command where commander would take it for an option): the
+ * error to give instead of "unknown option" (`pots deposit Savings -1` → "amounts are positive; use withdraw").
+ */
+export function onNegativeNumber(cmd: object, explain: (word: string) => Error | undefined): void {
+  negativeWords.set(cmd, explain);
+}
+
+/** The error `cmd` gives for `word`, if it set one. */
+export function negativeNumberError(cmd: object, word: string): Error | undefined {
+  return negativeWords.get(cmd)?.(word);
+}
+
 /** The global flags and a command's own options, as the session wants them. */
 export function globalFlags(values: Record<string, unknown>): GlobalFlags {
   const str = (k: string) => (typeof values[k] === "string" ? (values[k] as string) : undefined);

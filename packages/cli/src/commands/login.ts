@@ -3,6 +3,7 @@ import { io } from "../context.js";
 import { UsageError } from "../errors.js";
 import { exportHistory, formatFromPath } from "../export.js";
 import { login, loginThroughBroker, waitForAppApproval } from "../login/flow.js";
+import { printable } from "../output/printable.js";
 import { checkTokenStore, openSession, pickAccount, whereTokensWent } from "../session.js";
 import { KeychainTokenStore } from "../store/keychain.js";
 import { type Cmd, flag, globalFlags, helpFor, options, withEnv } from "./common.js";
@@ -73,9 +74,10 @@ export default function loginCommand(cmd: Cmd): void {
           clientId: who.client_id,
         };
         await session.manager.setTokens(tokens);
-        t.err(
-          `Stored the access token for ${who.user_id} in ${whereTokensWent(session)}. It expires (playground tokens last hours at most) and cannot be refreshed: run monzo login when it stops working.\n`,
-        );
+        if (!flags.quiet)
+          t.err(
+            `${printable(`Stored the access token for ${who.user_id} in ${whereTokensWent(session)}.`)} It expires (playground tokens last hours at most) and cannot be refreshed: run monzo login when it stops working.\n`,
+          );
       } else if (
         session.settings.brokerUrl &&
         !(session.settings.clientId && session.settings.clientSecret && !flag(opts.broker))
@@ -108,16 +110,17 @@ export default function loginCommand(cmd: Cmd): void {
         if (opts.wait === false)
           await waitForAppApproval(session, { approvalTimeoutMs: timeoutMs, quiet: flags.quiet === true });
         const account = await pickAccount(session, undefined);
-        t.err(
-          "Exporting your whole history now, while Monzo allows it (only for 5 minutes after approval; later, only the last 90 days):\n",
-        );
+        if (!flags.quiet)
+          t.err(
+            "Exporting your whole history now, while Monzo allows it (only for 5 minutes after approval; later, only the last 90 days):\n",
+          );
         const result = await exportHistory(t, session.client, {
           accountId: account.id,
           path: exportPath,
           format: formatFromPath(exportPath, undefined),
           progress: !flags.quiet,
         });
-        t.err(`Exported ${result.count} transactions to ${exportPath}.\n`);
+        if (!flags.quiet) t.err(`Exported ${result.count} transactions to ${printable(exportPath)}.\n`);
       } else if (t.interactive && opts.wait !== false && !playground) {
         // The one moment Monzo allows the whole history: offer it (REFERENCE §2.12).
         t.err(

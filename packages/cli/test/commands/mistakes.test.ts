@@ -111,7 +111,7 @@ describe("Monzo's answers to a person's mistakes are the person's, with the fix"
       await bank.run(["pots", "withdraw", "Holiday ✈️", "1"]),
       EXIT.refused,
       /locked/,
-      /unlock it in the Monzo app/,
+      /[Uu]nlock it in the Monzo app/,
     );
     mistake(
       await bank.run(["pots", "withdraw", "Rainy day", "1"]),
@@ -122,8 +122,8 @@ describe("Monzo's answers to a person's mistakes are the person's, with the fix"
     mistake(
       await bank.run(["pots", "deposit", "Savings", "99999999"]),
       EXIT.refused,
-      /nsufficient funds/,
-      /balance/,
+      /not enough money in the account \(balance £[\d,.]+\)/,
+      /Deposit at most your balance/,
     );
   });
 
