@@ -19,7 +19,8 @@ if (existsSync(join(cli, "bin.js"))) {
     outdir: join(cli, "bundle"),
     // The emulator is only loaded by `monzo emulator`, and the demo; it stays a normal dependency. `open`
     // stays in node_modules beside the `xdg-open` script it falls back to where the system has none.
-    external: ["@monzokit/emulator", "open"],
+    // `@napi-rs/keyring` loads a prebuilt native binary for the platform, so it cannot be bundled.
+    external: ["@monzokit/emulator", "open", "@napi-rs/keyring"],
     logLevel: "warning",
   });
 }

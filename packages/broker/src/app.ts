@@ -1,5 +1,6 @@
 import {
   authorizationUrlBuilder,
+  constantTimeEqual,
   exchangeCode,
   MonzoError,
   OAuthError,
@@ -15,7 +16,7 @@ import { cors } from "hono/cors";
 import { clientAddress } from "./client-address.js";
 import type { BrokerConfig } from "./config.js";
 import { DEFAULTS } from "./config.js";
-import { Envelope, randomId } from "./crypto.js";
+import { b64url, Envelope, randomId } from "./crypto.js";
 import { page } from "./pages.js";
 import type { Awaitable, NewSession, PendingSession, RateLimit, SessionStore } from "./store/types.js";
 
@@ -220,12 +221,35 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     allowInsecure: config.allowInsecure,
   });
   const start = (c: Context) => {
+    // A login is bound to the app that starts it: the app names its own loopback address, the browser is
+    // sent back there after Monzo with a one-time confirmation, and only a poller holding it collects. So a
+    // login URL sent to someone else gives its sender nothing (their browser returns to *their* machine).
+    const returnTo = c.req.query("return_to");
+    if (returnTo !== undefined && !isLoopbackReturn(returnTo))
+      return json(
+        {
+          error: "invalid_return_to",
+          message:
+            "return_to must be this app's loopback address: http://127.0.0.1:PORT/PATH or http://[::1]:PORT/PATH, with no query",
+        },
+        400,
+      );
+    if (returnTo === undefined && !config.unboundLogins)
+      return json(
+        {
+          error: "return_to_required",
+          message:
+            "This broker binds each login to the app that starts it: pass return_to=http://127.0.0.1:PORT/PATH, where the app listens for the browser's return",
+        },
+        400,
+      );
     const createdAt = now();
     const session: NewSession = {
       id: randomId(),
       state: randomId(),
       createdAt,
       expiresAt: createdAt + config.sessionTtlMs,
+      ...(returnTo === undefined ? {} : { returnTo }),
     };
     // The rate limit and the creation are one step for the store (one round trip to Redis): a refused
     // request creates nothing.
@@ -241,6 +265,7 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
             login_url: loginUrl(session.state).url,
             expires_at: new Date(session.expiresAt).toISOString(),
             poll_url: `${config.publicUrl}/token?id=${session.id}`,
+            binding: returnTo === undefined ? "none" : "loopback",
           },
           201,
         );
@@ -281,13 +306,31 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
         page("Login incomplete", "Monzo did not send a code. Start the login again from your app.", false),
         400,
       );
-    const settled = await guarded(async () =>
+    const confirmation = session.returnTo === undefined ? undefined : randomId();
+    const sealedCode = await envelope.seal(code, sealedFor(session));
+    const confirmHash = confirmation === undefined ? undefined : await digest(confirmation);
+    const settled = await guarded(() =>
       store.settle(session.ref, {
         status: "ready",
-        sealedCode: await envelope.seal(code, sealedFor(session)),
+        sealedCode,
+        ...(confirmHash === undefined ? {} : { confirmHash }),
       }),
     );
     if (!settled) return html(page("This login link was already used", "Return to your app.", false), 410);
+    if (session.returnTo !== undefined && confirmation !== undefined)
+      // Back to the app that started the login, on this browser's own machine: the app presents the
+      // confirmation to collect. The address was checked to be loopback when the login was made.
+      return new Response(
+        page(
+          "Logged in — returning you to your app",
+          "If nothing happens, the app that started this login is not on this computer: go back to it.",
+          true,
+        ),
+        {
+          status: 303,
+          headers: { ...headers.page, location: `${session.returnTo}?confirm=${confirmation}` },
+        },
+      );
     return html(
       page(
         "Logged in — return to your app",
@@ -319,15 +362,29 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
       if (!ID.test(id))
         return json({ error: "invalid_id", message: "id must be the value /new returned" }, 400);
       if (!valid) return json({ error: "invalid_wait", message: "wait must be whole seconds" }, 400);
+      const confirm = c.req.query("confirm");
+      if (confirm !== undefined && !ID.test(confirm))
+        return json(
+          { error: "invalid_confirm", message: "confirm must be the value the browser brought back" },
+          400,
+        );
       const deadline = now() + Math.min(Number(waitText ?? 0), config.maxWaitSeconds) * 1000;
       // The usual poll, still pending and not waiting, needs nothing more from the store.
       if (session?.status === "pending" && now() >= deadline) return stillPending(session);
-      return collect(id, deadline, session);
+      return collect(id, deadline, session, confirm);
     });
   });
 
+  const awaitingConfirmation = (session: PendingSession) =>
+    json({ status: "awaiting_confirmation", expires_at: new Date(session.expiresAt).toISOString() }, 202);
+
   /** Waits (up to `deadline`) for the login to settle, then takes it once and exchanges its code. */
-  const collect = async (id: string, deadline: number, firstLook: PendingSession | undefined) => {
+  const collect = async (
+    id: string,
+    deadline: number,
+    firstLook: PendingSession | undefined,
+    confirm: string | undefined,
+  ) => {
     for (let look = 0; ; look++) {
       const session = look === 0 ? firstLook : await guarded(() => store.get(id));
       if (!session) {
@@ -345,6 +402,19 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
         if (now() >= deadline) return stillPending(session);
         await new Promise((r) => setTimeout(r, deps.pollIntervalMs ?? 250));
         continue;
+      }
+      // A bound login is collected only with the confirmation its browser was sent back with. A wrong one
+      // changes nothing (it is 256 random bits: guessing is hopeless, and the rate limit applies).
+      if (session.status === "ready" && session.confirmHash !== undefined) {
+        if (confirm === undefined) return awaitingConfirmation(session);
+        if (!constantTimeEqual(await digest(confirm), session.confirmHash))
+          return json(
+            {
+              error: "confirmation_mismatch",
+              message: "This is not the confirmation this login's browser was given",
+            },
+            403,
+          );
       }
       // Single use across instances: only the caller that takes the session goes on.
       const taken = await guarded(() => store.take(id));
@@ -477,6 +547,20 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     return answer instanceof Promise ? answer.then(logged) : logged(answer);
   };
   return app;
+}
+
+// http://127.0.0.1:PORT/PATH or http://[::1]:PORT/PATH (RFC 8252 §7.3: loopback IP literals, never
+// "localhost", which the machine may resolve elsewhere), a plain path, no query or fragment.
+const LOOPBACK_RETURN = /^http:\/\/(?:127\.0\.0\.1|\[::1\]):([1-9]\d{0,4})\/[A-Za-z0-9._~/-]{0,200}$/;
+
+function isLoopbackReturn(url: string): boolean {
+  const port = LOOPBACK_RETURN.exec(url)?.[1];
+  return port !== undefined && Number(port) <= 65535;
+}
+
+/** SHA-256 of a confirmation, base64url: the store keeps only this. */
+async function digest(text: string): Promise<string> {
+  return b64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
 }
 
 /** The additional data a session's code is sealed with: a code parked for one session opens for no other. */

@@ -70,6 +70,15 @@ export function parseKey(text: string): Uint8Array | undefined {
   return bytes?.length === 32 ? bytes : undefined;
 }
 
+/**
+ * True for a key nobody drew at random: 32 random bytes have about 30 distinct values (fewer than 16 happens
+ * with a probability far below 10⁻¹⁵), while an all-zero key, a repeated byte or a short repeated pattern has
+ * a handful.
+ */
+export function isWeakKey(key: Uint8Array): boolean {
+  return new Set(key).size < 16;
+}
+
 export class Envelope {
   readonly #key: ReturnType<typeof crypto.subtle.importKey>;
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { b64url, randomId } from "../src/crypto.js";
+import { b64url, isWeakKey, randomId } from "../src/crypto.js";
 import { Envelope, generateKey, parseKey } from "../src/index.js";
 
 describe("envelopes", () => {
@@ -34,6 +34,12 @@ describe("envelopes", () => {
     expect(parseKey("ab".repeat(32))).toHaveLength(32);
     expect(parseKey("too-short")).toBeUndefined();
     expect(parseKey("zz".repeat(32))).toBeUndefined();
+  });
+  it("weak keys: all zero, one repeated byte or a short pattern; never a key drawn at random", () => {
+    expect(isWeakKey(new Uint8Array(32))).toBe(true);
+    expect(isWeakKey(parseKey("ab".repeat(32))!)).toBe(true);
+    expect(isWeakKey(Uint8Array.from({ length: 32 }, (_, i) => i % 8))).toBe(true);
+    for (let i = 0; i < 10_000; i++) expect(isWeakKey(parseKey(generateKey())!)).toBe(false);
   });
   it("base64url encoding matches Node's for any bytes and any slice (property)", () => {
     fc.assert(

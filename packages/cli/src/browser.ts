@@ -1,3 +1,4 @@
+import { foreignEnv } from "./child-env.js";
 import { ConfigError } from "./errors.js";
 import type { BrowserResult, Io } from "./io.js";
 
@@ -36,10 +37,16 @@ export async function openInBrowser(url: string): Promise<BrowserResult> {
   // Loaded on use: most commands never open a browser.
   const { default: open } = await import("open");
   let child: Awaited<ReturnType<typeof open>>;
+  // `open` hands the launcher (and so the browser) this process's environment, and takes no other: for
+  // the moment it spawns, that environment has no MONZO_* secret in it.
+  const own = process.env;
+  process.env = foreignEnv(own);
   try {
     child = await open(url);
   } catch (error) {
     return { opened: false, reason: (error as Error).message };
+  } finally {
+    process.env = own;
   }
   const code = await new Promise<number | null | "running">((resolve) => {
     if (child.exitCode !== null) return resolve(child.exitCode);

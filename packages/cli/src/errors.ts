@@ -5,6 +5,7 @@ import {
   ApprovalTimeoutError,
   AuthenticationError,
   BadRequestError,
+  BrokerLoginExpiredError,
   ConnectionError,
   HistoryWindowError,
   InvalidAmountError,
@@ -24,6 +25,7 @@ import {
   TimeoutError,
   TokenEvictedError,
 } from "@monzokit/core";
+import { MirrorBusyError, MirrorError, MirrorQueryError } from "./mirror/errors.js";
 import { printable } from "./output/printable.js";
 
 /** A mistake the person can fix: printed as one line with its hint, never with a stack trace. */
@@ -70,6 +72,7 @@ export const EXIT = {
   network: 8,
   outcomeUnknown: 9,
   login: 10,
+  busy: 11,
   refused: 12,
   interrupted: 130,
 } as const;
@@ -151,6 +154,10 @@ export function explainApiError(error: MonzoApiError): { exit: number; hint: str
 }
 
 export function exitCodeFor(error: unknown): number {
+  if (error instanceof MirrorBusyError) return EXIT.busy;
+  if (error instanceof MirrorQueryError) return EXIT.usage;
+  if (error instanceof MirrorError)
+    return error.code === "mirror.history_window_closed" ? EXIT.permission : EXIT.config;
   if (error instanceof RefusedError) return EXIT.refused;
   if (error instanceof InterruptedError) return EXIT.interrupted;
   // The CLI's own "outcome unknown" for a pot move (money/move.ts) as well as core's.
@@ -173,7 +180,12 @@ export function exitCodeFor(error: unknown): number {
     error instanceof OAuthError
   )
     return EXIT.login;
-  if (error instanceof ApprovalDeclinedError || error instanceof ApprovalTimeoutError) return EXIT.login;
+  if (
+    error instanceof ApprovalDeclinedError ||
+    error instanceof ApprovalTimeoutError ||
+    error instanceof BrokerLoginExpiredError
+  )
+    return EXIT.login;
   if (error instanceof AuthenticationError) return EXIT.auth;
   if (
     error instanceof ApprovalRequiredError ||
@@ -198,7 +210,10 @@ function isUserMistake(error: MonzoError): boolean {
     (error instanceof MonzoApiError && explainApiError(error) !== undefined) ||
     error instanceof ConfigError ||
     error instanceof InvalidArgumentError ||
-    error instanceof InvalidAmountError
+    error instanceof InvalidAmountError ||
+    error instanceof MirrorError ||
+    error instanceof MirrorQueryError ||
+    error instanceof MirrorBusyError
   );
 }
 

@@ -1,6 +1,3 @@
-import { createWriteStream } from "node:fs";
-import { rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
 import { finished } from "node:stream/promises";
 import type { MonzoClient, Transaction } from "@monzokit/core";
 import { UsageError } from "./errors.js";
@@ -9,6 +6,7 @@ import { csvRow } from "./output/format.js";
 import { jsonText } from "./output/printable.js";
 import { CSV_COLUMNS, exportRecord, transactionCsvRow } from "./output/transactions.js";
 import { startProgress } from "./progress.js";
+import { openAtomic } from "./store/atomic.js";
 
 export type ExportFormat = "csv" | "json" | "ndjson";
 
@@ -39,6 +37,8 @@ export interface ExportOptions {
   before?: Date | undefined;
   concurrency?: number;
   progress: boolean;
+  /** Export these instead of reading them from Monzo (`--from-mirror`). */
+  transactions?: Iterable<Transaction> | AsyncIterable<Transaction> | undefined;
 }
 
 /**
@@ -48,11 +48,14 @@ export interface ExportOptions {
  */
 export async function exportHistory(
   io: Io,
-  client: MonzoClient,
+  client: MonzoClient | undefined,
   options: ExportOptions,
 ): Promise<{ count: number; lastId: string | undefined }> {
-  const temp = join(dirname(options.path), `.${basename(options.path)}.${process.pid}.partial`);
-  const out = createWriteStream(temp, { mode: 0o600 });
+  // The one atomic-write path: an exclusive, random, 0600 temporary beside the file (never a predictable
+  // name another local user could pre-create or point elsewhere), renamed into place when complete.
+  const file = await openAtomic(options.path, { privateDir: false });
+  // flush: the data is on disk before the stream closes the handle and the file is renamed into place.
+  const out = file.handle.createWriteStream({ flush: true });
   const write = (text: string) =>
     out.write(text) ? Promise.resolve() : new Promise<void>((r) => out.once("drain", () => r()));
   let count = 0;
@@ -63,7 +66,7 @@ export async function exportHistory(
   try {
     if (options.format === "csv") await write(csvRow([...CSV_COLUMNS]));
     if (options.format === "json") await write("[\n");
-    const history = client.transactions.history({
+    const history = client?.transactions.history({
       accountId: options.accountId,
       expandMerchant: true,
       ...(options.since ? { since: options.since } : {}),
@@ -80,7 +83,7 @@ export async function exportHistory(
         );
       },
     });
-    for await (const tx of history as AsyncIterable<Transaction>) {
+    for await (const tx of (options.transactions ?? history) as AsyncIterable<Transaction>) {
       if (options.format === "csv") await write(transactionCsvRow(tx));
       else if (options.format === "ndjson") await write(`${jsonText(exportRecord(tx))}\n`);
       else await write(`${count === 0 ? "" : ",\n"}  ${jsonText(exportRecord(tx))}`);
@@ -90,12 +93,12 @@ export async function exportHistory(
     if (options.format === "json") await write("\n]\n");
     out.end();
     await finished(out);
-    await rename(temp, options.path);
+    await file.commit();
     progress.done();
     return { count, lastId };
   } catch (error) {
     out.destroy();
-    await rm(temp, { force: true });
+    await file.abort();
     progress.fail();
     if (lastId)
       io.err(`Exported nothing: stopped after ${count} transactions. Resume with --since ${lastId}.\n`);

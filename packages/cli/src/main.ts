@@ -1,5 +1,5 @@
 import { Command, CommanderError, Help } from "@commander-js/extra-typings";
-import { type Cmd, extraHelpOf, globalOptions, helpFor, negativeNumberError } from "./commands/common.js";
+import { type Cmd, extraHelpOf, globalOptions, helpFor, negativeNumberError } from "./commands/define.js";
 import { setIo } from "./context.js";
 import { describeError, EXIT, exitCodeFor, UsageError } from "./errors.js";
 import type { Io } from "./io.js";
@@ -57,6 +57,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Define> }>
   webhooks: {
     summary: "Webhooks: list, add, remove, listen",
     load: async () => (await import("./commands/extras.js")).webhooks,
+  },
+  sync: {
+    summary: "Keep a local SQLite mirror of every account",
+    load: async () => (await import("./commands/sync.js")).default,
+  },
+  sql: {
+    summary: "Query the mirror (read-only)",
+    load: async () => (await import("./commands/sql.js")).default,
   },
   emulator: {
     summary: "Start the local Monzo emulator",
@@ -318,7 +326,7 @@ function fromCommander(error: CommanderError, cmd: Command): UsageError {
       if (!cmd.parent)
         return new UsageError(
           `Unknown option ${quoted} before the command`,
-          `${didYouMean}Before the command only the options every command takes may come (--profile, --api-url, --json, --quiet, --debug, --utc); put the rest after it.`,
+          `${didYouMean}Before the command only the options every command takes may come (--profile, --api-url, --allow-host, --json, --quiet, --debug, --utc); put the rest after it.`,
         );
       if (cmd.commands.length > 0)
         return new UsageError(

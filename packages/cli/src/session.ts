@@ -38,22 +38,32 @@ export interface Session {
 }
 
 /**
- * A fetch that prints each request and answer to stderr for `--debug`, redacted: no token, code or
- * secret reaches the terminal.
+ * A broker's collection handle (`/token?id=`) and a login's confirmation (`confirm=`) collect someone's
+ * tokens: masked in debug output like a token.
+ */
+function maskHandles(text: string): string {
+  return text.replace(/([?&](?:id|confirm)=)[^&\s#"']+/g, "$1[redacted]");
+}
+
+/**
+ * A fetch that prints each request and answer to stderr for `--debug`, redacted: no token, code,
+ * secret or broker collection handle reaches the terminal.
  */
 export function debugFetch(io: Io, inner: typeof fetch): typeof fetch {
   return (async (input: string | URL | Request, init?: RequestInit) => {
     const method = init?.method ?? (input instanceof Request ? input.method : "GET");
     const url = input instanceof Request ? input.url : String(input);
     const started = io.now();
-    io.err(`→ ${method} ${redact(url)}\n`);
+    io.err(`→ ${method} ${maskHandles(redact(url))}\n`);
     if (typeof init?.body === "string") io.err(`  body ${redact(init.body)}\n`);
     try {
       const response = await inner(input, init);
       io.err(`← ${response.status} ${method} ${redact(new URL(url).pathname)} (${io.now() - started} ms)\n`);
       return response;
     } catch (error) {
-      io.err(`✗ ${method} ${redact(url)}: ${redact(String((error as Error).message))}\n`);
+      io.err(
+        `✗ ${method} ${maskHandles(redact(url))}: ${maskHandles(redact(String((error as Error).message)))}\n`,
+      );
       throw error;
     }
   }) as typeof fetch;

@@ -45,7 +45,15 @@ describe("which addresses a browser may be sent to", () => {
 describe("showUrl", () => {
   it("prints the address and opens it", async () => {
     const opened: string[] = [];
-    const f = fakeIo({}, { openBrowser: async (url) => (opened.push(url), { opened: true }) });
+    const f = fakeIo(
+      {},
+      {
+        openBrowser: async (url) => {
+          opened.push(url);
+          return { opened: true };
+        },
+      },
+    );
     const url = "https://auth.monzo.com/?client_id=c&state=s&redirect_uri=x";
     await showUrl(f.io, url, { intro: "Open this page", open: true, from: "MONZO_AUTH_URL" });
     expect(f.stderr()).toBe(`Open this page:\n\n  ${url}\n\n`);
@@ -63,7 +71,15 @@ describe("showUrl", () => {
 
   it("refuses an address that is neither https nor loopback, before printing or opening it", async () => {
     const opened: string[] = [];
-    const f = fakeIo({}, { openBrowser: async (url) => (opened.push(url), { opened: true }) });
+    const f = fakeIo(
+      {},
+      {
+        openBrowser: async (url) => {
+          opened.push(url);
+          return { opened: true };
+        },
+      },
+    );
     const shown = showUrl(f.io, "http://evil.example/oauth2?state=s", {
       intro: "Open this page",
       open: true,

@@ -1,4 +1,9 @@
-import { AccessDeniedError, errorFromResponse } from "@monzokit/core";
+import {
+  AccessDeniedError,
+  BrokerLoginExpiredError,
+  errorFromResponse,
+  RedirectRefusedError,
+} from "@monzokit/core";
 import { describe, expect, it } from "vitest";
 import { ConfigError, describeError, EXIT, exitCodeFor, UsageError } from "../src/errors.js";
 import { main } from "../src/main.js";
@@ -15,6 +20,16 @@ const refused = (code: string, status = 401) =>
   });
 
 describe("error lines", () => {
+  it("a broker login nobody finished in time is a login failure (exit 10), not a bug (exit 1)", () => {
+    const expired = new BrokerLoginExpiredError("The browser did not come back to this app in time");
+    expect(exitCodeFor(expired)).toBe(EXIT.login);
+    expect(describeError(expired, false)).toContain("Start the login again.");
+    // A redirect refused on the way to Monzo or a broker is a network problem with its own hint.
+    expect(exitCodeFor(new RedirectRefusedError("POST /oauth2/token", "https://evil.example"))).toBe(
+      EXIT.network,
+    );
+  });
+
   it("a token Monzo refused names the exact login command, with the profile", () => {
     const evicted = refused("unauthorized.bad_access_token.evicted");
     const text = describeError(evicted, false, "monzo login --profile work");

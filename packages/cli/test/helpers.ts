@@ -57,7 +57,7 @@ export async function loggedIn(
     return { code, out: f.stdout(), err };
   };
   const token = emu.emulator.control.token({ ttlSeconds: options.ttlSeconds ?? 3600 });
-  const login = await run(["login", "--access-token", token]);
+  const login = await run(["login"], { MONZO_ACCESS_TOKEN: token });
   if (login.code !== 0) throw new Error(`login failed: ${login.err}`);
   const alex = [...emu.emulator.state.bank.accounts.values()].find((a) => a.json.type === "uk_retail")!;
   return { emu, home, env, run, token, account: alex };

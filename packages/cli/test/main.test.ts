@@ -2,7 +2,7 @@ import type { Command } from "@commander-js/extra-typings";
 import { type RunningEmulator, serveEmulator } from "@monzokit/emulator";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { globalOptions } from "../src/commands/common.js";
+import { globalOptions } from "../src/commands/define.js";
 import { EXIT } from "../src/errors.js";
 import { parsePasted } from "../src/login/flow.js";
 import { createProgram, loadAllCommands, main } from "../src/main.js";
@@ -134,9 +134,9 @@ describe("options every command takes, before the command's or a subcommand's na
     emu = await serveEmulator({ seed: "main-globals" }, { port: 0 });
     home = await tempHome();
     for (const profile of ["default", "work"]) {
-      const f = fakeIo(env());
       const token = emu.emulator.control.token({ ttlSeconds: 3600 });
-      expect(await main(["login", "--access-token", token, "--profile", profile], f.io)).toBe(EXIT.ok);
+      const withToken = fakeIo({ ...env(), MONZO_ACCESS_TOKEN: token });
+      expect(await main(["login", "--profile", profile], withToken.io)).toBe(EXIT.ok);
     }
   }, 30_000);
   afterAll(() => emu?.close());
@@ -368,11 +368,11 @@ describe("help a person reads at 80 columns", () => {
     const behind: Record<string, string[]> = {
       login: [
         "--client-id <id>  *OAuth client id \\[env MONZO_CLIENT_ID\\]",
-        "--client-secret <secret> .*\\[env MONZO_CLIENT_SECRET\\]",
+        "--client-secret  [^]*\\[env MONZO_CLIENT_SECRET\\]",
         "--redirect-uri <uri> [^]*\\[env\\s+MONZO_REDIRECT_URI\\]",
         "--auth-url <url> .*\\[env MONZO_AUTH_URL\\]",
         "--broker <url> [^]*\\[env MONZO_BROKER_URL\\]",
-        "--access-token <token> [^]*\\[env MONZO_ACCESS_TOKEN\\]",
+        "--access-token  [^]*\\[env\\s+MONZO_ACCESS_TOKEN\\]",
         "--profile <name> [^]*\\[env\\s+MONZO_PROFILE\\]",
         "--api-url <url> [^]*\\[env\\s+MONZO_API_URL\\]",
       ],

@@ -44,7 +44,7 @@ describe("clackLine (@clack/prompts' spinner on stderr)", () => {
     expect(text().length).toBe(after);
     // The message went in after the line was erased (cursor to column 0, erase down), never mid-frame.
     expect(text().slice(0, before + "warning: something\n".length)).toMatch(
-      /\u001b\[1G\u001b\[J[^]*warning: something\n$/,
+      /\u001b\[1G\u001b\[J[\s\S]*warning: something\n$/,
     );
   });
 

@@ -1,4 +1,4 @@
-export type { BrokerLoginOptions } from "./broker/broker-login.js";
+export type { BrokerLoginOptions, BrokerLoginStart, BrokerStartOptions } from "./broker/broker-login.js";
 export { BrokerLogin, BrokerLoginExpiredError } from "./broker/broker-login.js";
 export type { MonzoClientOptions } from "./client.js";
 export { MonzoClient } from "./client.js";

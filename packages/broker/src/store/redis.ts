@@ -11,15 +11,47 @@ import type {
 
 const TOMBSTONE_MS = 3_600_000;
 
-function makeClient(url: string) {
+const CONNECT_TIMEOUT_MS = 2000;
+
+// Until the first connection succeeds a failure ends the attempt (the broker refuses to start and says why:
+// a wrong host, port or password is a configuration mistake, not an outage to wait out); once running, the
+// client reconnects with backoff and the broker answers 503 meanwhile.
+function makeClient(url: string, running: () => boolean) {
   return createClient({
     url,
     disableOfflineQueue: true,
     socket: {
-      connectTimeout: 2000,
-      reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 2000),
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      reconnectStrategy: (retries: number, cause: Error) =>
+        running() ? Math.min(100 * 2 ** retries, 2000) : cause,
     },
   });
+}
+
+/** Redis could not be used at start: `reason` says why in words, without the URL's password. */
+export class RedisUnavailableError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+function whyNot(url: string, error: unknown): string {
+  let where = "Redis";
+  try {
+    const u = new URL(url);
+    where = `Redis at ${u.protocol}//${u.host}`;
+  } catch {}
+  const text = String((error as Error)?.message ?? error);
+  const code = (error as { code?: string })?.code ?? /\b(E[A-Z]{3,})\b/.exec(text)?.[1];
+  if (/WRONGPASS|invalid password/i.test(text)) return `${where} refused the password (or user) in REDIS_URL`;
+  if (/NOAUTH|Authentication required/i.test(text))
+    return `${where} needs a password: put it in REDIS_URL as redis://:PASSWORD@host:port`;
+  if (code === "ECONNREFUSED")
+    return `${where} refused the connection: is Redis running there, and are REDIS_URL's host and port right?`;
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `${where}: no such host`;
+  if (/timeout/i.test(text)) return `${where} did not answer within ${CONNECT_TIMEOUT_MS / 1000} s`;
+  // Whatever else Redis or the socket said, without anything that could be the URL's credentials.
+  return `${where} could not be used: ${text.replace(/\/\/[^@\s]*@/g, "//")}`;
 }
 type Client = ReturnType<typeof makeClient>;
 
@@ -130,10 +162,17 @@ export class RedisSessionStore implements SessionStore {
     if (options.key.length !== 32) throw new Error("the Redis store needs the 32-byte BROKER_KEY");
     // A key of its own for naming, so the names say nothing about the key that seals codes.
     const names = createHmac("sha256", options.key).update("monzokit-broker redis key names v1").digest();
-    const client = makeClient(url);
+    let running = false;
+    const client = makeClient(url, () => running);
     // Errors surface on the commands themselves; the event only must not crash the process.
     client.on("error", () => {});
-    await client.connect();
+    try {
+      await client.connect();
+    } catch (error) {
+      client.destroy();
+      throw new RedisUnavailableError(whyNot(url, error));
+    }
+    running = true;
     return new RedisSessionStore(client, options.prefix ?? "monzokit:broker:", names);
   }
 
@@ -156,6 +195,7 @@ export class RedisSessionStore implements SessionStore {
       createdAt: session.createdAt,
       expiresAt: session.expiresAt,
       status: "pending",
+      ...(session.returnTo === undefined ? {} : { returnTo: session.returnTo }),
     };
     return JSON.stringify(value);
   }

@@ -4,6 +4,12 @@ export interface NewSession {
   state: string;
   createdAt: number;
   expiresAt: number;
+  /**
+   * The app's own loopback address (`http://127.0.0.1:PORT/PATH`): after Monzo's login the browser is sent
+   * there with a one-time confirmation that the poller must present. Absent: an unbound login (the original
+   * protocol, only with `BROKER_UNBOUND_LOGINS`).
+   */
+  returnTo?: string;
 }
 
 /**
@@ -24,10 +30,14 @@ export interface PendingSession {
   sealedCode?: string;
   /** Monzo's `error` when the person denied. */
   error?: string;
+  /** As at creation: where the browser goes back to (a bound login). */
+  returnTo?: string;
+  /** SHA-256 (base64url) of the one-time confirmation the browser was given; set with the code. */
+  confirmHash?: string;
 }
 
 /** What `settle` changes. */
-export type SessionUpdate = Pick<PendingSession, "status" | "sealedCode" | "error">;
+export type SessionUpdate = Pick<PendingSession, "status" | "sealedCode" | "error" | "confirmHash">;
 
 /** A value or a promise of it: a store that can answer at once keeps the hot routes synchronous. */
 export type Awaitable<T> = T | Promise<T>;

@@ -7,7 +7,7 @@ import { createClient } from "@redis/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisServer } from "../../../../test-support/redis.js";
 import { RedisSessionStore } from "../../src/store/redis.js";
-import { consent, setup } from "../helpers.js";
+import { confirmationFrom, consent, NEW, setup } from "../helpers.js";
 
 const redis = new RedisServer();
 /** The key every instance shares (the one the test broker's config seals codes with). */
@@ -40,23 +40,22 @@ async function twoInstances() {
 describe("broker with Redis", () => {
   it("a login started on one instance, redirected to another, is collected on the first", async () => {
     const { e, one, two } = await twoInstances();
-    const session = (await (await one.app.request("/new")).json()) as { id: string; login_url: string };
+    const session = (await (await one.app.request(NEW)).json()) as { id: string; login_url: string };
     const page = await two.app.request(await consent(e, session.login_url));
-    expect(page.status).toBe(200);
-    const collected = await one.app.request(`/token?id=${session.id}`);
+    expect(page.status).toBe(303);
+    const collect = `/token?id=${session.id}&confirm=${confirmationFrom(page)}`;
+    const collected = await one.app.request(collect);
     expect(collected.status).toBe(200);
-    expect((await two.app.request(`/token?id=${session.id}`)).status).toBe(410);
+    expect((await two.app.request(collect)).status).toBe(410);
   });
 
   it("collectors racing on both instances: exactly one gets the tokens", async () => {
     const { e, one, two } = await twoInstances();
-    const session = (await (await one.app.request("/new")).json()) as { id: string; login_url: string };
-    await two.app.request(await consent(e, session.login_url));
+    const session = (await (await one.app.request(NEW)).json()) as { id: string; login_url: string };
+    const confirm = confirmationFrom(await two.app.request(await consent(e, session.login_url)));
+    const collect = `/token?id=${session.id}&confirm=${confirm}`;
     const results = await Promise.all(
-      [...Array(4)].flatMap(() => [
-        one.app.request(`/token?id=${session.id}`),
-        two.app.request(`/token?id=${session.id}`),
-      ]),
+      [...Array(4)].flatMap(() => [one.app.request(collect), two.app.request(collect)]),
     );
     expect(results.map((r) => r.status).sort()).toEqual([200, 410, 410, 410, 410, 410, 410, 410]);
   });
@@ -103,15 +102,15 @@ describe("broker with Redis", () => {
       config: { rateLimits: { new: 3, token: 1000, refresh: 1000 } },
     });
     const statuses = [];
-    for (const app of [one.app, two.app, one.app, two.app]) statuses.push((await app.request("/new")).status);
+    for (const app of [one.app, two.app, one.app, two.app]) statuses.push((await app.request(NEW)).status);
     expect(statuses).toEqual([201, 201, 201, 429]);
   });
 
   it("Redis down: 503 with a retry hint and the process stays up; Redis back: it recovers by itself", async () => {
     const { e, one } = await twoInstances();
-    const before = (await (await one.app.request("/new")).json()) as { id: string };
+    const before = (await (await one.app.request(NEW)).json()) as { id: string };
     await redis.stop();
-    const down = await one.app.request("/new");
+    const down = await one.app.request(NEW);
     expect(down.status).toBe(503);
     expect(down.headers.get("retry-after")).toBe("5");
     expect((await one.app.request("/healthz")).status).toBe(503);
@@ -123,9 +122,11 @@ describe("broker with Redis", () => {
       if (!healthy) await new Promise((r) => setTimeout(r, 100));
     }
     expect(healthy).toBe(true);
-    const session = (await (await one.app.request("/new")).json()) as { id: string; login_url: string };
-    await one.app.request(await consent(e, session.login_url));
-    expect((await one.app.request(`/token?id=${session.id}`)).status).toBe(200);
+    const session = (await (await one.app.request(NEW)).json()) as { id: string; login_url: string };
+    const back = await one.app.request(await consent(e, session.login_url));
+    expect((await one.app.request(`/token?id=${session.id}&confirm=${confirmationFrom(back)}`)).status).toBe(
+      200,
+    );
   }, 30_000);
 
   it("no header text becomes a key: 8 KB X-Forwarded-For headers leave every Redis key short (F4)", async () => {
@@ -137,7 +138,7 @@ describe("broker with Redis", () => {
     try {
       for (let i = 0; i < 20; i++) {
         const huge = `${String(i).repeat(8000)}, ${"a".repeat(8000)}`;
-        const res = await app.request("/new", { headers: { "x-forwarded-for": huge } });
+        const res = await app.request(NEW, { headers: { "x-forwarded-for": huge } });
         expect(res.status).toBe(201);
         await app.request(`/token?id=${"x".repeat(43)}`, { headers: { "x-forwarded-for": huge } });
       }
@@ -159,13 +160,14 @@ describe("broker with Redis", () => {
     const raw = createClient({ url: redis.url });
     await raw.connect();
     try {
-      const victim = (await (await app.request("/new")).json()) as { id: string; login_url: string };
-      const attacker = (await (await app.request("/new")).json()) as { id: string; login_url: string };
+      const victim = (await (await app.request(NEW)).json()) as { id: string; login_url: string };
+      const attacker = (await (await app.request(NEW)).json()) as { id: string; login_url: string };
       const secrets = [victim, attacker].flatMap((s) => [
         s.id,
         new URL(s.login_url).searchParams.get("state")!,
       ]);
-      await app.request(await consent(e, victim.login_url));
+      const back = await app.request(await consent(e, victim.login_url));
+      const victimConfirm = confirmationFrom(back);
       const everything = async () => {
         const out: string[] = [];
         for (const key of await raw.keys("reader:*")) {
@@ -192,11 +194,12 @@ describe("broker with Redis", () => {
           KEEPTTL: true,
         });
       }
-      const stolen = await app.request(`/token?id=${attacker.id}`);
+      // (Even with the victim's confirmation in hand.)
+      const stolen = await app.request(`/token?id=${attacker.id}&confirm=${victimConfirm}`);
       expect(stolen.status).not.toBe(200);
       expect(await stolen.text()).not.toMatch(/access_token/);
       // The victim, with their own id, still collects.
-      expect((await app.request(`/token?id=${victim.id}`)).status).toBe(200);
+      expect((await app.request(`/token?id=${victim.id}&confirm=${victimConfirm}`)).status).toBe(200);
     } finally {
       await raw.close();
     }

@@ -1,6 +1,7 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { configDir } from "../config/paths.js";
+import { readSecret, secretInArgv } from "../config/secret-input.js";
 import { readProfile, resolveSettings, TOKEN_STORES, writeProfile } from "../config/settings.js";
 import { io } from "../context.js";
 import { UsageError } from "../errors.js";
@@ -147,25 +148,36 @@ export function config(cmd: Cmd): void {
     .command("set")
     .description("Save a setting in the profile")
     .argument("<key>", `One of: ${SETTING_KEYS.join(", ")}`)
-    .argument("<value>", "The value to save")
-    .action(async (keyText, value, _opts, command) => {
+    .argument("[value]", "The value to save (clientSecret: none; it is asked for, or read from stdin)")
+    .action(async (keyText, given, _opts, command) => {
       const t = io();
       const key = keyText as (typeof SETTING_KEYS)[number];
       if (!SETTING_KEYS.includes(key))
         throw new UsageError(`Unknown setting "${keyText}"`, `Settings: ${SETTING_KEYS.join(", ")}.`);
-      if (URL_KEYS.has(key) && !isHttpUrl(value))
+      if (key === "clientSecret" && given !== undefined)
+        throw secretInArgv(
+          "config set clientSecret",
+          'Run monzo config set clientSecret and type it when asked, or pipe it: printf %s "$SECRET" | monzo config set clientSecret.',
+        );
+      if (key !== "clientSecret" && given === undefined)
+        throw new UsageError(`config set ${key} needs a value`, `E.g. monzo config set ${key} VALUE.`);
+      if (URL_KEYS.has(key) && !isHttpUrl(given ?? ""))
         throw new UsageError(
-          `${key} must be an http(s) URL, not "${value}"`,
+          `${key} must be an http(s) URL, not "${given}"`,
           key === "redirectUri"
             ? "E.g. monzo config set redirectUri http://localhost:6600/callback (as registered for your client)."
             : `E.g. monzo config set ${key} ${key === "authUrl" ? "https://auth.monzo.com/" : key === "brokerUrl" ? "https://broker.example.com" : "https://api.monzo.com"}`,
         );
-      if (key === "tokenStore" && !(TOKEN_STORES as readonly string[]).includes(value))
+      if (key === "tokenStore" && !(TOKEN_STORES as readonly string[]).includes(given ?? ""))
         throw new UsageError(
-          `tokenStore must be one of ${TOKEN_STORES.join(", ")}, not "${value}"`,
+          `tokenStore must be one of ${TOKEN_STORES.join(", ")}, not "${given}"`,
           "auto uses the OS keychain when there is one, else the 0600 file.",
         );
       const settings = await resolveSettings(t, globalFlags(command.optsWithGlobals()));
+      const value =
+        key === "clientSecret"
+          ? await readSecret(t, "Client secret", "monzo config set clientSecret")
+          : (given as string);
       const current = await readProfile(t, settings.profile);
       const path = await writeProfile(t, settings.profile, { ...current, [key]: value });
       if (!globalFlags(command.optsWithGlobals()).quiet) t.err(`Saved ${key} in ${printable(path)}.\n`);
@@ -175,6 +187,7 @@ export function config(cmd: Cmd): void {
     [
       { run: "monzo config set tokenStore keychain" },
       { run: "monzo config set redirectUri http://127.0.0.1:6600/callback --profile work" },
+      { run: "monzo config set clientSecret", says: "Asked for, hidden (or piped in on stdin)" },
     ],
     { title: "Settings (KEY, its VALUE, and the variable that overrides it):", items: SETTING_HELP },
   );

@@ -1,10 +1,12 @@
 import { MonzoClient, type TokenSet } from "@monzokit/core";
+import { readSecret, secretInArgv } from "../config/secret-input.js";
 import { io } from "../context.js";
 import { UsageError } from "../errors.js";
 import { exportHistory, formatFromPath } from "../export.js";
 import { login, loginThroughBroker, waitForAppApproval } from "../login/flow.js";
 import { printable } from "../output/printable.js";
 import { checkTokenStore, openSession, pickAccount, whereTokensWent } from "../session.js";
+import { stdinLine } from "../stdin.js";
 import { KeychainTokenStore } from "../store/keychain.js";
 import { type Cmd, flag, globalFlags, helpFor, options, withEnv } from "./common.js";
 
@@ -15,11 +17,20 @@ export default function loginCommand(cmd: Cmd): void {
     { run: "monzo login --manual", says: "Over SSH: paste the address the browser lands on" },
     { run: "monzo login --broker https://broker.example.com", says: "No client secret on this machine" },
     { run: "monzo login --export-history history.csv", says: "Then export the whole history at once" },
+    {
+      run: 'printf %s "$TOKEN" | monzo login --access-token',
+      says: "A playground token from stdin (secrets never go on the command line)",
+    },
   ]);
   cmd
     .description("Log in to Monzo (browser + local callback, --manual paste, a broker, or --access-token)")
     .option("--client-id <id>", withEnv("OAuth client id", "MONZO_CLIENT_ID"))
-    .option("--client-secret <secret>", withEnv("OAuth client secret", "MONZO_CLIENT_SECRET"))
+    .addOption(
+      options.secret(
+        "--client-secret",
+        withEnv("Ask for the OAuth client secret (hidden), or read it from stdin", "MONZO_CLIENT_SECRET"),
+      ),
+    )
     .option(
       "--redirect-uri <uri>",
       withEnv("Registered redirect URI (default http://localhost:6600/callback)", "MONZO_REDIRECT_URI"),
@@ -28,9 +39,14 @@ export default function loginCommand(cmd: Cmd): void {
     .option("--port <n>", "Listen on this port instead of the redirect URI's")
     .option("--manual", "No local server: paste the address the browser lands on (SSH, containers)")
     .option("--no-browser", "Only print the login URL; do not open a browser")
-    .option(
-      "--access-token <token>",
-      withEnv("Store a short-lived token from Monzo's API playground instead", "MONZO_ACCESS_TOKEN"),
+    .addOption(
+      options.secret(
+        "--access-token",
+        withEnv(
+          "Store a token from Monzo's API playground instead: asked (hidden), or read from stdin",
+          "MONZO_ACCESS_TOKEN",
+        ),
+      ),
     )
     .option(
       "--broker <url>",
@@ -44,7 +60,25 @@ export default function loginCommand(cmd: Cmd): void {
     .option("--timeout <seconds>", "Seconds to wait for the browser and for approval (default 300)")
     .action(async (opts, command) => {
       const t = io();
-      const flags = globalFlags(command.optsWithGlobals());
+      if (typeof opts.clientSecret === "string")
+        throw secretInArgv(
+          "--client-secret",
+          'Run monzo login --client-secret and type it when asked, or pipe it: printf %s "$SECRET" | monzo login --client-secret (or set MONZO_CLIENT_SECRET, or save it once when monzo login asks).',
+        );
+      if (typeof opts.accessToken === "string")
+        throw secretInArgv(
+          "--access-token",
+          'Run monzo login --access-token and paste it when asked, or pipe it: printf %s "$TOKEN" | monzo login --access-token (or set MONZO_ACCESS_TOKEN).',
+        );
+      // Read before anything else, so a secret piped in comes before a pasted address (--manual).
+      const secret =
+        opts.clientSecret === true ? await readSecret(t, "Client secret", "--client-secret") : undefined;
+      const typedToken =
+        opts.accessToken === true ? await readSecret(t, "Access token", "--access-token") : undefined;
+      const flags = {
+        ...globalFlags(command.optsWithGlobals()),
+        ...(secret ? { clientSecret: secret } : {}),
+      };
       const session = await openSession(t, flags);
       const timeout = flag(opts.timeout);
       if (timeout !== undefined && !/^\d+$/.test(timeout))
@@ -58,7 +92,7 @@ export default function loginCommand(cmd: Cmd): void {
         throw new UsageError(`--port must be 1–65535, not "${port}"`, "E.g. --port 6600.");
 
       await checkTokenStore(session);
-      const playground = flag(opts.accessToken) ?? session.settings.accessToken;
+      const playground = typedToken ?? session.settings.accessToken;
       let tokens: TokenSet;
       if (playground) {
         const who = await new MonzoClient({
@@ -84,7 +118,8 @@ export default function loginCommand(cmd: Cmd): void {
       ) {
         tokens = await loginThroughBroker(session, {
           brokerUrl: session.settings.brokerUrl,
-          manual: false,
+          manual: opts.manual === true,
+          ...(opts.manual && !t.interactive ? { pasted: () => stdinLine() } : {}),
           openBrowser: opts.browser !== false,
           port: undefined,
           timeoutMs,
@@ -101,7 +136,7 @@ export default function loginCommand(cmd: Cmd): void {
           approvalTimeoutMs: timeoutMs,
           wait: opts.wait !== false,
           quiet: flags.quiet === true,
-          ...(opts.manual && !t.interactive ? { pasted: () => readStdinLine() } : {}),
+          ...(opts.manual && !t.interactive ? { pasted: () => stdinLine() } : {}),
         });
       }
 
@@ -147,13 +182,4 @@ export default function loginCommand(cmd: Cmd): void {
           `${JSON.stringify({ user_id: tokens.userId, client_id: tokens.clientId, expires_at: new Date(tokens.expiresAt).toISOString(), token_store: session.store instanceof KeychainTokenStore && session.store.lastSave?.to === "keychain" ? "keychain" : "file", token_file: session.settings.tokenPath })}\n`,
         );
     });
-}
-
-async function readStdinLine(): Promise<string> {
-  let data = "";
-  for await (const chunk of process.stdin) {
-    data += chunk;
-    if (data.includes("\n")) break;
-  }
-  return data.split("\n")[0] ?? "";
 }

@@ -201,6 +201,10 @@ function exportCommand(cmd: Cmd): void {
       run: "monzo transactions export --all history.ndjson",
       says: "Everything, within 5 minutes of approving a login in the app",
     },
+    {
+      run: "monzo transactions export --from-mirror --all history.csv",
+      says: "Everything monzo sync kept, offline",
+    },
   ]);
   cmd
     .description("Export transactions to a file (csv, json, ndjson), streaming with progress")
@@ -217,6 +221,8 @@ function exportCommand(cmd: Cmd): void {
       "--concurrency <n>",
       "Time windows fetched at once (default 2: flat memory; 8 is faster on a slow network)",
     )
+    .option("--from-mirror", "Read from the local mirror (monzo sync): any date it holds, no login needed")
+    .option("--db <file>", "With --from-mirror: the mirror file (default: the profile's)")
     .action(async (path, opts, command) => {
       const t = io();
       const flags = globalFlags(command.optsWithGlobals());
@@ -231,6 +237,37 @@ function exportCommand(cmd: Cmd): void {
           `--concurrency must be 1–32, not "${concurrency}"`,
           "The default, 2, is usually right; 8 is faster on a slow network.",
         );
+      }
+      if (flag(opts.db) && !opts.fromMirror)
+        throw new UsageError(
+          "--db names a mirror, and goes with --from-mirror",
+          "E.g. monzo transactions export --from-mirror --db mirror.db --all out.csv",
+        );
+      if (opts.fromMirror) {
+        const { exportFromMirror } = await import("../mirror/export.js");
+        const result = await exportFromMirror(t, flags, {
+          db: flag(opts.db),
+          account: flag(opts.account),
+          path,
+          format,
+          // Without --since and --all, the same last 89 days as from Monzo; --all is all the mirror holds.
+          since: sinceFlag ?? (opts.all ? undefined : new Date(t.now() - 89 * 86_400_000).toISOString()),
+          before,
+          progress: false,
+        });
+        emit(
+          t,
+          flags.json === true,
+          {
+            file: path,
+            format,
+            transactions: result.count,
+            last_id: result.lastId ?? null,
+            from_mirror: true,
+          },
+          () => `Exported ${result.count} transactions from the mirror to ${path}.\n`,
+        );
+        return;
       }
       // Long streaming job: Node's own fetch frees response memory as it goes; see low-memory.ts.
       const session = await openSession(t, flags, { fetch: globalThis.fetch });

@@ -16,6 +16,7 @@ import {
   type SettingSource,
 } from "./endpoints.js";
 import { checkProfileName, profileFile, tokenFile } from "./paths.js";
+import { checkConfigTree, checkPrivate } from "./trust.js";
 
 /** What a profile remembers (secrets only if the person chose to save them; the file is 0600). */
 export interface ProfileConfig {
@@ -106,6 +107,7 @@ export async function readDotEnv(path: string): Promise<Record<string, string>> 
 
 export async function readProfile(io: Io, profile: string): Promise<ProfileConfig> {
   const path = profileFile(io.env, profile);
+  await checkPrivate(path, "file", "the profile file");
   let data: unknown;
   try {
     data = JSON.parse(await readFile(path, "utf8"));
@@ -196,6 +198,8 @@ export async function resolveSettings(io: Io, flags: SettingFlags): Promise<Sett
   const profile = flags.profile ?? io.env["MONZO_PROFILE"] ?? dotenv["MONZO_PROFILE"] ?? "default";
   const problem = checkProfileName(profile);
   if (problem) throw new UsageError(problem, "Pick another --profile name.");
+  // Before anything is read from it: another user who can write there decides where the tokens go.
+  await checkConfigTree(io.env, profile);
   const file = await readProfile(io, profile);
   const sources: Settings["sources"] = {};
   const pick = (

@@ -16,6 +16,7 @@ import type { Io } from "../io.js";
 import { paint } from "../output/format.js";
 import { startProgress } from "../progress.js";
 import { type Session, whereTokensWent } from "../session.js";
+import { startBrokerReturnServer } from "./broker-return.js";
 import { startCallbackServer } from "./loopback.js";
 
 export interface LoginOptions {
@@ -76,7 +77,9 @@ function redirectFor(settings: Settings, port: number | undefined): string {
 
 /**
  * Login through a Monzokit broker: no client secret on this machine. The broker hands out the login URL,
- * catches Monzo's redirect, and gives us the tokens once; refreshes then go through it too.
+ * catches Monzo's redirect, and gives us the tokens once; refreshes then go through it too. The login is
+ * bound to this process: the broker sends the browser back to our own loopback address with a one-time
+ * confirmation, and releases the tokens only for it (with --manual, the person pastes that address).
  */
 export async function loginThroughBroker(
   session: Session,
@@ -86,21 +89,66 @@ export async function loginThroughBroker(
   const c = paint(io.color);
   requireEndpoints(settings.endpoints, ["brokerUrl", "apiUrl"]);
   const broker = new BrokerLogin({ brokerUrl: options.brokerUrl, fetch: session.fetch });
-  const { id, loginUrl } = await broker.start();
-  await showUrl(io, loginUrl, {
-    intro: `Open this page to log in to Monzo (through the broker at ${options.brokerUrl})`,
-    open: options.openBrowser,
-    from: "the broker (--broker or MONZO_BROKER_URL)",
-  });
-  const tokens = await broker.waitForTokens(id, { timeoutMs: options.timeoutMs });
-  await session.manager.setTokens(tokens);
-  await rememberBroker(session, options.brokerUrl);
-  if (!options.quiet)
-    io.err(
-      `${c.green("✓")} Logged in as ${tokens.userId} through the broker. Tokens saved to ${whereTokensWent(session)}.\n`,
-    );
-  if (options.wait) await waitForAppApproval(session, options);
-  return tokens;
+  const back = await startBrokerReturnServer();
+  try {
+    const { id, loginUrl, bound } = await broker.start({ returnTo: back.returnTo });
+    if (!bound)
+      io.err(
+        `${c.yellow("warning:")} the broker at ${options.brokerUrl} does not bind its logins to the app that starts them (an older broker, or one run with BROKER_UNBOUND_LOGINS=1): a login link from it that someone sends you would give them your tokens. Only open the link this terminal prints.\n`,
+      );
+    await showUrl(io, loginUrl, {
+      intro: `Open this page to log in to Monzo (through the broker at ${options.brokerUrl})`,
+      open: options.openBrowser && !options.manual,
+      from: "the broker (--broker or MONZO_BROKER_URL)",
+    });
+    if (options.manual)
+      io.err(
+        "After you allow access, your browser goes to an address on 127.0.0.1 that may not load on that computer. Copy that whole address.\n",
+      );
+    let pastes = 0;
+    const pasted = async (): Promise<string> => {
+      if (pastes++ > 0)
+        io.err("The broker refused that confirmation: paste the address from this login's browser.\n");
+      const text = options.pasted
+        ? await options.pasted()
+        : io.interactive
+          ? await io.prompt("Paste the address here: ")
+          : "";
+      return confirmationFromPaste(text);
+    };
+    const tokens = await broker.waitForTokens(id, {
+      timeoutMs: options.timeoutMs,
+      confirmation: options.manual ? pasted : (signal) => back.next(signal),
+    });
+    back.finish({ ok: true });
+    await session.manager.setTokens(tokens);
+    // Remember the broker so refreshes go through it (only what the person chose: see rememberBroker).
+    await rememberBroker(session, options.brokerUrl);
+    if (!options.quiet)
+      io.err(
+        `${c.green("✓")} Logged in as ${tokens.userId} through the broker. Tokens saved to ${whereTokensWent(session)}.\n`,
+      );
+    if (options.wait) await waitForAppApproval(session, options);
+    return tokens;
+  } catch (error) {
+    back.finish({ ok: false, message: "The login did not complete: see the terminal." });
+    throw error;
+  } finally {
+    await back.close();
+  }
+}
+
+/** The confirmation from a pasted return address (`http://127.0.0.1:…?confirm=…`), its query, or itself. */
+export function confirmationFromPaste(text: string): string {
+  const t = text.trim();
+  if (/^[A-Za-z0-9_-]{43}$/.test(t)) return t;
+  const query = t.includes("?") ? t.slice(t.indexOf("?") + 1) : t;
+  const confirm = new URLSearchParams(query.split("#")[0]).get("confirm");
+  if (confirm && /^[A-Za-z0-9_-]{43}$/.test(confirm)) return confirm;
+  throw new UsageError(
+    t ? "That is not the address the broker sent the browser to" : "Nothing was pasted",
+    "Paste the whole address the browser went to after Allow (it starts with http://127.0.0.1 and contains confirm=).",
+  );
 }
 
 /** URLs named on this command line, and hosts allowed by `--allow-host`: what the person chose just now. */

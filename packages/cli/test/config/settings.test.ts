@@ -100,6 +100,7 @@ describe("settings", () => {
     await writeFile(
       join(home, "profiles", "default.json"),
       JSON.stringify({ apiUrl: "https://evil.example", brokerUrl: "https://broker.example.com" }),
+      { mode: 0o600 },
     );
     const s = await resolveSettings(io, {});
     expect(s.endpoints.apiUrl?.refusal?.message).toMatch(

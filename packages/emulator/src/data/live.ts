@@ -142,6 +142,7 @@ export function createTransaction(state: EmulatorState, spec: NewTransaction): T
     // Monzo's `updated` trails `created` by a fraction of a second; never later than now.
     updatedMs: Math.min(at + 100 + (n % 400), now),
     declineReason,
+    flags: 0,
   });
   if (spec.notes) {
     json.notes = spec.notes;

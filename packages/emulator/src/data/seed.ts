@@ -2,10 +2,34 @@ import type { IdGenerator } from "../util/ids.js";
 import type { Rng } from "../util/rng.js";
 import { DAY, formatTime, HOUR, MINUTE } from "../util/time.js";
 import { type AccountRecord, Bank, type PotRecord } from "./bank.js";
+import {
+  bacsIn,
+  directDebitOut,
+  fasterPaymentIn,
+  fasterPaymentOut,
+  type Mandate,
+  p2pPayment,
+} from "./builders.js";
 import { DECLINE_REASONS, FOREIGN, MERCHANTS, type MerchantSeed, PEOPLE } from "./catalog.js";
-import { baseTransaction } from "./json.js";
-import { CARD_NUMBERS, type CardContext, TransactionRecord } from "./record.js";
-import type { AccountJson, LedgerKind, MerchantJson, PotJson, User } from "./types.js";
+import {
+  CARD_NUMBERS,
+  CARD_TOKEN,
+  CARD_ZERO_AUTH,
+  type CardContext,
+  type CardParts,
+  POT_MOVE_NUMBERS,
+  type PotMoveParts,
+  TransactionRecord,
+} from "./record.js";
+import type {
+  AccountJson,
+  LedgerKind,
+  MerchantJson,
+  PotJson,
+  TabJson,
+  TransactionJson,
+  User,
+} from "./types.js";
 
 export interface SeedOptions {
   /** Transactions in the whole bank, about two thirds of them on the main user's current account. */
@@ -103,6 +127,7 @@ export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank
 
   // Shares: main current 1, joint 0.15, flex 0.02, Sam 0.2, Jo 0.1 (sum 1.47).
   const n = options.transactions / 1.47;
+  const declines = { next: 0 };
   const gen = (
     account: AccountRecord,
     owner: User,
@@ -110,6 +135,8 @@ export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank
     from: number,
     pots: PotRecord[],
     income: number,
+    finale = false,
+    tab?: SharedTab,
   ) =>
     generateHistory(bank, ids, rng.fork(account.json.id), merchants, {
       account,
@@ -121,8 +148,13 @@ export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank
       settleAfterMs: options.settleAfterMs,
       pots,
       monthlyIncome: income,
+      finale,
+      declines,
+      tab,
     });
-  gen(alexCurrent, alex, Math.round(n), start, alexPots, 40000);
+  // Alex and Sam share their flat's bills in a tab from halfway through the history.
+  const flat = openTab(ids, "Flat", alex, [sam], at(0.5));
+  gen(alexCurrent, alex, Math.round(n), start, alexPots, 40000, true, flat);
   gen(joint, alex, Math.round(n * 0.15), at(0.185), jointPots, 30000);
   gen(flex, alex, Math.round(n * 0.02), at(0.37), [], 0);
   gen(samCurrent, sam, Math.round(n * 0.2), start, [], 35000);
@@ -135,6 +167,7 @@ export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank
     potTransfer(bank, ids, alexCurrent, deleted, -deleted.json.balance, alex, emptied, "user");
   }
   deleted.json.deleted = true;
+  closeBooks(flat, alexCurrent);
   return bank;
 }
 
@@ -347,7 +380,10 @@ function seedMerchants(bank: Bank, ids: IdGenerator, createdMs: number): Map<str
   return byKey;
 }
 
-/** A pot move as Monzo records it (REFERENCE §6.3): `amount` > 0 deposits, < 0 withdraws. */
+/**
+ * A pot move as Monzo records it (REFERENCE §6.3): `amount` > 0 deposits, < 0 withdraws. Both sides (the
+ * current account's and the pot ledger's) are compact records; returns the current account's.
+ */
 export function potTransfer(
   bank: Bank,
   ids: IdGenerator,
@@ -357,60 +393,33 @@ export function potTransfer(
   user: User,
   createdMs: number,
   trigger: "user" | "coin_jar",
-  dedupeId = ids.next("dedupe"),
+  dedupeId = "",
   notify = false,
-) {
-  const deposit = amount > 0;
-  const moveId = ids.next(deposit ? "potdep" : "potwdr");
-  const category = trigger === "coin_jar" ? "savings" : "transfers";
-  const json = baseTransaction(
-    {
-      id: ids.next("tx"),
-      amount: -amount,
-      description: pot.json.id,
-      account_id: account.json.id,
-      category,
-      scheme: "uk_retail_pot",
-      originator: true,
-      dedupe_id: `${pot.json.id}:${account.json.id}:${deposit ? "deposit" : "withdraw"}:${user.id}:${dedupeId}`,
-      metadata: {
-        external_id: `${user.id}:${dedupeId}`,
-        ledger_insertion_id: ids.next("entryset"),
-        pot_account_id: pot.potAccountId,
-        [deposit ? "pot_deposit_id" : "pot_withdrawal_id"]: moveId,
-        pot_id: pot.json.id,
-        trigger,
-        user_id: user.id,
-      },
-    },
-    createdMs,
-  );
+  /** For a round-up: the number of the card payment that triggered it. */
+  cardN = 0,
+): TransactionRecord {
+  const base = ids.reserve(POT_MOVE_NUMBERS);
+  const parts: PotMoveParts = {
+    kind: "pot",
+    ids,
+    accountId: account.json.id,
+    potId: pot.json.id,
+    potAccountId: pot.potAccountId,
+    userId: user.id,
+    trigger,
+    dedupeId: dedupeId || ids.idAt("dedupe", base),
+    cardN,
+    base,
+    side: "account",
+    potAmount: amount,
+  };
   pot.json.balance += amount;
-  pot.json.updated = json.created;
+  pot.json.updated = formatTime(createdMs);
   const ledger = bank.accounts.get(pot.potAccountId);
-  if (ledger) {
-    // The other side of the move, on the pot's ledger account.
-    const mirror = baseTransaction(
-      {
-        id: ids.next("tx"),
-        amount,
-        description: account.json.id,
-        account_id: pot.potAccountId,
-        category,
-        scheme: "uk_retail_pot",
-        dedupe_id: `${json.dedupe_id}:pot`,
-        metadata: {
-          pot_id: pot.json.id,
-          [deposit ? "pot_deposit_id" : "pot_withdrawal_id"]: moveId,
-          trigger,
-          user_id: user.id,
-        },
-      },
-      createdMs,
-    );
-    bank.add(ledger, mirror, createdMs, false, false);
-  }
-  return bank.add(account, json, createdMs, false, notify);
+  // The other side of the move, on the pot's ledger account.
+  if (ledger)
+    bank.addRecord(ledger, TransactionRecord.potMove(base + 3, createdMs, { ...parts, side: "pot" }), false);
+  return bank.addRecord(account, TransactionRecord.potMove(base, createdMs, parts), notify);
 }
 
 interface HistorySpec {
@@ -423,7 +432,101 @@ interface HistorySpec {
   settleAfterMs: readonly [number, number];
   pots: PotRecord[];
   monthlyIncome: number;
+  /** End with the card payments a person has "in flight" (see `FINALE`). */
+  finale?: boolean;
+  /** Which decline reason comes next, shared by the whole bank. */
+  declines: { next: number };
+  /** A shared tab this account's bills and friends' paybacks go into. */
+  tab?: SharedTab | undefined;
 }
+
+/** A shared tab (REFERENCE §7.1 `tab`): one object that every transaction in it carries. */
+interface SharedTab {
+  json: TabJson;
+  openedMs: number;
+  members: Set<string>;
+}
+
+/** Puts a transaction in the tab: `metadata.tab_id` and the tab object itself (S-wg-fixtures). */
+function joinTab(tab: SharedTab, json: TransactionJson): void {
+  json.metadata["tab_id"] = tab.json.id;
+  json.tab = tab.json;
+}
+
+/** A tab opened by `creator` and shared with `others`; its totals are filled in once the history is made. */
+function openTab(ids: IdGenerator, name: string, creator: User, others: User[], openedMs: number): SharedTab {
+  const id = ids.next("tab");
+  const opened = formatTime(openedMs);
+  const participant = (u: User, invited: boolean) => ({
+    first_name: u.firstName,
+    id: ids.next("participant"),
+    ...(invited ? { invited_at: opened, invited_by: creator.id } : {}),
+    name: u.name,
+    payment_status: "not-requested",
+    settle_amount: 0,
+    settle_currency: "GBP",
+    status: "accepted",
+    tab_id: id,
+    total_amount: 0,
+    total_currency: "GBP",
+    user_id: u.id,
+  });
+  return {
+    json: {
+      created_by: creator.id,
+      currency: "GBP",
+      id,
+      item_count: 0,
+      left_participants: [],
+      modified_at: opened,
+      name,
+      opened_at: opened,
+      participants: [participant(creator, false), ...others.map((u) => participant(u, true))],
+      status: "open",
+      total: 0,
+    },
+    openedMs,
+    members: new Set(others.map((u) => u.id)),
+  };
+}
+
+/**
+ * The tab's totals once its items are known: the items' count and sum, and what each person owes or is
+ * owed when shared bills are split evenly and paybacks count against the payer's share (inferred).
+ */
+function closeBooks(tab: SharedTab, account: AccountRecord): void {
+  let count = 0;
+  let total = 0;
+  let bills = 0;
+  let last = tab.openedMs;
+  for (const t of account.transactions) {
+    const json = t.json;
+    if (json.metadata["tab_id"] !== tab.json.id) continue;
+    count++;
+    total += json.amount;
+    if (json.amount < 0) bills += json.amount;
+    last = t.createdMs;
+  }
+  const [creator, ...others] = tab.json.participants;
+  const owedToCreator = Math.round((-bills * others.length) / (others.length + 1)) - (total - bills);
+  creator!.settle_amount = owedToCreator;
+  for (const p of others) p.settle_amount = -Math.round(owedToCreator / others.length);
+  tab.json.item_count = count;
+  tab.json.total = total;
+  tab.json.modified_at = formatTime(last);
+}
+
+/**
+ * The last hours of the main account, whatever the bank's size: card payments still pending (one that
+ * settles with a tip, one at a new exchange rate, one plain) and a zero-amount card check, so every bank
+ * shows what a client must handle when it re-reads recent transactions (REFERENCE §7.1).
+ */
+const FINALE: readonly { merchant: string; options: CardOptions }[] = [
+  { merchant: "pub", options: { change: true, roundUp: false } },
+  { merchant: "paris_cafe", options: { change: true, roundUp: false } },
+  { merchant: "netflix", options: { zeroAuth: true } },
+  { merchant: "ozone", options: { roundUp: false } },
+];
 
 /** Mean card spend per transaction, from the catalogue's weights and ranges. */
 const AVERAGE_SPEND = (() => {
@@ -465,12 +568,36 @@ function generateHistory(
   };
   let lastMonth = -1;
   let billsDue = false;
+  const mandates = new Map<string, Mandate>();
+  const cardSpec: CardSpec = {
+    now: spec.now,
+    settleAfterMs: spec.settleAfterMs,
+    roundUp: livePots.find((p) => p.json.round_up),
+    owner,
+  };
 
   // An opening payment so the account starts in credit.
   const opening = income > 0 ? income : 50000;
   incoming(bank, ids, rng, account, opening, spec.from, "Opening deposit");
+  const finaleFrom = spec.finale ? count - FINALE.length : count;
   for (let i = 1; i < count; i++) {
-    const at = Math.round(spec.from + (i + rng.next() * 0.9) * step);
+    let at = Math.round(spec.from + (i + rng.next() * 0.9) * step);
+    if (i >= finaleFrom) {
+      // Two hours apart at the very end (or later, in a history denser than that).
+      at = Math.max(at, spec.to - (count - i) * 2 * HOUR);
+      const { merchant, options } = FINALE[i - finaleFrom]!;
+      cardSpend(
+        bank,
+        rng,
+        account,
+        context,
+        MERCHANTS.find((m) => m.key === merchant)!,
+        at,
+        cardSpec,
+        options,
+      );
+      continue;
+    }
     const month = new Date(at).getUTCFullYear() * 12 + new Date(at).getUTCMonth();
     const day = new Date(at).getUTCDate();
     if (income > 0 && month !== lastMonth && day >= 25) {
@@ -482,7 +609,7 @@ function generateHistory(
     if (billsDue && rng.chance(0.3)) {
       billsDue = false;
       const m = rng.pick(bills);
-      directDebit(bank, ids, rng, account, m, at);
+      directDebit(bank, ids, rng, account, mandates, m, at, spec.tab);
       continue;
     }
     const kind = rng.weighted([
@@ -490,26 +617,41 @@ function generateHistory(
       ["decline", 2],
       ["fps_out", 4],
       ["fps_in", 2],
+      ["p2p_in", 2],
       ["p2p", 3],
       ["pot", livePots.length > 0 ? 7 : 0],
       ["atm", 2],
+      ["verify", 1],
     ] as const);
     if (kind === "pot") {
       const pot = rng.pick(livePots);
-      const roundUp = pot.json.round_up && rng.chance(0.4);
       const deposit = pot.json.balance < 2000 || rng.chance(0.65);
-      const amount = roundUp ? rng.int(1, 99) : Math.max(100, Math.round(rng.int(5, 200) * 100 * scale));
+      const amount = Math.max(100, Math.round(rng.int(5, 200) * 100 * scale));
       if (deposit && account.balance > amount + 5000) {
-        potTransfer(bank, ids, account, pot, amount, owner, at, roundUp ? "coin_jar" : "user");
+        potTransfer(bank, ids, account, pot, amount, owner, at, "user");
       } else if (!deposit && !pot.json.locked && pot.json.balance >= amount) {
         potTransfer(bank, ids, account, pot, -amount, owner, at, "user");
       } else {
-        cardSpend(bank, rng, account, context, rng.weighted(spendable), at, spec);
+        if (
+          cardSpend(bank, rng, account, context, rng.weighted(spendable), at, cardSpec, {
+            roundUp: i + 1 < finaleFrom,
+          })
+        )
+          i++;
       }
+      continue;
+    }
+    if (kind === "verify") {
+      cardSpend(bank, rng, account, context, rng.pick(CHECKERS), at, cardSpec, { zeroAuth: true });
       continue;
     }
     if (kind === "fps_in") {
       incoming(bank, ids, rng, account, Math.max(100, Math.round(rng.int(5, 150) * 100 * scale)), at);
+      continue;
+    }
+    if (kind === "p2p_in") {
+      const amount = Math.max(100, Math.round(rng.int(3, 60) * 100 * scale));
+      p2pIn(bank, ids, rng, account, owner, amount, at, spec.tab);
       continue;
     }
     if (kind === "fps_out" || kind === "p2p") {
@@ -518,10 +660,26 @@ function generateHistory(
       transferOut(bank, ids, rng, account, owner, amount, at, kind === "p2p");
       continue;
     }
+    if (kind === "decline") {
+      // Declines take each reason in turn, so even a small bank shows them all (REFERENCE §7.2).
+      const reason = DECLINE_REASONS[spec.declines.next++ % DECLINE_REASONS.length]!;
+      // Authentication reasons come from card-not-present payments: an online merchant.
+      const m = CARD_NOT_PRESENT.has(reason) ? rng.pick(CHECKERS) : rng.weighted(spendable);
+      cardSpend(bank, rng, account, context, m, at, cardSpec, { decline: reason });
+      continue;
+    }
     const merchant = kind === "atm" ? MERCHANTS.find((m) => m.key === "atm")! : rng.weighted(spendable);
-    cardSpend(bank, rng, account, context, merchant, at, spec, kind === "decline");
+    // A round-up takes the next slot, so the account still holds about `count` transactions.
+    if (cardSpend(bank, rng, account, context, merchant, at, cardSpec, { roundUp: i + 1 < finaleFrom })) i++;
   }
 }
+
+/** Online merchants: where card checks and card-not-present declines happen. */
+const CHECKERS = MERCHANTS.filter((m) => m.online && m.weight > 0);
+const CARD_NOT_PRESENT = new Set([
+  "SCA_NOT_AUTHENTICATED_CARD_NOT_PRESENT",
+  "STRONG_CUSTOMER_AUTHENTICATION_REQUIRED",
+]);
 
 const cardIds = new WeakMap<User, string>();
 /** The owner's card id (`mccard_…`), the same for every card payment they make. */
@@ -534,6 +692,26 @@ export function cardIdOf(owner: User): string {
   return id;
 }
 
+interface CardOptions {
+  /** Decline it for this reason. */
+  decline?: string;
+  /** A zero-amount card check (`CARD_ZERO_AUTH`). */
+  zeroAuth?: boolean;
+  /** Make the settled amount differ from the authorised one (a tip, the exchange rate). */
+  change?: boolean;
+  /** Round it up into the account's round-up pot (default true; false when no slot is left for it). */
+  roundUp?: boolean;
+}
+
+interface CardSpec {
+  now: number;
+  settleAfterMs: readonly [number, number];
+  /** The pot card payments round up into, if the account has one. */
+  roundUp: PotRecord | undefined;
+  owner: User;
+}
+
+/** A card payment; returns whether it was rounded up into a pot (a second transaction). */
 function cardSpend(
   bank: Bank,
   rng: Rng,
@@ -541,30 +719,31 @@ function cardSpend(
   context: CardContext,
   m: MerchantSeed,
   at: number,
-  spec: { now: number; settleAfterMs: readonly [number, number] },
-  forceDecline = false,
-): void {
-  const authorised = -rng.int(m.min, m.max);
+  spec: CardSpec,
+  options: CardOptions = {},
+): boolean {
+  const zeroAuth = options.zeroAuth === true;
+  const authorised = zeroAuth ? 0 : -rng.int(m.min, m.max);
   const foreign = FOREIGN[m.key];
   const localAmount = foreign ? Math.round(authorised * foreign.rate) : authorised;
-  const settledAmount = settlementAmount(rng, m, authorised, localAmount, foreign?.rate);
+  const settledAmount = settlementAmount(rng, m, authorised, localAmount, foreign?.rate, options.change);
   // Foreign spend keeps its local amount; a tip in pounds changes both.
   const settledLocal = localAmount === authorised ? settledAmount : localAmount;
   const insufficient = account.balance + Math.min(authorised, settledAmount) < 0;
-  const declined = forceDecline || insufficient;
+  const declineReason = insufficient ? "INSUFFICIENT_FUNDS" : options.decline;
+  const declined = declineReason !== undefined;
   const settleAt = at + rng.int(spec.settleAfterMs[0], spec.settleAfterMs[1]);
   const authUpdatedMs = at + rng.int(1, 3000);
-  const declineReason = declined
-    ? insufficient
-      ? "INSUFFICIENT_FUNDS"
-      : rng.pick(DECLINE_REASONS)
-    : undefined;
+  // About a third of in-person card payments are made with a phone wallet.
+  const wallet = rng.next() < 0.35 && !m.online && !m.atm && !zeroAuth;
   // A number each for the transaction, its lifecycle, auth message, ledger entry and clearing message.
   const n = context.ids.reserve(CARD_NUMBERS);
   // The same arithmetic as a run-time settlement (`Bank.settle`), so both look alike.
   const settledUpdatedMs = settleAt + 100 + (n % 400);
-  const settled = !declined && settledUpdatedMs <= spec.now;
-  const record = TransactionRecord.card(n, at, settled ? settledAmount : authorised, {
+  // Card checks stay authorised and unsettled (S-wg-fixtures: still pending months later).
+  const settled = !declined && !zeroAuth && settledUpdatedMs <= spec.now;
+  const parts: CardParts = {
+    kind: "card",
     context,
     merchant: MERCHANT_INDEX.get(m)!,
     settledMs: settled ? settleAt : -1,
@@ -572,11 +751,36 @@ function cardSpend(
     localAmount: settled ? settledLocal : localAmount,
     localCurrency: foreign?.currency ?? "GBP",
     declineReason,
-  });
+    flags: (wallet ? CARD_TOKEN : 0) | (zeroAuth ? CARD_ZERO_AUTH : 0),
+    coinJar: 0,
+  };
+  const record = TransactionRecord.card(n, at, settled ? settledAmount : authorised, parts);
   bank.addRecord(account, record, false);
   // Still pending when the history ends: it settles as the emulator's clock passes `settleAt`.
-  if (!declined && !settled)
+  if (!declined && !settled && !zeroAuth)
     bank.schedule({ record, atMs: settleAt, amount: settledAmount, localAmount: settledLocal });
+
+  // Round-ups: the spare change of every card payment goes to the round-up pot a second later, and the
+  // payment names the deposit in `coin_jar_transaction` (S-wg-fixtures; REFERENCE §6.3 `savings`).
+  const pot = spec.roundUp;
+  const pence = (100 - (-authorised % 100)) % 100;
+  if (!pot || options.roundUp === false || declined || zeroAuth || pence === 0 || account.balance < pence)
+    return false;
+  const up = potTransfer(
+    bank,
+    context.ids,
+    account,
+    pot,
+    pence,
+    spec.owner,
+    at + 900 + (n % 200),
+    "coin_jar",
+    "",
+    false,
+    n,
+  );
+  parts.coinJar = up.n;
+  return true;
 }
 
 /**
@@ -589,11 +793,15 @@ function settlementAmount(
   authorised: number,
   localAmount: number,
   rate: number | undefined,
+  change = false,
 ): number {
   const tip = rng.next();
-  const drift = rng.next();
-  if (rate !== undefined && rate !== 1) return Math.round(localAmount / (rate * (1 + (drift - 0.5) * 0.03)));
-  if (m.category === "eating_out" && !m.online && tip < 0.3) {
+  let drift = rng.next();
+  if (rate !== undefined && rate !== 1) {
+    if (change && Math.abs(drift - 0.5) < 0.2) drift = 0.9;
+    return Math.round(localAmount / (rate * (1 + (drift - 0.5) * 0.03)));
+  }
+  if (m.category === "eating_out" && !m.online && (tip < 0.3 || change)) {
     return Math.round(authorised * (1 + [0.1, 0.125, 0.15][Math.floor(drift * 3)]!));
   }
   return authorised;
@@ -601,6 +809,10 @@ function settlementAmount(
 
 const MERCHANT_INDEX = new Map(MERCHANTS.map((m, i) => [m, i]));
 
+const EMPLOYER = { name: "ACME WIDGETS LTD", sortCode: "601613", accountNumber: "41526372" };
+const REFERENCES = ["Dinner", "Drinks", "Rent", "Tickets", "Thanks!", "Birthday present", "Taxi"] as const;
+
+/** Money in: a salary by BACS on pay day, otherwise a Faster Payment from someone (REFERENCE §7.2). */
 function incoming(
   bank: Bank,
   ids: IdGenerator,
@@ -611,37 +823,27 @@ function incoming(
   reference?: string,
 ): void {
   const person = rng.pick(PEOPLE);
-  const salary = reference === "SALARY";
-  const name = salary ? "Acme Widgets Ltd" : person.name;
-  const json = baseTransaction(
-    {
-      id: ids.next("tx"),
-      amount,
-      description: reference ?? `${person.name.split(" ")[0]!.toUpperCase()} DINNER`,
-      account_id: account.json.id,
-      category: salary ? "income" : "transfers",
-      scheme: "payport_faster_payments",
-      user_id: "",
-      dedupe_id: ids.next("fps"),
-      include_in_spending: !salary,
-      counterparty: {
-        account_number: salary ? "41526372" : person.accountNumber,
-        name,
-        sort_code: salary ? "601613" : person.sortCode,
-        user_id: ids.next("anonuser"),
-      },
-      metadata: {
-        faster_payment: "true",
-        ledger_insertion_id: ids.next("entryset"),
-        notes: reference ?? "",
-        trn: `${ids.next("trn").slice(-12).toUpperCase()}`,
-      },
-    },
-    at,
-  );
+  const json =
+    reference === "SALARY"
+      ? bacsIn(ids, {
+          accountId: account.json.id,
+          amount,
+          createdMs: at,
+          from: EMPLOYER,
+          serviceUserNumber: "275431",
+          payday: true,
+        })
+      : fasterPaymentIn(ids, {
+          accountId: account.json.id,
+          amount,
+          createdMs: at,
+          from: person,
+          reference: reference ?? rng.pick(REFERENCES),
+        });
   bank.add(account, json, at, false, false);
 }
 
+/** Money out to a person: Monzo-to-Monzo or a Faster Payment (REFERENCE §7.2). */
 function transferOut(
   bank: Bank,
   ids: IdGenerator,
@@ -652,42 +854,99 @@ function transferOut(
   at: number,
   p2p: boolean,
 ): void {
-  const others = [...bank.users.values()].filter((u) => u.id !== owner.id);
-  const friend = rng.pick(others);
+  const friend = friendOf(bank, rng, owner, at);
   const person = rng.pick(PEOPLE);
-  const counterparty: Record<string, string> = p2p
-    ? {
-        account_id: bank.accountsOf(friend.id).find((a) => a.json.type === "uk_retail")?.json.id ?? "",
-        name: friend.name,
-        preferred_name: friend.firstName,
-        user_id: friend.id,
-      }
-    : {
-        account_number: person.accountNumber,
-        name: person.name,
-        sort_code: person.sortCode,
-        user_id: ids.next("anonuser"),
-      };
-  const json = baseTransaction(
-    {
-      id: ids.next("tx"),
-      amount: -amount,
-      description: p2p ? friend.name : person.name,
-      account_id: account.json.id,
-      category: "transfers",
-      scheme: p2p ? "p2p_payment" : "payport_faster_payments",
-      user_id: owner.id,
-      originator: true,
-      dedupe_id: ids.next(p2p ? "p2p" : "fps"),
-      counterparty,
-      can_split_the_bill: true,
-      metadata: p2p
-        ? { p2p_transfer_id: ids.next("p2p"), ledger_insertion_id: ids.next("entryset") }
-        : { faster_payment: "true", ledger_insertion_id: ids.next("entryset"), notes: "Thanks!" },
-    },
-    at,
-  );
+  const reference = rng.pick(REFERENCES);
+  if (p2p && friend) {
+    const sides = p2pPayment(ids, {
+      amount,
+      createdMs: at,
+      reference,
+      from: partyOf(account, owner),
+      to: friend,
+    });
+    bank.add(account, sides.payer, at, false, false);
+    return;
+  }
+  const json = fasterPaymentOut(ids, {
+    accountId: account.json.id,
+    userId: owner.id,
+    amount,
+    createdMs: at,
+    to: person,
+    reference,
+  });
   bank.add(account, json, at, false, false);
+}
+
+/**
+ * Another Monzo user with a current account open at `at`. Each account records only its own side of a
+ * Monzo-to-Monzo payment: writing the other side into an account seeded later would break the order of
+ * ids within it (REFERENCE §1.7).
+ */
+function friendOf(bank: Bank, rng: Rng, owner: User, at: number) {
+  const candidates = [...bank.users.values()].flatMap((u) => {
+    const account = bank
+      .accountsOf(u.id)
+      .find((a) => a.json.type === "uk_retail" && Date.parse(a.json.created) <= at);
+    return u.id !== owner.id && account ? [partyOf(account, u)] : [];
+  });
+  return candidates.length > 0 ? rng.pick(candidates) : undefined;
+}
+
+function partyOf(account: AccountRecord, user: User) {
+  return { accountId: account.json.id, userId: user.id, name: user.name, firstName: user.firstName };
+}
+
+/** A Monzo-to-Monzo payment in from a friend. */
+function p2pIn(
+  bank: Bank,
+  ids: IdGenerator,
+  rng: Rng,
+  account: AccountRecord,
+  owner: User,
+  amount: number,
+  at: number,
+  tab?: SharedTab,
+) {
+  const friend = friendOf(bank, rng, owner, at);
+  const reference = rng.pick(REFERENCES);
+  const settlingUp = rng.chance(0.6);
+  if (!friend) return incoming(bank, ids, rng, account, amount, at, reference);
+  const sides = p2pPayment(ids, {
+    amount,
+    createdMs: at,
+    reference,
+    from: friend,
+    to: partyOf(account, owner),
+  });
+  // A tab member paying their share back (S-wg-fixtures: p2p payments with tab_id and tab).
+  if (tab && at >= tab.openedMs && settlingUp && tab.members.has(friend.userId)) joinTab(tab, sides.payee);
+  bank.add(account, sides.payee, at, false, false);
+}
+
+/** This account's mandate with a biller: the same instruction and reference every month. */
+function mandateFor(
+  ids: IdGenerator,
+  rng: Rng,
+  mandates: Map<string, Mandate>,
+  bank: Bank,
+  m: MerchantSeed,
+): Mandate {
+  let mandate = mandates.get(m.key);
+  if (!mandate) {
+    mandate = {
+      merchantId: bank.merchantsByKey.get(m.key)!.id,
+      name: m.name,
+      payer: m.descriptor,
+      reference: `${m.key.slice(0, 4).toUpperCase()}${rng.int(1_000_000, 9_999_999)}-${rng.int(1, 9)}`,
+      serviceUserNumber: String(rng.int(100000, 999999)),
+      instructionId: ids.next("ddi"),
+      subscriptionId: ids.next("sub"),
+    };
+    mandates.set(m.key, mandate);
+  }
+  return mandate;
 }
 
 function directDebit(
@@ -695,37 +954,16 @@ function directDebit(
   ids: IdGenerator,
   rng: Rng,
   account: AccountRecord,
+  mandates: Map<string, Mandate>,
   m: MerchantSeed,
   at: number,
+  tab?: SharedTab,
 ): void {
   const amount = -rng.int(m.min, m.max);
+  const mandate = mandateFor(ids, rng, mandates, bank, m);
   if (account.balance + amount < 0) return;
-  const json = baseTransaction(
-    {
-      id: ids.next("tx"),
-      amount,
-      description: m.descriptor,
-      account_id: account.json.id,
-      category: "bills",
-      scheme: "bacs",
-      dedupe_id: ids.next("bacsrcd"),
-      include_in_spending: true,
-      can_be_excluded_from_breakdown: true,
-      can_be_made_subscription: true,
-      counterparty: {
-        account_number: "10293847",
-        name: m.name,
-        service_user_number: String(rng.int(100000, 999999)),
-        sort_code: "401160",
-        user_id: ids.next("anonuser"),
-      },
-      metadata: {
-        bacs_direct_debit_instruction_id: ids.next("bacsddi"),
-        bacs_record_id: ids.next("bacsrcd"),
-        ledger_insertion_id: ids.next("entryset"),
-      },
-    },
-    at,
-  );
+  const json = directDebitOut(ids, { accountId: account.json.id, amount, createdMs: at, mandate });
+  // The household's bills are shared in its tab (S-wg-fixtures: Direct Debits with tab_id and tab).
+  if (tab && at >= tab.openedMs) joinTab(tab, json);
   bank.add(account, json, at, false, false);
 }

@@ -46,12 +46,22 @@ async function setup(opts: Parameters<typeof emulator>[0] = {}) {
     (await json<{ transaction: Tx }>(api(e, t.access_token, `/transactions/${id}`))).transaction;
   const balance = async () =>
     (await json<{ balance: number }>(api(e, t.access_token, `/balance?account_id=${account}`))).balance;
-  const recent = async () =>
-    (
-      await json<{ transactions: Tx[] }>(
-        api(e, t.access_token, `/transactions?account_id=${account}&limit=100`),
-      )
-    ).transactions;
+  // The newest 100 (after the 5-minute window, a read must start within the last 90 days).
+  const recent = async () => {
+    const since = new Date(e.control.now() - 80 * 24 * HOUR).toISOString();
+    const all: Tx[] = [];
+    let from = since;
+    for (;;) {
+      const batch = (
+        await json<{ transactions: Tx[] }>(
+          api(e, t.access_token, `/transactions?account_id=${account}&since=${from}&limit=100`),
+        )
+      ).transactions;
+      all.push(...batch);
+      if (batch.length < 100) return all.slice(-100);
+      from = batch.at(-1)!.id;
+    }
+  };
   return { e, t, account, control, create, read, balance, recent };
 }
 
@@ -61,11 +71,18 @@ describe("pending card payments settle as the clock advances", () => {
     const { e, read, balance, recent, control } = await setup({ years: 0.2, transactions: 600 });
     const pending = (await recent()).filter((x) => x.settled === "" && !x.decline_reason && x.amount !== 0);
     expect(pending.length).toBeGreaterThan(0);
-    const before = pending[0]!;
-    expect(before.metadata).not.toHaveProperty("mastercard_clearing_message_id");
-    const plan = await json<{ settles_at: string; settle_amount: number }>(
-      control(`/transactions/${before.id}`, "GET"),
+    // The one due first, so nothing else settles in between.
+    const plans = await Promise.all(
+      pending.map(async (x) => ({
+        x,
+        plan: await json<{ settles_at: string; settle_amount: number }>(
+          control(`/transactions/${x.id}`, "GET"),
+        ),
+      })),
     );
+    plans.sort((a, b) => Date.parse(a.plan.settles_at) - Date.parse(b.plan.settles_at));
+    const { x: before, plan } = plans[0]!;
+    expect(before.metadata).not.toHaveProperty("mastercard_clearing_message_id");
     const due = Date.parse(plan.settles_at);
     expect(due).toBeGreaterThan(e.control.now());
     // REFERENCE §7.1: usually 24–48 h after created.
@@ -104,6 +121,8 @@ describe("pending card payments settle as the clock advances", () => {
 
   it("a payment made through the control API settles after settle_after_ms at its settle_amount (a tip)", async () => {
     const { e, create, read, balance, recent } = await setup();
+    // Let the seeded payments still in flight settle first, so only ours moves the balance.
+    e.control.advanceClock(3 * 24 * HOUR);
     const start = await balance();
     const made = await create({
       amount: -1250,
