@@ -74,6 +74,10 @@ export async function lossyProxy(target: string) {
   const state = {
     drop: undefined as RegExp | undefined,
     hold: undefined as RegExp | undefined,
+    /** After `after` matching requests, answer the rest with a 503 (a server failing half-way). */
+    fail: undefined as { match: RegExp; after: number } | undefined,
+    /** Answer matching requests this much later. */
+    slow: undefined as { match: RegExp; ms: number } | undefined,
     seen: [] as string[],
     onHold: [] as ((line: string) => void)[],
   };
@@ -85,6 +89,13 @@ export async function lossyProxy(target: string) {
       req.resume();
       return;
     }
+    if (state.fail?.match.test(line) && state.fail.after-- <= 0) {
+      req.resume();
+      res.writeHead(503, { "content-type": "application/json" });
+      res.end('{"code":"internal_service","message":"Injected by the test proxy"}');
+      return;
+    }
+    const delay = state.slow?.match.test(line) ? state.slow.ms : 0;
     const out = request(
       {
         host: upstream.hostname,
@@ -99,10 +110,13 @@ export async function lossyProxy(target: string) {
           answer.on("end", () => req.socket.destroy());
           return;
         }
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
+        setTimeout(() => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        }, delay);
       },
     );
+    out.on("error", () => res.destroy());
     req.pipe(out);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));

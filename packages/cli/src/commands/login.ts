@@ -2,7 +2,7 @@ import { MonzoClient, type TokenSet } from "@monzokit/core";
 import { readSecret, secretInArgv } from "../config/secret-input.js";
 import { io } from "../context.js";
 import { UsageError } from "../errors.js";
-import { exportHistory, formatFromPath } from "../export.js";
+import { checkTarget, exportHistory, formatFromPath } from "../export.js";
 import { login, loginThroughBroker, waitForAppApproval } from "../login/flow.js";
 import { printable } from "../output/printable.js";
 import { checkTokenStore, openSession, pickAccount, whereTokensWent } from "../session.js";
@@ -60,6 +60,12 @@ export default function loginCommand(cmd: Cmd): void {
     .option("--timeout <seconds>", "Seconds to wait for the browser and for approval (default 300)")
     .action(async (opts, command) => {
       const t = io();
+      const historyFile = flag(opts.exportHistory);
+      // The file is checked before the login, not after it when the 5-minute window is already running.
+      if (historyFile) {
+        formatFromPath(historyFile, undefined);
+        await checkTarget(historyFile, { force: false, resume: false });
+      }
       if (typeof opts.clientSecret === "string")
         throw secretInArgv(
           "--client-secret",
@@ -164,7 +170,24 @@ export default function loginCommand(cmd: Cmd): void {
         const answer = (await t.prompt("Export your whole history now? [y/N] ")).trim().toLowerCase();
         if (answer === "y" || answer === "yes") {
           const suggested = `monzo-history-${new Date(t.now()).toISOString().slice(0, 10)}.csv`;
-          const path = (await t.prompt(`File (.csv, .json or .ndjson) [${suggested}]: `)).trim() || suggested;
+          let path = "";
+          for (let tries = 0; tries < 3 && !path; tries++) {
+            const given =
+              (await t.prompt(`File (.csv, .json or .ndjson) [${suggested}]: `)).trim() || suggested;
+            try {
+              formatFromPath(given, undefined);
+              await checkTarget(given, { force: false, resume: false });
+              path = given;
+            } catch (error) {
+              if (!(error instanceof UsageError)) throw error;
+              t.err(`${printable(error.message)}: ${printable(error.hint ?? "")}\n`);
+            }
+          }
+          if (!path)
+            throw new UsageError(
+              "No file to export to",
+              "Run monzo transactions export FILE --all within 5 minutes.",
+            );
           const account = await pickAccount(session, undefined);
           const result = await exportHistory(t, session.client, {
             accountId: account.id,
@@ -172,7 +195,7 @@ export default function loginCommand(cmd: Cmd): void {
             format: formatFromPath(path, undefined),
             progress: true,
           });
-          t.err(`Exported ${result.count} transactions to ${path}.\n`);
+          t.err(`Exported ${result.count} transactions to ${printable(path)}.\n`);
         } else {
           t.err("Later you can export the last 90 days with: monzo transactions export FILE.csv\n");
         }

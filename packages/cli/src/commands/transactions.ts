@@ -1,7 +1,8 @@
+import { join } from "node:path";
 import type { MonzoClient, Transaction } from "@monzokit/core";
 import { io } from "../context.js";
-import { UsageError } from "../errors.js";
-import { exportHistory, formatFromPath } from "../export.js";
+import { EXIT, UsageError } from "../errors.js";
+import { checkTarget, exportHistory, formatFromPath, loadCheckpoint } from "../export.js";
 import { done, emit } from "../output/emit.js";
 import { csvRow, money } from "../output/format.js";
 import { printable } from "../output/printable.js";
@@ -19,6 +20,7 @@ import {
 import { walkRange } from "../range.js";
 import type { GlobalFlags } from "../session.js";
 import { openSession, pickAccount, requireTokens } from "../session.js";
+import { profileDataDir } from "../store/data-dir.js";
 import { type Cmd, flag, globalFlags, helpFor, options, ready } from "./common.js";
 
 /**
@@ -194,6 +196,11 @@ function annotate(cmd: Cmd): void {
     });
 }
 
+/** A word for a shell: as it is when plain, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+}
+
 function exportCommand(cmd: Cmd): void {
   helpFor(cmd, [
     { run: "monzo transactions export history.csv", says: "The last 89 days" },
@@ -201,21 +208,33 @@ function exportCommand(cmd: Cmd): void {
       run: "monzo transactions export --all history.ndjson",
       says: "Everything, within 5 minutes of approving a login in the app",
     },
+    { run: "monzo transactions export history.ndjson --resume", says: "Continue an interrupted export" },
+    {
+      run: "monzo transactions export - --since 2026-01-01 | wc -l",
+      says: "To stdout (CSV unless --format)",
+    },
     {
       run: "monzo transactions export --from-mirror --all history.csv",
       says: "Everything monzo sync kept, offline",
     },
   ]);
   cmd
-    .description("Export transactions to a file (csv, json, ndjson), streaming with progress")
-    .argument("<file>", "Output file (.csv, .json or .ndjson)")
+    .description(
+      "Export transactions to a file (csv, json, ndjson) or - for stdout, streaming with progress; never overwrites without --force",
+    )
+    .argument("<file>", "Output file (.csv, .json or .ndjson), or - for stdout")
     .addOption(options.account())
     .addOption(options.since())
     .addOption(options.before())
-    .option("--format <format>", "csv, json or ndjson (default: from the file name)")
+    .option("--format <format>", "csv, json or ndjson (default: from the file name; - is csv)")
     .option(
       "--all",
       "From the account's opening (needs a fresh login: full history is readable for 5 minutes after approval)",
+    )
+    .option("--force", "Replace the file if it exists (it is replaced only once the export is complete)")
+    .option(
+      "--resume",
+      "Continue an export of this file that was interrupted, after the last transaction it wrote",
     )
     .option(
       "--concurrency <n>",
@@ -243,6 +262,16 @@ function exportCommand(cmd: Cmd): void {
           "--db names a mirror, and goes with --from-mirror",
           "E.g. monzo transactions export --from-mirror --db mirror.db --all out.csv",
         );
+      if (opts.resume && (sinceFlag || before || opts.all || opts.fromMirror || path === "-"))
+        throw new UsageError(
+          "--resume continues an interrupted export of a file from where it stopped",
+          path === "-"
+            ? "Output on stdout cannot be resumed: use --since with the last id it printed."
+            : `Give only the file (and --force, --format, --account): monzo transactions export ${shellWord(path)} --resume`,
+        );
+      const force = opts.force === true;
+      // Before anything is asked of Monzo: the directory must be there, and an existing file is kept.
+      const existed = await checkTarget(path, { force, resume: opts.resume === true });
       if (opts.fromMirror) {
         const { exportFromMirror } = await import("../mirror/export.js");
         const result = await exportFromMirror(t, flags, {
@@ -254,10 +283,12 @@ function exportCommand(cmd: Cmd): void {
           since: sinceFlag ?? (opts.all ? undefined : new Date(t.now() - 89 * 86_400_000).toISOString()),
           before,
           progress: false,
+          force,
+          existed,
         });
-        emit(
+        done(
           t,
-          flags.json === true,
+          flags,
           {
             file: path,
             format,
@@ -265,30 +296,90 @@ function exportCommand(cmd: Cmd): void {
             last_id: result.lastId ?? null,
             from_mirror: true,
           },
-          () => `Exported ${result.count} transactions from the mirror to ${path}.\n`,
+          () => `Exported ${result.count} transactions from the mirror to ${printable(path)}.\n`,
         );
         return;
       }
       // Long streaming job: Node's own fetch frees response memory as it goes; see low-memory.ts.
       const session = await openSession(t, flags, { fetch: globalThis.fetch });
       await requireTokens(session);
-      const account = await pickAccount(session, flag(opts.account));
+      const profile = session.settings.profile;
+      const checkpointDir = join(profileDataDir(t.env, profile), "exports");
+      const resume = opts.resume ? await loadCheckpoint(checkpointDir, path) : undefined;
+      if (opts.resume && !resume)
+        throw new UsageError(
+          `There is no interrupted export of ${printable(path)} to resume`,
+          `Export it again: monzo transactions export ${shellWord(path)} (with --all, --since as before).`,
+        );
+      if (resume && resume.format !== format)
+        throw new UsageError(
+          `The interrupted export of ${printable(path)} is ${resume.format}, not ${format}`,
+          `Resume it as ${resume.format}: --format ${resume.format}, or drop --format.`,
+        );
+      if (resume && flag(opts.account) && flag(opts.account) !== resume.account_id)
+        throw new UsageError(
+          `The interrupted export of ${printable(path)} is of account ${resume.account_id}`,
+          "Drop --account to resume it, or export the other account to another file.",
+        );
+      const account = await pickAccount(session, resume?.account_id ?? flag(opts.account));
       // Without --since and --all, the last 89 days: what Monzo allows once the 5-minute window has closed.
       const since = sinceFlag ?? (opts.all ? undefined : new Date(t.now() - 89 * 86_400_000).toISOString());
-      const result = await exportHistory(t, session.client, {
-        accountId: account.id,
-        path,
-        format,
-        since,
-        before: before ? new Date(before) : undefined,
-        concurrency: concurrency ? Number(concurrency) : 2,
-        progress: !flags.quiet && !flags.json,
-      });
+      const end = resume?.before ?? before;
+      const zone = timeZoneFor(t.env, flags.utc === true);
+      const resumeCommand = [
+        "monzo transactions export",
+        shellWord(path),
+        "--resume",
+        ...(flag(opts.format) ? [`--format ${format}`] : []),
+        ...(existed ? ["--force"] : []),
+        ...(profile !== "default" ? [`--profile ${profile}`] : []),
+      ].join(" ");
+      const stop = new AbortController();
+      // The first Ctrl+C stops the export cleanly (temporary removed, what was read kept). One press can come
+      // twice (the terminal signals this process and the `monzo` that started it, which passes it on): a second
+      // one kills only when pressed later.
+      let first = 0;
+      const onSignal = () => {
+        if (first === 0) {
+          first = Date.now();
+          stop.abort(new Error("interrupted"));
+        } else if (Date.now() - first > 1000) process.exit(EXIT.interrupted);
+      };
+      process.on("SIGINT", onSignal);
+      let result: Awaited<ReturnType<typeof exportHistory>>;
+      try {
+        result = await exportHistory(t, session.client, {
+          accountId: account.id,
+          path,
+          format,
+          since,
+          before: end ? new Date(end) : undefined,
+          concurrency: concurrency ? Number(concurrency) : 2,
+          progress: !flags.quiet && !flags.json,
+          force,
+          existed,
+          checkpointDir,
+          resume,
+          resumeCommand,
+          signal: stop.signal,
+          when: (iso) => formatInstant(iso, zone),
+        });
+      } finally {
+        process.off("SIGINT", onSignal);
+      }
+      if (path === "-") return;
       done(
         t,
         flags,
-        { file: path, format, transactions: result.count, last_id: result.lastId ?? null },
-        () => `Exported ${result.count} transactions to ${printable(path)}.\n`,
+        {
+          file: path,
+          format,
+          transactions: result.count,
+          last_id: result.lastId ?? null,
+          resumed: result.resumed,
+        },
+        () =>
+          `${result.resumed ? "Finished the interrupted export: " : "Exported "}${result.count} transactions to ${printable(path)}.\n`,
       );
     });
 }
