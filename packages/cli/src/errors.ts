@@ -52,6 +52,18 @@ export class RefusedError extends MonzoError {
   }
 }
 
+/**
+ * A command said what it found (on stdout) and must end with `exit`: `monzo status` of a login Monzo no
+ * longer accepts. Its line on stderr names the state and the way out.
+ */
+export class StateError extends MonzoError {
+  readonly exit: number;
+  constructor(message: string, hint: string, exit: number) {
+    super("cli.state", message, { hint });
+    this.exit = exit;
+  }
+}
+
 /** The person pressed Ctrl+C; what was left behind has been said (exit 130, as shells expect). */
 export class InterruptedError extends MonzoError {
   constructor(message: string, hint: string) {
@@ -158,6 +170,7 @@ export function exitCodeFor(error: unknown): number {
   if (error instanceof MirrorQueryError) return EXIT.usage;
   if (error instanceof MirrorError)
     return error.code === "mirror.history_window_closed" ? EXIT.permission : EXIT.config;
+  if (error instanceof StateError) return error.exit;
   if (error instanceof RefusedError) return EXIT.refused;
   if (error instanceof InterruptedError) return EXIT.interrupted;
   // The CLI's own "outcome unknown" for a pot move (money/move.ts) as well as core's.
@@ -207,6 +220,7 @@ function isUserMistake(error: MonzoError): boolean {
     error instanceof UsageError ||
     error instanceof RefusedError ||
     error instanceof InterruptedError ||
+    error instanceof StateError ||
     (error instanceof MonzoApiError && explainApiError(error) !== undefined) ||
     error instanceof ConfigError ||
     error instanceof InvalidArgumentError ||

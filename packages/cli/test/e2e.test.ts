@@ -138,8 +138,12 @@ describe("monzo login and data commands, end to end", () => {
     await page.click("#allow");
     await page.waitForSelector("#result");
     expect(await page.textContent("#result")).toContain("logged in");
-    await run.waitFor(/Now open the Monzo app/);
-    await page.goto(`${emu.authUrl}app`);
+    // Against the emulator, the login says where its stand-in for the Monzo app is.
+    const [, approvals] = await run.waitFor(
+      /Now approve the login on the emulator's stand-in for the Monzo app: (http:\/\/127\.0\.0\.1:\d+\/auth\/app)\n/,
+    );
+    expect(approvals).toBe(`${emu.authUrl}app`);
+    await page.goto(approvals!);
     await page.click("button.approve");
     await page.waitForSelector("#notice");
     await page.close();

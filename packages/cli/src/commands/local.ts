@@ -8,6 +8,7 @@ import { UsageError } from "../errors.js";
 import { emit } from "../output/emit.js";
 import { printable } from "../output/printable.js";
 import { renderTable } from "../output/table.js";
+import { formatInstant, timeZoneFor } from "../output/time.js";
 import { type Cmd, flag, globalFlags, helpFor, options, withEnv } from "./common.js";
 
 /** `monzo emulator`: the local Monzo, for offline development. */
@@ -193,41 +194,84 @@ export function config(cmd: Cmd): void {
   );
 }
 
-/** `monzo profiles`: every profile and whether it is logged in. */
+/** `monzo profiles`: every profile, and whether Monzo accepts its token now. */
 export function profiles(cmd: Cmd): void {
   helpFor(cmd, [{ run: "monzo profiles" }, { run: "monzo profiles --json" }]);
-  cmd.description("List profiles (logged-in Monzo users)").action(async (_opts, command) => {
-    const t = io();
-    const flags = globalFlags(command.optsWithGlobals());
-    const dir = configDir(t.env);
-    const names = new Set<string>();
-    for (const sub of ["profiles", "tokens"]) {
-      for (const file of await readdir(join(dir, sub)).catch(() => [] as string[])) {
-        if (file.endsWith(".json")) names.add(file.slice(0, -5));
-        else if (file.endsWith(".in-keychain")) names.add(file.slice(0, -".in-keychain".length));
+  cmd
+    .description(
+      "List profiles and whether each token is live, expired, revoked or unknown (asks Monzo, never refreshes)",
+    )
+    .action(async (_opts, command) => {
+      const t = io();
+      const flags = globalFlags(command.optsWithGlobals());
+      const dir = configDir(t.env);
+      const zone = timeZoneFor(t.env, flags.utc === true);
+      const names = new Set<string>();
+      for (const sub of ["profiles", "tokens"]) {
+        for (const file of await readdir(join(dir, sub)).catch(() => [] as string[])) {
+          if (file.endsWith(".json")) names.add(file.slice(0, -5));
+          else if (file.endsWith(".in-keychain")) names.add(file.slice(0, -".in-keychain".length));
+        }
       }
-    }
-    const rows = await Promise.all(
-      [...names].sort().map(async (name) => {
-        const { openSession } = await import("../session.js");
-        const session = await openSession(t, { profile: name });
-        const tokens = await session.store.load().catch(() => undefined);
-        return {
-          profile: name,
-          user: tokens?.userId ?? "",
-          logged_in: Boolean(tokens),
-          expires: tokens ? new Date(tokens.expiresAt).toISOString() : "",
-        };
-      }),
-    );
-    emit(t, flags.json === true, rows, () =>
-      rows.length
-        ? renderTable(
-            rows.map((r) => ({ ...r, logged_in: r.logged_in ? "yes" : "no" })),
-            ["profile", "user", "logged_in", "expires"],
-            { width: t.columns },
-          )
-        : `No profiles yet in ${dir}. Run monzo login.\n`,
-    );
-  });
+      const { openSession } = await import("../session.js");
+      const { peekToken } = await import("../token-check.js");
+      // One request per logged-in profile, all at once; none refreshes or changes anything.
+      const rows = await Promise.all(
+        [...names].sort().map(async (name) => {
+          try {
+            const session = await openSession(t, { profile: name, quiet: true });
+            const tokens = await session.store.load();
+            if (!tokens)
+              return {
+                profile: name,
+                user: "",
+                logged_in: false,
+                token: "none",
+                note: "not logged in",
+                expires: "",
+              };
+            const peek = await peekToken(
+              tokens,
+              { apiUrl: session.settings.apiUrl, fetch: session.fetch },
+              t.now(),
+            );
+            return {
+              profile: name,
+              user: tokens.userId,
+              logged_in: true,
+              token: peek.state,
+              note: peek.note ?? "",
+              expires: new Date(tokens.expiresAt).toISOString(),
+            };
+          } catch (error) {
+            return {
+              profile: name,
+              user: "",
+              logged_in: false,
+              token: "unknown",
+              note: (error as Error).message,
+              expires: "",
+            };
+          }
+        }),
+      );
+      emit(t, flags.json === true, rows, () =>
+        rows.length
+          ? renderTable(
+              rows.map(({ logged_in: _, ...r }) => ({
+                ...r,
+                expires: r.expires ? formatInstant(r.expires, zone) : "",
+              })),
+              [
+                { key: "profile", min: 8 },
+                { key: "user", min: 10, drop: 2 },
+                { key: "token", shrink: false },
+                { key: "note", min: 10, omitEmpty: true, drop: 1 },
+                { key: "expires", shrink: false, drop: 3 },
+              ],
+              { width: t.columns },
+            )
+          : `No profiles yet in ${printable(dir)}. Run monzo login.\n`,
+      );
+    });
 }
