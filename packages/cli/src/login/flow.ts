@@ -15,6 +15,7 @@ import { ConfigError, InterruptedError, UsageError } from "../errors.js";
 import { nodeHttpFetch } from "../http-fetch.js";
 import type { Io } from "../io.js";
 import { paint } from "../output/format.js";
+import { printable } from "../output/printable.js";
 import { startProgress } from "../progress.js";
 import { type Session, whereTokensWent } from "../session.js";
 import { recordApproval, recordLogin } from "../store/approvals.js";
@@ -128,7 +129,7 @@ export async function loginThroughBroker(
     await rememberBroker(session, options.brokerUrl);
     if (!options.quiet)
       io.err(
-        `${c.green("✓")} Logged in as ${tokens.userId} through the broker. Tokens saved to ${whereTokensWent(session)}.\n`,
+        `${c.green("✓")} ${printable(`Logged in as ${tokens.userId} through the broker. Tokens saved to ${whereTokensWent(session)}.`)}\n`,
       );
     if (options.wait) await waitForAppApproval(session, options);
     return tokens;
@@ -272,7 +273,9 @@ export async function login(session: Session, options: LoginOptions): Promise<To
     server?.finish({ ok: true });
     if (creds.asked && io.interactive) await offerToSave(io, settings, creds);
     if (!options.quiet)
-      io.err(`${c.green("✓")} Logged in as ${tokens.userId}. Tokens saved to ${whereTokensWent(session)}.\n`);
+      io.err(
+        `${c.green("✓")} ${printable(`Logged in as ${tokens.userId}. Tokens saved to ${whereTokensWent(session)}.`)}\n`,
+      );
     if (options.wait) await waitForAppApproval(session, options);
     return tokens;
   } catch (error) {
