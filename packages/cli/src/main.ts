@@ -111,9 +111,10 @@ export function createProgram(io: Io): Command {
         ["2", "usage: a wrong command, option, argument or amount"],
         ["3", "configuration: not logged in, or a missing setting"],
         [
-          "4-10",
-          "Monzo refused the token, permission, not found, rate limited, network, outcome unknown, login failed",
+          "4-12",
+          "Monzo refused the token, permission, not found, rate limited, network, outcome unknown, login failed, mirror busy, Monzo refused the request (no money, locked pot)",
         ],
+        ["130", "interrupted (Ctrl+C), after saying what was left"],
       ],
     },
   );

@@ -257,7 +257,9 @@ describe("monzo logout", () => {
     await loginPending(home);
     const unreachable = await run(home, ["logout"], { MONZO_API_URL: "http://127.0.0.1:9" });
     expect(unreachable.code).toBe(EXIT.network);
-    expect(unreachable.err).toMatch(/^error: Deleted from .*default\.json, but Monzo could not be asked to revoke the token \(.*\): it stays valid at Monzo until it expires\n/);
+    expect(unreachable.err).toMatch(
+      /^error: Deleted from .*default\.json, but Monzo could not be asked to revoke the token \(.*\): it stays valid at Monzo until it expires\n/,
+    );
     expect(unreachable.err).not.toMatch(/Revoked|already invalid/);
     await loginPending(home);
     expect(await run(home, ["logout", "--quiet"])).toEqual({ code: EXIT.ok, out: "", err: "" });
