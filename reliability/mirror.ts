@@ -36,6 +36,8 @@ export interface MirrorCrashResult {
   duringIncremental: number;
   /** Kills that came after the sync had started writing (its run is recorded in the mirror). */
   afterItStartedWriting: number;
+  /** Of those, kills during incremental syncs. */
+  incrementalAfterItStartedWriting: number;
   /** First syncs that completed despite the kills (then the suite started another from nothing). */
   firstSyncsCompleted: number;
   /** Kills after which the mirror held fewer transactions than before the run (committed work lost). */
@@ -56,6 +58,8 @@ export interface MirrorCrashResult {
   differences: string[];
   /** How long an uninterrupted first sync took (the kill times are spread over it). */
   firstSyncMs: number;
+  /** How long an uninterrupted incremental sync took (the later kill times are spread over it). */
+  incrementalSyncMs: number;
   seconds: number;
 }
 
@@ -193,6 +197,7 @@ export async function runMirrorCrashSuite(options: MirrorCrashOptions): Promise<
     duringFirstSync: 0,
     duringIncremental: 0,
     afterItStartedWriting: 0,
+    incrementalAfterItStartedWriting: 0,
     firstSyncsCompleted: 0,
     lostCommitted: 0,
     finishedFirst: 0,
@@ -204,6 +209,7 @@ export async function runMirrorCrashSuite(options: MirrorCrashOptions): Promise<
     transactions: 0,
     differences: [],
     firstSyncMs: 0,
+    incrementalSyncMs: 0,
     seconds: 0,
   };
   const acceptable = (r: Run, raced: boolean) =>
@@ -227,6 +233,12 @@ export async function runMirrorCrashSuite(options: MirrorCrashOptions): Promise<
         await control("/faults", { latency_ms: 20 });
         const done = await start(["sync", "--quiet"], env);
         if (done.code !== 0) result.otherOutcomes.push(`first sync: ${done.code}: ${done.stderr.trim()}`);
+        // How long an incremental sync takes here: later kills are spread over that.
+        const timed = await start(["sync", "--quiet"], env);
+        if (timed.code !== 0)
+          result.otherOutcomes.push(`incremental sync: ${timed.code}: ${timed.stderr.trim()}`);
+        incrementalMs = timed.ms;
+        result.incrementalSyncMs = timed.ms;
       }
       const first = i < firstKills;
       // The bank moves on between runs: payments, a decline, a settlement at another amount, an edited note.
@@ -246,7 +258,7 @@ export async function runMirrorCrashSuite(options: MirrorCrashOptions): Promise<
         result.bankChanges++;
       }
       const before = stats(mirror);
-      const window = first ? result.firstSyncMs : Math.max(incrementalMs, 150);
+      const window = first ? result.firstSyncMs : incrementalMs;
       const race = !first && i % 4 === 3;
       const killAt = Math.floor(next() * window * (race ? 2 : 1));
       const runs = race
@@ -266,7 +278,10 @@ export async function runMirrorCrashSuite(options: MirrorCrashOptions): Promise<
         result.kills++;
         if (first) result.duringFirstSync++;
         else result.duringIncremental++;
-        if (after.syncs > before.syncs) result.afterItStartedWriting++;
+        if (after.syncs > before.syncs) {
+          result.afterItStartedWriting++;
+          if (!first) result.incrementalAfterItStartedWriting++;
+        }
       } else {
         result.finishedFirst++;
         if (!first) incrementalMs = runs[0]!.ms;

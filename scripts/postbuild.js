@@ -6,6 +6,29 @@ import { join } from "node:path";
 import { build } from "esbuild";
 
 const root = new URL("..", import.meta.url).pathname;
+
+/**
+ * commander imports `node:child_process` at its top for executable subcommands, which `monzo` does not
+ * use; loading it (net, streams, …) costs about 15 ms of every run's start-up (bench/cli.ts). In the bundle,
+ * commander gets a stand-in that requires the real module only if `spawn` is ever called.
+ */
+const lazyChildProcessForCommander = {
+  name: "lazy-child-process-for-commander",
+  setup(build) {
+    build.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      /[\\/]commander[\\/]/.test(args.importer)
+        ? { path: "child_process", namespace: "lazy-builtin" }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, () => ({
+      contents: `import { createRequire } from "node:module";
+const require = createRequire(import.meta.url);
+export default { spawn: (...args) => require("node:child_process").spawn(...args) };
+`,
+      loader: "js",
+    }));
+  },
+};
 const cli = join(root, "packages", "cli", "dist");
 if (existsSync(join(cli, "bin.js"))) {
   rmSync(join(cli, "bundle"), { recursive: true, force: true });
@@ -22,6 +45,7 @@ if (existsSync(join(cli, "bin.js"))) {
     // `@napi-rs/keyring` loads a prebuilt native binary for the platform, so it cannot be bundled.
     external: ["@monzokit/emulator", "open", "@napi-rs/keyring"],
     logLevel: "warning",
+    plugins: [lazyChildProcessForCommander],
   });
 }
 

@@ -41,9 +41,71 @@ const fail = (error: unknown) => {
 
 let session: { manager: TokenManager; client: MonzoClient } | undefined;
 
+/**
+ * The broker binds the login to this page's origin: after Monzo, it sends the person's browser (the new tab)
+ * back to this page with `?confirm=…`, and only a poller holding that confirmation collects the tokens. That
+ * tab hands it to this one over a BroadcastChannel, which only pages of this origin can hear — so a login
+ * link that someone else started and sent to the person gives its sender nothing.
+ */
+const RETURN_CHANNEL = "monzokit-broker-return";
+
+/**
+ * Listens for the confirmation from the moment the login starts (the other tab may send it before the broker
+ * asks for it); `next` hands over each one once, waiting for it if it has not come yet.
+ */
+function confirmations(): { next: (signal: AbortSignal) => Promise<string>; close: () => void } {
+  const channel = new BroadcastChannel(RETURN_CHANNEL);
+  const arrived: string[] = [];
+  let waiting: ((confirm: string) => void) | undefined;
+  channel.onmessage = (event: MessageEvent<unknown>) => {
+    const confirm = (event.data as { confirm?: unknown } | null)?.confirm;
+    if (typeof confirm !== "string") return;
+    if (waiting) waiting(confirm);
+    else arrived.push(confirm);
+  };
+  return {
+    next: (signal) => {
+      const ready = arrived.shift();
+      if (ready !== undefined) return Promise.resolve(ready);
+      return new Promise((resolve, reject) => {
+        waiting = (confirm) => {
+          waiting = undefined;
+          resolve(confirm);
+        };
+        signal.addEventListener(
+          "abort",
+          () => {
+            waiting = undefined;
+            reject(signal.reason);
+          },
+          { once: true },
+        );
+      });
+    },
+    close: () => channel.close(),
+  };
+}
+
+/** In the tab the broker sent back here: pass the confirmation to the tab that started the login. */
+function handOverConfirmation(): boolean {
+  const confirm = new URLSearchParams(location.search).get("confirm");
+  if (confirm === null) return false;
+  // Off the address bar and out of the history before anything else.
+  history.replaceState(null, "", location.pathname);
+  const channel = new BroadcastChannel(RETURN_CHANNEL);
+  channel.postMessage({ confirm });
+  channel.close();
+  byId("login").hidden = true;
+  say("Logged in: go back to the tab where you started (you can close this one).");
+  return true;
+}
+
 async function logIn(config: Config): Promise<void> {
   const broker = new BrokerLogin({ brokerUrl: config.brokerUrl });
-  const { id, loginUrl } = await broker.start();
+  // This page itself is where the browser comes back (its origin must be in the broker's BROKER_CORS_ORIGINS).
+  const { id, loginUrl } = await broker.start({ returnTo: `${location.origin}${location.pathname}` });
+  // Listening before the link is shown: the other tab cannot come back before that.
+  const confirmation = confirmations();
   // A link the person clicks (a new tab from a click is never blocked as a pop-up); noopener: Monzo's
   // page gets no handle on this one.
   const link = document.createElement("a");
@@ -54,7 +116,10 @@ async function logIn(config: Config): Promise<void> {
   link.textContent = "Continue to Monzo's login (opens a new tab)";
   byId("login-step").replaceChildren(link);
   say("Log in at Monzo in the new tab, then come back here.");
-  const tokens = await broker.waitForTokens(id).finally(() => byId("login-step").replaceChildren());
+  const tokens = await broker.waitForTokens(id, { confirmation: confirmation.next }).finally(() => {
+    confirmation.close();
+    byId("login-step").replaceChildren();
+  });
   // Refreshes go through the broker's /refresh, which adds the client secret on its side.
   const manager = new TokenManager({
     store: new MemoryTokenStore(tokens),
@@ -120,11 +185,13 @@ function run(action: () => Promise<void>) {
 
 try {
   const config = readConfig();
-  byId("login").addEventListener(
-    "click",
-    run(() => logIn(config)),
-  );
-  byId("refresh").addEventListener("click", run(refresh));
+  if (!handOverConfirmation()) {
+    byId("login").addEventListener(
+      "click",
+      run(() => logIn(config)),
+    );
+    byId("refresh").addEventListener("click", run(refresh));
+  }
 } catch (error) {
   fail(error);
 }

@@ -224,13 +224,23 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     // A login is bound to the app that starts it: the app names its own loopback address, the browser is
     // sent back there after Monzo with a one-time confirmation, and only a poller holding it collects. So a
     // login URL sent to someone else gives its sender nothing (their browser returns to *their* machine).
+    // A browser app (an origin in BROKER_CORS_ORIGINS, which the operator vouches for) names a page of its
+    // own origin instead: the confirmation then reaches only that origin's pages in the person's browser.
     const returnTo = c.req.query("return_to");
-    if (returnTo !== undefined && !isLoopbackReturn(returnTo))
+    const binding =
+      returnTo === undefined
+        ? "none"
+        : isLoopbackReturn(returnTo)
+          ? "loopback"
+          : isBrowserAppReturn(returnTo, config.corsOrigins)
+            ? "origin"
+            : undefined;
+    if (binding === undefined)
       return json(
         {
           error: "invalid_return_to",
           message:
-            "return_to must be this app's loopback address: http://127.0.0.1:PORT/PATH or http://[::1]:PORT/PATH, with no query",
+            "return_to must be this app's loopback address (http://127.0.0.1:PORT/PATH or http://[::1]:PORT/PATH), or a page of an origin in BROKER_CORS_ORIGINS, with no query",
         },
         400,
       );
@@ -265,7 +275,7 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
             login_url: loginUrl(session.state).url,
             expires_at: new Date(session.expiresAt).toISOString(),
             poll_url: `${config.publicUrl}/token?id=${session.id}`,
-            binding: returnTo === undefined ? "none" : "loopback",
+            binding,
           },
           201,
         );
@@ -556,6 +566,24 @@ const LOOPBACK_RETURN = /^http:\/\/(?:127\.0\.0\.1|\[::1\]):([1-9]\d{0,4})\/[A-Z
 function isLoopbackReturn(url: string): boolean {
   const port = LOOPBACK_RETURN.exec(url)?.[1];
   return port !== undefined && Number(port) <= 65535;
+}
+
+/** The same plain path shape as a loopback return, after one of the listed browser-app origins. */
+const RETURN_PATH = /^\/[A-Za-z0-9._~/-]{0,200}$/;
+
+/**
+ * A page of a browser app's own origin: one listed in `BROKER_CORS_ORIGINS` (compared exactly, as CORS
+ * compares them), https — or http on this machine, for development — with a plain path and no query.
+ */
+function isBrowserAppReturn(url: string, origins: readonly string[]): boolean {
+  const origin = origins.find((o) => url.startsWith(`${o}/`));
+  if (origin === undefined) return false;
+  if (
+    !origin.startsWith("https://") &&
+    !/^http:\/\/(?:127\.0\.0\.1|\[::1\]|localhost)(?::\d+)?$/.test(origin)
+  )
+    return false;
+  return RETURN_PATH.test(url.slice(origin.length));
 }
 
 /** SHA-256 of a confirmation, base64url: the store keeps only this. */

@@ -45,36 +45,6 @@ async function listen(handler: { fetch: Fetch }): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-/**
- * Stand-in for the emulator's own opt-in CORS (`--cors ORIGINS`, being added to the emulator): answers
- * preflights and adds Access-Control-Allow-Origin for the listed origins only, no credentials.
- */
-function withCors(inner: Fetch, origins: string[]): Fetch {
-  return async (request) => {
-    const origin = request.headers.get("origin");
-    const allowed = origin !== null && origins.includes(origin);
-    if (request.method === "OPTIONS" && request.headers.has("access-control-request-method")) {
-      return new Response(null, {
-        status: 204,
-        headers: allowed
-          ? {
-              "access-control-allow-origin": origin,
-              "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE",
-              "access-control-allow-headers": "authorization, content-type, user-agent",
-              "access-control-max-age": "600",
-              vary: "origin",
-            }
-          : { vary: "origin" },
-      });
-    }
-    const response = await inner(request);
-    const out = new Response(response.body, response);
-    if (allowed) out.headers.set("access-control-allow-origin", origin);
-    out.headers.append("vary", "origin");
-    return out;
-  };
-}
-
 /** The example page with this run's broker and API in its config block, under a strict CSP. */
 function pageServer(): { fetch: Fetch } {
   return {
@@ -99,8 +69,6 @@ async function counters(): Promise<Record<string, number>> {
 }
 
 beforeAll(async () => {
-  e = createEmulator({ seed: "browser-app", transactions: 100 });
-  closers.push(() => e.close());
   const emuHandler: { fetch: Fetch } = { fetch: () => new Response(null, { status: 503 }) };
   const brokerHandler: { fetch: Fetch } = { fetch: () => new Response(null, { status: 503 }) };
   const page = pageServer();
@@ -108,8 +76,15 @@ beforeAll(async () => {
   brokerUrl = await listen(brokerHandler);
   pageUrl = await listen(page);
   strangerUrl = await listen(pageServer());
-  e.state.options.baseUrl = emuUrl;
-  emuHandler.fetch = withCors((request) => e.app.fetch(request), [pageUrl]);
+  // The emulator's own opt-in CORS (--cors ORIGINS), for the app's origin only, as Monzo would need to.
+  e = createEmulator({
+    seed: "browser-app",
+    transactions: 100,
+    baseUrl: emuUrl,
+    cors: { origins: [pageUrl] },
+  });
+  closers.push(() => e.close());
+  emuHandler.fetch = (request) => e.app.fetch(request);
   e.control.addClient({
     id: CLIENT.id,
     secret: CLIENT.secret,
@@ -158,8 +133,10 @@ async function logIn(page: Page): Promise<void> {
   const [monzo] = await Promise.all([browser.context.waitForEvent("page"), page.click("#login-link")]);
   await monzo.waitForSelector("#allow");
   await monzo.click("#allow");
-  await monzo.waitForSelector("#result");
-  expect(await monzo.textContent("#result")).toContain("return to your app");
+  // The broker sends that tab back to the app's own page with the one-time confirmation, which the page
+  // hands to the tab that started the login and takes off its address bar.
+  await monzo.waitForFunction(() => document.querySelector("#status")?.textContent?.startsWith("Logged in"));
+  expect(monzo.url()).toBe(`${pageUrl}/`);
   await monzo.close();
   await page.waitForFunction(() => document.querySelector("#status")?.textContent?.includes("Monzo app"));
   // …then approves the login in the Monzo app.
@@ -211,6 +188,46 @@ describe("a browser app through the broker", () => {
     expect(await page.evaluate(() => localStorage.length + sessionStorage.length)).toBe(0);
     expect(problems.filter((p) => !/403|Forbidden/.test(p))).toEqual([]);
     await page.close();
+  });
+
+  it("a login link someone else started for the app's origin, opened by the person, gives its sender nothing", async () => {
+    // The sender asks for a login bound to the app's page (an origin the broker allows) and sends the link.
+    const started = await fetch(`${brokerUrl}/new?return_to=${encodeURIComponent(`${pageUrl}/`)}`, {
+      method: "POST",
+    });
+    expect(started.status).toBe(201);
+    const { id, login_url } = (await started.json()) as { id: string; login_url: string };
+    // The person opens it and presses Allow: their browser goes back to the app's page, in *their* browser.
+    const victim = await browser.context.newPage();
+    await victim.goto(login_url);
+    await victim.click("#allow");
+    await victim.waitForFunction(() =>
+      document.querySelector("#status")?.textContent?.startsWith("Logged in"),
+    );
+    await victim.close();
+    // The sender holds the id but not the confirmation: waiting, then a guess, gets no tokens.
+    const waiting = await fetch(`${brokerUrl}/token?id=${id}`);
+    expect(waiting.status).toBe(202);
+    expect(((await waiting.json()) as { status: string }).status).toBe("awaiting_confirmation");
+    const guess = await fetch(`${brokerUrl}/token?id=${id}&confirm=${"A".repeat(43)}`);
+    expect(guess.status).toBe(403);
+    expect(await guess.text()).not.toMatch(/access_token/);
+  });
+
+  it("return_to names only a listed origin or loopback: another origin, plain http elsewhere, no path or a query is refused", async () => {
+    // (Any loopback address stays open to desktop apps, which listen there themselves.)
+    for (const returnTo of [
+      "https://other.example/",
+      `${pageUrl}/?x=1`,
+      `${pageUrl}`,
+      "http://evil.example/",
+    ]) {
+      const res = await fetch(`${brokerUrl}/new?return_to=${encodeURIComponent(returnTo)}`, {
+        method: "POST",
+      });
+      expect({ returnTo, status: res.status }).toEqual({ returnTo, status: 400 });
+      expect(((await res.json()) as { error: string }).error).toBe("invalid_return_to");
+    }
   });
 
   it("a page from an origin the broker does not list gets nothing back from it", async () => {

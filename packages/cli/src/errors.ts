@@ -25,6 +25,7 @@ import {
   TimeoutError,
   TokenEvictedError,
 } from "@monzokit/core";
+import { cliHint } from "./hints.js";
 import { MirrorBusyError, MirrorError, MirrorQueryError } from "./mirror/errors.js";
 import { printable } from "./output/printable.js";
 
@@ -159,10 +160,8 @@ export function explainApiError(error: MonzoApiError): { exit: number; hint: str
   }
   if (code === "bad_request.invalid_json")
     return { exit: EXIT.usage, hint: "The file must hold one JSON object in Monzo's schema." };
-  return {
-    exit: EXIT.usage,
-    hint: "Monzo refused the request as it was given: check the values in the message and run again.",
-  };
+  // A refusal that names nothing the person gave may be Monzokit's own fault: exit 1, report it.
+  return undefined;
 }
 
 export function exitCodeFor(error: unknown): number {
@@ -242,7 +241,10 @@ export function describeError(error: unknown, debug: boolean, loginCommand = "mo
       );
     else if (error instanceof MonzoApiError && explainApiError(error))
       lines.push(`  → ${printable(explainApiError(error)!.hint)}`);
-    else if (error.hint) lines.push(`  → ${printable(error.hint)}`);
+    else {
+      const hint = cliHint(error, loginCommand);
+      if (hint) lines.push(`  → ${printable(hint)}`);
+    }
     // --debug adds the stack where it can help, never to a mistake the person fixes from the message.
     if (debug && error.stack && !isUserMistake(error))
       lines.push(printable(redact(error.stack), { multiline: true }));

@@ -1,7 +1,6 @@
 import { Command, CommanderError, Help } from "@commander-js/extra-typings";
 import { type Cmd, extraHelpOf, globalOptions, helpFor, negativeNumberError } from "./commands/define.js";
 import { setIo } from "./context.js";
-import { describeError, EXIT, exitCodeFor, UsageError } from "./errors.js";
 import type { Io } from "./io.js";
 
 import { VERSION } from "./version.js";
@@ -9,6 +8,18 @@ import { VERSION } from "./version.js";
 export { VERSION };
 
 type Define = (cmd: Cmd) => void;
+
+/**
+ * A mistake found while parsing, with its fix: main turns it into a `UsageError` (exit 2). Not a
+ * `UsageError` itself so that the program, and `monzo --help`, load nothing of the client library.
+ */
+class ParseMistake extends Error {
+  readonly hint: string;
+  constructor(message: string, hint: string) {
+    super(message);
+    this.hint = hint;
+  }
+}
 
 /**
  * Every command, with the one line the program's help shows for it. A command's module (its arguments,
@@ -76,7 +87,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Define> }>
 
 /**
  * The `monzo` program for one run: the global options, a placeholder per command that its module fills in
- * when the command is chosen, output through `io`, and every parser error turned into a `UsageError`.
+ * when the command is chosen, output through `io`, and every parser error turned into a usage error.
  */
 export function createProgram(io: Io): Command {
   const program = new Command("monzo")
@@ -89,7 +100,7 @@ export function createProgram(io: Io): Command {
       getErrHelpWidth: () => io.columns,
       getOutHasColors: () => false,
       getErrHasColors: () => false,
-      // Errors are thrown as UsageError and printed once, by main, with their fix.
+      // Errors are thrown (as ParseMistake) and printed once, by main, with their fix.
       outputError: () => {},
     })
     .showSuggestionAfterError(true);
@@ -133,7 +144,7 @@ export function createProgram(io: Io): Command {
       for (const word of words) {
         const next = target.commands.find((c) => c.name() === word) as Command | undefined;
         if (!next)
-          throw new UsageError(
+          throw new ParseMistake(
             `Unknown command "${[...words.slice(0, words.indexOf(word)), word].join(" ")}"`,
             "Run monzo --help for the list of commands.",
           );
@@ -212,7 +223,7 @@ function prepareTree(cmd: Command): void {
 }
 
 /**
- * What the parser needs from us on every command: its errors as `UsageError` with the fix, a group run
+ * What the parser needs from us on every command: its errors as usage errors with the fix, a group run
  * without its subcommand as an error instead of a help screen on stderr, and the few words commander
  * would take that are mistakes here.
  */
@@ -248,7 +259,7 @@ function refuseAmbiguousWords(cmd: Command, args: string[]): void {
     if (option?.required) {
       const value = args[i + 1];
       if (value !== undefined && value.length > 1 && value.startsWith("-"))
-        throw new UsageError(
+        throw new ParseMistake(
           `Option ${arg} needs a value`,
           `Write ${arg} VALUE, or ${arg}=VALUE for a value that starts with a dash.`,
         );
@@ -258,7 +269,7 @@ function refuseAmbiguousWords(cmd: Command, args: string[]): void {
     if (/^-[^-]./.test(arg)) {
       const short = cmd.options.find((o) => o.short === arg.slice(0, 2));
       if (short && !short.required && !short.optional)
-        throw new UsageError(
+        throw new ParseMistake(
           `Unknown option ${arg}`,
           `A short option stands alone (${short.short}), with no value and not combined with others.`,
         );
@@ -268,7 +279,7 @@ function refuseAmbiguousWords(cmd: Command, args: string[]): void {
       cmd.commands.length === 0 && /^-[\d£€$.]/.test(arg) ? negativeNumberError(cmd, arg) : undefined;
     if (own) throw own;
     if (cmd.commands.length === 0 && /^-\d/.test(arg)) {
-      throw new UsageError(
+      throw new ParseMistake(
         `Unknown option ${arg} for ${pathOf(cmd)}`,
         `A value that starts with a dash goes after -- (${pathOf(cmd)} … -- ${arg}).`,
       );
@@ -280,7 +291,7 @@ function refuseAmbiguousWords(cmd: Command, args: string[]): void {
 function refuseClashingOptions(cmd: Command): void {
   const values = cmd.optsWithGlobals() as { csv?: unknown; json?: unknown };
   if (values.csv === true && values.json === true)
-    throw new UsageError(
+    throw new ParseMistake(
       `--csv and --json both choose the output of ${pathOf(cmd)}`,
       "Give one of them: --csv for spreadsheets, --json for scripts.",
     );
@@ -300,16 +311,16 @@ function subcommandNames(cmd: Command): string {
     .join(", ");
 }
 
-function needsSubcommand(cmd: Command): UsageError {
-  if (!cmd.parent) return new UsageError("No command given", "Run monzo --help for the list of commands.");
-  return new UsageError(
+function needsSubcommand(cmd: Command): ParseMistake {
+  if (!cmd.parent) return new ParseMistake("No command given", "Run monzo --help for the list of commands.");
+  return new ParseMistake(
     `${pathOf(cmd)} needs a subcommand`,
     `One of: ${subcommandNames(cmd)} (${pathOf(cmd)} --help says what each does).`,
   );
 }
 
 /** A parser error as a person's mistake, worded with the command it is about and the way out. */
-function fromCommander(error: CommanderError, cmd: Command): UsageError {
+function fromCommander(error: CommanderError, cmd: Command): ParseMistake {
   const [first = "", second] = error.message.replace(/^error: /, "").split("\n");
   const suggestion = second?.match(/^\(Did you mean (.+)\?\)$/)?.[1];
   const didYouMean = suggestion ? `Did you mean ${suggestion}? ` : "";
@@ -318,36 +329,36 @@ function fromCommander(error: CommanderError, cmd: Command): UsageError {
   switch (error.code) {
     case "commander.unknownCommand":
       return cmd.parent
-        ? new UsageError(
+        ? new ParseMistake(
             `Unknown subcommand "${quoted}" for ${path}`,
             `${didYouMean}One of: ${subcommandNames(cmd)}.`,
           )
-        : new UsageError(`Unknown command "${quoted}"`, `${didYouMean}Run monzo --help for the list.`);
+        : new ParseMistake(`Unknown command "${quoted}"`, `${didYouMean}Run monzo --help for the list.`);
     case "commander.unknownOption":
       if (!cmd.parent)
-        return new UsageError(
+        return new ParseMistake(
           `Unknown option ${quoted} before the command`,
           `${didYouMean}Before the command only the options every command takes may come (--profile, --api-url, --allow-host, --json, --quiet, --debug, --utc); put the rest after it.`,
         );
       if (cmd.commands.length > 0)
-        return new UsageError(
+        return new ParseMistake(
           `Unknown option ${quoted} before the subcommand of ${path}`,
           `${didYouMean}Put it after the subcommand (one of ${subcommandNames(cmd)}).`,
         );
-      return new UsageError(
+      return new ParseMistake(
         `Unknown option ${quoted} for ${path}`,
         `${didYouMean}Run ${path} --help for its options.`,
       );
     case "commander.optionMissingArgument": {
       const name = quoted.split(/[ ,]/).find((f) => f.startsWith("--")) ?? quoted;
-      return new UsageError(
+      return new ParseMistake(
         `Option ${name} needs a value`,
         `Write ${name} VALUE, or ${name}=VALUE for a value that starts with a dash.`,
       );
     }
     case "commander.missingArgument": {
       const wanted = cmd.registeredArguments.slice(cmd.args.length).filter((a) => a.required);
-      return new UsageError(
+      return new ParseMistake(
         `${path} needs ${wanted.map((a) => a.name().toUpperCase()).join(" and ") || quoted.toUpperCase()}`,
         `Usage: ${path} ${cmd.usage()}`,
       );
@@ -355,11 +366,11 @@ function fromCommander(error: CommanderError, cmd: Command): UsageError {
     case "commander.excessArguments": {
       const extra = cmd.args[cmd.registeredArguments.length] ?? "";
       if (cmd.commands.length > 0)
-        return new UsageError(
+        return new ParseMistake(
           `Unknown subcommand "${extra}" for ${path}`,
           `One of: ${subcommandNames(cmd)}; or ${path} on its own.`,
         );
-      return new UsageError(
+      return new ParseMistake(
         `Unexpected argument "${extra}" for ${path}`,
         cmd.registeredArguments.length > 0
           ? `Usage: ${path} ${cmd.usage()}`
@@ -369,7 +380,7 @@ function fromCommander(error: CommanderError, cmd: Command): UsageError {
     case "commander.help":
       return needsSubcommand(cmd);
     default:
-      return new UsageError(`${first.charAt(0).toUpperCase()}${first.slice(1)}`, `Run ${path} --help.`);
+      return new ParseMistake(`${first.charAt(0).toUpperCase()}${first.slice(1)}`, `Run ${path} --help.`);
   }
 }
 
@@ -383,13 +394,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
   try {
     if (argv.length === 0) {
       io.out(program.helpInformation());
-      return EXIT.usage;
+      return 2; // EXIT.usage
     }
     await program.parseAsync(argv, { from: "user" });
-    return EXIT.ok;
-  } catch (error) {
+    return 0;
+  } catch (caught) {
     // --help and --version end the parse with a "success" error.
-    if (error instanceof CommanderError && error.exitCode === 0) return EXIT.ok;
+    if (caught instanceof CommanderError && caught.exitCode === 0) return 0;
+    const { describeError, exitCodeFor, UsageError } = await import("./errors.js");
+    const error = caught instanceof ParseMistake ? new UsageError(caught.message, caught.hint) : caught;
     const values = program.opts() as { debug?: boolean; profile?: string };
     io.err(describeError(error, values.debug === true, loginCommand(values.profile, io.env)));
     return exitCodeFor(error);

@@ -5,6 +5,7 @@ import {
   MonzoClient,
   monzoRefresh,
   redact,
+  registerSecret,
   TokenManager,
   type TokenSet,
 } from "@monzokit/core";
@@ -51,8 +52,10 @@ function maskHandles(text: string): string {
  */
 export function debugFetch(io: Io, inner: typeof fetch): typeof fetch {
   return (async (input: string | URL | Request, init?: RequestInit) => {
-    const method = init?.method ?? (input instanceof Request ? input.method : "GET");
-    const url = input instanceof Request ? input.url : String(input);
+    // Not `instanceof Request`: touching the global Request loads undici (see http-fetch.ts).
+    const request = typeof input === "object" && "url" in input ? input : undefined;
+    const method = init?.method ?? request?.method ?? "GET";
+    const url = request ? request.url : String(input);
     const started = io.now();
     io.err(`→ ${method} ${maskHandles(redact(url))}\n`);
     if (typeof init?.body === "string") io.err(`  body ${redact(init.body)}\n`);
@@ -76,6 +79,10 @@ export async function openSession(
   options: { fetch?: typeof fetch } = {},
 ): Promise<Session> {
   const settings = await resolveSettings(io, flags);
+  // The client secret is configuration, not a token: it never rotates, may look like any text, and must stay
+  // masked in every message, log and --debug line of this process (core's bounded list of recent tokens is
+  // for the tokens themselves, which core remembers as it handles them).
+  registerSecret(settings.clientSecret);
   const store =
     settings.tokenStore === "file"
       ? new FileTokenStore(settings.tokenPath)

@@ -161,6 +161,39 @@ describe("monzo login and data commands, end to end", () => {
     });
   });
 
+  it("a short command loads neither Node's fetch stack (undici) nor child_process: both are start-up cost", async () => {
+    // Each of these globals loads undici on first access; the trap reports any access and lets it through.
+    const trap = join(home, "trap.mjs");
+    await writeFile(
+      trap,
+      `for (const name of ["fetch", "Request", "Response", "Headers", "FormData"]) {
+  const d = Object.getOwnPropertyDescriptor(globalThis, name);
+  Object.defineProperty(globalThis, name, { configurable: true, get() {
+    process.stderr.write("undici loaded by " + name + "\\n");
+    Object.defineProperty(globalThis, name, d);
+    return globalThis[name];
+  } });
+}
+process.on("exit", () => {
+  if (process.moduleLoadList.includes("NativeModule child_process")) process.stderr.write("child_process loaded\\n");
+});
+`,
+    );
+    for (const args of [["balance", "--json"], ["accounts"], ["--help"], ["pots", "list"]]) {
+      const child = spawn(process.execPath, ["--import", trap, BIN, ...args], { env: env(home) });
+      let err = "";
+      child.stderr.on("data", (d: Buffer) => {
+        err += d;
+      });
+      const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+      expect({ args, code, err: err.match(/undici loaded by \w+|child_process loaded/g) }).toEqual({
+        args,
+        code: 0,
+        err: null,
+      });
+    }
+  });
+
   it("then every data command answers in --json", async () => {
     const accounts = monzo(["accounts", "--json"], env(home));
     expect(await accounts.exit).toBe(0);

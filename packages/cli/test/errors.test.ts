@@ -107,7 +107,6 @@ describe("Monzo's 4xx answers, read as the person's mistake or Monzo's refusal",
       [400, "bad_request.bad_param.bad_param.amount", EXIT.usage, /Amounts are positive/],
       [400, "bad_request.bad_param.items[0].amount", EXIT.usage, /value given for items\[0\]\.amount/],
       [400, "bad_request.invalid_json", EXIT.usage, /one JSON object/],
-      [400, "bad_request", EXIT.usage, /as it was given/],
       [404, "not_found.transaction", EXIT.notFound, /ids look like tx_/],
       [404, "not_found.pot", EXIT.notFound, /monzo pots list/],
     ] as const) {
@@ -117,7 +116,12 @@ describe("Monzo's 4xx answers, read as the person's mistake or Monzo's refusal",
       // A mistake gets no stack trace, even with --debug.
       expect(describeError(error, true).split("\n")).toHaveLength(3);
     }
-    for (const code of ["bad_request.missing_param.dedupe_id", "bad_request.bad_param.limit"])
+    for (const code of [
+      "bad_request.missing_param.dedupe_id",
+      "bad_request.bad_param.limit",
+      "bad_request",
+      "bad_request.bad_param",
+    ])
       expect(exitCodeFor(answer(400, code))).toBe(EXIT.unexpected);
   });
 });

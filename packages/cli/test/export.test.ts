@@ -110,19 +110,13 @@ describe("transactions export never loses or overwrites data", () => {
       const dir = await tempHome();
       const reference = join(dir, "reference.ndjson");
       const file = join(dir, "history.ndjson");
-      const since = new Date(emu.emulator.control.now() - 80 * 86_400_000).toISOString();
-      expect(
-        (await run(["transactions", "export", reference, "--since", since, "--concurrency", "1"])).code,
-      ).toBe(0);
+      expect((await run(["transactions", "export", reference, "--all", "--concurrency", "1"])).code).toBe(0);
       await writeFile(file, "the old export\n");
-      // The server starts failing after the first window's pages.
+      // The server starts failing after the first pages of the walk.
       proxy.state.fail = { match: /^GET \/transactions\?/, after: 2 };
-      const failed = await run(
-        ["transactions", "export", file, "--since", since, "--force", "--concurrency", "1"],
-        {
-          MONZO_API_URL: proxy.url,
-        },
-      );
+      const failed = await run(["transactions", "export", file, "--all", "--force", "--concurrency", "1"], {
+        MONZO_API_URL: proxy.url,
+      });
       expect(failed.code).toBe(EXIT.network);
       expect(failed.err).toMatch(
         /^The export stopped after [\d,]+ transactions \(up to \d{4}-\d\d-\d\d \d\d:\d\d UTC\): .*history\.ndjson was not written \(the file there is unchanged\)\. Continue where it stopped: monzo transactions export .*history\.ndjson --resume --force\.\nerror: /,

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { corsPolicy } from "./http/cors.js";
 import { DEMO_CLIENT, type EmulatorOptions, type FaultRule, type OAuthClient } from "./index.js";
 import { EmulatorStartError, serveEmulator } from "./server.js";
 
@@ -22,6 +23,8 @@ Usage: monzo-emulator [options]
   --auto-approve [MS]   approve new logins in "the app" after MS ms (default 0)
   --clients FILE        JSON array of OAuth clients {id, secret, redirectUris, confidential, name}
   --access-ttl S        access-token lifetime in seconds (default 107999)
+  --cors ORIGINS        let browser apps on these origins call the API (comma-separated,
+                        e.g. http://localhost:5173); off by default, as on real Monzo
   --no-control          do not serve the /_emulator control API
   --allow-remote-control  serve the control API on a non-loopback --host
   --json                print the connection details as one JSON line
@@ -98,6 +101,7 @@ async function main() {
         clients: { type: "string" },
         "access-ttl": { type: "string" },
         "no-control": { type: "boolean" },
+        cors: { type: "string", multiple: true },
         "allow-remote-control": { type: "boolean" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -160,6 +164,14 @@ async function main() {
   const ttl = int("access-ttl", v["access-ttl"], 1);
   if (ttl !== undefined) options.accessTokenTtlSeconds = ttl;
   if (v["no-control"]) options.control = false;
+  if (v.cors) {
+    const origins = v.cors.flatMap((list) => list.split(",")).filter((o) => o.trim() !== "");
+    try {
+      options.cors = { origins: [...corsPolicy(origins).origins] };
+    } catch (e) {
+      fail(`--cors: ${(e as Error).message}`);
+    }
+  }
 
   let running: Awaited<ReturnType<typeof serveEmulator>>;
   try {
@@ -183,6 +195,7 @@ async function main() {
     redirect_uri: client.redirectUris[0],
     seed: options.seed,
     transactions: options.transactions,
+    cors_origins: options.cors?.origins ?? [],
   };
   if (v.json) process.stdout.write(`${JSON.stringify(info)}\n`);
   else {
@@ -194,6 +207,7 @@ async function main() {
         `  Login page        ${info.auth_url}`,
         `  In-app approvals  ${info.app_url}`,
         ...(info.control_url ? [`  Control API       ${info.control_url}`] : []),
+        ...(info.cors_origins.length ? [`  CORS origins      ${info.cors_origins.join(", ")}`] : []),
         `  Client id         ${info.client_id}`,
         `  Client secret     ${info.client_secret}`,
         `  Redirect URI      ${info.redirect_uri}`,

@@ -1,4 +1,4 @@
-import { createHash, createHmac } from "node:crypto";
+import { createHash, createHmac, createSecretKey, type KeyObject } from "node:crypto";
 import { createClient } from "@redis/client";
 import type {
   CreateOutcome,
@@ -150,9 +150,9 @@ export interface RedisStoreOptions {
 export class RedisSessionStore implements SessionStore {
   readonly #client: Client;
   readonly #prefix: string;
-  readonly #names: Buffer;
+  readonly #names: KeyObject;
 
-  private constructor(client: Client, prefix: string, names: Buffer) {
+  private constructor(client: Client, prefix: string, names: KeyObject) {
     this.#client = client;
     this.#prefix = prefix;
     this.#names = names;
@@ -161,7 +161,11 @@ export class RedisSessionStore implements SessionStore {
   static async connect(url: string, options: RedisStoreOptions): Promise<RedisSessionStore> {
     if (options.key.length !== 32) throw new Error("the Redis store needs the 32-byte BROKER_KEY");
     // A key of its own for naming, so the names say nothing about the key that seals codes.
-    const names = createHmac("sha256", options.key).update("monzokit-broker redis key names v1").digest();
+    // Imported once as a KeyObject: an HMAC keyed by a raw buffer imports the key on every call, which
+    // cost more than the rest of a /token poll.
+    const names = createSecretKey(
+      createHmac("sha256", options.key).update("monzokit-broker redis key names v1").digest(),
+    );
     let running = false;
     const client = makeClient(url, () => running);
     // Errors surface on the commands themselves; the event only must not crash the process.
@@ -176,9 +180,18 @@ export class RedisSessionStore implements SessionStore {
     return new RedisSessionStore(client, options.prefix ?? "monzokit:broker:", names);
   }
 
+  // A waiting app polls with the same id again and again: its ref is computed once. Bounded by clearing.
+  readonly #refs = new Map<string, string>();
+
   /** The session's ref: HMAC-SHA256 of its id (43 base64url characters). */
   #ref(id: string): string {
-    return createHmac("sha256", this.#names).update(`id:${id}`).digest("base64url");
+    let ref = this.#refs.get(id);
+    if (ref === undefined) {
+      ref = createHmac("sha256", this.#names).update(`id:${id}`).digest("base64url");
+      if (this.#refs.size >= 10_000) this.#refs.clear();
+      this.#refs.set(id, ref);
+    }
+    return ref;
   }
 
   #stateRef(state: string): string {

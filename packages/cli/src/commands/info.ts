@@ -1,7 +1,6 @@
 import { emit } from "../output/emit.js";
 import { decimal, decimalOrNull, money } from "../output/format.js";
 import { printable } from "../output/printable.js";
-import { renderTable } from "../output/table.js";
 import { pickAccount } from "../session.js";
 import { type Cmd, flag, helpFor, options, ready } from "./common.js";
 
@@ -31,6 +30,8 @@ export function accounts(cmd: Cmd): void {
       const { t, flags, session } = await ready(command.optsWithGlobals());
       const type = flag(opts.type);
       const list = await session.client.accounts.list({ ...(type ? { accountType: type } : {}) });
+      // Loaded here, not with the module: `monzo balance` shares this file and never draws a table.
+      const { renderTable } = await import("../output/table.js");
       emit(
         t,
         flags.json === true,

@@ -6,7 +6,6 @@ import { checkTarget, exportHistory, formatFromPath } from "../export.js";
 import { login, loginThroughBroker, waitForAppApproval } from "../login/flow.js";
 import { printable } from "../output/printable.js";
 import { checkTokenStore, openSession, pickAccount, whereTokensWent } from "../session.js";
-import { stdinLine } from "../stdin.js";
 import { KeychainTokenStore } from "../store/keychain.js";
 import { type Cmd, flag, globalFlags, helpFor, options, withEnv } from "./common.js";
 
@@ -125,7 +124,7 @@ export default function loginCommand(cmd: Cmd): void {
         tokens = await loginThroughBroker(session, {
           brokerUrl: session.settings.brokerUrl,
           manual: opts.manual === true,
-          ...(opts.manual && !t.interactive ? { pasted: () => stdinLine() } : {}),
+          ...(opts.manual && !t.interactive ? { pasted: () => t.stdinLine() } : {}),
           openBrowser: opts.browser !== false,
           port: undefined,
           timeoutMs,
@@ -142,7 +141,7 @@ export default function loginCommand(cmd: Cmd): void {
           approvalTimeoutMs: timeoutMs,
           wait: opts.wait !== false,
           quiet: flags.quiet === true,
-          ...(opts.manual && !t.interactive ? { pasted: () => stdinLine() } : {}),
+          ...(opts.manual && !t.interactive ? { pasted: () => t.stdinLine() } : {}),
         });
       }
 

@@ -6,7 +6,8 @@ import { openMirrorReadOnly } from "../mirror/database.js";
 import { defaultMirrorPath } from "../mirror/paths.js";
 import { prepareReadOnlyQuery } from "../mirror/query.js";
 import { plainText, terminalJson, terminalText } from "../mirror/text.js";
-import { csvRow, table } from "../output/format.js";
+import { csvRow } from "../output/format.js";
+import { table } from "../output/table.js";
 import type { GlobalFlags } from "../session.js";
 import { type Cmd, flag, globalFlags, helpFor } from "./common.js";
 

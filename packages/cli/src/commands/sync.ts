@@ -12,7 +12,8 @@ import {
   syncMirror,
 } from "../mirror/sync.js";
 import { terminalJson, terminalText } from "../mirror/text.js";
-import { money, table } from "../output/format.js";
+import { money } from "../output/format.js";
+import { table } from "../output/table.js";
 import { type GlobalFlags, openSession, requireTokens } from "../session.js";
 import { type Cmd, flag, globalFlags, helpFor } from "./common.js";
 

@@ -42,3 +42,22 @@ export function missingRanges(ranges: readonly Range[], fromMs: number, toMs: nu
   if (at < toMs) out.push({ sinceMs: at, untilMs: toMs });
   return out;
 }
+
+/**
+ * The ranges without `[cut.sinceMs, cut.untilMs)`: a stretch that can no longer be called complete (say, one
+ * that should have been read again but could not be).
+ *
+ * @example subtractRange([{ sinceMs: 0, untilMs: 9 }], { sinceMs: 3, untilMs: 5 }) // [{0, 3}, {5, 9}]
+ */
+export function subtractRange(ranges: readonly Range[], cut: Range): Range[] {
+  if (cut.untilMs <= cut.sinceMs) return mergeRanges(ranges);
+  const out: Range[] = [];
+  for (const r of mergeRanges(ranges)) {
+    if (r.untilMs <= cut.sinceMs || r.sinceMs >= cut.untilMs) out.push(r);
+    else {
+      if (r.sinceMs < cut.sinceMs) out.push({ sinceMs: r.sinceMs, untilMs: cut.sinceMs });
+      if (r.untilMs > cut.untilMs) out.push({ sinceMs: cut.untilMs, untilMs: r.untilMs });
+    }
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 import type { Account, Balance, Merchant, Pot, Transaction } from "@monzokit/core";
 import { canonicalJson, changedFields } from "./canonical.js";
-import { mergeRanges, type Range } from "./coverage.js";
+import { mergeRanges, type Range, subtractRange } from "./coverage.js";
 import type { DatabaseSync, StatementSync } from "./sqlite.js";
 
 type Row = Record<string, unknown>;
@@ -316,6 +316,14 @@ export class MirrorStore {
     const merged = mergeRanges([...this.coverage(accountId), { sinceMs, untilMs }]);
     this.#s["clearCoverage"]!.run(accountId);
     for (const r of merged) this.#s["addCoverage"]!.run(accountId, r.sinceMs, r.untilMs);
+  }
+
+  /** Records that `[sinceMs, untilMs)` is no longer known to be complete and current. */
+  removeCoverage(accountId: string, sinceMs: number, untilMs: number): void {
+    if (untilMs <= sinceMs) return;
+    const left = subtractRange(this.coverage(accountId), { sinceMs, untilMs });
+    this.#s["clearCoverage"]!.run(accountId);
+    for (const r of left) this.#s["addCoverage"]!.run(accountId, r.sinceMs, r.untilMs);
   }
 
   snapshotBalance(syncId: number, accountId: string, balance: Balance, at: string): void {

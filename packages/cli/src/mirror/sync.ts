@@ -391,6 +391,9 @@ class Sync {
     if (!(await this.#canRead(id, from))) {
       from = this.#reach();
       report.historyLimited = true;
+      // What should have been read again but now lies beyond Monzo's 89 days (the mirror was not synced for
+      // months) may have changed since, unseen: it counts as missing until a fresh login can read it.
+      this.#store.transaction(() => this.#store.removeCoverage(id, sinceMs, from));
     }
     try {
       await this.#walk(id, from, undefined, tally, snapshot);
@@ -419,7 +422,16 @@ class Sync {
       return;
     }
     try {
-      for (const gap of missing) await this.#walk(id, gap.sinceMs, gap.untilMs, tally, undefined);
+      // Each gap is read from the trailing window before it: what was still pending when the mirror last read
+      // that far may have settled or changed since, and only now can Monzo show it again.
+      for (const gap of missing)
+        await this.#walk(
+          id,
+          Math.max(opening, gap.sinceMs - this.#trailingMs),
+          gap.untilMs,
+          tally,
+          undefined,
+        );
     } catch (error) {
       if (!(error instanceof HistoryWindowError)) throw error;
       this.#window = false;

@@ -1,9 +1,11 @@
 import { formatMoney, toDecimalString } from "@monzokit/core";
-import { renderTable } from "./table.js";
+import { formatPounds } from "../money.js";
 
 /** Money in its currency for people: `-£12.34`; unknown currencies fall back to the plain decimal. */
 export function money(amount: number | undefined, currency: string | undefined): string {
   if (amount === undefined) return "";
+  if ((currency ?? "GBP").toUpperCase() === "GBP" && Number.isSafeInteger(amount))
+    return formatPounds(amount);
   try {
     return formatMoney(amount, currency ?? "GBP");
   } catch {
@@ -32,23 +34,6 @@ export function decimalOrNull(
   currency: string | undefined,
 ): string | null {
   return typeof amount === "number" && currency ? decimal(amount, currency) : null;
-}
-
-/**
- * A plain aligned table (see `renderTable`): cells sanitised, widths in display cells, the listed columns
- * right-aligned; cut to `width` when given.
- */
-export function table(
-  rows: Record<string, string>[],
-  columns: string[],
-  options: { right?: string[]; width?: number } = {},
-): string {
-  const right = new Set(options.right ?? []);
-  return renderTable(
-    rows,
-    columns.map((key) => ({ key, ...(right.has(key) ? { align: "right" as const } : {}) })),
-    options.width === undefined ? {} : { width: options.width },
-  );
 }
 
 /** An exact decimal number for CSV (`1.00`, `-12.34`): written as it is, never guarded or quoted. */

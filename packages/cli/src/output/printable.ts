@@ -45,13 +45,3 @@ export function jsonText(value: unknown, indent?: number): string {
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
 }
-
-/**
- * `value` as one line of JSON that is safe on a terminal (`jsonText` without indentation): the same JSON to
- * a parser, nothing a terminal acts on.
- *
- * @example jsonLine({ note: "\u009b2J" }) // '{"note":"\\u009b2J"}'
- */
-export function jsonLine(value: unknown): string {
-  return jsonText(value);
-}

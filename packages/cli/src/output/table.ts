@@ -12,7 +12,7 @@ export function displayWidth(text: string): number {
   return stringWidth(text);
 }
 
-const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+let graphemes: Intl.Segmenter | undefined;
 
 /**
  * `text` cut to at most `width` cells with an ellipsis, by whole graphemes (an emoji family or a letter
@@ -25,6 +25,7 @@ export function truncate(text: string, width: number): string {
   if (width <= 0) return "";
   let out = "";
   let used = 0;
+  graphemes ??= new Intl.Segmenter(undefined, { granularity: "grapheme" });
   for (const { segment } of graphemes.segment(text)) {
     const w = displayWidth(segment);
     if (used + w > width - 1) break;
@@ -166,4 +167,21 @@ function list(cells: string[][], headers: string[], width: number): string {
         .join("\n"),
     )
     .join("\n\n")}\n`;
+}
+
+/**
+ * A plain aligned table (see `renderTable`): cells sanitised, widths in display cells, the listed columns
+ * right-aligned; cut to `width` when given.
+ */
+export function table(
+  rows: Record<string, string>[],
+  columns: string[],
+  options: { right?: string[]; width?: number } = {},
+): string {
+  const right = new Set(options.right ?? []);
+  return renderTable(
+    rows,
+    columns.map((key) => ({ key, ...(right.has(key) ? { align: "right" as const } : {}) })),
+    options.width === undefined ? {} : { width: options.width },
+  );
 }

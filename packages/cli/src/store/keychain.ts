@@ -1,5 +1,6 @@
 import { rm, stat } from "node:fs/promises";
 import type { TokenSet, TokenStore } from "@monzokit/core";
+import { foreignEnv } from "../child-env.js";
 import { ConfigError } from "../errors.js";
 import { sweepStaleTemps, writeFileAtomic } from "./atomic.js";
 import { FileTokenStore, parseTokenSet } from "./file-store.js";
@@ -244,14 +245,17 @@ function legacyAttributes(options: KeychainTokenStoreOptions): string[] {
   return ["service", SERVICE, "home", options.home, "profile", options.profile];
 }
 
-/** Runs `secret-tool` (libsecret's command line) when it is installed; never with a secret in argv. */
+/**
+ * Runs `secret-tool` (libsecret's command line) when it is installed; never with a secret in argv, and
+ * without monzo's own settings (`MONZO_*`) in its environment.
+ */
 async function secretTool(
   args: string[],
   env: Record<string, string | undefined>,
 ): Promise<{ code: number | null; stdout: string }> {
   const { spawn } = await import("node:child_process");
   return new Promise((resolve) => {
-    const child = spawn("secret-tool", args, { env, stdio: ["ignore", "pipe", "ignore"] });
+    const child = spawn("secret-tool", args, { env: foreignEnv(env), stdio: ["ignore", "pipe", "ignore"] });
     let stdout = "";
     const timer = setTimeout(() => child.kill("SIGKILL"), PROBE_TIMEOUT_MS);
     child.stdout.on("data", (d: Buffer) => {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { mergeRanges, missingRanges, type Range } from "../../src/mirror/coverage.js";
+import { mergeRanges, missingRanges, type Range, subtractRange } from "../../src/mirror/coverage.js";
 
 const range = fc
   .tuple(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 40 }))
@@ -43,6 +43,18 @@ describe("coverage ranges", () => {
           expect(mergeRanges(missing)).toEqual(missing);
         },
       ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("subtracting a range keeps exactly the points outside it", () => {
+    fc.assert(
+      fc.property(fc.array(range, { maxLength: 12 }), range, (ranges, cut) => {
+        const left = subtractRange(ranges, cut);
+        const expected = new Set([...points(ranges)].filter((p) => p < cut.sinceMs || p >= cut.untilMs));
+        expect(points(left)).toEqual(expected);
+        expect(mergeRanges(left)).toEqual(left);
+      }),
       { numRuns: 500 },
     );
   });

@@ -83,6 +83,34 @@ describe("syncMirror against the emulator", () => {
     expect((await compareMirrorWithBank(f.db, f.client)).differences).toEqual([]);
   });
 
+  it("a mirror left alone for 100 days catches up on the last 89, names the gap, and a new login with fullHistory fills it", async () => {
+    const f = await mirrorFixture();
+    await sync(f);
+    const lastRead = f.now();
+    f.emulator.control.advanceClock(100 * DAY);
+    // The old login has expired by now; a new one whose full-history window has closed again.
+    f.client = f.freshLogin();
+    f.emulator.control.advanceClock(6 * 60_000);
+    const late = await sync(f);
+    const current = late.accounts.find((a) => a.type === "uk_retail")!;
+    expect(current.historyLimited).toBe(true);
+    expect(current.history.complete).toBe(false);
+    expect(current.history.missing).toEqual([
+      {
+        // The trailing window before the last read could not be read again either: it may have changed.
+        from: new Date(lastRead - DEFAULT_TRAILING_DAYS * DAY).toISOString(),
+        to: new Date(f.now() - REACH_DAYS * DAY).toISOString(),
+      },
+    ]);
+    f.client = f.freshLogin();
+    const filled = await sync(f, { fullHistory: true });
+    expect(filled.accounts.find((a) => a.id === current.id)!.history).toMatchObject({
+      complete: true,
+      missing: [],
+    });
+    expect((await compareMirrorWithBank(f.db, f.client)).differences).toEqual([]);
+  });
+
   it("a sync with nothing new costs at most 1 + ⌈n/100⌉ transaction reads per account (n in the trailing window), a balance and a pots read, whatever the mirror's size", async () => {
     for (const size of [400, 20_000]) {
       const f = await mirrorFixture({ transactions: size, seed: `bound-${size}` });

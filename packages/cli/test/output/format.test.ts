@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { csvField, csvRow, money, table } from "../../src/output/format.js";
+import { csvField, csvRow, money } from "../../src/output/format.js";
+import { table } from "../../src/output/table.js";
 
 describe("csv", () => {
   it("guards against spreadsheet formula injection and quotes per RFC 4180", () => {

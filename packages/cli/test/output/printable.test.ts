@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { jsonLine, jsonText, printable } from "../../src/output/printable.js";
+import { jsonText, printable } from "../../src/output/printable.js";
 
 /** Everything a terminal acts on instead of showing, and the bidi controls that reorder text. */
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
@@ -52,22 +52,6 @@ describe("jsonText", () => {
           const out = jsonText(v, 2);
           expect(UNSAFE.test(out.replace(/\n/g, ""))).toBe(false);
           expect(JSON.parse(out)).toEqual(JSON.parse(JSON.stringify(v)));
-        }
-      }),
-      { numRuns: 2000 },
-    );
-  });
-});
-
-describe("jsonLine", () => {
-  it("is one line of the same JSON, with nothing in it a terminal acts on (property)", () => {
-    fc.assert(
-      fc.property(fc.jsonValue(), fc.string({ unit: "binary", maxLength: 80 }), (value, text) => {
-        for (const v of [value, { text, nested: [text, value] }]) {
-          const line = jsonLine(v);
-          expect(line).not.toMatch(/[\n\r]/);
-          expect(UNSAFE.test(line)).toBe(false);
-          expect(JSON.parse(line)).toEqual(JSON.parse(JSON.stringify(v)));
         }
       }),
       { numRuns: 2000 },

@@ -196,6 +196,42 @@ describe("logins kept by secret-tool (Monzokit 0.1)", () => {
       JSON.parse(keyring.lookup({ service: "monzokit", username: keychainAccount(home, "default") })!),
     ).toEqual(tokens(31));
   });
+
+  it("secret-tool runs without any MONZO_* variable in its environment (the client secret above all)", async () => {
+    const { chmod, mkdir, writeFile } = await import("node:fs/promises");
+    // A secret-tool first on PATH that records its environment, then runs the real one.
+    const bin = await tempHome();
+    const dirs = (keyring.env["PATH"] ?? "").split(":");
+    const real = (
+      await Promise.all(
+        dirs.map((d) =>
+          stat(join(d, "secret-tool")).then(
+            () => join(d, "secret-tool"),
+            () => "",
+          ),
+        ),
+      )
+    ).find(Boolean)!;
+    await writeFile(
+      join(bin, "secret-tool"),
+      `#!/bin/sh\nenv >> "${join(bin, "seen.env")}"\nexec ${real} "$@"\n`,
+    );
+    await chmod(join(bin, "secret-tool"), 0o755);
+    const { home, store } = await setup({
+      ...keyring.env,
+      PATH: `${bin}:${keyring.env["PATH"] ?? ""}`,
+      MONZO_CLIENT_SECRET: "mnzconf.must-not-reach-children",
+      MONZO_ACCESS_TOKEN: "playground-token-must-not-reach-children",
+    });
+    keyring.store({ service: "monzokit", home, profile: "default" }, JSON.stringify(tokens(32)));
+    await mkdir(join(home, "tokens"), { recursive: true, mode: 0o700 });
+    await writeFile(store.markerPath, '{"store":"keychain"}\n', { mode: 0o600 });
+    expect(await store.load()).toEqual(tokens(32));
+    const seen = await readFile(join(bin, "seen.env"), "utf8");
+    expect(seen).toContain("DBUS_SESSION_BUS_ADDRESS=");
+    expect(seen).not.toMatch(/^MONZO_/m);
+    expect(seen).not.toContain("must-not-reach-children");
+  });
 });
 
 describe("a killed save's temporary", () => {
@@ -209,5 +245,27 @@ describe("a killed save's temporary", () => {
     await writeFile(temp, JSON.stringify(tokens(9)), { mode: 0o600 });
     expect(await store.load()).toBeUndefined();
     expect(await readdir(join(tokenPath, ".."))).toEqual([]);
+  });
+});
+
+describe("the secret-tool of the 0.1 migration", () => {
+  it("is started without monzo's settings (MONZO_*) in its environment", async () => {
+    const { chmod, mkdir, writeFile } = await import("node:fs/promises");
+    const bin = await tempHome();
+    const seen = join(bin, "env.txt");
+    await writeFile(join(bin, "secret-tool"), `#!/bin/sh\nenv > "${seen}"\nexit 1\n`);
+    await chmod(join(bin, "secret-tool"), 0o755);
+    const { home, store } = await setup({
+      ...keyring.env,
+      PATH: `${bin}:${process.env["PATH"] ?? ""}`,
+      MONZO_CLIENT_SECRET: "mnzconf.must-not-travel",
+      MONZO_ACCESS_TOKEN: "access-must-not-travel",
+    });
+    await mkdir(join(home, "tokens"), { recursive: true, mode: 0o700 });
+    await writeFile(store.markerPath, '{"store":"keychain"}\n', { mode: 0o600 });
+    expect(await store.load()).toBeUndefined();
+    const env = await readFile(seen, "utf8");
+    expect(env).toContain("DBUS_SESSION_BUS_ADDRESS=");
+    expect(env).not.toMatch(/MONZO_/);
   });
 });

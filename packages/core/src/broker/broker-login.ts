@@ -152,7 +152,7 @@ export class BrokerLogin {
       id: body.id,
       loginUrl: body.login_url,
       expiresAt: body.expires_at ? Date.parse(body.expires_at) : this.#now() + 600_000,
-      bound: body.binding === "loopback",
+      bound: body.binding === "loopback" || body.binding === "origin",
     };
   }
 

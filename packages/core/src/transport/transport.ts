@@ -32,6 +32,11 @@ export interface RequestSpec {
   auth?: boolean;
   /** For a pot move: a timeout or dropped connection means the outcome is unknown, not a failure. */
   dedupeId?: string;
+  /**
+   * A 429 is retried like a 5xx (default), or thrown at once as `RateLimitError` for a caller that paces
+   * its own requests (the history walk lowers its concurrency instead).
+   */
+  onRateLimit?: "retry" | "throw";
 }
 
 /** Per-call options, last argument of every resource method. */
@@ -158,7 +163,8 @@ export class Transport {
           attempt--;
           continue;
         }
-        if (spec.replaySafe && attempt < maxRetries && isRetryableStatus(response.status)) {
+        const paced = response.status === 429 && spec.onRateLimit === "throw";
+        if (spec.replaySafe && attempt < maxRetries && isRetryableStatus(response.status) && !paced) {
           const cap = c.maxRetryAfterMs ?? 60_000;
           if (retryAfterMs !== undefined && retryAfterMs > cap) throw error;
           await sleep(retryAfterMs ?? backoffDelay(attempt, random), options.signal);

@@ -11,6 +11,7 @@ import {
   p2pPayment,
 } from "./builders.js";
 import { DECLINE_REASONS, FOREIGN, MERCHANTS, type MerchantSeed, PEOPLE } from "./catalog.js";
+import { baseTransaction } from "./json.js";
 import {
   CARD_NUMBERS,
   CARD_TOKEN,
@@ -125,7 +126,8 @@ export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank
   ];
   const joPots = [addPot(bank, ids, joCurrent, { name: "Treats", style: "pink", type: "default" }, at(0.11))];
 
-  // Shares: main current 1, joint 0.15, flex 0.02, Sam 0.2, Jo 0.1 (sum 1.47).
+  // Shares: main current 1, joint 0.15, flex 0.02, Sam 0.2, Jo 0.1 (sum 1.47). Flex is spent and repaid
+  // from the main account's history, so its ids follow time across both accounts.
   const n = options.transactions / 1.47;
   const declines = { next: 0 };
   const gen = (
@@ -137,6 +139,7 @@ export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank
     income: number,
     finale = false,
     tab?: SharedTab,
+    flexAccount?: AccountRecord,
   ) =>
     generateHistory(bank, ids, rng.fork(account.json.id), merchants, {
       account,
@@ -151,12 +154,12 @@ export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank
       finale,
       declines,
       tab,
+      flex: flexAccount,
     });
   // Alex and Sam share their flat's bills in a tab from halfway through the history.
   const flat = openTab(ids, "Flat", alex, [sam], at(0.5));
-  gen(alexCurrent, alex, Math.round(n), start, alexPots, 40000, true, flat);
+  gen(alexCurrent, alex, Math.round(n * 1.02), start, alexPots, 40000, true, flat, flex);
   gen(joint, alex, Math.round(n * 0.15), at(0.185), jointPots, 30000);
-  gen(flex, alex, Math.round(n * 0.02), at(0.37), [], 0);
   gen(samCurrent, sam, Math.round(n * 0.2), start, [], 35000);
   gen(joCurrent, jo, Math.round(n * 0.1), at(0.095), joPots, 30000);
 
@@ -167,7 +170,7 @@ export function seedBank(ids: IdGenerator, rng: Rng, options: SeedOptions): Bank
     potTransfer(bank, ids, alexCurrent, deleted, -deleted.json.balance, alex, emptied, "user");
   }
   deleted.json.deleted = true;
-  closeBooks(flat, alexCurrent);
+  closeBooks(flat);
   return bank;
 }
 
@@ -438,6 +441,82 @@ interface HistorySpec {
   declines: { next: number };
   /** A shared tab this account's bills and friends' paybacks go into. */
   tab?: SharedTab | undefined;
+  /** The owner's Flex account: purchases on it, and its monthly repayments from this account. */
+  flex?: AccountRecord | undefined;
+}
+
+/** Flex's credit limit in pence (inferred): purchases beyond it are declined. */
+const FLEX_LIMIT = 300_000;
+/** What people pay over time with Flex: bigger purchases. */
+const FLEXABLE = MERCHANTS.filter(
+  (m) => ["shopping", "holidays", "transport"].includes(m.category) && m.max >= 3500,
+);
+
+/**
+ * The month's Flex repayment, collected from the current account on its schedule (S-wg-fixtures):
+ * `monzo_flex`, counted in spending under the category of what was bought, with `monzo_flex_id`,
+ * `repayment_receipt_id` and `ledger_entry_intent` in metadata; the Flex account gets the same amount
+ * back (inferred). A third of what is owed, as in a 3-month plan.
+ */
+function flexRepayment(
+  bank: Bank,
+  ids: IdGenerator,
+  current: AccountRecord,
+  flex: AccountRecord,
+  category: string,
+  at: number,
+): boolean {
+  const amount = Math.ceil(-flex.balance / 3);
+  if (amount <= 0 || current.balance < amount) return false;
+  const flexId = flex.json.description;
+  const day = new Date(at).toISOString().slice(0, 10);
+  const receipt = ids.next("monzoflexrepaymentreceipt");
+  const intent = "monzo-flex.service_collects_scheduled_payment";
+  const pounds = `${Math.floor(amount / 100)}.${String(amount % 100).padStart(2, "0")}`;
+  const out = baseTransaction(
+    {
+      id: ids.next("tx"),
+      amount: -amount,
+      description: "Flex",
+      account_id: current.json.id,
+      category,
+      scheme: "monzo_flex",
+      originator: true,
+      include_in_spending: true,
+      can_be_excluded_from_breakdown: true,
+      dedupe_id: `${current.json.id}:${flexId}:monzo-flex:scheduled_payment:${flexId}:${day}:GBP -${pounds}`,
+      metadata: {
+        exclude_from_breakdown: "false",
+        ledger_entry_intent: intent,
+        ledger_insertion_id: ids.next("entryset"),
+        monzo_flex_id: flexId,
+        notes: "",
+        repayment_receipt_id: receipt,
+      },
+    },
+    at,
+  );
+  bank.add(current, out, at, false, false);
+  const back = baseTransaction(
+    {
+      id: ids.next("tx"),
+      amount,
+      description: "Flex repayment",
+      account_id: flex.json.id,
+      category: "general",
+      scheme: "monzo_flex",
+      dedupe_id: `${out.dedupe_id}:repayment`,
+      metadata: {
+        ledger_entry_intent: intent,
+        ledger_insertion_id: ids.next("entryset"),
+        monzo_flex_id: flexId,
+        repayment_receipt_id: receipt,
+      },
+    },
+    at,
+  );
+  bank.add(flex, back, at, false, false);
+  return true;
 }
 
 /** A shared tab (REFERENCE §7.1 `tab`): one object that every transaction in it carries. */
@@ -445,12 +524,18 @@ interface SharedTab {
   json: TabJson;
   openedMs: number;
   members: Set<string>;
+  /** What the other members owe for bills not yet paid back, and when they pay it. */
+  owed: number;
+  dueAfter: number;
+  /** The tab's transactions, oldest first. */
+  items: TransactionJson[];
 }
 
 /** Puts a transaction in the tab: `metadata.tab_id` and the tab object itself (S-wg-fixtures). */
 function joinTab(tab: SharedTab, json: TransactionJson): void {
   json.metadata["tab_id"] = tab.json.id;
   json.tab = tab.json;
+  tab.items.push(json);
 }
 
 /** A tab opened by `creator` and shared with `others`; its totals are filled in once the history is made. */
@@ -487,6 +572,9 @@ function openTab(ids: IdGenerator, name: string, creator: User, others: User[], 
     },
     openedMs,
     members: new Set(others.map((u) => u.id)),
+    owed: 0,
+    dueAfter: openedMs,
+    items: [],
   };
 }
 
@@ -494,18 +582,17 @@ function openTab(ids: IdGenerator, name: string, creator: User, others: User[], 
  * The tab's totals once its items are known: the items' count and sum, and what each person owes or is
  * owed when shared bills are split evenly and paybacks count against the payer's share (inferred).
  */
-function closeBooks(tab: SharedTab, account: AccountRecord): void {
+function closeBooks(tab: SharedTab): void {
   let count = 0;
   let total = 0;
   let bills = 0;
-  let last = tab.openedMs;
-  for (const t of account.transactions) {
-    const json = t.json;
-    if (json.metadata["tab_id"] !== tab.json.id) continue;
+  let last = tab.json.opened_at;
+  // Only the tab's own items: building every transaction's JSON here would cost seconds at 100,000.
+  for (const json of tab.items) {
     count++;
     total += json.amount;
     if (json.amount < 0) bills += json.amount;
-    last = t.createdMs;
+    last = json.created;
   }
   const [creator, ...others] = tab.json.participants;
   const owedToCreator = Math.round((-bills * others.length) / (others.length + 1)) - (total - bills);
@@ -513,7 +600,7 @@ function closeBooks(tab: SharedTab, account: AccountRecord): void {
   for (const p of others) p.settle_amount = -Math.round(owedToCreator / others.length);
   tab.json.item_count = count;
   tab.json.total = total;
-  tab.json.modified_at = formatTime(last);
+  tab.json.modified_at = last;
 }
 
 /**
@@ -574,7 +661,14 @@ function generateHistory(
     settleAfterMs: spec.settleAfterMs,
     roundUp: livePots.find((p) => p.json.round_up),
     owner,
+    creditLimit: 0,
   };
+  const flex = spec.flex;
+  const flexOpened = flex ? Date.parse(flex.json.created) : Number.POSITIVE_INFINITY;
+  const flexContext: CardContext | undefined = flex && { ...context, accountId: flex.json.id };
+  const flexSpec: CardSpec = { ...cardSpec, roundUp: undefined, creditLimit: FLEX_LIMIT };
+  let flexMonth = -1;
+  let flexCategory = "shopping";
 
   // An opening payment so the account starts in credit.
   const opening = income > 0 ? income : 50000;
@@ -610,6 +704,26 @@ function generateHistory(
       billsDue = false;
       const m = rng.pick(bills);
       directDebit(bank, ids, rng, account, mandates, m, at, spec.tab);
+      continue;
+    }
+    const tab = spec.tab;
+    if (tab && tab.owed > 0 && at >= tab.dueAfter) {
+      const member = [...tab.members].map((id) => bank.users.get(id)!)[0]!;
+      const from = bank.accountsOf(member.id).find((a) => a.json.type === "uk_retail")!;
+      p2pIn(bank, ids, rng, account, owner, tab.owed, at, { tab, from: partyOf(from, member) });
+      tab.owed = 0;
+      continue;
+    }
+    const flexOpen = flex !== undefined && at >= flexOpened;
+    if (flexOpen && month !== flexMonth && day >= 15 && flex.balance < 0) {
+      flexMonth = month;
+      if (flexRepayment(bank, ids, account, flex, flexCategory, at)) continue;
+    }
+    // One slot in fifty (Flex's 2% share), at a fixed rhythm so a small bank still has a few.
+    if (flexOpen && i % 50 === 25) {
+      const m = rng.pick(FLEXABLE);
+      flexCategory = m.category;
+      cardSpend(bank, rng, flex, flexContext!, m, at, flexSpec);
       continue;
     }
     const kind = rng.weighted([
@@ -651,7 +765,7 @@ function generateHistory(
     }
     if (kind === "p2p_in") {
       const amount = Math.max(100, Math.round(rng.int(3, 60) * 100 * scale));
-      p2pIn(bank, ids, rng, account, owner, amount, at, spec.tab);
+      p2pIn(bank, ids, rng, account, owner, amount, at);
       continue;
     }
     if (kind === "fps_out" || kind === "p2p") {
@@ -709,6 +823,8 @@ interface CardSpec {
   /** The pot card payments round up into, if the account has one. */
   roundUp: PotRecord | undefined;
   owner: User;
+  /** How far below zero the balance may go (Flex is credit). */
+  creditLimit: number;
 }
 
 /** A card payment; returns whether it was rounded up into a pot (a second transaction). */
@@ -729,7 +845,7 @@ function cardSpend(
   const settledAmount = settlementAmount(rng, m, authorised, localAmount, foreign?.rate, options.change);
   // Foreign spend keeps its local amount; a tip in pounds changes both.
   const settledLocal = localAmount === authorised ? settledAmount : localAmount;
-  const insufficient = account.balance + Math.min(authorised, settledAmount) < 0;
+  const insufficient = account.balance + Math.min(authorised, settledAmount) < -spec.creditLimit;
   const declineReason = insufficient ? "INSUFFICIENT_FUNDS" : options.decline;
   const declined = declineReason !== undefined;
   const settleAt = at + rng.int(spec.settleAfterMs[0], spec.settleAfterMs[1]);
@@ -907,11 +1023,10 @@ function p2pIn(
   owner: User,
   amount: number,
   at: number,
-  tab?: SharedTab,
+  settleUp?: { tab: SharedTab; from: ReturnType<typeof partyOf> },
 ) {
-  const friend = friendOf(bank, rng, owner, at);
-  const reference = rng.pick(REFERENCES);
-  const settlingUp = rng.chance(0.6);
+  const friend = settleUp?.from ?? friendOf(bank, rng, owner, at);
+  const reference = settleUp ? settleUp.tab.json.name : rng.pick(REFERENCES);
   if (!friend) return incoming(bank, ids, rng, account, amount, at, reference);
   const sides = p2pPayment(ids, {
     amount,
@@ -921,7 +1036,7 @@ function p2pIn(
     to: partyOf(account, owner),
   });
   // A tab member paying their share back (S-wg-fixtures: p2p payments with tab_id and tab).
-  if (tab && at >= tab.openedMs && settlingUp && tab.members.has(friend.userId)) joinTab(tab, sides.payee);
+  if (settleUp) joinTab(settleUp.tab, sides.payee);
   bank.add(account, sides.payee, at, false, false);
 }
 
@@ -963,7 +1078,12 @@ function directDebit(
   const mandate = mandateFor(ids, rng, mandates, bank, m);
   if (account.balance + amount < 0) return;
   const json = directDebitOut(ids, { accountId: account.json.id, amount, createdMs: at, mandate });
-  // The household's bills are shared in its tab (S-wg-fixtures: Direct Debits with tab_id and tab).
-  if (tab && at >= tab.openedMs) joinTab(tab, json);
+  // The household's bills are shared in its tab (S-wg-fixtures: Direct Debits with tab_id and tab); the
+  // others owe their share, and pay it back a couple of days later.
+  if (tab && at >= tab.openedMs) {
+    joinTab(tab, json);
+    tab.owed += Math.round((-amount * tab.members.size) / (tab.members.size + 1));
+    tab.dueAfter = at + 2 * DAY;
+  }
   bank.add(account, json, at, false, false);
 }

@@ -58,7 +58,9 @@ describe("seeded bank", () => {
     for (const account of bank.accounts.values()) {
       const sum = account.transactions.filter((t) => !t.declined).reduce((s, t) => s + t.json.amount, 0);
       expect(account.balance).toBe(sum);
-      expect(account.balance).toBeGreaterThanOrEqual(0);
+      // Flex is credit: what is owed, within its limit.
+      if (account.json.type === "uk_monzo_flex") expect(account.balance).toBeGreaterThanOrEqual(-300_000);
+      else expect(account.balance).toBeGreaterThanOrEqual(0);
     }
     for (const pot of bank.pots.values()) {
       const account = bank.accounts.get(pot.json.current_account_id)!;
@@ -329,6 +331,36 @@ describe("seeded bank", () => {
     expect(member!.id).toMatch(/^participant_/);
     expect(creator!.settle_amount + member!.settle_amount).toBe(0);
     for (const t of every().filter((x) => !("tab_id" in x.metadata))) expect(t).not.toHaveProperty("tab");
+  });
+
+  it("spends on Flex and repays it monthly from the current account, counted as spending there", () => {
+    const small = createEmulator({
+      seed: "small",
+      transactions: 600,
+      clock: { start: "2026-03-01T00:00:00Z", frozen: true },
+    });
+    for (const b of [bank, small.state.bank]) {
+      const flex = [...b.accounts.values()].find((a) => a.json.type === "uk_monzo_flex")!;
+      const main = [...b.accounts.values()].find((a) => a.json.type === "uk_retail")!;
+      const purchases = flex.transactions.map((t) => t.json).filter((t) => t.scheme === "mastercard");
+      expect(purchases.length).toBeGreaterThan(2);
+      const repayments = main.transactions.map((t) => t.json).filter((t) => t.scheme === "monzo_flex");
+      expect(repayments.length).toBeGreaterThan(0);
+      const credits = flex.transactions.map((t) => t.json).filter((t) => t.scheme === "monzo_flex");
+      expect(credits.map((t) => t.amount)).toEqual(repayments.map((t) => -t.amount));
+      for (const t of repayments) {
+        expect(t).toMatchObject({ originator: true, include_in_spending: true, merchant: null });
+        expect(t.amount).toBeLessThan(0);
+        expect(t.metadata).toMatchObject({
+          ledger_entry_intent: "monzo-flex.service_collects_scheduled_payment",
+          monzo_flex_id: flex.json.description,
+          repayment_receipt_id: expect.stringMatching(/^monzoflexrepaymentreceipt_/),
+        });
+        expect(t.dedupe_id).toContain(`:${flex.json.description}:monzo-flex:scheduled_payment:`);
+        expect(t.category).not.toBe("transfers");
+      }
+      expect(flex.balance).toBeLessThanOrEqual(0);
+    }
   });
 
   it("keeps every account's transactions sorted by created then id", () => {
