@@ -21,6 +21,12 @@ export function money(amount: number | undefined, currency: string | undefined):
  * @example decimal(100, "GBP") // "1.00"
  */
 export function decimal(amount: number, currency: string): string {
+  // Pounds without Intl: `toDecimalString` asks Intl for the currency's decimals, and the first currency
+  // lookup loads ICU's data (tens of ms; ADR 0006) — for every `monzo balance`, whose JSON is built anyway.
+  if (currency.toUpperCase() === "GBP" && Number.isSafeInteger(amount)) {
+    const pence = String(Math.abs(amount)).padStart(3, "0");
+    return `${amount < 0 ? "-" : ""}${pence.slice(0, -2)}.${pence.slice(-2)}`;
+  }
   try {
     return toDecimalString(amount, currency);
   } catch {
