@@ -1,5 +1,5 @@
 import { Command, CommanderError, Help } from "@commander-js/extra-typings";
-import { type Cmd, extraHelpOf, globalOptions, helpFor } from "./commands/define.js";
+import { type Cmd, extraHelpOf, globalOptions, helpFor, negativeNumberError } from "./commands/define.js";
 import { setIo } from "./context.js";
 import type { Io } from "./io.js";
 
@@ -122,9 +122,10 @@ export function createProgram(io: Io): Command {
         ["2", "usage: a wrong command, option, argument or amount"],
         ["3", "configuration: not logged in, or a missing setting"],
         [
-          "4-10",
-          "Monzo refused the token, permission, not found, rate limited, network, outcome unknown, login failed",
+          "4-12",
+          "Monzo refused the token, permission, not found, rate limited, network, outcome unknown, login failed, mirror busy, Monzo refused the request (no money, locked pot)",
         ],
+        ["130", "interrupted (Ctrl+C), after saying what was left"],
       ],
     },
   );
@@ -132,6 +133,7 @@ export function createProgram(io: Io): Command {
   for (const [name, entry] of Object.entries(COMMANDS))
     prepare(program.command(name).summary(entry.summary) as unknown as Command);
   program.hook("preSubcommand", (_program, sub) => loadCommand(sub as unknown as Command));
+  program.hook("preAction", (_program, action) => refuseClashingOptions(action as unknown as Command));
   // `monzo help pots deposit`: commander's own help command would skip the lazy loading above.
   const help = program
     .command("help")
@@ -272,12 +274,27 @@ function refuseAmbiguousWords(cmd: Command, args: string[]): void {
           `A short option stands alone (${short.short}), with no value and not combined with others.`,
         );
     }
-    if (cmd.commands.length === 0 && /^-\d/.test(arg))
+    // A negative amount (`-1`, `-£2`, `-.5`) is a word to the commands that take amounts, which say what it means.
+    const own =
+      cmd.commands.length === 0 && /^-[\d£€$.]/.test(arg) ? negativeNumberError(cmd, arg) : undefined;
+    if (own) throw own;
+    if (cmd.commands.length === 0 && /^-\d/.test(arg)) {
       throw new ParseMistake(
         `Unknown option ${arg} for ${pathOf(cmd)}`,
         `A value that starts with a dash goes after -- (${pathOf(cmd)} … -- ${arg}).`,
       );
+    }
   }
+}
+
+/** Options that each pick the output, given together: one must go (`--csv --json`). */
+function refuseClashingOptions(cmd: Command): void {
+  const values = cmd.optsWithGlobals() as { csv?: unknown; json?: unknown };
+  if (values.csv === true && values.json === true)
+    throw new ParseMistake(
+      `--csv and --json both choose the output of ${pathOf(cmd)}`,
+      "Give one of them: --csv for spreadsheets, --json for scripts.",
+    );
 }
 
 /** `monzo pots deposit`, for messages. */
@@ -321,7 +338,7 @@ function fromCommander(error: CommanderError, cmd: Command): ParseMistake {
       if (!cmd.parent)
         return new ParseMistake(
           `Unknown option ${quoted} before the command`,
-          `${didYouMean}Before the command only the options every command takes may come (--profile, --api-url, --allow-host, --json, --quiet, --debug); put the rest after it.`,
+          `${didYouMean}Before the command only the options every command takes may come (--profile, --api-url, --allow-host, --json, --quiet, --debug, --utc); put the rest after it.`,
         );
       if (cmd.commands.length > 0)
         return new ParseMistake(

@@ -23,6 +23,8 @@ export interface GlobalFlags extends SettingFlags {
   csv?: boolean | undefined;
   quiet?: boolean | undefined;
   debug?: boolean | undefined;
+  /** `--utc`: times in UTC instead of the local time zone. */
+  utc?: boolean | undefined;
 }
 
 export interface Session {
@@ -118,13 +120,31 @@ export async function openSession(
         ? new BrokerLogin({ brokerUrl: settings.brokerUrl, fetch: fetchImpl }).refreshFunction()
         : undefined;
   const manager = new TokenManager({ store, ...(refresh ? { refresh } : {}) });
+  const timeoutMs = requestTimeout(io.env);
   const client = new MonzoClient({
     tokens: manager,
     apiUrl: settings.apiUrl,
     fetch: fetchImpl,
     userAgent: "monzokit-cli/0.1",
+    ...(timeoutMs ? { timeoutMs } : {}),
   });
   return { io, fetch: fetchImpl, flags, settings, store, manager, client };
+}
+
+/**
+ * `MONZO_TIMEOUT`: seconds to wait for each answer from Monzo (default 30; a slow network may want more, a
+ * test less). A pot move that gets no answer in time is reported as an unknown outcome, with the way to finish it.
+ */
+export function requestTimeout(env: Record<string, string | undefined>): number | undefined {
+  const text = env["MONZO_TIMEOUT"];
+  if (text === undefined || text === "") return undefined;
+  const seconds = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || seconds < 0.1 || seconds > 600)
+    throw new ConfigError(
+      `MONZO_TIMEOUT must be a number of seconds from 0.1 to 600, not "${text}"`,
+      "Unset it for the default (30 seconds), or e.g. MONZO_TIMEOUT=60.",
+    );
+  return Math.round(seconds * 1000);
 }
 
 /** Where the tokens of this session went on their last save, in words for the person. */

@@ -7,6 +7,7 @@ import { chmod, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseAmount } from "@monzokit/core";
 import { type RunningEmulator, serveEmulator } from "@monzokit/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../../../test-support/chromium.js";
@@ -137,8 +138,12 @@ describe("monzo login and data commands, end to end", () => {
     await page.click("#allow");
     await page.waitForSelector("#result");
     expect(await page.textContent("#result")).toContain("logged in");
-    await run.waitFor(/Now open the Monzo app/);
-    await page.goto(`${emu.authUrl}app`);
+    // Against the emulator, the login says where its stand-in for the Monzo app is.
+    const [, approvals] = await run.waitFor(
+      /Now approve the login on the emulator's stand-in for the Monzo app: (http:\/\/127\.0\.0\.1:\d+\/auth\/app)\n/,
+    );
+    expect(approvals).toBe(`${emu.authUrl}app`);
+    await page.goto(approvals!);
     await page.click("button.approve");
     await page.waitForSelector("#notice");
     await page.close();
@@ -196,24 +201,28 @@ process.on("exit", () => {
     expect(list.some((a) => a.type === "uk_retail")).toBe(true);
     const balance = monzo(["balance", "--json"], env(home));
     expect(await balance.exit).toBe(0);
-    expect(JSON.parse(balance.stdout())).toMatchObject({ currency: "GBP", balance: expect.any(Number) });
+    // Money in every JSON output: the exact decimal string, with its currency.
+    expect(JSON.parse(balance.stdout())).toMatchObject({
+      currency: "GBP",
+      balance: expect.stringMatching(/^-?\d+\.\d{2}$/),
+    });
     const pots = monzo(["pots", "list", "--json"], env(home));
     expect(await pots.exit).toBe(0);
-    const savings = (JSON.parse(pots.stdout()) as { name: string; balance: number }[]).find(
+    const savings = (JSON.parse(pots.stdout()) as { name: string; balance: string }[]).find(
       (p) => p.name === "Savings",
     )!;
+    const pence = (text: string) => parseAmount(text, "GBP");
     const deposit = monzo(
       ["pots", "deposit", "Savings", "1.23", "--dedupe-id", "e2e-1", "--json"],
       env(home),
     );
     expect(await deposit.exit).toBe(0);
-    expect(JSON.parse(deposit.stdout())).toMatchObject({
-      balance: savings.balance + 123,
-      dedupe_id: "e2e-1",
-    });
+    const moved = JSON.parse(deposit.stdout()) as { balance: string; dedupe_id: string };
+    expect(moved.dedupe_id).toBe("e2e-1");
+    expect(pence(moved.balance)).toBe(pence(savings.balance) + 123);
     const again = monzo(["pots", "deposit", "Savings", "1.23", "--dedupe-id", "e2e-1", "--json"], env(home));
     expect(await again.exit).toBe(0);
-    expect(JSON.parse(again.stdout()).balance).toBe(savings.balance + 123);
+    expect(pence(JSON.parse(again.stdout()).balance)).toBe(pence(savings.balance) + 123);
     const txs = monzo(["transactions", "list", "--limit", "5", "--json"], env(home));
     expect(await txs.exit).toBe(0);
     expect(JSON.parse(txs.stdout())).toHaveLength(5);

@@ -82,3 +82,46 @@ describe("error lines", () => {
     expect(f.stderr()).toContain("monzo login --profile work");
   });
 });
+
+describe("Monzo's 4xx answers, read as the person's mistake or Monzo's refusal", () => {
+  const answer = (status: number, code: string) =>
+    errorFromResponse({
+      status,
+      body: { code, message: "…" },
+      requestId: undefined,
+      retryAfter: undefined,
+      method: "PUT",
+      path: "/pots/p/deposit",
+    });
+
+  it("maps each to its exit code and a specific fix; parameters the CLI fills in stay bugs", () => {
+    for (const [status, code, exit, hint] of [
+      [400, "bad_request.insufficient_funds", EXIT.refused, /not enough money/],
+      [403, "forbidden.pot_locked", EXIT.refused, /unlock it in the Monzo app/],
+      [403, "forbidden.pot_added_security", EXIT.refused, /only in the Monzo app/],
+      [400, "bad_request.bad_param.since", EXIT.usage, /Transaction ids look like tx_/],
+      [400, "bad_request.missing_param.account_id", EXIT.usage, /Account ids look like acc_/],
+      [400, "bad_request.bad_param.source_account_id", EXIT.usage, /Account ids look like acc_/],
+      [400, "bad_request.bad_param.pot_id", EXIT.usage, /Pot ids look like pot_/],
+      [400, "bad_request.bad_param.params[image_url]", EXIT.usage, /full http\(s\) URL/],
+      [400, "bad_request.bad_param.bad_param.amount", EXIT.usage, /Amounts are positive/],
+      [400, "bad_request.bad_param.items[0].amount", EXIT.usage, /value given for items\[0\]\.amount/],
+      [400, "bad_request.invalid_json", EXIT.usage, /one JSON object/],
+      [404, "not_found.transaction", EXIT.notFound, /ids look like tx_/],
+      [404, "not_found.pot", EXIT.notFound, /monzo pots list/],
+    ] as const) {
+      const error = answer(status, code);
+      expect({ code, exit: exitCodeFor(error) }).toEqual({ code, exit });
+      expect(describeError(error, true).split("\n")[1]).toMatch(hint);
+      // A mistake gets no stack trace, even with --debug.
+      expect(describeError(error, true).split("\n")).toHaveLength(3);
+    }
+    for (const code of [
+      "bad_request.missing_param.dedupe_id",
+      "bad_request.bad_param.limit",
+      "bad_request",
+      "bad_request.bad_param",
+    ])
+      expect(exitCodeFor(answer(400, code))).toBe(EXIT.unexpected);
+  });
+});

@@ -43,3 +43,104 @@ export function fakeIo(env: Record<string, string | undefined> = {}, overrides: 
   };
   return { io, out, err, stdout: () => out.join(""), stderr: () => err.join("") };
 }
+
+/**
+ * The emulator on a real loopback port with a profile logged in to it (a playground-style token, approved),
+ * and `run(argv)` calling the CLI in-process against it.
+ */
+export async function loggedIn(
+  seed: string,
+  options: { transactions?: number; env?: Record<string, string>; ttlSeconds?: number } = {},
+) {
+  const { serveEmulator } = await import("@monzokit/emulator");
+  const { main } = await import("../src/main.js");
+  const emu = await serveEmulator(
+    { seed, ...(options.transactions ? { transactions: options.transactions } : {}) },
+    { port: 0 },
+  );
+  const home = await tempHome();
+  const env = { MONZOKIT_HOME: home, MONZO_API_URL: emu.url, TZ: "UTC", ...options.env };
+  const run = async (argv: string[], extra: Record<string, string> = {}, overrides: Partial<Io> = {}) => {
+    const f = fakeIo({ ...env, ...extra }, overrides);
+    const code = await main(argv, f.io);
+    // The once-per-run note that the API is this machine, not Monzo (the endpoint policy's), is not the command's.
+    const err = f.stderr().replace(/^note: the API is http:\/\/127\.0\.0\.1:\d+ .*\n/m, "");
+    return { code, out: f.stdout(), err };
+  };
+  const token = emu.emulator.control.token({ ttlSeconds: options.ttlSeconds ?? 3600 });
+  const login = await run(["login"], { MONZO_ACCESS_TOKEN: token });
+  if (login.code !== 0) throw new Error(`login failed: ${login.err}`);
+  const alex = [...emu.emulator.state.bank.accounts.values()].find((a) => a.json.type === "uk_retail")!;
+  return { emu, home, env, run, token, account: alex };
+}
+
+/**
+ * A real HTTP proxy in front of the emulator, for what a network does to a money move: `drop` forwards
+ * matching requests and then cuts the connection before the answer arrives (the move happened, nobody
+ * heard), `hold` keeps them waiting without forwarding (nothing happened yet). Everything else passes.
+ */
+export async function lossyProxy(target: string) {
+  const { createServer, request } = await import("node:http");
+  const upstream = new URL(target);
+  const state = {
+    drop: undefined as RegExp | undefined,
+    hold: undefined as RegExp | undefined,
+    /** After `after` matching requests, answer the rest with a 503 (a server failing half-way). */
+    fail: undefined as { match: RegExp; after: number } | undefined,
+    /** Answer matching requests this much later. */
+    slow: undefined as { match: RegExp; ms: number } | undefined,
+    seen: [] as string[],
+    onHold: [] as ((line: string) => void)[],
+  };
+  const server = createServer((req, res) => {
+    const line = `${req.method} ${req.url}`;
+    state.seen.push(line);
+    if (state.hold?.test(line)) {
+      for (const f of state.onHold.splice(0)) f(line);
+      req.resume();
+      return;
+    }
+    if (state.fail?.match.test(line) && state.fail.after-- <= 0) {
+      req.resume();
+      res.writeHead(503, { "content-type": "application/json" });
+      res.end('{"code":"internal_service","message":"Injected by the test proxy"}');
+      return;
+    }
+    const delay = state.slow?.match.test(line) ? state.slow.ms : 0;
+    const out = request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        path: req.url,
+        method: req.method,
+        headers: req.headers,
+      },
+      (answer) => {
+        if (state.drop?.test(line)) {
+          answer.resume();
+          answer.on("end", () => req.socket.destroy());
+          return;
+        }
+        setTimeout(() => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        }, delay);
+      },
+    );
+    out.on("error", () => res.destroy());
+    req.pipe(out);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    state,
+    /** Resolves when a held request arrives. */
+    held: () => new Promise<string>((resolve) => state.onHold.push(resolve)),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -2,7 +2,7 @@ import { io } from "../context.js";
 import { type GlobalFlags, openSession, requireTokens, type Session } from "../session.js";
 
 export type { Cmd, Example, GlobalOptionValues, HelpSection } from "./define.js";
-export { helpFor, options, withEnv } from "./define.js";
+export { helpFor, negativeNumberError, onNegativeNumber, options, withEnv } from "./define.js";
 
 /** The global flags and a command's own options, as the session wants them. */
 export function globalFlags(values: Record<string, unknown>): GlobalFlags {
@@ -13,6 +13,7 @@ export function globalFlags(values: Record<string, unknown>): GlobalFlags {
     csv: values["csv"] === true,
     quiet: values["quiet"] === true,
     debug: values["debug"] === true,
+    utc: values["utc"] === true,
     apiUrl: str("apiUrl"),
     allowHost: str("allowHost"),
     authUrl: str("authUrl"),

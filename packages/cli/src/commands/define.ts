@@ -15,7 +15,8 @@ export function globalOptions() {
       withEnv("Profile to use (several Monzo users side by side)", "MONZO_PROFILE"),
     ),
     new Option("--json", "Machine-readable JSON output"),
-    new Option("-q, --quiet", "Only the essential output"),
+    new Option("-q, --quiet", "Only the essential output: no success messages or notes"),
+    new Option("--utc", "Show times in UTC (default: your local time zone, from TZ or the system)"),
     new Option("--debug", "Show each request and answer (secrets redacted)"),
     new Option("--api-url <url>", withEnv("API base URL (default https://api.monzo.com)", "MONZO_API_URL")),
     new Option("--allow-host <hosts>", "Let these hosts (comma-separated), not Monzo's, receive tokens"),
@@ -28,6 +29,7 @@ export interface GlobalOptionValues {
   json?: true;
   quiet?: true;
   debug?: true;
+  utc?: true;
   apiUrl?: string;
   allowHost?: string;
   [key: string]: unknown;
@@ -86,4 +88,19 @@ export function helpFor(cmd: object, examples: Example[], ...sections: HelpSecti
 /** What `helpFor` gave `cmd`. */
 export function extraHelpOf(cmd: object): { examples: Example[]; sections: HelpSection[] } | undefined {
   return extraHelp.get(cmd);
+}
+
+const negativeWords = new WeakMap<object, (word: string) => Error | undefined>();
+
+/**
+ * What a word like `-1` means to `cmd` (a leaf command where commander would take it for an option): the
+ * error to give instead of "unknown option" (`pots deposit Savings -1` → "amounts are positive; use withdraw").
+ */
+export function onNegativeNumber(cmd: object, explain: (word: string) => Error | undefined): void {
+  negativeWords.set(cmd, explain);
+}
+
+/** The error `cmd` gives for `word`, if it set one. */
+export function negativeNumberError(cmd: object, word: string): Error | undefined {
+  return negativeWords.get(cmd)?.(word);
 }

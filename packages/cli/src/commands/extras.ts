@@ -5,8 +5,9 @@ import { io } from "../context.js";
 import { UsageError } from "../errors.js";
 import { MirrorError } from "../mirror/errors.js";
 import { defaultMirrorPath } from "../mirror/paths.js";
-import { emit } from "../output/emit.js";
-import { table } from "../output/format.js";
+import { done, emit } from "../output/emit.js";
+import { jsonText, printable } from "../output/printable.js";
+import { renderTable } from "../output/table.js";
 import { pickAccount } from "../session.js";
 import { type Cmd, flag, globalFlags, helpFor, options, ready } from "./common.js";
 
@@ -25,20 +26,35 @@ export function feed(cmd: Cmd): void {
     .option("--url <url>", "Opened when tapped")
     .option("--background-color <hex>", "#RRGGBB")
     .action(async (title, opts, command) => {
-      const { t, flags, session } = await ready(command.optsWithGlobals());
-      const account = await pickAccount(session, flag(opts.account));
       const bg = flag(opts.backgroundColor);
       const body = flag(opts.body);
       const url = flag(opts.url);
+      const image = flag(opts.image);
+      // Checked here, before anything is sent, so a mistake is named with its option (REFERENCE §8).
+      if (title.trim() === "")
+        throw new UsageError("The feed item needs a title", 'E.g. monzo feed push "Rent paid".');
+      for (const [option, value] of [
+        ["--url", url],
+        ["--image", image],
+      ] as const)
+        if (value !== undefined && !isHttpUrl(value))
+          throw new UsageError(
+            `${option} "${value}" is not an http(s) URL`,
+            `Give a full address, e.g. ${option} https://example.com/${option === "--url" ? "invoice/42" : "icon.png"}`,
+          );
+      if (bg !== undefined && !/^#[0-9A-Fa-f]{6}$/.test(bg))
+        throw new UsageError(`--background-color "${bg}" is not #RRGGBB`, "E.g. --background-color #FF4F40.");
+      const { t, flags, session } = await ready(command.optsWithGlobals());
+      const account = await pickAccount(session, flag(opts.account));
       await session.client.feed.create({
         accountId: account.id,
         title,
-        imageUrl: flag(opts.image) ?? "https://www.gravatar.com/avatar/?d=identicon",
+        imageUrl: image ?? "https://www.gravatar.com/avatar/?d=identicon",
         ...(body ? { body } : {}),
         ...(url ? { url } : {}),
         ...(bg ? { backgroundColor: bg } : {}),
       });
-      emit(t, flags.json === true, { ok: true }, () => "Posted to your Monzo feed.\n");
+      done(t, flags, { ok: true }, () => "Posted to your Monzo feed.\n");
     });
   helpFor(push, [example, { run: 'monzo feed push "Paid" --url https://example.com/invoice/42' }]);
 }
@@ -84,11 +100,11 @@ export function attachments(cmd: Cmd): void {
         fileName: basename(path),
         fileType: type,
       });
-      emit(
+      done(
         t,
-        flags.json === true,
+        flags,
         { id: a.id, transaction_id: a.external_id, file_url: a.file_url, file_type: a.file_type },
-        () => `Attached ${basename(path)} to ${a.external_id} (${a.id}).\n`,
+        () => `${printable(`Attached ${basename(path)} to ${a.external_id} (${a.id}).`)}\n`,
       );
     });
   helpFor(adding, [add]);
@@ -99,9 +115,40 @@ export function attachments(cmd: Cmd): void {
     .action(async (id, _opts, command) => {
       const { t, flags, session } = await ready(command.optsWithGlobals());
       await session.client.attachments.deregister(id);
-      emit(t, flags.json === true, { ok: true }, () => `Removed ${id}.\n`);
+      done(t, flags, { ok: true }, () => `Removed ${printable(id)}.\n`);
     });
   helpFor(removing, [remove]);
+}
+
+/** An http(s) URL, as Monzo's feed wants for `url` and `image_url`. */
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" || url.protocol === "http:";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The fields every receipt needs (REFERENCE §10.1), checked before it is sent so that `{}` is named as the
+ * mistake it is; Monzo checks the rest and its refusal names the field.
+ */
+function checkReceipt(receipt: unknown, file: string): void {
+  const fail = (what: string) =>
+    new UsageError(
+      `The receipt in ${file} ${what}`,
+      "A receipt needs external_id (your id for it), transaction_id (tx_…), total and currency, and items (each with description, amount in minor units, currency): https://docs.monzo.com/#receipts",
+    );
+  if (!receipt || typeof receipt !== "object" || Array.isArray(receipt)) throw fail("is not a JSON object");
+  const r = receipt as Record<string, unknown>;
+  for (const key of ["external_id", "transaction_id", "currency"])
+    if (typeof r[key] !== "string" || r[key] === "") throw fail(`has no ${key}`);
+  if (!String(r["transaction_id"]).startsWith("tx_"))
+    throw fail(`has transaction_id "${String(r["transaction_id"])}", not a transaction id (tx_…)`);
+  if (!Number.isSafeInteger(r["total"]) || (r["total"] as number) < 0)
+    throw fail("has no total as a whole number of minor units (pence: 1250 for £12.50)");
+  if (!Array.isArray(r["items"])) throw fail("has no items list");
 }
 
 /** `monzo receipts`: put, get, delete. */
@@ -127,9 +174,10 @@ export function receipts(cmd: Cmd): void {
           "See https://docs.monzo.com/#receipts for the fields.",
         );
       }
+      checkReceipt(receipt, file);
       const { t, flags, session } = await ready(command.optsWithGlobals());
       await session.client.receipts.put(receipt as never);
-      emit(t, flags.json === true, { ok: true }, () => "Receipt saved.\n");
+      done(t, flags, { ok: true }, () => "Receipt saved.\n");
     });
   helpFor(put, [examples.put]);
   const get = cmd
@@ -138,7 +186,8 @@ export function receipts(cmd: Cmd): void {
     .argument("<id>", "The receipt's external_id")
     .action(async (id, _opts, command) => {
       const { t, session } = await ready(command.optsWithGlobals());
-      t.out(`${JSON.stringify(await session.client.receipts.retrieve(id), null, 2)}\n`);
+      // Monzo's receipt schema, the one `receipts put` takes (amounts in minor units, as you wrote them).
+      t.out(`${jsonText(await session.client.receipts.retrieve(id), 2)}\n`);
     });
   helpFor(get, [examples.get]);
   const remove = cmd
@@ -148,7 +197,7 @@ export function receipts(cmd: Cmd): void {
     .action(async (id, _opts, command) => {
       const { t, flags, session } = await ready(command.optsWithGlobals());
       await session.client.receipts.delete(id);
-      emit(t, flags.json === true, { ok: true }, () => "Receipt deleted.\n");
+      done(t, flags, { ok: true }, () => "Receipt deleted.\n");
     });
   helpFor(remove, [examples.delete]);
 }
@@ -191,9 +240,13 @@ export function webhooks(cmd: Cmd): void {
         hooks.map((h) => ({ id: h.id, account_id: h.account_id, url: h.url })),
         () =>
           hooks.length
-            ? table(
+            ? renderTable(
                 hooks.map((h) => ({ id: h.id, url: h.url })),
-                ["id", "url"],
+                [
+                  { key: "id", shrink: false },
+                  { key: "url", min: 20 },
+                ],
+                { width: t.columns },
               )
             : "No webhooks.\n",
       );
@@ -218,11 +271,11 @@ export function webhooks(cmd: Cmd): void {
         t.err(
           "Monzo does not sign deliveries: put a secret token in the URL (e.g. ?secret=…) and check it in your receiver.\n",
         );
-      emit(
+      done(
         t,
-        flags.json === true,
+        flags,
         { id: hook.id, account_id: hook.account_id, url: hook.url, created: !existing },
-        () => `${existing ? "Already registered" : "Registered"}: ${hook.id} → ${hook.url}\n`,
+        () => `${printable(`${existing ? "Already registered" : "Registered"}: ${hook.id} → ${hook.url}`)}\n`,
       );
     });
   helpFor(add, [examples.add]);
@@ -233,7 +286,7 @@ export function webhooks(cmd: Cmd): void {
     .action(async (id, _opts, command) => {
       const { t, flags, session } = await ready(command.optsWithGlobals());
       await session.client.webhooks.delete(id);
-      emit(t, flags.json === true, { ok: true }, () => `Removed ${id}.\n`);
+      done(t, flags, { ok: true }, () => `Removed ${printable(id)}.\n`);
     });
   helpFor(remove, [examples.remove]);
   const listen = cmd
@@ -292,6 +345,7 @@ export function webhooks(cmd: Cmd): void {
           basePath: flag(opts.path) ?? "/monzo",
           json: flags.json === true,
           quiet: flags.quiet === true,
+          utc: flags.utc === true,
           signal: stop.signal,
           ...(mirror ? { mirror } : {}),
           ...(base && session && account

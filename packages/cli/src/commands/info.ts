@@ -1,5 +1,6 @@
 import { emit } from "../output/emit.js";
-import { money, table } from "../output/format.js";
+import { decimal, decimalOrNull, money } from "../output/format.js";
+import { printable } from "../output/printable.js";
 import { pickAccount } from "../session.js";
 import { type Cmd, flag, helpFor, options, ready } from "./common.js";
 
@@ -12,7 +13,7 @@ export function whoami(cmd: Cmd): void {
       t,
       flags.json === true,
       { authenticated: who.authenticated, user_id: who.user_id, client_id: who.client_id },
-      () => `${who.user_id} (client ${who.client_id})\n`,
+      () => `${printable(`${who.user_id} (client ${who.client_id})`)}\n`,
     );
   });
 }
@@ -29,6 +30,8 @@ export function accounts(cmd: Cmd): void {
       const { t, flags, session } = await ready(command.optsWithGlobals());
       const type = flag(opts.type);
       const list = await session.client.accounts.list({ ...(type ? { accountType: type } : {}) });
+      // Loaded here, not with the module: `monzo balance` shares this file and never draws a table.
+      const { renderTable } = await import("../output/table.js");
       emit(
         t,
         flags.json === true,
@@ -42,14 +45,15 @@ export function accounts(cmd: Cmd): void {
           owners: (a.owners ?? []).map((o) => o.preferred_name ?? o.user_id),
         })),
         () =>
-          table(
+          renderTable(
             list.map((a) => ({
               id: a.id,
               type: a.type ?? "",
               owners: (a.owners ?? []).map((o) => o.preferred_name ?? o.user_id).join(", "),
               status: a.closed ? "closed" : "open",
             })),
-            ["id", "type", "owners", "status"],
+            [{ key: "id", shrink: false }, { key: "type", min: 10 }, { key: "owners", min: 10 }, "status"],
+            { width: t.columns },
           ),
       );
     });
@@ -72,10 +76,10 @@ export function balance(cmd: Cmd): void {
         flags.json === true,
         {
           account_id: account.id,
-          balance: b.balance,
-          total_balance: b.total_balance ?? null,
+          balance: decimal(b.balance, b.currency),
+          total_balance: decimalOrNull(b.total_balance, b.currency),
           currency: b.currency,
-          spend_today: b.spend_today ?? null,
+          spend_today: decimalOrNull(b.spend_today, b.currency),
         },
         () =>
           `Balance      ${money(b.balance, b.currency)}\nWith pots    ${money(b.total_balance, b.currency)}\nSpent today  ${money(Math.abs(b.spend_today ?? 0), b.currency)}\n`,

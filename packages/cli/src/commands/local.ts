@@ -6,7 +6,9 @@ import { readProfile, resolveSettings, TOKEN_STORES, writeProfile } from "../con
 import { io } from "../context.js";
 import { UsageError } from "../errors.js";
 import { emit } from "../output/emit.js";
-import { table } from "../output/format.js";
+import { printable } from "../output/printable.js";
+import { renderTable } from "../output/table.js";
+import { formatInstant, timeZoneFor } from "../output/time.js";
 import { type Cmd, flag, globalFlags, helpFor, options, withEnv } from "./common.js";
 
 /** `monzo emulator`: the local Monzo, for offline development. */
@@ -36,6 +38,7 @@ export function emulator(cmd: Cmd): void {
           `--auto-approve must be a number of milliseconds, not "${approve}"`,
           "E.g. --auto-approve 2000.",
         );
+      const { EmulatorStartError } = await import("@monzokit/emulator");
       const running = await serveEmulator(
         {
           seed: flag(opts.seed) ?? "monzokit",
@@ -43,7 +46,15 @@ export function emulator(cmd: Cmd): void {
           ...(approve ? { autoApprove: Number(approve) } : {}),
         },
         { port },
-      );
+      ).catch((error: unknown) => {
+        // A busy port is the machine's state, not a bug: say what to do (perhaps an emulator already runs there).
+        if (error instanceof EmulatorStartError)
+          throw new UsageError(
+            `Port ${port} on 127.0.0.1 is already in use (another emulator?)`,
+            "Stop what uses it, pick another with --port N, or --port 0 for any free port.",
+          );
+        throw error;
+      });
       t.err(
         `Monzo emulator on ${running.url}\n  login page   ${running.authUrl}\n  approvals    ${running.authUrl}app\n\nUse it:\n  export MONZO_API_URL=${running.url} MONZO_AUTH_URL=${running.authUrl} MONZO_CLIENT_ID=oauth2client_0000MonzokitDemo000001 MONZO_CLIENT_SECRET=mnzconf.monzokit-demo-secret\n  monzo login\n\nCtrl+C to stop.\n`,
       );
@@ -88,6 +99,17 @@ const SETTING_HELP: readonly (readonly [(typeof SETTING_KEYS)[number], string])[
   ],
 ];
 
+const URL_KEYS = new Set<string>(["redirectUri", "apiUrl", "authUrl", "brokerUrl"]);
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "https:" || url.protocol === "http:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
 /** `monzo config`: the settings in effect; `monzo config set KEY VALUE`. */
 export function config(cmd: Cmd): void {
   helpFor(cmd, [{ run: "monzo config" }, { run: "monzo config --profile work --json" }]);
@@ -108,13 +130,18 @@ export function config(cmd: Cmd): void {
       profileFile: s.profilePath,
     };
     emit(t, flags.json === true, { ...shown, sources: s.sources }, () =>
-      table(
+      renderTable(
         Object.entries(shown).map(([k, v]) => ({
           setting: k,
           value: v === null ? "-" : String(v),
           from: s.sources[k] ?? "",
         })),
-        ["setting", "value", "from"],
+        [
+          { key: "setting", shrink: false },
+          { key: "value", min: 16 },
+          { key: "from", min: 8 },
+        ],
+        { width: t.columns },
       ),
     );
   });
@@ -135,6 +162,13 @@ export function config(cmd: Cmd): void {
         );
       if (key !== "clientSecret" && given === undefined)
         throw new UsageError(`config set ${key} needs a value`, `E.g. monzo config set ${key} VALUE.`);
+      if (URL_KEYS.has(key) && !isHttpUrl(given ?? ""))
+        throw new UsageError(
+          `${key} must be an http(s) URL, not "${given}"`,
+          key === "redirectUri"
+            ? "E.g. monzo config set redirectUri http://localhost:6600/callback (as registered for your client)."
+            : `E.g. monzo config set ${key} ${key === "authUrl" ? "https://auth.monzo.com/" : key === "brokerUrl" ? "https://broker.example.com" : "https://api.monzo.com"}`,
+        );
       if (key === "tokenStore" && !(TOKEN_STORES as readonly string[]).includes(given ?? ""))
         throw new UsageError(
           `tokenStore must be one of ${TOKEN_STORES.join(", ")}, not "${given}"`,
@@ -147,7 +181,7 @@ export function config(cmd: Cmd): void {
           : (given as string);
       const current = await readProfile(t, settings.profile);
       const path = await writeProfile(t, settings.profile, { ...current, [key]: value });
-      t.err(`Saved ${key} in ${path}.\n`);
+      if (!globalFlags(command.optsWithGlobals()).quiet) t.err(`Saved ${key} in ${printable(path)}.\n`);
     });
   helpFor(
     set,
@@ -160,40 +194,84 @@ export function config(cmd: Cmd): void {
   );
 }
 
-/** `monzo profiles`: every profile and whether it is logged in. */
+/** `monzo profiles`: every profile, and whether Monzo accepts its token now. */
 export function profiles(cmd: Cmd): void {
   helpFor(cmd, [{ run: "monzo profiles" }, { run: "monzo profiles --json" }]);
-  cmd.description("List profiles (logged-in Monzo users)").action(async (_opts, command) => {
-    const t = io();
-    const flags = globalFlags(command.optsWithGlobals());
-    const dir = configDir(t.env);
-    const names = new Set<string>();
-    for (const sub of ["profiles", "tokens"]) {
-      for (const file of await readdir(join(dir, sub)).catch(() => [] as string[])) {
-        if (file.endsWith(".json")) names.add(file.slice(0, -5));
-        else if (file.endsWith(".in-keychain")) names.add(file.slice(0, -".in-keychain".length));
+  cmd
+    .description(
+      "List profiles and whether each token is live, expired, revoked or unknown (asks Monzo, never refreshes)",
+    )
+    .action(async (_opts, command) => {
+      const t = io();
+      const flags = globalFlags(command.optsWithGlobals());
+      const dir = configDir(t.env);
+      const zone = timeZoneFor(t.env, flags.utc === true);
+      const names = new Set<string>();
+      for (const sub of ["profiles", "tokens"]) {
+        for (const file of await readdir(join(dir, sub)).catch(() => [] as string[])) {
+          if (file.endsWith(".json")) names.add(file.slice(0, -5));
+          else if (file.endsWith(".in-keychain")) names.add(file.slice(0, -".in-keychain".length));
+        }
       }
-    }
-    const rows = await Promise.all(
-      [...names].sort().map(async (name) => {
-        const { openSession } = await import("../session.js");
-        const session = await openSession(t, { profile: name });
-        const tokens = await session.store.load().catch(() => undefined);
-        return {
-          profile: name,
-          user: tokens?.userId ?? "",
-          logged_in: Boolean(tokens),
-          expires: tokens ? new Date(tokens.expiresAt).toISOString() : "",
-        };
-      }),
-    );
-    emit(t, flags.json === true, rows, () =>
-      rows.length
-        ? table(
-            rows.map((r) => ({ ...r, logged_in: r.logged_in ? "yes" : "no" })),
-            ["profile", "user", "logged_in", "expires"],
-          )
-        : `No profiles yet in ${dir}. Run monzo login.\n`,
-    );
-  });
+      const { openSession } = await import("../session.js");
+      const { peekToken } = await import("../token-check.js");
+      // One request per logged-in profile, all at once; none refreshes or changes anything.
+      const rows = await Promise.all(
+        [...names].sort().map(async (name) => {
+          try {
+            const session = await openSession(t, { profile: name, quiet: true });
+            const tokens = await session.store.load();
+            if (!tokens)
+              return {
+                profile: name,
+                user: "",
+                logged_in: false,
+                token: "none",
+                note: "not logged in",
+                expires: "",
+              };
+            const peek = await peekToken(
+              tokens,
+              { apiUrl: session.settings.apiUrl, fetch: session.fetch },
+              t.now(),
+            );
+            return {
+              profile: name,
+              user: tokens.userId,
+              logged_in: true,
+              token: peek.state,
+              note: peek.note ?? "",
+              expires: new Date(tokens.expiresAt).toISOString(),
+            };
+          } catch (error) {
+            return {
+              profile: name,
+              user: "",
+              logged_in: false,
+              token: "unknown",
+              note: (error as Error).message,
+              expires: "",
+            };
+          }
+        }),
+      );
+      emit(t, flags.json === true, rows, () =>
+        rows.length
+          ? renderTable(
+              rows.map(({ logged_in: _, ...r }) => ({
+                ...r,
+                expires: r.expires ? formatInstant(r.expires, zone) : "",
+              })),
+              [
+                { key: "profile", min: 8 },
+                { key: "user", min: 10, drop: 2 },
+                { key: "token", shrink: false },
+                { key: "note", min: 10, omitEmpty: true, drop: 1 },
+                { key: "expires", shrink: false, drop: 3 },
+              ],
+              { width: t.columns },
+            )
+          : `No profiles yet in ${printable(dir)}. Run monzo login.\n`,
+      );
+    });
 }

@@ -2,8 +2,9 @@ import { MonzoClient, type TokenSet } from "@monzokit/core";
 import { readSecret, secretInArgv } from "../config/secret-input.js";
 import { io } from "../context.js";
 import { UsageError } from "../errors.js";
-import { exportHistory, formatFromPath } from "../export.js";
+import { checkTarget, exportHistory, formatFromPath } from "../export.js";
 import { login, loginThroughBroker, waitForAppApproval } from "../login/flow.js";
+import { printable } from "../output/printable.js";
 import { checkTokenStore, openSession, pickAccount, whereTokensWent } from "../session.js";
 import { KeychainTokenStore } from "../store/keychain.js";
 import { type Cmd, flag, globalFlags, helpFor, options, withEnv } from "./common.js";
@@ -60,6 +61,12 @@ export default function loginCommand(cmd: Cmd): void {
     .option("--timeout <seconds>", "Seconds to wait for the browser and for approval (default 300)")
     .action(async (opts, command) => {
       const t = io();
+      const historyFile = flag(opts.exportHistory);
+      // The file is checked before the login, not after it when the 5-minute window is already running.
+      if (historyFile) {
+        formatFromPath(historyFile, undefined);
+        await checkTarget(historyFile, { force: false, resume: false });
+      }
       if (typeof opts.clientSecret === "string")
         throw secretInArgv(
           "--client-secret",
@@ -108,9 +115,10 @@ export default function loginCommand(cmd: Cmd): void {
           clientId: who.client_id,
         };
         await session.manager.setTokens(tokens);
-        t.err(
-          `Stored the access token for ${who.user_id} in ${whereTokensWent(session)}. It expires (playground tokens last hours at most) and cannot be refreshed: run monzo login when it stops working.\n`,
-        );
+        if (!flags.quiet)
+          t.err(
+            `${printable(`Stored the access token for ${who.user_id} in ${whereTokensWent(session)}.`)} It expires (playground tokens last hours at most) and cannot be refreshed: run monzo login when it stops working.\n`,
+          );
       } else if (
         session.settings.brokerUrl &&
         !(session.settings.clientId && session.settings.clientSecret && !flag(opts.broker))
@@ -177,16 +185,17 @@ export default function loginCommand(cmd: Cmd): void {
         if (opts.wait === false)
           await waitForAppApproval(session, { approvalTimeoutMs: timeoutMs, quiet: flags.quiet === true });
         const account = await pickAccount(session, undefined);
-        t.err(
-          "Exporting your whole history now, while Monzo allows it (only for 5 minutes after approval; later, only the last 90 days):\n",
-        );
+        if (!flags.quiet)
+          t.err(
+            "Exporting your whole history now, while Monzo allows it (only for 5 minutes after approval; later, only the last 90 days):\n",
+          );
         const result = await exportHistory(t, session.client, {
           accountId: account.id,
           path: exportPath,
           format: formatFromPath(exportPath, undefined),
           progress: !flags.quiet,
         });
-        t.err(`Exported ${result.count} transactions to ${exportPath}.\n`);
+        if (!flags.quiet) t.err(`Exported ${result.count} transactions to ${printable(exportPath)}.\n`);
       } else if (t.interactive && opts.wait !== false && !playground) {
         // The one moment Monzo allows the whole history: offer it (REFERENCE §2.12).
         // (Why now was said with the sync offer, or --sync just used the window.)
@@ -197,7 +206,24 @@ export default function loginCommand(cmd: Cmd): void {
           .toLowerCase();
         if (answer === "y" || answer === "yes") {
           const suggested = `monzo-history-${new Date(t.now()).toISOString().slice(0, 10)}.csv`;
-          const path = (await t.prompt(`File (.csv, .json or .ndjson) [${suggested}]: `)).trim() || suggested;
+          let path = "";
+          for (let tries = 0; tries < 3 && !path; tries++) {
+            const given =
+              (await t.prompt(`File (.csv, .json or .ndjson) [${suggested}]: `)).trim() || suggested;
+            try {
+              formatFromPath(given, undefined);
+              await checkTarget(given, { force: false, resume: false });
+              path = given;
+            } catch (error) {
+              if (!(error instanceof UsageError)) throw error;
+              t.err(`${printable(error.message)}: ${printable(error.hint ?? "")}\n`);
+            }
+          }
+          if (!path)
+            throw new UsageError(
+              "No file to export to",
+              "Run monzo transactions export FILE --all within 5 minutes.",
+            );
           const account = await pickAccount(session, undefined);
           const result = await exportHistory(t, session.client, {
             accountId: account.id,
@@ -205,7 +231,7 @@ export default function loginCommand(cmd: Cmd): void {
             format: formatFromPath(path, undefined),
             progress: true,
           });
-          t.err(`Exported ${result.count} transactions to ${path}.\n`);
+          t.err(`Exported ${result.count} transactions to ${printable(path)}.\n`);
         } else if (mirror) {
           t.err(
             "Later you can export any of it from the mirror: monzo transactions export --from-mirror --all FILE.csv\n",

@@ -5,8 +5,9 @@ import type { Io } from "../io.js";
 import { openMirrorReadOnly } from "../mirror/database.js";
 import { defaultMirrorPath } from "../mirror/paths.js";
 import { prepareReadOnlyQuery } from "../mirror/query.js";
-import { csvRow, table } from "../output/format.js";
+import { csvRow } from "../output/format.js";
 import { printable } from "../output/printable.js";
+import { table } from "../output/table.js";
 import type { GlobalFlags } from "../session.js";
 // The CLI's terminal-safe JSON line (C1 and bidi controls escaped); it lives with webhooks listen.
 import { ndjsonLine } from "../webhooks/terminal.js";

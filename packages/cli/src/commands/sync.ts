@@ -11,8 +11,9 @@ import {
   type SyncReport,
   syncMirror,
 } from "../mirror/sync.js";
-import { money, table } from "../output/format.js";
+import { money } from "../output/format.js";
 import { printable } from "../output/printable.js";
+import { table } from "../output/table.js";
 import { type GlobalFlags, openSession, requireTokens } from "../session.js";
 // The CLI's terminal-safe JSON line (C1 and bidi controls escaped); it lives with webhooks listen.
 import { ndjsonLine } from "../webhooks/terminal.js";

@@ -1,51 +1,79 @@
-import type { Transaction } from "@monzokit/core";
-import { toDecimalString } from "@monzokit/core";
+import { join } from "node:path";
+import type { MonzoClient, Transaction } from "@monzokit/core";
 import { io } from "../context.js";
-import { UsageError } from "../errors.js";
-import { exportHistory, formatFromPath } from "../export.js";
-import { emit } from "../output/emit.js";
-import { csvRow, money, table } from "../output/format.js";
-import { CSV_COLUMNS, merchantName, transactionCsvRow } from "../output/transactions.js";
+import { EXIT, UsageError } from "../errors.js";
+import { checkTarget, exportHistory, formatFromPath, loadCheckpoint } from "../export.js";
+import { done, emit } from "../output/emit.js";
+import { csvRow, money } from "../output/format.js";
+import { printable } from "../output/printable.js";
+import { formatInstant, parseWhen, timeZoneFor } from "../output/time.js";
+import {
+  byCreated,
+  CSV_COLUMNS,
+  describe,
+  type PotNames,
+  potOf,
+  transactionCsvRow,
+  transactionJson,
+  transactionTable,
+} from "../output/transactions.js";
+import { walkRange } from "../range.js";
+import type { GlobalFlags } from "../session.js";
 import { openSession, pickAccount, requireTokens } from "../session.js";
+import { profileDataDir } from "../store/data-dir.js";
 import { type Cmd, flag, globalFlags, helpFor, options, ready } from "./common.js";
 
-function when(value: string | undefined, name: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (value.startsWith("tx_")) {
-    if (name === "before")
-      throw new UsageError("--before takes a time, not a transaction id", "E.g. --before 2026-01-31.");
-    return value;
-  }
-  const iso = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
-  if (Number.isNaN(Date.parse(iso)))
+/**
+ * The `--since`/`--before` of a command, strictly parsed (see `parseWhen`): `--since` may also be a
+ * transaction id to continue after; `--since` must come before `--before`.
+ */
+export function rangeOf(
+  values: { since?: unknown; before?: unknown },
+  flags: GlobalFlags,
+  env: Record<string, string | undefined>,
+): { since: string | undefined; before: string | undefined } {
+  const zone = timeZoneFor(env, flags.utc === true);
+  const sinceText = flag(values.since);
+  const beforeText = flag(values.before);
+  if (beforeText?.startsWith("tx_"))
+    throw new UsageError("--before takes a time, not a transaction id", "E.g. --before 2026-01-31.");
+  const since =
+    sinceText === undefined
+      ? undefined
+      : sinceText.startsWith("tx_")
+        ? sinceText
+        : parseWhen(sinceText, "--since", zone);
+  const before = beforeText === undefined ? undefined : parseWhen(beforeText, "--before", zone);
+  if (since && before && !since.startsWith("tx_") && Date.parse(since) >= Date.parse(before))
     throw new UsageError(
-      `--${name} "${value}" is not a date`,
-      "Use YYYY-MM-DD or an RFC 3339 time like 2026-01-31T12:00:00Z.",
+      `--since ${sinceText} is not before --before ${beforeText}`,
+      "--since is where the range starts and --before where it ends: swap them?",
     );
-  return new Date(iso).toISOString();
+  return { since, before };
 }
 
-const txJson = (tx: Transaction) => ({
-  id: tx.id,
-  created: tx.created,
-  settled: tx.settled ?? "",
-  amount: tx.amount,
-  currency: tx.currency,
-  description: tx.description,
-  merchant: merchantName(tx) || null,
-  category: tx.category ?? null,
-  notes: tx.notes ?? "",
-  declined: tx.decline_reason !== undefined,
-  decline_reason: tx.decline_reason ?? null,
-  metadata: tx.metadata,
-});
+/** Names of the account's pots (deleted ones too), fetched only when some transaction is a pot transfer. */
+export async function potNames(
+  client: MonzoClient,
+  accountId: string,
+  items: readonly Transaction[],
+): Promise<PotNames> {
+  if (!items.some((tx) => potOf(tx))) return new Map();
+  const pots = await client.pots.list(accountId).catch(() => []);
+  return new Map(pots.map((p) => [p.id, p.name]));
+}
+
+/** "No transactions in that range" on stderr (stdout stays the empty result: `[]`, or a CSV header). */
+function noneFound(t: ReturnType<typeof io>, flags: GlobalFlags): void {
+  if (!flags.quiet) t.err("No transactions in that range.\n");
+}
 
 function list(cmd: Cmd): void {
   helpFor(cmd, [
     { run: "monzo transactions list --limit 10", says: "The newest 10" },
     {
       run: "monzo transactions list --since 2026-01-01 --before 2026-02-01 --all --csv",
-      says: "All of January, as CSV",
+      says: "All of January (midnight to midnight in your time zone), as CSV",
     },
   ]);
   cmd
@@ -55,7 +83,7 @@ function list(cmd: Cmd): void {
     .addOption(options.before())
     .option("--csv", "CSV output")
     .option("--limit <n>", "How many (default 30; with --all, page size)")
-    .option("--all", "Every transaction in the range (pages through)")
+    .option("--all", "Every transaction in the range (pages through; ranges over 365 days in windows)")
     .action(async (opts, command) => {
       const t = io();
       const values = command.optsWithGlobals();
@@ -70,43 +98,38 @@ function list(cmd: Cmd): void {
           "Use --all to get more than one page.",
         );
       }
-      const since = when(flag(opts.since), "since");
-      const before = when(flag(opts.before), "before");
+      const { since, before } = rangeOf(opts, flags, t.env);
       const { session } = await ready(values);
       const account = await pickAccount(session, flag(opts.account));
-      const pages = session.client.transactions.list({
-        accountId: account.id,
-        limit: limitText ? Number(limitText) : opts.all ? 100 : 30,
-        expandMerchant: true,
-        ...(since ? { since } : {}),
-        ...(before ? { before } : {}),
-      });
       const items: Transaction[] = [];
-      if (opts.all) for await (const tx of pages) items.push(tx);
-      else items.push(...(await pages).items);
-      items.sort((a, b) => (a.created < b.created ? -1 : a.created > b.created ? 1 : a.id < b.id ? -1 : 1));
+      for await (const tx of walkRange(session.client, {
+        accountId: account.id,
+        since,
+        before,
+        limit: limitText ? Number(limitText) : opts.all ? 100 : 30,
+        all: opts.all === true,
+        expandMerchant: true,
+        now: t.now(),
+      }))
+        items.push(tx);
+      items.sort(byCreated);
+      if (items.length === 0) noneFound(t, flags);
       if (flags.csv) {
         t.out(csvRow([...CSV_COLUMNS]));
-        for (const tx of items) t.out(transactionCsvRow(tx, (a, c) => toDecimalString(a, c)));
+        for (const tx of items) t.out(transactionCsvRow(tx));
         return;
       }
-      emit(t, flags.json === true, items.map(txJson), () =>
-        table(
-          items.map((tx) => ({
-            date: tx.created.slice(0, 16).replace("T", " "),
-            amount: money(tx.amount, tx.currency),
-            description: (merchantName(tx) || tx.description).slice(0, 40),
-            category: tx.category ?? "",
-            status: tx.decline_reason
-              ? `declined (${tx.decline_reason})`
-              : tx.settled === ""
-                ? "pending"
-                : "",
-            id: tx.id,
-          })),
-          ["date", "amount", "description", "category", "status", "id"],
-          { right: ["amount"] },
-        ),
+      const pots = await potNames(session.client, account.id, items);
+      emit(
+        t,
+        flags.json === true,
+        items.map((tx) => transactionJson(tx, pots)),
+        () =>
+          transactionTable(items, {
+            zone: timeZoneFor(t.env, flags.utc === true),
+            width: t.columns,
+            pots,
+          }),
       );
     });
 }
@@ -122,14 +145,18 @@ function get(cmd: Cmd): void {
     .action(async (id, _opts, command) => {
       const { t, flags, session } = await ready(command.optsWithGlobals());
       const tx = await session.client.transactions.retrieve(id, { expandMerchant: true });
-      emit(t, flags.json === true, txJson(tx), () =>
+      const pots = tx.account_id ? await potNames(session.client, tx.account_id, [tx]) : new Map();
+      const zone = timeZoneFor(t.env, flags.utc === true);
+      emit(t, flags.json === true, transactionJson(tx, pots), () =>
         [
           `${tx.id}`,
-          `  ${tx.created}  ${money(tx.amount, tx.currency)}  ${merchantName(tx) || tx.description}`,
+          `  ${formatInstant(tx.created, zone)}  ${money(tx.amount, tx.currency)}  ${describe(tx, pots)}`,
           `  category ${tx.category ?? "-"}${tx.settled === "" ? ", pending" : ""}${tx.decline_reason ? `, declined (${tx.decline_reason})` : ""}`,
           ...(tx.notes ? [`  notes ${tx.notes}`] : []),
-          "",
-        ].join("\n"),
+        ]
+          .map((line) => printable(line))
+          .join("\n")
+          .concat("\n"),
       );
     });
 }
@@ -163,13 +190,15 @@ function annotate(cmd: Cmd): void {
       }
       const { session } = await ready(values);
       const tx = await session.client.transactions.annotate(id, metadata);
-      emit(
-        t,
-        flags.json === true,
-        txJson(tx),
-        () => `Annotated ${tx.id}${tx.notes ? ` (notes: ${tx.notes})` : ""}.\n`,
+      done(t, flags, transactionJson(tx), () =>
+        printable(`Annotated ${tx.id}${tx.notes ? ` (notes: ${tx.notes})` : ""}.`).concat("\n"),
       );
     });
+}
+
+/** A word for a shell: as it is when plain, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
 }
 
 function exportCommand(cmd: Cmd): void {
@@ -179,21 +208,33 @@ function exportCommand(cmd: Cmd): void {
       run: "monzo transactions export --all history.ndjson",
       says: "Everything, within 5 minutes of approving a login in the app",
     },
+    { run: "monzo transactions export history.ndjson --resume", says: "Continue an interrupted export" },
+    {
+      run: "monzo transactions export - --since 2026-01-01 | wc -l",
+      says: "To stdout (CSV unless --format)",
+    },
     {
       run: "monzo transactions export --from-mirror --all history.csv",
       says: "Everything monzo sync kept, offline",
     },
   ]);
   cmd
-    .description("Export transactions to a file (csv, json, ndjson), streaming with progress")
-    .argument("<file>", "Output file (.csv, .json or .ndjson)")
+    .description(
+      "Export transactions to a file (csv, json, ndjson) or - for stdout, streaming with progress; never overwrites without --force",
+    )
+    .argument("<file>", "Output file (.csv, .json or .ndjson), or - for stdout")
     .addOption(options.account())
     .addOption(options.since())
     .addOption(options.before())
-    .option("--format <format>", "csv, json or ndjson (default: from the file name)")
+    .option("--format <format>", "csv, json or ndjson (default: from the file name; - is csv)")
     .option(
       "--all",
       "From the account's opening (needs a fresh login: full history is readable for 5 minutes after approval)",
+    )
+    .option("--force", "Replace the file if it exists (it is replaced only once the export is complete)")
+    .option(
+      "--resume",
+      "Continue an export of this file that was interrupted, after the last transaction it wrote",
     )
     .option(
       "--concurrency <n>",
@@ -205,8 +246,7 @@ function exportCommand(cmd: Cmd): void {
       const t = io();
       const flags = globalFlags(command.optsWithGlobals());
       const format = formatFromPath(path, flag(opts.format));
-      const sinceFlag = when(flag(opts.since), "since");
-      const before = when(flag(opts.before), "before");
+      const { since: sinceFlag, before } = rangeOf(opts, flags, t.env);
       const concurrency = flag(opts.concurrency);
       if (
         concurrency !== undefined &&
@@ -222,6 +262,16 @@ function exportCommand(cmd: Cmd): void {
           "--db names a mirror, and goes with --from-mirror",
           "E.g. monzo transactions export --from-mirror --db mirror.db --all out.csv",
         );
+      if (opts.resume && (sinceFlag || before || opts.all || opts.fromMirror || path === "-"))
+        throw new UsageError(
+          "--resume continues an interrupted export of a file from where it stopped",
+          path === "-"
+            ? "Output on stdout cannot be resumed: use --since with the last id it printed."
+            : `Give only the file (and --force, --format, --account): monzo transactions export ${shellWord(path)} --resume`,
+        );
+      const force = opts.force === true;
+      // Before anything is asked of Monzo: the directory must be there, and an existing file is kept.
+      const existed = await checkTarget(path, { force, resume: opts.resume === true });
       if (opts.fromMirror) {
         const { exportFromMirror } = await import("../mirror/export.js");
         const result = await exportFromMirror(t, flags, {
@@ -233,10 +283,12 @@ function exportCommand(cmd: Cmd): void {
           since: sinceFlag ?? (opts.all ? undefined : new Date(t.now() - 89 * 86_400_000).toISOString()),
           before,
           progress: false,
+          force,
+          existed,
         });
-        emit(
+        done(
           t,
-          flags.json === true,
+          flags,
           {
             file: path,
             format,
@@ -244,30 +296,90 @@ function exportCommand(cmd: Cmd): void {
             last_id: result.lastId ?? null,
             from_mirror: true,
           },
-          () => `Exported ${result.count} transactions from the mirror to ${path}.\n`,
+          () => `Exported ${result.count} transactions from the mirror to ${printable(path)}.\n`,
         );
         return;
       }
       // Long streaming job: Node's own fetch frees response memory as it goes; see low-memory.ts.
       const session = await openSession(t, flags, { fetch: globalThis.fetch });
       await requireTokens(session);
-      const account = await pickAccount(session, flag(opts.account));
+      const profile = session.settings.profile;
+      const checkpointDir = join(profileDataDir(t.env, profile), "exports");
+      const resume = opts.resume ? await loadCheckpoint(checkpointDir, path) : undefined;
+      if (opts.resume && !resume)
+        throw new UsageError(
+          `There is no interrupted export of ${printable(path)} to resume`,
+          `Export it again: monzo transactions export ${shellWord(path)} (with --all, --since as before).`,
+        );
+      if (resume && resume.format !== format)
+        throw new UsageError(
+          `The interrupted export of ${printable(path)} is ${resume.format}, not ${format}`,
+          `Resume it as ${resume.format}: --format ${resume.format}, or drop --format.`,
+        );
+      if (resume && flag(opts.account) && flag(opts.account) !== resume.account_id)
+        throw new UsageError(
+          `The interrupted export of ${printable(path)} is of account ${resume.account_id}`,
+          "Drop --account to resume it, or export the other account to another file.",
+        );
+      const account = await pickAccount(session, resume?.account_id ?? flag(opts.account));
       // Without --since and --all, the last 89 days: what Monzo allows once the 5-minute window has closed.
       const since = sinceFlag ?? (opts.all ? undefined : new Date(t.now() - 89 * 86_400_000).toISOString());
-      const result = await exportHistory(t, session.client, {
-        accountId: account.id,
-        path,
-        format,
-        since,
-        before: before ? new Date(before) : undefined,
-        concurrency: concurrency ? Number(concurrency) : 2,
-        progress: !flags.quiet && !flags.json,
-      });
-      emit(
+      const end = resume?.before ?? before;
+      const zone = timeZoneFor(t.env, flags.utc === true);
+      const resumeCommand = [
+        "monzo transactions export",
+        shellWord(path),
+        "--resume",
+        ...(flag(opts.format) ? [`--format ${format}`] : []),
+        ...(existed ? ["--force"] : []),
+        ...(profile !== "default" ? [`--profile ${profile}`] : []),
+      ].join(" ");
+      const stop = new AbortController();
+      // The first Ctrl+C stops the export cleanly (temporary removed, what was read kept). One press can come
+      // twice (the terminal signals this process and the `monzo` that started it, which passes it on): a second
+      // one kills only when pressed later.
+      let first = 0;
+      const onSignal = () => {
+        if (first === 0) {
+          first = Date.now();
+          stop.abort(new Error("interrupted"));
+        } else if (Date.now() - first > 1000) process.exit(EXIT.interrupted);
+      };
+      process.on("SIGINT", onSignal);
+      let result: Awaited<ReturnType<typeof exportHistory>>;
+      try {
+        result = await exportHistory(t, session.client, {
+          accountId: account.id,
+          path,
+          format,
+          since,
+          before: end ? new Date(end) : undefined,
+          concurrency: concurrency ? Number(concurrency) : 2,
+          progress: !flags.quiet && !flags.json,
+          force,
+          existed,
+          checkpointDir,
+          resume,
+          resumeCommand,
+          signal: stop.signal,
+          when: (iso) => formatInstant(iso, zone),
+        });
+      } finally {
+        process.off("SIGINT", onSignal);
+      }
+      if (path === "-") return;
+      done(
         t,
-        flags.json === true,
-        { file: path, format, transactions: result.count, last_id: result.lastId ?? null },
-        () => `Exported ${result.count} transactions to ${path}.\n`,
+        flags,
+        {
+          file: path,
+          format,
+          transactions: result.count,
+          last_id: result.lastId ?? null,
+          resumed: result.resumed,
+        },
+        () =>
+          `${result.resumed ? "Finished the interrupted export: " : "Exported "}${result.count} transactions to ${printable(path)}.\n`,
       );
     });
 }

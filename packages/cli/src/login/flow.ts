@@ -11,11 +11,14 @@ import {
 import { showUrl } from "../browser.js";
 import { type EndpointName, endpointNote, noteOnce, requireEndpoints } from "../config/endpoints.js";
 import { type ProfileConfig, readProfile, type Settings, writeProfile } from "../config/settings.js";
-import { ConfigError, UsageError } from "../errors.js";
+import { ConfigError, InterruptedError, UsageError } from "../errors.js";
+import { nodeHttpFetch } from "../http-fetch.js";
 import type { Io } from "../io.js";
 import { paint } from "../output/format.js";
+import { printable } from "../output/printable.js";
 import { startProgress } from "../progress.js";
 import { type Session, whereTokensWent } from "../session.js";
+import { recordApproval, recordLogin } from "../store/approvals.js";
 import { startBrokerReturnServer } from "./broker-return.js";
 import { startCallbackServer } from "./loopback.js";
 
@@ -126,7 +129,7 @@ export async function loginThroughBroker(
     await rememberBroker(session, options.brokerUrl);
     if (!options.quiet)
       io.err(
-        `${c.green("✓")} Logged in as ${tokens.userId} through the broker. Tokens saved to ${whereTokensWent(session)}.\n`,
+        `${c.green("✓")} ${printable(`Logged in as ${tokens.userId} through the broker. Tokens saved to ${whereTokensWent(session)}.`)}\n`,
       );
     if (options.wait) await waitForAppApproval(session, options);
     return tokens;
@@ -266,10 +269,13 @@ export async function login(session: Session, options: LoginOptions): Promise<To
       fetch: session.fetch,
     });
     await session.manager.setTokens(tokens);
+    await recordLogin(io.env, settings.profile, tokens.userId, io.now()).catch(() => {});
     server?.finish({ ok: true });
     if (creds.asked && io.interactive) await offerToSave(io, settings, creds);
     if (!options.quiet)
-      io.err(`${c.green("✓")} Logged in as ${tokens.userId}. Tokens saved to ${whereTokensWent(session)}.\n`);
+      io.err(
+        `${c.green("✓")} ${printable(`Logged in as ${tokens.userId}. Tokens saved to ${whereTokensWent(session)}.`)}\n`,
+      );
     if (options.wait) await waitForAppApproval(session, options);
     return tokens;
   } catch (error) {
@@ -318,7 +324,33 @@ async function offerToSave(io: Io, settings: Settings, creds: { clientId: string
   }
 }
 
-/** Waits for "Allow access to your data" in the Monzo app, with a countdown. */
+/**
+ * Where a person approves a login when the API is Monzokit's emulator: its stand-in for the Monzo app,
+ * `<auth URL>app`. Asked of the login page's host only when it is this machine, with no credentials.
+ */
+async function emulatorApprovalPage(settings: Settings): Promise<string | undefined> {
+  let page: URL;
+  try {
+    page = new URL("app", settings.authUrl.endsWith("/") ? settings.authUrl : `${settings.authUrl}/`);
+  } catch {
+    return undefined;
+  }
+  if (!isLoopbackUrl(page) || !isLoopbackUrl(new URL(settings.apiUrl))) return undefined;
+  try {
+    const answer = await nodeHttpFetch(page, { signal: AbortSignal.timeout(1500), redirect: "manual" });
+    const type = answer.headers.get("content-type") ?? "";
+    await answer.body?.cancel();
+    return answer.status === 200 && type.startsWith("text/html") ? page.toString() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Waits for "Allow access to your data" in the Monzo app, with a countdown (or, against the emulator, its
+ * approval page). Ctrl+C stops the wait, not the login: the tokens are saved, and `monzo status` says later
+ * whether the app has approved it.
+ */
 export async function waitForAppApproval(
   session: Session,
   options: { approvalTimeoutMs: number; quiet: boolean },
@@ -326,18 +358,26 @@ export async function waitForAppApproval(
   const { io } = session;
   const client: MonzoClient = session.client;
   const c = paint(io.color);
-  if (!options.quiet)
+  if (!options.quiet) {
+    const emulator = await emulatorApprovalPage(session.settings);
     io.err(
-      `${c.bold("Now open the Monzo app")} and tap ${c.bold("Allow access to your data")} (Monzo asks every new login to be approved there).\n`,
+      emulator
+        ? `${c.bold("Now approve the login")} on the emulator's stand-in for the Monzo app: ${emulator}\n`
+        : `${c.bold("Now open the Monzo app")} and tap ${c.bold("Allow access to your data")} (Monzo asks every new login to be approved there).\n`,
     );
+  }
   // Under --json the countdown is noise for the script reading the output.
   const progress = await startProgress(io, "Waiting for approval in the Monzo app…", {
     quiet: options.quiet || session.flags.json === true,
   });
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once("SIGINT", onSignal);
   try {
     await waitForApproval((signal) => client.accounts.list({}, signal ? { signal } : {}), {
       timeoutMs: options.approvalTimeoutMs,
       intervalMs: 2000,
+      signal: stop.signal,
       onTick: ({ remainingMs }) => {
         const s = Math.ceil(remainingMs / 1000);
         progress.update(
@@ -347,7 +387,18 @@ export async function waitForAppApproval(
     });
   } catch (error) {
     progress.fail();
+    if (stop.signal.aborted) {
+      const profile = session.settings.profile === "default" ? "" : ` --profile ${session.settings.profile}`;
+      throw new InterruptedError(
+        `Stopped waiting for approval. You are logged in: the tokens are saved in ${whereTokensWent(session)}`,
+        `Approve in the Monzo app whenever you like (Allow access to your data); monzo status${profile} says whether it is approved. No new login is needed.`,
+      );
+    }
     throw error;
+  } finally {
+    process.off("SIGINT", onSignal);
   }
+  const tokens = await session.manager.tokens().catch(() => undefined);
+  if (tokens) await recordApproval(io.env, session.settings.profile, tokens.userId, io.now()).catch(() => {});
   progress.done(`${io.live ? "" : `${c.green("✓")} `}Approved in the Monzo app.`);
 }

@@ -93,12 +93,17 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
         res,
         400,
         "This is not the login monzo is waiting for",
-        "Nothing happened. If you are logging in, use the address the terminal printed.",
+        "Nothing happened. If you are logging in, close this tab and open the address the terminal printed.",
       );
       return;
     }
     if (used) {
-      page(res, 410, "This login link was already used", "Go back to the terminal.");
+      page(
+        res,
+        410,
+        "This login link was already used",
+        "Close this tab and go back to the terminal. To log in again, run monzo login there.",
+      );
       return;
     }
     used = true;
@@ -172,7 +177,7 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
             res,
             200,
             "You're logged in to Monzokit",
-            "Now open the Monzo app and tap Allow access to your data. You can close this tab.",
+            "Next, open the Monzo app and tap Allow access to your data. Then close this tab and go back to the terminal.",
           );
         else page(res, 400, "Login failed", failureWords(outcome.error));
       }
@@ -192,14 +197,16 @@ function isOurs(params: URLSearchParams, state: string): boolean {
 /** Our own words for a failed login's page: the details, with whatever text came along, are in the terminal. */
 function failureWords(error: unknown): string {
   if (error instanceof AccessDeniedError)
-    return "You did not allow access at Monzo. Run monzo login again when you want to log in.";
-  return "The login could not be finished. The terminal says what happened and what to do.";
+    return "You did not allow access at Monzo. Close this tab and run monzo login again when you want to log in.";
+  return "The login could not be finished. Close this tab and run monzo login again; the terminal says what went wrong.";
 }
 
 function page(res: ServerResponse, status: number, title: string, message: string) {
   const esc = (t: string) => t.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   res.writeHead(status, { "content-type": "text/html; charset=utf-8" });
   res.end(
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#112}h1{color:${status === 200 ? "#14233c" : "#b3261e"}}</style></head><body><h1 id="result">${esc(title)}</h1><p>${esc(message)}</p></body></html>`,
+    // A phone's browser lays it out at its own width (viewport), words wrap instead of overflowing, and
+    // every colour keeps WCAG AA contrast (4.5:1 or more) on the white page.
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title><style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#112;background:#fff;line-height:1.5;overflow-wrap:anywhere}h1{font-size:1.5rem;color:${status === 200 ? "#14233c" : "#b3261e"}}code{font-size:1em}</style></head><body><h1 id="result">${esc(title)}</h1><p id="next">${esc(message).replace(/monzo login/g, "<code>monzo login</code>")}</p></body></html>`,
   );
 }

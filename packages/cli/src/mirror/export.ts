@@ -20,6 +20,9 @@ export interface MirrorExportOptions {
   since: string | undefined;
   before: string | undefined;
   progress: boolean;
+  /** Replace a file already there (`--force`); the command has checked the target (`checkTarget`). */
+  force?: boolean;
+  existed?: boolean;
 }
 
 /**
@@ -70,6 +73,8 @@ export async function exportFromMirror(
       format: options.format,
       progress: false,
       transactions,
+      force: options.force === true,
+      existed: options.existed === true,
     });
     return { ...result, accountId };
   } finally {

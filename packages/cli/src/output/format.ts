@@ -1,7 +1,7 @@
-import { formatMoney } from "@monzokit/core";
+import { formatMoney, toDecimalString } from "@monzokit/core";
 import { formatPounds } from "../money.js";
 
-/** Money in its currency for tables: `-£12.34`; unknown currencies fall back to the plain decimal. */
+/** Money in its currency for people: `-£12.34`; unknown currencies fall back to the plain decimal. */
 export function money(amount: number | undefined, currency: string | undefined): string {
   if (amount === undefined) return "";
   if ((currency ?? "GBP").toUpperCase() === "GBP" && Number.isSafeInteger(amount))
@@ -9,62 +9,56 @@ export function money(amount: number | undefined, currency: string | undefined):
   try {
     return formatMoney(amount, currency ?? "GBP");
   } catch {
-    return `${amount} ${currency ?? ""}`.trim();
+    return `${decimal(amount, currency ?? "")} ${currency ?? ""}`.trim();
   }
 }
 
-/** A plain aligned table; numbers-like columns right-aligned. */
-export function table(
-  rows: Record<string, string>[],
-  columns: string[],
-  options: { right?: string[] } = {},
-): string {
-  if (rows.length === 0) return "";
-  const width = (c: string) => Math.max(c.length, ...rows.map((r) => displayWidth(r[c] ?? "")));
-  const widths = columns.map(width);
-  const right = new Set(options.right ?? []);
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => {
-        const pad = " ".repeat(Math.max(0, widths[i]! - displayWidth(cell)));
-        return right.has(columns[i]!) ? pad + cell : cell + pad;
-      })
-      .join("  ")
-      .trimEnd();
-  return (
-    [
-      line(columns.map((c) => c.toUpperCase())),
-      ...rows.map((r) => line(columns.map((c) => r[c] ?? ""))),
-    ].join("\n") + "\n"
-  );
+/**
+ * Money for scripts, the one representation every `--json`, NDJSON and CSV output uses: the exact decimal
+ * string in the currency's major unit (`-1234` GBP → `"-12.34"`, JPY `500` → `"500"`), with the currency
+ * code beside it in its own field. A currency the runtime does not know keeps its minor units as digits.
+ *
+ * @example decimal(100, "GBP") // "1.00"
+ */
+export function decimal(amount: number, currency: string): string {
+  // Pounds without Intl: `toDecimalString` asks Intl for the currency's decimals, and the first currency
+  // lookup loads ICU's data (tens of ms; ADR 0006) — for every `monzo balance`, whose JSON is built anyway.
+  if (currency.toUpperCase() === "GBP" && Number.isSafeInteger(amount)) {
+    const pence = String(Math.abs(amount)).padStart(3, "0");
+    return `${amount < 0 ? "-" : ""}${pence.slice(0, -2)}.${pence.slice(-2)}`;
+  }
+  try {
+    return toDecimalString(amount, currency);
+  } catch {
+    return String(amount);
+  }
 }
 
-/** Width on a terminal: emoji and wide characters take two cells. */
-function displayWidth(text: string): number {
-  let w = 0;
-  for (const ch of text) {
-    const cp = ch.codePointAt(0)!;
-    if (cp === 0xfe0f || (cp >= 0x300 && cp <= 0x36f)) continue;
-    w +=
-      cp >= 0x1100 &&
-      (cp <= 0x115f ||
-        (cp >= 0x2e80 && cp <= 0xa4cf) ||
-        (cp >= 0xac00 && cp <= 0xd7a3) ||
-        (cp >= 0xf900 && cp <= 0xfaff) ||
-        (cp >= 0x1f300 && cp <= 0x1faff))
-        ? 2
-        : 1;
+/** `decimal`, or null when there is no amount. */
+export function decimalOrNull(
+  amount: number | null | undefined,
+  currency: string | undefined,
+): string | null {
+  return typeof amount === "number" && currency ? decimal(amount, currency) : null;
+}
+
+/** An exact decimal number for CSV (`1.00`, `-12.34`): written as it is, never guarded or quoted. */
+export class CsvDecimal {
+  readonly text: string;
+  constructor(text: string) {
+    if (!/^-?\d+(\.\d+)?$/.test(text)) throw new TypeError(`not a decimal: ${text}`);
+    this.text = text;
   }
-  return w;
 }
 
 /**
  * One CSV field (RFC 4180), guarded against spreadsheet formula injection: text starting with `=`,
  * `+`, `-`, `@`, tab or carriage return gets a leading `'` so Excel and Sheets show it instead of
- * running it. Numbers are written as numbers.
+ * running it. Numbers and `CsvDecimal`s are written as numbers.
  */
 export function csvField(value: unknown): string {
   if (value === null || value === undefined) return "";
+  if (value instanceof CsvDecimal) return value.text;
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   let text = typeof value === "string" ? value : JSON.stringify(value);
   if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { type FileHandle, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { type FileHandle, link, lstat, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { ensurePrivateDir } from "../config/trust.js";
 
@@ -28,8 +28,12 @@ export interface AtomicFile {
    * and closes the handle when it finishes (wait for its 'close' before `commit`).
    */
   readonly handle: FileHandle;
-  /** Flushes the temporary to disk and renames it over `path` (the rename made durable too). */
-  commit(): Promise<void>;
+  /**
+   * Flushes the temporary to disk and renames it over `path` (the rename made durable too). With
+   * `replace: false` a file already at `path` is never replaced, even one that appeared meanwhile: the
+   * temporary is hard-linked into place (which fails with `EEXIST`, leaving the temporary for the caller).
+   */
+  commit(options?: { replace?: boolean }): Promise<void>;
   /** Closes and deletes the temporary; `path` is left as it was. Never throws. */
   abort(): Promise<void>;
 }
@@ -64,13 +68,16 @@ export async function openAtomic(path: string, options: AtomicFileOptions = {}):
   return {
     tempPath,
     handle,
-    async commit() {
+    async commit(commitOptions = {}) {
       try {
         if (handle.fd !== -1) await handle.sync();
         await close();
-        await rename(tempPath, path);
+        if (commitOptions.replace === false) await placeNew(tempPath, path);
+        else await rename(tempPath, path);
       } catch (error) {
         await close().catch(() => {});
+        if ((error as NodeJS.ErrnoException).code === "EEXIST" && commitOptions.replace === false)
+          throw error;
         await rm(tempPath, { force: true }).catch(() => {});
         throw error;
       }
@@ -85,6 +92,27 @@ export async function openAtomic(path: string, options: AtomicFileOptions = {}):
       await rm(tempPath, { force: true }).catch(() => {});
     },
   };
+}
+
+/**
+ * Moves `temp` to `path` only if nothing is at `path`: `link` fails with EEXIST where `rename` would replace.
+ * Where the file system has no hard links, a check and a rename (a short race, the best it allows).
+ */
+async function placeNew(temp: string, path: string): Promise<void> {
+  try {
+    await link(temp, path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "ENOSYS") throw error;
+    const there = await lstat(path).then(
+      () => true,
+      () => false,
+    );
+    if (there) throw Object.assign(new Error(`EEXIST: ${path} exists`), { code: "EEXIST" });
+    await rename(temp, path);
+    return;
+  }
+  await rm(temp, { force: true });
 }
 
 /**

@@ -16,6 +16,7 @@ import {
 import { UsageError } from "../errors.js";
 import type { Io } from "../io.js";
 import { printable } from "../output/printable.js";
+import { timeZoneFor } from "../output/time.js";
 import { type MirrorWriter, mirrorWriter } from "./mirror.js";
 import { ndjsonLine, transactionHeader, transactionRow } from "./terminal.js";
 
@@ -32,6 +33,8 @@ export interface ListenOptions {
   json?: boolean;
   /** No chatter on stderr: only events (and errors). */
   quiet?: boolean;
+  /** Times in UTC instead of the local time zone (`--utc`). */
+  utc?: boolean;
   /** Register `<baseUrl><path>` on the account through `webhooks.ensure`, and remove it on close unless `keep`. */
   register?: { baseUrl: string; client: MonzoClient; accountId: string; keep?: boolean };
   /**
@@ -102,7 +105,7 @@ export async function startListener(options: ListenOptions): Promise<Listener> {
       else if (event.kind === "transaction.created") {
         if (!headerShown) io.out(transactionHeader());
         headerShown = true;
-        io.out(transactionRow(event.data));
+        io.out(transactionRow(event.data, timeZoneFor(io.env, options.utc === true)));
       } else io.out(`event ${printable(event.type)} (not a transaction; --json shows it whole)\n`);
       if (mirror && event.kind === "transaction.created") await mirror.add(event.data);
       await options.onEvent?.(event);

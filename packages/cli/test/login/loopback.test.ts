@@ -304,3 +304,87 @@ describe("only the login it waits for ends it", () => {
     }
   }, 60_000);
 });
+
+describe("the pages the browser shows", () => {
+  /** In the page: every text's contrast against the page's white, WCAG's way, and whether it fits. */
+  const inspect = () => {
+    const lum = (css: string) => {
+      const [r, g, b] = (css.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map((v) => {
+        const c = Number(v) / 255;
+        return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+      });
+      return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+    };
+    const background = lum(getComputedStyle(document.body).backgroundColor);
+    const ratios = [...document.querySelectorAll("h1, p, code")].map((el) => {
+      const fg = lum(getComputedStyle(el).color);
+      return (Math.max(fg, background) + 0.05) / (Math.min(fg, background) + 0.05);
+    });
+    return {
+      viewport: document.querySelector('meta[name="viewport"]')?.getAttribute("content") ?? null,
+      ratios,
+      overflows: document.documentElement.scrollWidth > window.innerWidth,
+      next: document.querySelector("#next")?.textContent ?? "",
+    };
+  };
+
+  it("are readable on a phone (a viewport, nothing wider than the screen, AA contrast) and say the next step", async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      await page.setViewportSize({ width: 320, height: 640 });
+      const seen: Record<string, ReturnType<typeof inspect>> = {};
+      for (const outcome of ["ok", "denied", "failed"] as const) {
+        const port = await freePort();
+        const server = await startCallbackServer({
+          redirectUri: `http://127.0.0.1:${port}/callback`,
+          state: STATE,
+        });
+        const shown = page.goto(`http://127.0.0.1:${port}/callback?code=c&state=${STATE}`);
+        await server.callback;
+        server.finish(
+          outcome === "ok"
+            ? { ok: true }
+            : { ok: false, error: outcome === "denied" ? new AccessDeniedError("x") : new Error("x") },
+        );
+        await shown;
+        seen[outcome] = await page.evaluate(inspect);
+        await server.close();
+      }
+      // A request that is not this login's, and the login's link used a second time while the first waits.
+      const port = await freePort();
+      const server = await startCallbackServer({
+        redirectUri: `http://127.0.0.1:${port}/callback`,
+        state: STATE,
+      });
+      await page.goto(`http://127.0.0.1:${port}/callback?code=c&state=not-this-login-state`);
+      seen["not ours"] = await page.evaluate(inspect);
+      const first = fetch(`http://127.0.0.1:${port}/callback?code=c&state=${STATE}`);
+      await server.callback;
+      await page.goto(`http://127.0.0.1:${port}/callback?code=c&state=${STATE}`);
+      seen["used"] = await page.evaluate(inspect);
+      server.finish({ ok: true });
+      await first;
+      await server.close();
+      for (const [outcome, view] of Object.entries(seen)) {
+        expect({ outcome, viewport: view.viewport }).toEqual({
+          outcome,
+          viewport: "width=device-width, initial-scale=1",
+        });
+        expect({ outcome, overflows: view.overflows }).toEqual({ outcome, overflows: false });
+        for (const ratio of view.ratios) expect(ratio).toBeGreaterThanOrEqual(4.5);
+      }
+      expect(seen["ok"]!.next).toMatch(
+        /open the Monzo app and tap Allow access to your data\. Then close this tab/,
+      );
+      expect(seen["denied"]!.next).toMatch(/Close this tab and run monzo login again/);
+      expect(seen["failed"]!.next).toMatch(/Close this tab and run monzo login again/);
+      expect(seen["not ours"]!.next).toMatch(/close this tab and open the address the terminal printed/);
+      expect(seen["used"]!.next).toMatch(
+        /Close this tab and go back to the terminal\. To log in again, run monzo login there\./,
+      );
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+});

@@ -31,11 +31,27 @@ describe("monzo transactions export --from-mirror", () => {
     expect((await readFile(rest, "utf8")).trim().split("\n")).toEqual(
       lines.slice(Math.floor(lines.length / 2) + 1),
     );
-    // Mistakes are named with the fix.
-    const unknown = await s.monzo("transactions", "export", "--from-mirror", "--account", "acc_nope", rest);
+    // Mistakes are named with the fix (--force: the file is there, and an export never overwrites unasked).
+    const unknown = await s.monzo(
+      "transactions",
+      "export",
+      "--from-mirror",
+      "--force",
+      "--account",
+      "acc_nope",
+      rest,
+    );
     expect(unknown.code).toBe(EXIT.usage);
     expect(unknown.err).toMatch(/The mirror has no account acc_nope\n {2}→ Choose one of: acc_/);
-    const noMirror = await s.monzo("transactions", "export", "--from-mirror", "--db", "none.db", rest);
+    const noMirror = await s.monzo(
+      "transactions",
+      "export",
+      "--from-mirror",
+      "--force",
+      "--db",
+      "none.db",
+      rest,
+    );
     expect(noMirror.code).toBe(EXIT.config);
     expect((await s.monzo("transactions", "export", "--db", "x.db", rest)).code).toBe(EXIT.usage);
   });

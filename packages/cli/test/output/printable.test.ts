@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { printable } from "../../src/output/printable.js";
+import { jsonText, printable } from "../../src/output/printable.js";
 
 /** Everything a terminal acts on instead of showing, and the bidi controls that reorder text. */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 
 describe("printable", () => {
   it("shows escape sequences, overwrites and reordering as visible text", () => {
@@ -35,6 +35,26 @@ describe("printable", () => {
         if (!UNSAFE.test(text)) expect(out).toBe(text);
       }),
       { numRuns: 3000 },
+    );
+  });
+});
+
+describe("jsonText", () => {
+  it("keeps data exact while escaping what JSON.stringify leaves raw", () => {
+    expect(jsonText({ name: "\u009b2J\u202e\u2028" })).toBe('{"name":"\\u009b2J\\u202e\\u2028"}');
+    expect(jsonText(undefined)).toBe("null");
+  });
+
+  it("reads back identical, with nothing active raw (property)", () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 3 }), fc.string({ unit: "binary" }), (value, text) => {
+        for (const v of [value, { description: text, nested: [text] }]) {
+          const out = jsonText(v, 2);
+          expect(UNSAFE.test(out.replace(/\n/g, ""))).toBe(false);
+          expect(JSON.parse(out)).toEqual(JSON.parse(JSON.stringify(v)));
+        }
+      }),
+      { numRuns: 2000 },
     );
   });
 });

@@ -99,4 +99,23 @@ describe("atomic writes", () => {
     expect((await stat(dir)).mode & 0o777).toBe(0o755);
     expect((await stat(join(dir, "export.json"))).mode & 0o777).toBe(0o600);
   });
+
+  it("commit({ replace: false }) never replaces a file, even one that appeared while writing", async () => {
+    const dir = await tempHome();
+    const file = join(dir, "history.csv");
+    const fresh = await openAtomic(file, { privateDir: false });
+    await fresh.handle.write("new");
+    await fresh.commit({ replace: false });
+    expect(await readFile(file, "utf8")).toBe("new");
+    expect(await readdir(dir)).toEqual(["history.csv"]);
+
+    const late = await openAtomic(file, { privateDir: false });
+    await late.handle.write("newer");
+    await expect(late.commit({ replace: false })).rejects.toMatchObject({ code: "EEXIST" });
+    expect(await readFile(file, "utf8")).toBe("new");
+    // The temporary is left for the caller to keep or abort.
+    expect(await readFile(late.tempPath, "utf8")).toBe("newer");
+    await late.abort();
+    expect(await readdir(dir)).toEqual(["history.csv"]);
+  });
 });

@@ -73,7 +73,7 @@ async function freePort(): Promise<number> {
 describe("webhooks listen", () => {
   it("prints each event once as a transactions-list row, though Monzo delivers it twice", async () => {
     const { e, client, accountId } = bank();
-    const { listener, stdout, stderr } = await start();
+    const { listener, stdout, stderr } = await start({ env: { TZ: "Europe/London" } });
     expect(listener.localUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/monzo\/[\w-]{43}$/);
     expect(stderr()).toContain(`Listening on ${listener.localUrl}`);
     expect(stderr()).toContain("--register");
@@ -85,7 +85,8 @@ describe("webhooks listen", () => {
     const lines = stdout().split("\n").filter(Boolean);
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^DATE +AMOUNT +DESCRIPTION +CATEGORY +STATUS +ID$/);
-    expect(lines[1]).toMatch(new RegExp(`^2026-06-01 12:00 +-£4\\.20 +\\S.* pending +${txId}$`));
+    // In the local time zone, with its name (the clock is 12:00 UTC).
+    expect(lines[1]).toMatch(new RegExp(`^2026-06-01 13:00 BST +-£4\\.20 +\\S.* pending +${txId}$`));
   });
 
   it("--json prints NDJSON, exactly Monzo's event, one line each, nothing raw from the bank", async () => {

@@ -47,8 +47,10 @@ describe("transactionRow", () => {
   });
 
   it("reads like transactions list: date, £ amount, merchant, category, status, id", () => {
-    const row = transactionRow(tx());
-    expect(row).toMatch(/^2026-06-01 12:34 +-£4\.20 +Pret A Manger +eating_out +pending +tx_0000AbCdEf\n$/);
+    const row = transactionRow(tx(), "UTC");
+    expect(row).toMatch(
+      /^2026-06-01 12:34 UTC +-£4\.20 +Pret A Manger +eating_out +pending +tx_0000AbCdEf\n$/,
+    );
     expect(transactionRow(tx({ decline_reason: "INSUFFICIENT_FUNDS", merchant: null }))).toContain(
       "PRET A MANGER LONDON",
     );

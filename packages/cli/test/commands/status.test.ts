@@ -1,0 +1,267 @@
+import { spawn } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type RunningEmulator, serveEmulator } from "@monzokit/emulator";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EXIT } from "../../src/errors.js";
+import type { Io } from "../../src/io.js";
+import { main } from "../../src/main.js";
+import { fakeIo, tempHome } from "../helpers.js";
+
+const BIN = fileURLToPath(new URL("../../dist/bundle/bin.js", import.meta.url));
+const CLIENT = "oauth2client_0000StatusTest0000001";
+const SECRET = "mnzconf.status-test";
+let emu: RunningEmulator;
+let redirectUri: string;
+
+async function freePort(): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+beforeAll(async () => {
+  emu = await serveEmulator({ seed: "cli-status", transactions: 400, autoConsent: true }, { port: 0 });
+  redirectUri = `http://127.0.0.1:${await freePort()}/callback`;
+  emu.emulator.control.addClient({
+    id: CLIENT,
+    secret: SECRET,
+    redirectUris: [redirectUri],
+    confidential: true,
+  });
+}, 60_000);
+afterAll(() => emu?.close());
+
+function envOf(home: string): Record<string, string> {
+  return {
+    MONZOKIT_HOME: home,
+    MONZO_API_URL: emu.url,
+    MONZO_AUTH_URL: emu.authUrl,
+    MONZO_CLIENT_ID: CLIENT,
+    MONZO_CLIENT_SECRET: SECRET,
+    MONZO_REDIRECT_URI: redirectUri,
+    MONZO_TOKEN_STORE: "file",
+    TZ: "UTC",
+  };
+}
+
+async function run(
+  home: string,
+  argv: string[],
+  extra: Record<string, string> = {},
+  overrides: Partial<Io> = {},
+) {
+  const f = fakeIo(
+    { ...envOf(home), ...extra },
+    {
+      // "The browser": follows the auto-consent redirect to the login's callback.
+      openBrowser: async (url) => {
+        void fetch(url).then((r) => r.text());
+        return { opened: true as const };
+      },
+      ...overrides,
+    },
+  );
+  const code = await main(argv, f.io);
+  return { code, out: f.stdout(), err: f.stderr().replace(/^note: .*\n/gm, "") };
+}
+
+/** A login whose approval is still to come in the app. */
+async function loginPending(home: string, profile = "default") {
+  const r = await run(home, ["login", "--no-wait", "--profile", profile, "--quiet"]);
+  expect(r.code, r.err).toBe(EXIT.ok);
+}
+
+const stored = async (home: string, profile = "default") =>
+  JSON.parse(await readFile(join(home, "tokens", `${profile}.json`), "utf8")) as {
+    accessToken: string;
+    expiresAt: number;
+  };
+
+describe("monzo status tells the truth", () => {
+  it("pending approval is exit 5; once approved, live (exit 0) with whether the whole history is readable now", async () => {
+    const home = await tempHome();
+    await loginPending(home);
+    const pending = await run(home, ["status"]);
+    expect(pending.code).toBe(EXIT.permission);
+    expect(pending.err).toBe(
+      "error: The login is waiting for approval in the Monzo app\n  → Open the Monzo app and tap Allow access to your data; then run monzo status again.\n",
+    );
+    expect(pending.out).toMatch(
+      /^Token +live, expires \d{4}-\d\d-\d\d \d\d:\d\d UTC \(refreshes automatically\)$/m,
+    );
+    expect(pending.out).toMatch(/^Approval +waiting: open the Monzo app/m);
+    expect(pending.out).toMatch(/^History +none until approved; then the whole history for 5 minutes$/m);
+    emu.emulator.control.approve();
+    const live = await run(home, ["status", "--json"]);
+    expect(live.code).toBe(EXIT.ok);
+    expect(JSON.parse(live.out)).toMatchObject({
+      token: "live",
+      approval: "approved",
+      full_history_now: true,
+      full_history_until: null,
+    });
+    const human = await run(home, ["status"]);
+    expect(human.out).toMatch(
+      /^History +the whole history, now \(Monzo allows it for 5 minutes after a login's approval\)/m,
+    );
+    // Six minutes on (the emulator's clock), the window has closed: the last 89 days.
+    emu.emulator.control.advanceClock(6 * 60_000);
+    const closed = await run(home, ["status"]);
+    expect(closed.code).toBe(EXIT.ok);
+    expect(closed.out).toMatch(
+      /^History +the last 89 days \(the whole history is readable only for 5 minutes after a new login is approved\)$/m,
+    );
+    expect(await run(home, ["status", "--quiet"])).toEqual({ code: EXIT.ok, out: "", err: "" });
+  });
+
+  it("a login approved while monzo login waited says for how long the whole history stays readable", async () => {
+    const home = await tempHome();
+    const login = run(home, ["login", "--timeout", "30"]);
+    while (emu.emulator.control.approve() === 0) await new Promise((r) => setTimeout(r, 50));
+    const done = await login;
+    expect(done.code, done.err).toBe(EXIT.ok);
+    expect(done.err).toMatch(
+      /Now approve the login on the emulator's stand-in for the Monzo app: http:\/\/127\.0\.0\.1:\d+\/auth\/app\n/,
+    );
+    const status = await run(home, ["status"]);
+    expect(status.out).toMatch(
+      /^History +the whole history, for about [45] more minutes \(until \d{4}-\d\d-\d\d \d\d:\d\d UTC\): export it now/m,
+    );
+    expect(JSON.parse((await run(home, ["status", "--json"])).out).full_history_until).toEqual(
+      expect.any(String),
+    );
+  });
+
+  it("an eviction, a logout elsewhere and a decline each say so and exit 4", async () => {
+    const home = await tempHome();
+    await loginPending(home);
+    emu.emulator.control.approve();
+    // A newer login of the same app and user (here another profile) replaces this one.
+    await loginPending(home, "newer");
+    const evicted = await run(home, ["status"]);
+    expect(evicted.code).toBe(EXIT.auth);
+    expect(evicted.err).toBe(
+      "error: The login of profile default is evicted\n  → Run monzo login to log in again.\n",
+    );
+    expect(evicted.out).toMatch(/^Token +evicted: a newer login with this app replaced it; log in again$/m);
+
+    // Logged out elsewhere: the token Monzo knew is revoked, and so is its refresh.
+    const { accessToken } = await stored(home, "newer");
+    const out = await fetch(`${emu.url}/oauth2/logout`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
+    expect(out.status).toBe(200);
+    const revoked = await run(home, ["status", "--profile", "newer"]);
+    expect(revoked.code).toBe(EXIT.auth);
+    expect(revoked.out).toMatch(
+      /^Token +revoked \(logged out elsewhere, declined in the Monzo app, or its refresh refused\): log in again$/m,
+    );
+
+    await loginPending(home, "declined");
+    expect(emu.emulator.control.decline()).toBe(1);
+    const declined = await run(home, ["status", "--profile", "declined", "--json"]);
+    expect(declined.code).toBe(EXIT.auth);
+    expect(JSON.parse(declined.out)).toMatchObject({ token: "revoked" });
+
+    // profiles: each one's state, side by side, without refreshing anything.
+    const before = emu.emulator.state.authority.counters.refreshes;
+    await loginPending(home, "fresh");
+    const profiles = await run(home, ["profiles", "--json"]);
+    expect(profiles.code).toBe(EXIT.ok);
+    const byName = Object.fromEntries(
+      (JSON.parse(profiles.out) as { profile: string; token: string }[]).map((p) => [p.profile, p.token]),
+    );
+    expect(byName).toEqual({ declined: "revoked", default: "evicted", fresh: "live", newer: "revoked" });
+    expect(emu.emulator.state.authority.counters.refreshes).toBe(before);
+    const table = await run(home, ["profiles"], {}, { columns: 100 });
+    expect(table.out).toMatch(/^PROFILE +USER +TOKEN +EXPIRES\n/);
+    expect(table.out).toMatch(/^fresh +user_\w+ +live +\d{4}-/m);
+  });
+
+  it("a playground token Monzo refuses is rejected, not expired; one still accepted is live whatever expiry was guessed", async () => {
+    const home = await tempHome();
+    const token = emu.emulator.control.token({ ttlSeconds: 3600 });
+    expect((await run(home, ["login", "--quiet"], { MONZO_ACCESS_TOKEN: token })).code).toBe(EXIT.ok);
+    const file = join(home, "tokens", "default.json");
+    const set = JSON.parse(await readFile(file, "utf8"));
+    // The CLI guessed an expiry for it (playground tokens carry none); Monzo's answer is what counts.
+    await writeFile(file, JSON.stringify({ ...set, expiresAt: Date.now() - 60_000 }), { mode: 0o600 });
+    expect((await run(home, ["status", "--json"])).out).toMatch(/"token": "live"/);
+    await fetch(`${emu.url}/oauth2/logout`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const rejected = await run(home, ["status"]);
+    expect(rejected.code).toBe(EXIT.auth);
+    expect(rejected.out).toMatch(
+      /^Token +rejected: Monzo no longer accepts this token \(playground tokens last hours at most\); log in again$/m,
+    );
+    expect(rejected.out).not.toMatch(/expired/);
+  });
+
+  it("not logged in is exit 3", async () => {
+    const r = await run(await tempHome(), ["status"]);
+    expect(r).toEqual({
+      code: EXIT.config,
+      out: "",
+      err: "error: Profile default is not logged in\n  → Run monzo login.\n",
+    });
+    const json = await run(await tempHome(), ["status", "--json"]);
+    expect(JSON.parse(json.out)).toMatchObject({ logged_in: false });
+  });
+});
+
+describe("Ctrl+C while monzo login waits for approval", () => {
+  it("says the tokens are saved and how to check approval later (exit 130)", async () => {
+    const home = await tempHome();
+    const child = spawn(process.execPath, [BIN, "login", "--no-browser", "--timeout", "60"], {
+      env: { PATH: process.env["PATH"] ?? "", ...envOf(home), NO_COLOR: "1" },
+    });
+    let err = "";
+    const seen = new Promise<string>((resolve) => {
+      child.stderr.on("data", (d: Buffer) => {
+        err += d;
+        const url = /http:\/\/127\.0\.0\.1:\d+\/auth\/\?\S+/.exec(err)?.[0];
+        if (url) resolve(url);
+      });
+    });
+    const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    // The auto-consent page sends the browser (here fetch) on to the login's callback.
+    await fetch(await seen).then((r) => r.text());
+    while (!/stand-in for the Monzo app/.test(err)) await new Promise((r) => setTimeout(r, 25));
+    child.kill("SIGINT");
+    expect(await exit).toBe(EXIT.interrupted);
+    expect(err).toMatch(
+      /error: Stopped waiting for approval\. You are logged in: the tokens are saved in .*default\.json/,
+    );
+    expect(err).toMatch(
+      /→ Approve in the Monzo app whenever you like \(Allow access to your data\); monzo status says whether it is approved\. No new login is needed\.\n$/,
+    );
+    const status = await run(home, ["status"]);
+    expect(status.code).toBe(EXIT.permission);
+    emu.emulator.control.approve();
+    expect((await run(home, ["status"])).code).toBe(EXIT.ok);
+  });
+});
+
+describe("monzo logout", () => {
+  it("says revoked only when Monzo revoked it; unreachable, it deletes here and says the token lives on (exit 8)", async () => {
+    const home = await tempHome();
+    await loginPending(home);
+    const unreachable = await run(home, ["logout"], { MONZO_API_URL: "http://127.0.0.1:9" });
+    expect(unreachable.code).toBe(EXIT.network);
+    expect(unreachable.err).toMatch(
+      /^error: Deleted from .*default\.json, but Monzo could not be asked to revoke the token \(.*\): it stays valid at Monzo until it expires\n/,
+    );
+    expect(unreachable.err).not.toMatch(/Revoked|already invalid/);
+    await loginPending(home);
+    expect(await run(home, ["logout", "--quiet"])).toEqual({ code: EXIT.ok, out: "", err: "" });
+  });
+});
