@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // After `tsc -b`: bundle the `monzo` command (start-up time: one file and a few lazily loaded chunks instead
-// of dozens of modules), then make every package's `bin` entry executable.
-import { chmodSync, existsSync, readFileSync, rmSync } from "node:fs";
+// of dozens of modules). The bins themselves are small committed files under each package's bin/.
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
-const root = new URL("..", import.meta.url).pathname;
+const root = fileURLToPath(new URL("..", import.meta.url));
 const cli = join(root, "packages", "cli", "dist");
 if (existsSync(join(cli, "bin.js"))) {
   rmSync(join(cli, "bundle"), { recursive: true, force: true });
@@ -23,11 +24,3 @@ if (existsSync(join(cli, "bin.js"))) {
   });
 }
 
-const { workspaces } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
-for (const dir of workspaces) {
-  const pkg = JSON.parse(readFileSync(join(root, dir, "package.json"), "utf8"));
-  for (const file of Object.values(pkg.bin ?? {})) {
-    const path = join(root, dir, file);
-    if (existsSync(path)) chmodSync(path, 0o755);
-  }
-}
