@@ -23,4 +23,3 @@ if (existsSync(join(cli, "bin.js"))) {
     logLevel: "warning",
   });
 }
-
