@@ -14,6 +14,10 @@ import type { TokenSet } from "../tokens/token-set.js";
 
 /** The broker's login expired, was collected already, or is unknown. */
 export class BrokerLoginExpiredError extends MonzoError {
+  static {
+    BrokerLoginExpiredError.prototype.name = "BrokerLoginExpiredError";
+  }
+
   constructor(message: string) {
     super("broker.login_expired", message, { hint: "Start the login again." });
   }
