@@ -16,9 +16,9 @@ if (existsSync(join(cli, "bin.js"))) {
     splitting: true,
     format: "esm",
     platform: "node",
-    target: "node22",
+    target: "node20.19",
     outdir: join(cli, "bundle"),
-    // The emulator is only loaded by `monzo emulator`, and the demo; it stays a normal dependency.
+    // The emulator is loaded only by `monzo emulator` and the demo, from its own package (an optional peer).
     external: ["@monzokit/emulator"],
     logLevel: "warning",
   });

@@ -1,6 +1,6 @@
 import { type CommandDef, renderUsage, runCommand } from "citty";
 import { setIo } from "./context.js";
-import { describeError, EXIT, exitCodeFor, UsageError } from "./errors.js";
+import { ConfigError, describeError, EXIT, exitCodeFor, UsageError } from "./errors.js";
 import type { Io } from "./io.js";
 
 import { VERSION } from "./version.js";
@@ -59,7 +59,8 @@ const COMMANDS: Record<string, { description: string; load: () => Promise<Comman
   },
   emulator: {
     description: "Start the local Monzo emulator",
-    load: async () => (await import("./commands/local.js")).emulator as unknown as CommandDef,
+    load: async () =>
+      (await import("./commands/emulator.js").catch(emulatorMissing)).emulator as unknown as CommandDef,
   },
   config: {
     description: "Show or set settings",
@@ -119,7 +120,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.out(`${(await renderUsage(cmd, parent)).replace(/\u001b\[[0-9;]*m/g, "")}\n`);
       return EXIT.ok;
     }
-    await checkArgs(command, rest, name);
+    if (!OWN_PARSER.has(name)) await checkArgs(command, rest, name);
     await runCommand(command, { rawArgs: rest });
     return EXIT.ok;
   } catch (error) {
@@ -255,6 +256,23 @@ function stringOptionsOf(args: ArgDefs): Set<string> {
       for (const name of [key, ...[def.alias ?? []].flat()]) names.add(name);
   return names;
 }
+
+/**
+ * `monzo emulator` needs `@monzokit/emulator`, an optional peer dependency (it and Hono are half an install
+ * that only this command uses): without it, say how to add it.
+ */
+function emulatorMissing(error: unknown): never {
+  const e = error as { code?: unknown; message?: unknown };
+  if (e.code === "ERR_MODULE_NOT_FOUND" && String(e.message).includes("'@monzokit/emulator'"))
+    throw new ConfigError(
+      "monzo emulator needs the @monzokit/emulator package, which is not installed",
+      "Install it beside the CLI (npm i -g @monzokit/emulator), or run it on its own: npx @monzokit/emulator",
+    );
+  throw error;
+}
+
+/** Commands that parse their own options (with the same definitions as their own bin): no check here. */
+const OWN_PARSER = new Set(["emulator"]);
 
 /** Commands that take any number of words after their positionals (`annotate TX key=value …`). */
 const TAKES_REST = new Set(["transactions annotate"]);

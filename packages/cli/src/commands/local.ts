@@ -7,44 +7,7 @@ import { io } from "../context.js";
 import { UsageError } from "../errors.js";
 import { emit } from "../output/emit.js";
 import { table } from "../output/format.js";
-import { commonArgs, flag, globalFlags } from "./common.js";
-
-export const emulator = defineCommand({
-  meta: { name: "emulator", description: "Start the local Monzo emulator (offline development)" },
-  args: {
-    port: { type: "string", description: "Port (default 6601)" },
-    transactions: { type: "string", description: "Transactions in the bank (default 2000)" },
-    seed: { type: "string", description: "Seed (default monzokit)" },
-    "auto-approve": { type: "string", description: "Approve logins in the app after this many ms" },
-  },
-  async run({ args }) {
-    const t = io();
-    const { serveEmulator } = await import("@monzokit/emulator");
-    const port = Number(flag(args, "port") ?? 6601);
-    const transactions = Number(flag(args, "transactions") ?? 2000);
-    if (!Number.isInteger(port) || port < 0 || port > 65535)
-      throw new UsageError(`--port must be 0–65535`, "E.g. --port 6601.");
-    if (!Number.isInteger(transactions) || transactions < 1)
-      throw new UsageError("--transactions must be a positive whole number", "E.g. --transactions 5000.");
-    const approve = flag(args, "auto-approve");
-    const running = await serveEmulator(
-      {
-        seed: flag(args, "seed") ?? "monzokit",
-        transactions,
-        ...(approve ? { autoApprove: Number(approve) } : {}),
-      },
-      { port },
-    );
-    t.err(
-      `Monzo emulator on ${running.url}\n  login page   ${running.authUrl}\n  approvals    ${running.authUrl}app\n\nUse it:\n  export MONZO_API_URL=${running.url} MONZO_AUTH_URL=${running.authUrl} MONZO_CLIENT_ID=oauth2client_0000MonzokitDemo000001 MONZO_CLIENT_SECRET=mnzconf.monzokit-demo-secret\n  monzo login\n\nCtrl+C to stop.\n`,
-    );
-    await new Promise<void>((resolve) => {
-      process.once("SIGINT", resolve);
-      process.once("SIGTERM", resolve);
-    });
-    await running.close();
-  },
-});
+import { commonArgs, globalFlags } from "./common.js";
 
 export const config = defineCommand({
   meta: {
