@@ -315,7 +315,7 @@ console.log(JSON.stringify({ wrong, name: error.name, isConnectionError: error i
     expect(r.stderr).toContain("@monzokit/emulator");
     expect(r.stderr).not.toMatch(/\n\s+at /);
     // The figure the CLI's README quotes, within a margin: the whole install, dependencies included.
-    expect(sizeOf(join(cliOnly, "node_modules"))).toBeLessThan(6 * 2 ** 20);
+    expect(sizeOf(join(cliOnly, "node_modules"))).toBeLessThan(4 * 2 ** 20);
   });
 });
 
