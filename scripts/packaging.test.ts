@@ -187,7 +187,7 @@ console.log(JSON.stringify({ node: process.version, currency: balance.currency, 
   );
 
   it.each(NODES)(
-    "monzo --version, monzo-emulator --help and monzo-broker --help answer (Node $version)",
+    "monzo --version, monzo-emulator --help and monzo-broker --help answer, and require() loads every package (Node $version)",
     ({ bin }) => {
       const env = userEnv({
         PATH: [join(full, "node_modules", ".bin"), dirname(bin), "/usr/bin", "/bin"].join(delimiter),
@@ -209,6 +209,13 @@ console.log(JSON.stringify({ node: process.version, currency: balance.currency, 
       });
       expect(brokerHelp.status).toBe(0);
       expect(brokerHelp.stdout).toContain("gen-key");
+      // CommonJS consumers can require() every package: why the floor is 20.19 and 22.12.
+      const required = run(
+        bin,
+        ["-e", `for (const p of ${JSON.stringify(PACKAGES.map((p) => p.name))}) require(p)`],
+        { cwd: full, env },
+      );
+      expect(required.status, required.stderr).toBe(0);
       // With the emulator installed beside it, `monzo emulator` has every option of `monzo-emulator`.
       const cliEmulator = run(join(full, "node_modules", ".bin", "monzo"), ["emulator", "--help"], {
         cwd: full,

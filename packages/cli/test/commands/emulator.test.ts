@@ -83,13 +83,29 @@ describe("monzo emulator", () => {
   });
 
   it("refuses a bad value with monzo-emulator's message and the usage exit code", () => {
-    for (const args of [["--fault", "418"], ["--port", "http"], ["--bogus"], ["stray"]]) {
-      const cli = spawnSync(process.execPath, [MONZO, "emulator", ...args], { env, encoding: "utf8" });
+    const monzo = (args: string[]) =>
+      spawnSync(process.execPath, [MONZO, "emulator", ...args], { env, encoding: "utf8" });
+    for (const args of [
+      ["--fault", "418"],
+      ["--port", "http"],
+      ["--years", "99"],
+    ]) {
+      const cli = monzo(args);
       const own = spawnSync(process.execPath, [EMULATOR, ...args], { env, encoding: "utf8" });
       expect(cli.status, args.join(" ")).toBe(2);
       expect(own.status, args.join(" ")).toBe(2);
       const message = own.stderr.split("\n")[0]!.replace(/^monzo-emulator: /, "");
       expect(cli.stderr).toContain(message);
+      expect(cli.stderr).not.toMatch(/\n\s+at /);
+    }
+    // What the parser itself refuses: the usage exit code and the word, whatever the parser's wording.
+    for (const [args, word] of [
+      [["--bogus"], "--bogus"],
+      [["stray"], "stray"],
+    ] as const) {
+      const cli = monzo([...args]);
+      expect(cli.status, word).toBe(2);
+      expect(cli.stderr).toContain(word);
       expect(cli.stderr).not.toMatch(/\n\s+at /);
     }
   });
