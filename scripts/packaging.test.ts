@@ -132,7 +132,9 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-describe("packages as npm installs them", () => {
+// Installing and checking every declaration (@types/node included) is CPU-bound: seconds on an idle machine,
+// a minute or more on a busy one.
+describe("packages as npm installs them", { timeout: 240_000 }, () => {
   it("every package claims the same Node versions, and the Nodes tested here satisfy them", () => {
     expect(ENGINES).not.toBe("");
     for (const pkg of [ROOT_PKG, ...PACKAGES]) expect(pkg.engines?.node, pkg.name).toBe(ENGINES);
