@@ -211,6 +211,15 @@ console.log(JSON.stringify({ node: process.version, currency: balance.currency, 
       });
       expect(brokerHelp.status).toBe(0);
       expect(brokerHelp.stdout).toContain("gen-key");
+      // The READMEs' `npx @monzokit/emulator` and `npx @monzokit/broker` run the packages' own bins.
+      for (const [pkg, says] of [
+        ["@monzokit/emulator", "--auto-approve"],
+        ["@monzokit/broker", "gen-key"],
+      ] as const) {
+        const npx = run("npx", ["--no-install", pkg, "--help"], { cwd: full, env: userEnv() });
+        expect(npx.status, npx.stderr).toBe(0);
+        expect(npx.stdout).toContain(says);
+      }
       // CommonJS consumers can require() every package: why the floor is 20.19 and 22.12.
       const required = run(
         bin,
