@@ -9,12 +9,14 @@ import * as core from "./core.ts";
 import * as curves from "./curves.ts";
 import * as emulator from "./emulator.ts";
 import { printResults, type Result } from "./lib/stats.ts";
+import * as sync from "./sync.ts";
 
 const SUITES: Record<string, () => Promise<Result[]>> = {
   emulator: () => emulator.run(emulator.FULL),
   core: () => core.run(core.FULL),
   cli: () => cli.run(cli.FULL),
   broker: () => broker.run(broker.FULL),
+  sync: () => sync.run(sync.FULL),
   curves: async () => {
     await curves.run(curves.FULL);
     return [];

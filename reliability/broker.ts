@@ -175,7 +175,8 @@ export async function runBrokerSuite(o: BrokerSuiteOptions): Promise<BrokerSuite
         requests++;
         let res: Response;
         try {
-          res = await fetch(`${instance.url}${path}`, init);
+          // The callback answers a redirect to the app's loopback address: read, never followed.
+          res = await fetch(`${instance.url}${path}`, { ...init, redirect: "manual" });
         } catch {
           connectionErrors++;
           return undefined;
@@ -196,7 +197,9 @@ export async function runBrokerSuite(o: BrokerSuiteOptions): Promise<BrokerSuite
     };
 
     const login = async (): Promise<void> => {
-      const created = await call("/new", { method: "POST" });
+      // Each app names its own loopback address; the browser is sent back there with the confirmation.
+      const returnTo = "http://127.0.0.1:45999/monzokit-broker/soak";
+      const created = await call(`/new?${new URLSearchParams({ return_to: returnTo })}`, { method: "POST" });
       if (created?.status !== 201) return;
       const { id, login_url } = (await created.json()) as { id: string; login_url: string };
       // The person at Monzo's login page, pressing Allow.
@@ -216,7 +219,10 @@ export async function runBrokerSuite(o: BrokerSuiteOptions): Promise<BrokerSuite
       const page = await call(`${location.pathname}${location.search}`);
       if (!page) return;
       await page.body?.cancel();
-      if (page.status !== 200) {
+      const back = page.status === 303 ? page.headers.get("location") : null;
+      const confirm = back ? new URL(back).searchParams.get("confirm") : null;
+      if (confirm) secrets.add(confirm);
+      if (!confirm) {
         if (performance.now() >= killedAt) lostInOutage++;
         else lostOutsideOutage++;
         return;
@@ -224,7 +230,7 @@ export async function runBrokerSuite(o: BrokerSuiteOptions): Promise<BrokerSuite
       // Two pollers racing, as a desktop app retrying on two connections would; each goes to any instance.
       const poll = async (): Promise<number | undefined> => {
         for (;;) {
-          const res = await call(`/token?id=${id}`);
+          const res = await call(`/token?${new URLSearchParams({ id, confirm })}`);
           if (!res) return undefined;
           if (res.status === 202) {
             await res.body?.cancel();

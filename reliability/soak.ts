@@ -2,6 +2,7 @@
 import { SOAK as BROKER_SOAK, runBrokerSuite } from "./broker.ts";
 import { runCrashSuite, runLoginCrashSuite } from "./crash.ts";
 import { runFaultSuite, SOAK } from "./faults.ts";
+import { SOAK as MIRROR_SOAK, runMirrorCrashSuite } from "./mirror.ts";
 
 const r = await runFaultSuite(SOAK);
 process.stdout.write(`faulty network: ${JSON.stringify(r)}\n`);
@@ -24,6 +25,14 @@ const loginCrashOk =
   loginCrash.leftoverTempFiles === 0 &&
   loginCrash.otherOutcomes.length === 0;
 process.stdout.write(loginCrashOk ? "crashes during login: holds\n" : "crashes during login: FAILED\n");
+const mirror = await runMirrorCrashSuite(MIRROR_SOAK);
+process.stdout.write(`crashes during sync: ${JSON.stringify(mirror)}\n`);
+const mirrorOk =
+  mirror.alwaysIntact &&
+  mirror.otherOutcomes.length === 0 &&
+  mirror.differences.length === 0 &&
+  mirror.kills > 0;
+process.stdout.write(mirrorOk ? "crashes during sync: holds\n" : "crashes during sync: FAILED\n");
 const b = await runBrokerSuite(BROKER_SOAK);
 process.stdout.write(`broker under load and faults: ${JSON.stringify(b)}\n`);
 const brokerOk =
@@ -41,4 +50,4 @@ const brokerOk =
 process.stdout.write(
   brokerOk ? "broker under load and faults: holds\n" : "broker under load and faults: FAILED\n",
 );
-process.exitCode = ok && crashOk && loginCrashOk && brokerOk ? 0 : 1;
+process.exitCode = ok && crashOk && loginCrashOk && mirrorOk && brokerOk ? 0 : 1;

@@ -7,6 +7,29 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
+
+/**
+ * commander imports `node:child_process` at its top for executable subcommands, which `monzo` does not
+ * use; loading it (net, streams, …) costs about 15 ms of every run's start-up (bench/cli.ts). In the bundle,
+ * commander gets a stand-in that requires the real module only if `spawn` is ever called.
+ */
+const lazyChildProcessForCommander = {
+  name: "lazy-child-process-for-commander",
+  setup(build) {
+    build.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      /[\\/]commander[\\/]/.test(args.importer)
+        ? { path: "child_process", namespace: "lazy-builtin" }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, () => ({
+      contents: `import { createRequire } from "node:module";
+const require = createRequire(import.meta.url);
+export default { spawn: (...args) => require("node:child_process").spawn(...args) };
+`,
+      loader: "js",
+    }));
+  },
+};
 const cli = join(root, "packages", "cli", "dist");
 if (existsSync(join(cli, "bin.js"))) {
   rmSync(join(cli, "bundle"), { recursive: true, force: true });
@@ -18,8 +41,11 @@ if (existsSync(join(cli, "bin.js"))) {
     platform: "node",
     target: "node20.19",
     outdir: join(cli, "bundle"),
-    // The emulator is loaded only by `monzo emulator` and the demo, from its own package (an optional peer).
-    external: ["@monzokit/emulator"],
+    // The emulator is only loaded by `monzo emulator` and the demo, from its own package. `open`
+    // stays in node_modules beside the `xdg-open` script it falls back to where the system has none.
+    // `@napi-rs/keyring` loads a prebuilt native binary for the platform, so it cannot be bundled.
+    external: ["@monzokit/emulator", "open", "@napi-rs/keyring"],
     logLevel: "warning",
+    plugins: [lazyChildProcessForCommander],
   });
 }

@@ -10,11 +10,18 @@ export const CHROMIUM = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
  * Launches headless Chromium with a fresh profile and without the background connections a closed
  * network refuses. `close` shuts it and deletes the profile.
  */
-export async function launchChromium(): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+export async function launchChromium(
+  options: {
+    /** Send every request through this HTTP proxy, loopback ones too (a test's stand-in for another machine). */
+    proxy?: string;
+  } = {},
+): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
   const profile = await mkdtemp(join(tmpdir(), "monzokit-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
+    // Playwright proxies loopback addresses too when a proxy is set (it adds <-loopback> for Chromium).
+    ...(options.proxy ? { proxy: { server: options.proxy } } : {}),
     args: [
       "--headless",
       "--no-sandbox",

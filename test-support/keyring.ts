@@ -61,6 +61,14 @@ export class Keyring {
       bus.once("exit", (code) => reject(new Error(`dbus-daemon exited with ${code}`)));
     });
     this.env = { ...base, DBUS_SESSION_BUS_ADDRESS: address };
+    await this.startService();
+  }
+
+  /**
+   * Starts (again) the Secret Service on the bus: GNOME Keyring, unlocked, over the same keyring files, so
+   * what was stored before a `stopService` is there again.
+   */
+  async startService(): Promise<void> {
     const keyring = spawn("gnome-keyring-daemon", ["--foreground", "--unlock", "--components=secrets"], {
       env: this.env,
       stdio: ["pipe", "ignore", "ignore"],
@@ -85,6 +93,26 @@ export class Keyring {
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error("the test keyring did not come up");
+  }
+
+  /** Stops the Secret Service (the bus stays): what a crashed or stopped keyring daemon looks like. */
+  async stopService(): Promise<void> {
+    const child = this.#keyring;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGKILL");
+      await exited;
+    }
+    // Until the bus notices the name is gone, a call may still be routed to it.
+    for (let i = 0; i < 100; i++) {
+      const probe = spawnSync("secret-tool", ["lookup", "service", "monzokit-keyring-probe"], {
+        env: this.env,
+        encoding: "utf8",
+        timeout: 2000,
+      });
+      if (probe.stderr.trim()) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   /** What the keyring holds for these attributes, or undefined. */

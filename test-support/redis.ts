@@ -13,14 +13,22 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** A real redis-server on a free loopback port, in a fresh directory, with no persistence. */
+/**
+ * A real redis-server on a free loopback port, in a fresh directory, with no persistence; with `password`,
+ * it requires it (`url` then carries it).
+ */
 export class RedisServer {
   port = 0;
   #child: ChildProcess | undefined;
   #dir = "";
+  readonly #password: string | undefined;
+
+  constructor(options: { password?: string } = {}) {
+    this.#password = options.password;
+  }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `redis://${this.#password ? `:${encodeURIComponent(this.#password)}@` : ""}127.0.0.1:${this.port}`;
   }
 
   /** The running server's process id (for CPU pinning in benchmarks). */
@@ -44,6 +52,7 @@ export class RedisServer {
         "no",
         "--dir",
         this.#dir,
+        ...(this.#password ? ["--requirepass", this.#password] : []),
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );

@@ -13,10 +13,12 @@ import {
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
+import { clientAddress } from "./client-address.js";
 import type { BrokerConfig } from "./config.js";
-import { Envelope, randomId } from "./crypto.js";
+import { DEFAULTS } from "./config.js";
+import { b64url, Envelope, randomId } from "./crypto.js";
 import { page } from "./pages.js";
-import type { Awaitable, PendingSession, RateLimit, SessionStore } from "./store/types.js";
+import type { Awaitable, NewSession, PendingSession, RateLimit, SessionStore } from "./store/types.js";
 
 /** What the broker logs: one line per request, never a token, code, secret, query string or body. */
 export interface BrokerLogger {
@@ -93,6 +95,9 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     allowInsecure: config.allowInsecure,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   };
+  // The broker's own secret is masked everywhere for good. Codes and tokens that arrive in requests are
+  // other people's: never put on the process-wide list (a caller could fill it or mask text in others'
+  // errors); core masks them in the errors of the call that carries them.
   registerSecret(config.clientSecret);
   const app = new Hono();
   const headers = responseHeaders(config.publicUrl);
@@ -153,10 +158,38 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
   const then = <T, R>(value: Awaitable<T>, next: (value: T) => Awaitable<R>): Awaitable<R> =>
     value instanceof Promise ? value.then(next) : next(value);
 
+  // The client is the socket's peer (on Lambda, API Gateway's sourceIp), or the hop the configured proxies
+  // vouch for; normalised and short (an IPv6 client by its /64), so no header text ever becomes a key.
+  const addressOf = clientAddress(config.trustProxy);
+  const readsForwarded = config.trustProxy !== false && config.trustProxy !== 0;
   const clientKey = (c: Context): string => {
-    const forwarded = config.trustProxy ? c.req.header("x-forwarded-for")?.split(",")[0]?.trim() : undefined;
-    const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-    return forwarded || incoming?.socket?.remoteAddress || "local";
+    const env = c.env as
+      | {
+          incoming?: { socket?: { remoteAddress?: string } };
+          requestContext?: { http?: { sourceIp?: string } };
+        }
+      | undefined;
+    // On AWS Lambda there is no socket: API Gateway (payload v2) names the peer in requestContext, and
+    // without it every caller would share one bucket.
+    const peer = env?.incoming?.socket?.remoteAddress ?? env?.requestContext?.http?.sourceIp;
+    return addressOf(peer, readsForwarded ? c.req.header("x-forwarded-for") : undefined);
+  };
+  const maxSessions = config.maxPendingSessions ?? DEFAULTS.maxPendingSessions;
+  let warnedFullAt = Number.NEGATIVE_INFINITY;
+  const busy = (): Response => {
+    // Once a minute at most: a flood at the cap must not also flood the logs.
+    if (now() - warnedFullAt >= 60_000) {
+      warnedFullAt = now();
+      log.warn({ max_pending_sessions: maxSessions }, "session cap reached: /new answers 503");
+    }
+    return json(
+      {
+        error: "busy",
+        message: "The broker holds as many logins as it is allowed to; try again in a minute",
+      },
+      503,
+      { "retry-after": "30" },
+    );
   };
   type Route = "new" | "token" | "refresh";
   const limitOf = (c: Context, route: Route): RateLimit => ({
@@ -188,20 +221,53 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     allowInsecure: config.allowInsecure,
   });
   const start = (c: Context) => {
+    // A login is bound to the app that starts it: the app names its own loopback address, the browser is
+    // sent back there after Monzo with a one-time confirmation, and only a poller holding it collects. So a
+    // login URL sent to someone else gives its sender nothing (their browser returns to *their* machine).
+    // A browser app (an origin in BROKER_CORS_ORIGINS, which the operator vouches for) names a page of its
+    // own origin instead: the confirmation then reaches only that origin's pages in the person's browser.
+    const returnTo = c.req.query("return_to");
+    const binding =
+      returnTo === undefined
+        ? "none"
+        : isLoopbackReturn(returnTo)
+          ? "loopback"
+          : isBrowserAppReturn(returnTo, config.corsOrigins)
+            ? "origin"
+            : undefined;
+    if (binding === undefined)
+      return json(
+        {
+          error: "invalid_return_to",
+          message:
+            "return_to must be this app's loopback address (http://127.0.0.1:PORT/PATH or http://[::1]:PORT/PATH), or a page of an origin in BROKER_CORS_ORIGINS, with no query",
+        },
+        400,
+      );
+    if (returnTo === undefined && !config.unboundLogins)
+      return json(
+        {
+          error: "return_to_required",
+          message:
+            "This broker binds each login to the app that starts it: pass return_to=http://127.0.0.1:PORT/PATH, where the app listens for the browser's return",
+        },
+        400,
+      );
     const createdAt = now();
-    const session: PendingSession = {
+    const session: NewSession = {
       id: randomId(),
       state: randomId(),
       createdAt,
       expiresAt: createdAt + config.sessionTtlMs,
-      status: "pending",
+      ...(returnTo === undefined ? {} : { returnTo }),
     };
     // The rate limit and the creation are one step for the store (one round trip to Redis): a refused
     // request creates nothing.
     return then(
-      guardedNow(() => store.createIfAllowed(session, limitOf(c, "new"))),
-      (allowed) => {
-        if (!allowed) return tooMany("new");
+      guardedNow(() => store.createIfAllowed(session, limitOf(c, "new"), maxSessions)),
+      (outcome) => {
+        if (outcome === "limited") return tooMany("new");
+        if (outcome === "full") return busy();
         // `id` and `login_url` as the original Lambda broker named them; the state is never returned.
         return json(
           {
@@ -209,6 +275,7 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
             login_url: loginUrl(session.state).url,
             expires_at: new Date(session.expiresAt).toISOString(),
             poll_url: `${config.publicUrl}/token?id=${session.id}`,
+            binding,
           },
           201,
         );
@@ -221,8 +288,9 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
   app.get("/callback", async (c) => {
     const q = new URL(c.req.url).searchParams;
     const state = q.get("state") ?? "";
+    // The store finds the session by its state without a timing that leaks it (see SessionStore).
     const session = ID.test(state) ? await guarded(() => store.byState(state)) : undefined;
-    if (!session || !constantTimeEqual(session.state, state) || session.status !== "pending") {
+    if (session?.status !== "pending") {
       return html(
         page("This login link has expired", "Nothing was saved. Start the login again from your app.", false),
         400,
@@ -230,7 +298,9 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     }
     const error = q.get("error");
     if (error) {
-      await guarded(() => store.settle(session.id, { status: "denied", error }));
+      // Stored and shown to the poller: only an OAuth error code's shape, never arbitrary text.
+      const reported = /^[A-Za-z0-9_.-]{1,64}$/.test(error) ? error : "access_denied";
+      await guarded(() => store.settle(session.ref, { status: "denied", error: reported }));
       return html(
         page(
           "Access denied",
@@ -241,16 +311,36 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
       );
     }
     const code = q.get("code");
-    if (!code)
+    if (!code || code.length > 4096)
       return html(
         page("Login incomplete", "Monzo did not send a code. Start the login again from your app.", false),
         400,
       );
-    registerSecret(code);
-    const settled = await guarded(async () =>
-      store.settle(session.id, { status: "ready", sealedCode: await envelope.seal(code) }),
+    const confirmation = session.returnTo === undefined ? undefined : randomId();
+    const sealedCode = await envelope.seal(code, sealedFor(session));
+    const confirmHash = confirmation === undefined ? undefined : await digest(confirmation);
+    const settled = await guarded(() =>
+      store.settle(session.ref, {
+        status: "ready",
+        sealedCode,
+        ...(confirmHash === undefined ? {} : { confirmHash }),
+      }),
     );
     if (!settled) return html(page("This login link was already used", "Return to your app.", false), 410);
+    if (session.returnTo !== undefined && confirmation !== undefined)
+      // Back to the app that started the login, on this browser's own machine: the app presents the
+      // confirmation to collect. The address was checked to be loopback when the login was made.
+      return new Response(
+        page(
+          "Logged in — returning you to your app",
+          "If nothing happens, the app that started this login is not on this computer: go back to it.",
+          true,
+        ),
+        {
+          status: 303,
+          headers: { ...headers.page, location: `${session.returnTo}?confirm=${confirmation}` },
+        },
+      );
     return html(
       page(
         "Logged in — return to your app",
@@ -282,19 +372,32 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
       if (!ID.test(id))
         return json({ error: "invalid_id", message: "id must be the value /new returned" }, 400);
       if (!valid) return json({ error: "invalid_wait", message: "wait must be whole seconds" }, 400);
+      const confirm = c.req.query("confirm");
+      if (confirm !== undefined && !ID.test(confirm))
+        return json(
+          { error: "invalid_confirm", message: "confirm must be the value the browser brought back" },
+          400,
+        );
       const deadline = now() + Math.min(Number(waitText ?? 0), config.maxWaitSeconds) * 1000;
       // The usual poll, still pending and not waiting, needs nothing more from the store.
-      if (session?.status === "pending" && constantTimeEqual(session.id, id) && now() >= deadline)
-        return stillPending(session);
-      return collect(id, deadline, session);
+      if (session?.status === "pending" && now() >= deadline) return stillPending(session);
+      return collect(id, deadline, session, confirm);
     });
   });
 
+  const awaitingConfirmation = (session: PendingSession) =>
+    json({ status: "awaiting_confirmation", expires_at: new Date(session.expiresAt).toISOString() }, 202);
+
   /** Waits (up to `deadline`) for the login to settle, then takes it once and exchanges its code. */
-  const collect = async (id: string, deadline: number, firstLook: PendingSession | undefined) => {
+  const collect = async (
+    id: string,
+    deadline: number,
+    firstLook: PendingSession | undefined,
+    confirm: string | undefined,
+  ) => {
     for (let look = 0; ; look++) {
       const session = look === 0 ? firstLook : await guarded(() => store.get(id));
-      if (!session || !constantTimeEqual(session.id, id)) {
+      if (!session) {
         if (await guarded(() => store.wasTaken(id)))
           return json(
             {
@@ -309,6 +412,19 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
         if (now() >= deadline) return stillPending(session);
         await new Promise((r) => setTimeout(r, deps.pollIntervalMs ?? 250));
         continue;
+      }
+      // A bound login is collected only with the confirmation its browser was sent back with. A wrong one
+      // changes nothing (it is 256 random bits: guessing is hopeless, and the rate limit applies).
+      if (session.status === "ready" && session.confirmHash !== undefined) {
+        if (confirm === undefined) return awaitingConfirmation(session);
+        if (!constantTimeEqual(await digest(confirm), session.confirmHash))
+          return json(
+            {
+              error: "confirmation_mismatch",
+              message: "This is not the confirmation this login's browser was given",
+            },
+            403,
+          );
       }
       // Single use across instances: only the caller that takes the session goes on.
       const taken = await guarded(() => store.take(id));
@@ -326,16 +442,30 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
   };
 
   const exchange = async (session: PendingSession) => {
-    const code = await envelope.open(session.sealedCode!);
+    let code: string;
     try {
+      // Opens only for the session it was sealed for: `ref` comes from the id this poller presented.
+      code = await envelope.open(session.sealedCode!, sealedFor(session));
+    } catch {
+      log.error(
+        { what: "exchange" },
+        "a parked code does not open for its session: the store was changed, or instances have different keys",
+      );
+      return json({ error: "internal", message: "The broker could not read this login; start again" }, 500);
+    }
+    try {
+      // The state was checked at /callback, where it found this session; the ref stands in for it here,
+      // because exchangeCode takes only a validated callback.
       const callback = validateCallback(
-        `?${new URLSearchParams({ code, state: session.state })}`,
-        session.state,
+        `?${new URLSearchParams({ code, state: session.ref })}`,
+        session.ref,
+        { rememberSecrets: false },
       );
       const tokens = await exchangeCode(callback, {
         clientId: config.clientId,
         clientSecret: config.clientSecret,
         redirectUri,
+        rememberSecrets: false,
         ...endpoint,
       });
       return json(tokenBody(tokens), 200);
@@ -362,13 +492,13 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     if (typeof refreshToken !== "string" || refreshToken.length < 8 || refreshToken.length > 4096) {
       return json({ error: "invalid_request", message: "refresh_token is required" }, 400);
     }
-    registerSecret(refreshToken);
     try {
       return json(
         tokenBody(
           await refreshTokens(refreshToken, {
             clientId: config.clientId,
             clientSecret: config.clientSecret,
+            rememberSecrets: false,
             ...endpoint,
           }),
         ),
@@ -427,6 +557,43 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
     return answer instanceof Promise ? answer.then(logged) : logged(answer);
   };
   return app;
+}
+
+// http://127.0.0.1:PORT/PATH or http://[::1]:PORT/PATH (RFC 8252 §7.3: loopback IP literals, never
+// "localhost", which the machine may resolve elsewhere), a plain path, no query or fragment.
+const LOOPBACK_RETURN = /^http:\/\/(?:127\.0\.0\.1|\[::1\]):([1-9]\d{0,4})\/[A-Za-z0-9._~/-]{0,200}$/;
+
+function isLoopbackReturn(url: string): boolean {
+  const port = LOOPBACK_RETURN.exec(url)?.[1];
+  return port !== undefined && Number(port) <= 65535;
+}
+
+/** The same plain path shape as a loopback return, after one of the listed browser-app origins. */
+const RETURN_PATH = /^\/[A-Za-z0-9._~/-]{0,200}$/;
+
+/**
+ * A page of a browser app's own origin: one listed in `BROKER_CORS_ORIGINS` (compared exactly, as CORS
+ * compares them), https — or http on this machine, for development — with a plain path and no query.
+ */
+function isBrowserAppReturn(url: string, origins: readonly string[]): boolean {
+  const origin = origins.find((o) => url.startsWith(`${o}/`));
+  if (origin === undefined) return false;
+  if (
+    !origin.startsWith("https://") &&
+    !/^http:\/\/(?:127\.0\.0\.1|\[::1\]|localhost)(?::\d+)?$/.test(origin)
+  )
+    return false;
+  return RETURN_PATH.test(url.slice(origin.length));
+}
+
+/** SHA-256 of a confirmation, base64url: the store keeps only this. */
+async function digest(text: string): Promise<string> {
+  return b64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
+}
+
+/** The additional data a session's code is sealed with: a code parked for one session opens for no other. */
+function sealedFor(session: PendingSession): string {
+  return `code:${session.ref}`;
 }
 
 /** The path of a request URL without its query string (which may hold ids and codes). */

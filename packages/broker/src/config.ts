@@ -1,5 +1,6 @@
 import { checkBaseUrl, MONZO_API_URL, MONZO_AUTH_URL } from "@monzokit/core";
-import { parseKey } from "./crypto.js";
+import { isAddressOrRange, type TrustProxy } from "./client-address.js";
+import { isWeakKey, parseKey } from "./crypto.js";
 
 /** Everything the broker needs; `createBrokerApp` takes it whole, `server.ts` builds it from the environment. */
 export interface BrokerConfig {
@@ -18,10 +19,26 @@ export interface BrokerConfig {
   maxWaitSeconds: number;
   /** Requests per minute per client address: `/new`, `/token`, `/refresh`. */
   rateLimits: { new: number; token: number; refresh: number };
+  /**
+   * Accept `/new` without `return_to`, as the original broker did (`BROKER_UNBOUND_LOGINS=1`). Such a login is
+   * not bound to the app that started it: whoever sends its login URL to someone collects that person's
+   * tokens. Default false: every login returns the browser to the app's own loopback address with a one-time
+   * confirmation the poller must present.
+   */
+  unboundLogins?: boolean;
   /** Origins allowed to call from a browser (CORS); empty = none. */
   corsOrigins: string[];
-  /** Use the first `X-Forwarded-For` address as the client (behind a trusted reverse proxy). */
-  trustProxy: boolean;
+  /**
+   * Which `X-Forwarded-For` hops to believe (`BROKER_TRUST_PROXY`): `false`, none; a number, that many
+   * reverse proxies in front (the client is that many hops from the right; `true` is 1); a list of the
+   * proxies' addresses or CIDR ranges (the client is the rightmost hop not among them).
+   */
+  trustProxy: TrustProxy | boolean;
+  /**
+   * Most logins the store holds at once, pending or waiting to be collected (`BROKER_MAX_PENDING`); over it
+   * `/new` answers 503 with `Retry-After`. Default 10,000.
+   */
+  maxPendingSessions?: number;
   allowInsecure: boolean;
 }
 
@@ -29,6 +46,7 @@ export const DEFAULTS = {
   sessionTtlMs: 10 * 60_000,
   maxWaitSeconds: 25,
   rateLimits: { new: 30, token: 600, refresh: 60 },
+  maxPendingSessions: 10_000,
 };
 
 /** A setting that is missing or wrong, named with what to do. */
@@ -83,29 +101,21 @@ export function readEnv(
       });
     return n;
   };
+  const flag = (name: string): boolean => {
+    const v = env[name]?.trim() ?? "";
+    if (v === "" || v === "0") return false;
+    if (v === "1") return true;
+    problems.push({ setting: name, message: `${name} must be 1 or 0, not "${v}"` });
+    return false;
+  };
   const allowInsecure = env["BROKER_ALLOW_INSECURE"] === "1";
   const key = (): Uint8Array | undefined => {
-    const file = env["BROKER_KEY_FILE"]?.trim();
-    let text = env["BROKER_KEY"]?.trim();
-    if (file) {
-      try {
-        text = readFile(file);
-      } catch (e) {
-        problems.push({
-          setting: "BROKER_KEY_FILE",
-          message: `cannot read ${file}: ${(e as Error).message}`,
-        });
-        return undefined;
-      }
+    const found = keyFromEnv(env, readFile);
+    if ("problem" in found) {
+      problems.push(found.problem);
+      return undefined;
     }
-    if (!text) return undefined;
-    const parsed = parseKey(text);
-    if (!parsed)
-      problems.push({
-        setting: file ? "BROKER_KEY_FILE" : "BROKER_KEY",
-        message: "the key must be 32 bytes as base64url, base64 or hex (make one with: monzo-broker gen-key)",
-      });
-    return parsed;
+    return found.key;
   };
 
   const clientId = need("MONZO_CLIENT_ID");
@@ -161,7 +171,9 @@ export function readEnv(
       .split(",")
       .map((s) => s.trim())
       .filter(Boolean),
-    trustProxy: env["BROKER_TRUST_PROXY"] === "1",
+    trustProxy: trustProxy(env["BROKER_TRUST_PROXY"], problems),
+    unboundLogins: flag("BROKER_UNBOUND_LOGINS"),
+    maxPendingSessions: int("BROKER_MAX_PENDING", DEFAULTS.maxPendingSessions, 1, 10_000_000),
     allowInsecure,
     store,
     ...(redisUrl ? { redisUrl } : {}),
@@ -169,4 +181,75 @@ export function readEnv(
     host: env["HOST"]?.trim() || "127.0.0.1",
   };
   return { values, problems };
+}
+
+/** `BROKER_TRUST_PROXY`: unset or 0, none; 1–10, that many proxies; else a list of addresses or CIDR ranges. */
+function trustProxy(value: string | undefined, problems: ConfigProblem[]): TrustProxy {
+  const v = value?.trim() ?? "";
+  if (v === "" || v === "0" || v === "false") return false;
+  if (/^\d+$/.test(v)) {
+    const n = Number(v);
+    if (n <= 10) return n;
+  } else {
+    const list = v
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const bad = list.filter((s) => !isAddressOrRange(s));
+    if (bad.length === 0 && list.length > 0) return list;
+  }
+  problems.push({
+    setting: "BROKER_TRUST_PROXY",
+    message: `BROKER_TRUST_PROXY must be the number of reverse proxies in front of the broker (1–10) or a comma-separated list of their addresses or CIDR ranges (e.g. 10.0.0.0/8,::1), not "${v}"`,
+  });
+  return false;
+}
+
+/**
+ * The one rule for the key, shared by the server and `monzo-broker encrypt-secret`: `BROKER_KEY` or
+ * `BROKER_KEY_FILE`, never both (which one would win is a trap: a secret sealed with one and served with the
+ * other cannot be opened); 32 bytes as base64url, base64 or hex; and random (an all-zero or patterned key is
+ * refused).
+ */
+export function keyFromEnv(
+  env: Record<string, string | undefined>,
+  readFile: (path: string) => string,
+): { key: Uint8Array | undefined; file?: string } | { problem: ConfigProblem } {
+  const file = env["BROKER_KEY_FILE"]?.trim();
+  const inline = env["BROKER_KEY"]?.trim();
+  if (file && inline)
+    return {
+      problem: {
+        setting: "BROKER_KEY_FILE",
+        message: "set one of BROKER_KEY and BROKER_KEY_FILE, not both (unset the one you do not mean)",
+      },
+    };
+  const setting = file ? "BROKER_KEY_FILE" : "BROKER_KEY";
+  let text = inline;
+  if (file) {
+    try {
+      text = readFile(file);
+    } catch (e) {
+      return { problem: { setting, message: `cannot read ${file}: ${(e as Error).message}` } };
+    }
+  }
+  if (!text) return { key: undefined };
+  const parsed = parseKey(text);
+  if (!parsed)
+    return {
+      problem: {
+        setting,
+        message:
+          "the key must be 32 bytes as base64url, base64 or hex (make one with: monzo-broker gen-key --out FILE)",
+      },
+    };
+  if (isWeakKey(parsed))
+    return {
+      problem: {
+        setting,
+        message:
+          "the key is not random (all zero, or a short pattern repeated): make one with monzo-broker gen-key --out FILE",
+      },
+    };
+  return file ? { key: parsed, file } : { key: parsed };
 }

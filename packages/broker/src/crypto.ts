@@ -70,6 +70,15 @@ export function parseKey(text: string): Uint8Array | undefined {
   return bytes?.length === 32 ? bytes : undefined;
 }
 
+/**
+ * True for a key nobody drew at random: 32 random bytes have about 30 distinct values (fewer than 16 happens
+ * with a probability far below 10⁻¹⁵), while an all-zero key, a repeated byte or a short repeated pattern has
+ * a handful.
+ */
+export function isWeakKey(key: Uint8Array): boolean {
+  return new Set(key).size < 16;
+}
+
 export class Envelope {
   readonly #key: ReturnType<typeof crypto.subtle.importKey>;
 
@@ -80,10 +89,14 @@ export class Envelope {
     ]);
   }
 
-  async seal(plain: string): Promise<string> {
+  /**
+   * Seals `plain`. With `context` (AES-GCM additional data), the envelope opens only with the same context:
+   * a code sealed for one session cannot be opened as another's.
+   */
+  async seal(plain: string, context?: string): Promise<string> {
     const iv = crypto.getRandomValues(new Uint8Array(12));
     const sealed = new Uint8Array(
-      await crypto.subtle.encrypt({ name: "AES-GCM", iv }, await this.#key, new TextEncoder().encode(plain)),
+      await crypto.subtle.encrypt(gcm(iv, context), await this.#key, new TextEncoder().encode(plain)),
     );
     const out = new Uint8Array(12 + sealed.length);
     out.set(iv);
@@ -91,16 +104,26 @@ export class Envelope {
     return PREFIX + b64url(out);
   }
 
-  /** Opens an envelope; throws if it was tampered with or sealed with another key. */
-  async open(envelope: string): Promise<string> {
+  /** Opens an envelope; throws if it was tampered with, sealed with another key or another context. */
+  async open(envelope: string, context?: string): Promise<string> {
     if (!envelope.startsWith(PREFIX)) throw new Error("not a v1 envelope");
     const bytes = fromB64url(envelope.slice(PREFIX.length));
     if (bytes.length < 12 + 16) throw new Error("envelope too short");
     const plain = await crypto.subtle.decrypt(
-      { name: "AES-GCM", iv: bytes.slice(0, 12) },
+      gcm(bytes.slice(0, 12), context),
       await this.#key,
       bytes.slice(12),
     );
     return new TextDecoder().decode(plain);
   }
+}
+
+function gcm(iv: Uint8Array, context: string | undefined): Parameters<typeof crypto.subtle.encrypt>[0] {
+  return context === undefined
+    ? { name: "AES-GCM", iv: iv as Uint8Array<ArrayBuffer> }
+    : {
+        name: "AES-GCM",
+        iv: iv as Uint8Array<ArrayBuffer>,
+        additionalData: new TextEncoder().encode(context) as Uint8Array<ArrayBuffer>,
+      };
 }

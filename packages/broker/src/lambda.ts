@@ -16,7 +16,7 @@ export async function lambdaHandler(
 ) {
   if (!handler) {
     const { config, store: kind, redisUrl } = await configFromEnv(process.env);
-    handler = handle(createBrokerApp({ config, store: await createStore(kind, redisUrl) }));
+    handler = handle(createBrokerApp({ config, store: await createStore(kind, redisUrl, config.codeKey) }));
   }
   return handler(event, context);
 }

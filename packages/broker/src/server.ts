@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { createBrokerApp } from "./app.js";
@@ -50,27 +50,56 @@ export async function configFromEnv(env: Record<string, string | undefined>): Pr
   };
 }
 
+/** The configured store; Redis names its keys with HMACs under the shared key (config.codeKey). */
 export async function createStore(
   kind: "memory" | "redis",
   redisUrl: string | undefined,
+  key: Uint8Array,
 ): Promise<SessionStore> {
   if (kind === "redis") {
     // @redis/client is an optional peer dependency (more than half of an install), loaded only here.
-    const { RedisSessionStore } = await import("./store/redis.js").catch((error: unknown) => {
-      const e = error as { code?: unknown; message?: unknown };
-      if (e.code === "ERR_MODULE_NOT_FOUND" && String(e.message).includes("'@redis/client'"))
-        throw new BrokerConfigError([
-          {
-            setting: "BROKER_STORE",
-            message:
-              "redis needs the @redis/client package, which is not installed: run npm install @redis/client@6 where @monzokit/broker is installed (with npx: npx -p @monzokit/broker -p @redis/client@6 monzo-broker)",
-          },
-        ]);
+    const { RedisSessionStore, RedisUnavailableError } = await import("./store/redis.js").catch(
+      (error: unknown) => {
+        const e = error as { code?: unknown; message?: unknown };
+        if (e.code === "ERR_MODULE_NOT_FOUND" && String(e.message).includes("'@redis/client'"))
+          throw new BrokerConfigError([
+            {
+              setting: "BROKER_STORE",
+              message:
+                "redis needs the @redis/client package, which is not installed: run npm install @redis/client@6 where @monzokit/broker is installed (with npx: npx -p @monzokit/broker -p @redis/client@6 monzo-broker)",
+            },
+          ]);
+        throw error;
+      },
+    );
+    try {
+      return await RedisSessionStore.connect(redisUrl!, { key });
+    } catch (error) {
+      // Fail fast with the reason rather than wait: at start, a Redis the broker cannot use is a setting
+      // to fix (see the README: once running, an outage is 503 with Retry-After while it reconnects).
+      if (error instanceof RedisUnavailableError)
+        throw new BrokerConfigError([{ setting: "REDIS_URL", message: error.reason }]);
       throw error;
-    });
-    return RedisSessionStore.connect(redisUrl!);
+    }
   }
   return new MemorySessionStore();
+}
+
+/**
+ * A warning when the key file can be read (or written) by anyone but its owner: the key opens the client
+ * secret and every parked code. Undefined when it is 0600 (or 0400), or there is no key file.
+ */
+export function keyFileWarning(env: Record<string, string | undefined>): string | undefined {
+  const file = env["BROKER_KEY_FILE"]?.trim();
+  if (!file || process.platform === "win32") return undefined;
+  let mode: number;
+  try {
+    mode = statSync(file).mode & 0o777;
+  } catch {
+    return undefined;
+  }
+  if ((mode & 0o077) === 0) return undefined;
+  return `warning: BROKER_KEY_FILE ${file} is readable by other users (mode ${mode.toString(8).padStart(4, "0")}): run chmod 600 ${file}`;
 }
 
 /** Runs the broker on Node: reads the environment, listens, and stops cleanly on SIGINT/SIGTERM. */
@@ -79,7 +108,9 @@ export async function startServer(
   out: { info(m: string): void } = { info: (m) => process.stderr.write(`${m}\n`) },
 ) {
   const { config, store: kind, redisUrl, port, host } = await configFromEnv(env);
-  const store = await createStore(kind, redisUrl);
+  const warning = keyFileWarning(env);
+  if (warning) out.info(`monzo-broker: ${warning}`);
+  const store = await createStore(kind, redisUrl, config.codeKey);
   const logger = createLogger(env["LOG_LEVEL"] ?? "info");
   const app = createBrokerApp({ config, store, logger });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {

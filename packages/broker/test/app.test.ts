@@ -1,14 +1,25 @@
+import { redact } from "@monzokit/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MemorySessionStore } from "../src/index.js";
-import { CLIENT, consent, setup } from "./helpers.js";
+import { CLIENT, confirmationFrom, consent, NEW, RETURN_TO, setup } from "./helpers.js";
 
 type Json = Record<string, unknown>;
 
 async function start(app: ReturnType<typeof setup>["app"]) {
-  const res = await app.request("/new");
+  const res = await app.request(NEW);
   expect(res.status).toBe(201);
   return (await res.json()) as { id: string; login_url: string; expires_at: string; poll_url: string };
+}
+
+/** The person presses Allow; returns the path the app then collects from, with its confirmation. */
+async function allow(
+  e: ReturnType<typeof setup>["e"],
+  app: ReturnType<typeof setup>["app"],
+  session: { id: string; login_url: string },
+) {
+  const callback = await app.request(await consent(e, session.login_url));
+  return `/token?id=${session.id}&confirm=${confirmationFrom(callback)}`;
 }
 
 describe("broker protocol", () => {
@@ -24,12 +35,19 @@ describe("broker protocol", () => {
       "http://127.0.0.1:7700/callback",
     );
 
+    expect(session).toMatchObject({ binding: "loopback" });
     expect((await app.request(`/token?id=${session.id}`)).status).toBe(202);
     const callback = await app.request(await consent(e, session.login_url));
-    expect(callback.status).toBe(200);
-    expect(await callback.text()).toContain("return to your app");
+    // Back to the app's own loopback address, with a one-time confirmation.
+    expect(callback.status).toBe(303);
+    expect(callback.headers.get("location")).toMatch(new RegExp(`^${RETURN_TO}\\?confirm=[\\w-]{43}$`));
+    expect(callback.headers.get("referrer-policy")).toBe("no-referrer");
+    const confirm = confirmationFrom(callback);
+    expect(await (await app.request(`/token?id=${session.id}`)).json()).toMatchObject({
+      status: "awaiting_confirmation",
+    });
 
-    const collected = await app.request(`/token?id=${session.id}`);
+    const collected = await app.request(`/token?id=${session.id}&confirm=${confirm}`);
     expect(collected.status).toBe(200);
     const tokens = (await collected.json()) as Json;
     expect(tokens).toMatchObject({
@@ -41,24 +59,24 @@ describe("broker protocol", () => {
     // The original broker's names ride along.
     expect(tokens["token"]).toBe(tokens["access_token"]);
     expect(tokens["expires"]).toBe(tokens["expires_at"]);
-    expect((await app.request(`/token?id=${session.id}`)).status).toBe(410);
+    expect((await app.request(`/token?id=${session.id}&confirm=${confirm}`)).status).toBe(410);
   });
 
   it("a long-poll (wait=) returns as soon as the person comes back", async () => {
     const { e, app } = setup();
     const session = await start(app);
     const polling = app.request(`/token?id=${session.id}&wait=5`);
-    await app.request(await consent(e, session.login_url));
-    expect((await polling).status).toBe(200);
+    const collect = await allow(e, app, session);
+    // Without the confirmation the long-poll ends as soon as the person is back: the app fetches it next.
+    expect(await (await polling).json()).toMatchObject({ status: "awaiting_confirmation" });
+    expect((await app.request(`${collect}&wait=5`)).status).toBe(200);
   });
 
   it("two collectors racing: exactly one gets the tokens", async () => {
     const { e, app } = setup();
     const session = await start(app);
-    await app.request(await consent(e, session.login_url));
-    const results = await Promise.all(
-      Array.from({ length: 6 }, () => app.request(`/token?id=${session.id}`)),
-    );
+    const collect = await allow(e, app, session);
+    const results = await Promise.all(Array.from({ length: 6 }, () => app.request(collect)));
     expect(results.map((r) => r.status).sort()).toEqual([200, 410, 410, 410, 410, 410]);
   });
 
@@ -96,8 +114,7 @@ describe("broker protocol", () => {
   it("Monzo refusing the exchange is a 502 with Monzo's code, never an empty token", async () => {
     const { e, app } = setup({ config: { clientSecret: "mnzconf.wrong-secret-for-test" } });
     const session = await start(app);
-    await app.request(await consent(e, session.login_url));
-    const res = await app.request(`/token?id=${session.id}`);
+    const res = await app.request(await allow(e, app, session));
     expect(res.status).toBe(502);
     expect(await res.json()).toMatchObject({
       error: "monzo_error",
@@ -108,8 +125,7 @@ describe("broker protocol", () => {
   it("/refresh adds the secret and rotates; a spent refresh token passes Monzo's 401 through", async () => {
     const { e, app } = setup();
     const session = await start(app);
-    await app.request(await consent(e, session.login_url));
-    const first = (await (await app.request(`/token?id=${session.id}`)).json()) as Json;
+    const first = (await (await app.request(await allow(e, app, session))).json()) as Json;
     const refresh = (body: string, type = "application/json") =>
       app.request("/refresh", { method: "POST", headers: { "content-type": type }, body });
     const next = await refresh(JSON.stringify({ refresh_token: first["refresh_token"] }));
@@ -129,7 +145,7 @@ describe("broker protocol", () => {
   it("rate limits per client on /new, security headers, no CORS unless configured", async () => {
     const { app } = setup({ config: { rateLimits: { new: 2, token: 1000, refresh: 1000 } } });
     const codes = [];
-    for (let i = 0; i < 3; i++) codes.push((await app.request("/new")).status);
+    for (let i = 0; i < 3; i++) codes.push((await app.request(NEW)).status);
     expect(codes).toEqual([201, 201, 429]);
     const res = await app.request("/healthz", { headers: { origin: "https://evil.example" } });
     expect(res.status).toBe(200);
@@ -149,8 +165,8 @@ describe("broker protocol", () => {
       config: { publicUrl: "https://broker.example", rateLimits: { new: 1, token: 1000, refresh: 1000 } },
     });
     const responses = [
-      await app.request("/new"),
-      await app.request("/new"), // 429
+      await app.request(NEW),
+      await app.request(NEW), // 429
       await app.request("/token?id=short"), // 400
       await app.request("/nowhere"), // 404
       await app.request("/callback?state=unknown-state-xxxxxxxxxxxxxxxx&code=c"), // page
@@ -207,8 +223,7 @@ describe("broker protocol", () => {
   it("random requests to every route never produce a 5xx or a secret (property)", async () => {
     const { e, app, logs } = setup();
     const session = await start(app);
-    await app.request(await consent(e, session.login_url));
-    const tokens = (await (await app.request(`/token?id=${session.id}`)).json()) as Json;
+    const tokens = (await (await app.request(await allow(e, app, session))).json()) as Json;
     const secrets = [CLIENT.secret, String(tokens["refresh_token"])];
     await fc.assert(
       fc.asyncProperty(
@@ -216,7 +231,7 @@ describe("broker protocol", () => {
         fc.constantFrom("/new", "/callback", "/token", "/refresh", "/healthz", "/nope", "/token/"),
         fc.array(
           fc.tuple(
-            fc.constantFrom("id", "wait", "state", "code", "error", "x"),
+            fc.constantFrom("id", "wait", "state", "code", "error", "confirm", "return_to", "x"),
             fc.oneof(fc.string(), fc.constant(session.id), fc.constant("999")),
           ),
           { maxLength: 4 },
@@ -246,7 +261,7 @@ describe("broker protocol", () => {
 
   it("with a store that answers at once, /new and a pending poll answer synchronously (the Node fast path)", async () => {
     const { app } = setup();
-    const created = app.fetch(new Request("http://broker.test/new", { method: "POST" }));
+    const created = app.fetch(new Request(`http://broker.test${NEW}`, { method: "POST" }));
     expect(created).toBeInstanceOf(Response);
     const { id } = (await (created as Response).json()) as { id: string };
     const polled = app.fetch(new Request(`http://broker.test/token?id=${id}`));
@@ -265,7 +280,7 @@ describe("broker protocol", () => {
       #fail(): never {
         throw new Error("store went away");
       }
-      override createIfAllowed(): boolean {
+      override createIfAllowed(): "created" {
         if (this.later) return Promise.reject(new Error("store went away")) as never;
         return this.#fail();
       }
@@ -277,7 +292,7 @@ describe("broker protocol", () => {
     for (const later of [false, true]) {
       const { app, logs } = setup({ store: new Broken(later) });
       for (const [method, path] of [
-        ["POST", "/new"],
+        ["POST", NEW],
         ["GET", `/token?id=${"x".repeat(43)}`],
       ] as const) {
         const res = await app.request(path, { method });
@@ -286,5 +301,186 @@ describe("broker protocol", () => {
       }
       expect(JSON.stringify(logs)).toContain("store failure");
     }
+  });
+});
+
+describe("redaction is not a list a request can fill (F7)", () => {
+  it("refresh tokens and codes sent by callers are not registered; the client secret stays masked after 300 refreshes", async () => {
+    const secret = "broker-configured-secret-not-token-shaped";
+    const { app } = setup({ config: { clientSecret: secret } });
+    for (let i = 0; i < 300; i++)
+      await app.request("/refresh", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ refresh_token: `caller-chosen-text-${i}` }),
+      });
+    const session = await start(app);
+    const state = new URL(session.login_url).searchParams.get("state")!;
+    const callback = await app.request(`/callback?state=${state}&code=attacker-chosen-code-text`);
+    await app.request(`/token?id=${session.id}&confirm=${confirmationFrom(callback)}`);
+    // Another user's error that happens to contain these words is shown as it is.
+    expect(redact("caller-chosen-text-7 and attacker-chosen-code-text")).toBe(
+      "caller-chosen-text-7 and attacker-chosen-code-text",
+    );
+    expect(redact(`leaked ${secret}`)).toBe("leaked [redacted]");
+  });
+});
+
+describe("who the client is, and what a client can make the broker hold (F4)", () => {
+  const peer = (remoteAddress: string) => ({ incoming: { socket: { remoteAddress } } });
+  const statuses = async (responses: (Response | Promise<Response>)[]) =>
+    (await Promise.all(responses)).map((r) => r.status);
+
+  it("behind one proxy (BROKER_TRUST_PROXY=1) the hop the proxy appended is the client, not what the client wrote", async () => {
+    const { app } = setup({ config: { trustProxy: 1, rateLimits: { new: 2, token: 1000, refresh: 1000 } } });
+    const spoofed = (i: number) =>
+      app.request(NEW, { headers: { "x-forwarded-for": `10.9.${i}.1, 198.51.100.7` } }, peer("10.0.0.2"));
+    const codes = [];
+    for (let i = 0; i < 4; i++) codes.push((await spoofed(i)).status);
+    expect(codes).toEqual([201, 201, 429, 429]);
+    const other = await app.request(
+      NEW,
+      { headers: { "x-forwarded-for": "198.51.100.8" } },
+      peer("10.0.0.2"),
+    );
+    expect(other.status).toBe(201);
+  });
+
+  it("with the proxies' addresses configured: the rightmost hop that is not one; a peer that is not a proxy is the client", async () => {
+    const { app } = setup({
+      config: { trustProxy: ["10.0.0.0/8", "::1"], rateLimits: { new: 1, token: 1000, refresh: 1000 } },
+    });
+    const via = (xff: string, from = "10.0.0.2") =>
+      app.request(NEW, { headers: { "x-forwarded-for": xff } }, peer(from));
+    expect(await statuses([via("1.1.1.1, 203.0.113.1, 10.0.0.7")])).toEqual([201]);
+    // Same client behind the same proxies, whatever it wrote on the left.
+    expect(await statuses([via("9.9.9.9, 203.0.113.1, 10.0.0.7")])).toEqual([429]);
+    // Straight from the internet: the header is the client's own words and is ignored.
+    expect(await statuses([via("203.0.113.50", "192.0.2.1"), via("203.0.113.51", "192.0.2.1")])).toEqual([
+      201, 429,
+    ]);
+  });
+
+  it("IPv6 callers are one client per /64; an IPv4-mapped address is its IPv4 address", async () => {
+    const { app } = setup({ config: { rateLimits: { new: 2, token: 1000, refresh: 1000 } } });
+    const from = (address: string) => app.request(NEW, {}, peer(address));
+    const six = [];
+    for (const a of ["2001:db8:1:2::1", "2001:db8:1:2:ffff::9", "2001:db8:1:2:abcd:1:2:3"])
+      six.push((await from(a)).status);
+    expect(six).toEqual([201, 201, 429]);
+    expect((await from("2001:db8:1:3::1")).status).toBe(201);
+    const four = [];
+    for (const a of ["203.0.113.5", "::ffff:203.0.113.5", "::ffff:cb00:7105"])
+      four.push((await from(a)).status);
+    expect(four).toEqual([201, 201, 429]);
+  });
+
+  it("pending sessions are capped: over the cap /new is 503 with Retry-After and holds nothing more", async () => {
+    const { app, store } = setup({ config: { maxPendingSessions: 3 } });
+    const codes = [];
+    for (let i = 0; i < 5; i++) codes.push(await app.request(NEW, {}, peer(`203.0.113.${i}`)));
+    expect(codes.map((r) => r.status)).toEqual([201, 201, 201, 503, 503]);
+    expect(codes[3]!.headers.get("retry-after")).toMatch(/^\d+$/);
+    expect(await codes[3]!.json()).toMatchObject({ error: "busy" });
+    expect((store as MemorySessionStore).size).toBe(3);
+  });
+
+  it("a flood of /new from 5,000 addresses leaves the memory store bounded: sessions and rate-limit keys", async () => {
+    const store = new MemorySessionStore(undefined, { maxRateLimitKeys: 1000 });
+    const { app } = setup({
+      store,
+      config: { maxPendingSessions: 200, rateLimits: { new: 1, token: 1000, refresh: 1000 } },
+    });
+    for (let i = 0; i < 5000; i++)
+      await app.request(NEW, {}, peer(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`));
+    expect(store.size).toBe(200);
+    expect(store.rateLimitKeys).toBeLessThanOrEqual(1000 + 3);
+  });
+});
+
+describe("a login is bound to the app that started it (F2)", () => {
+  it("a login URL opened by someone else does not give its sender that person's tokens", async () => {
+    const { e, app } = setup();
+    // The sender starts a login (naming a loopback address of their own machine) and sends the link.
+    const sent = await start(app);
+    // The person it was sent to logs in at Monzo; the broker sends *their* browser back to that address on
+    // *their* machine, where the sender is not listening.
+    const callback = await app.request(await consent(e, sent.login_url));
+    expect(callback.status).toBe(303);
+    expect(new URL(callback.headers.get("location")!).origin).toBe(new URL(RETURN_TO).origin);
+    // The sender polls, long-polls, and guesses: never the tokens.
+    const answers: Response[] = [
+      await app.request(`/token?id=${sent.id}`),
+      await app.request(`/token?id=${sent.id}&wait=1`),
+    ];
+    for (let i = 0; i < 20; i++)
+      answers.push(
+        await app.request(`/token?id=${sent.id}&confirm=${"A".repeat(42)}${"ABCDEFGHIJKLMNOPQRST"[i]}`),
+      );
+    for (const answer of answers) {
+      expect(answer.status).not.toBe(200);
+      expect(await answer.text()).not.toContain("access_token");
+    }
+    expect(answers.slice(0, 2).map((a) => a.status)).toEqual([202, 202]);
+    expect(new Set(answers.slice(2).map((a) => a.status))).toEqual(new Set([403]));
+    // Wrong guesses did not burn the login: the person's own app (holding the confirmation) still could.
+    expect((await app.request(`/token?id=${sent.id}&confirm=${confirmationFrom(callback)}`)).status).toBe(
+      200,
+    );
+  });
+
+  it("the confirmation is useless without the poll id, and single-use with it", async () => {
+    const { e, app } = setup();
+    const one = await start(app);
+    const two = await start(app);
+    const confirm = confirmationFrom(await app.request(await consent(e, one.login_url)));
+    await app.request(await consent(e, two.login_url));
+    expect((await app.request(`/token?id=${two.id}&confirm=${confirm}`)).status).toBe(403);
+    expect((await app.request(`/token?id=${one.id}&confirm=${confirm}`)).status).toBe(200);
+    expect((await app.request(`/token?id=${one.id}&confirm=${confirm}`)).status).toBe(410);
+  });
+
+  it("return_to must be a loopback IP literal with a port and a plain path; anything else is refused", async () => {
+    const { app } = setup();
+    for (const bad of [
+      "https://evil.example/cb",
+      "http://evil.example:8080/cb",
+      "http://localhost:45999/cb",
+      "http://127.0.0.2:45999/cb",
+      "http://127.0.0.1/cb",
+      "http://127.0.0.1:0/cb",
+      "http://127.0.0.1:70000/cb",
+      "http://127.0.0.1:45999/cb?next=https://evil.example",
+      "http://127.0.0.1:45999/cb#x",
+      "http://user@127.0.0.1:45999/cb",
+      "http://127.0.0.1:45999@evil.example/cb",
+      "http://127.0.0.1:45999/%0d%0aSet-Cookie:x",
+      "javascript:alert(1)",
+      "",
+    ]) {
+      const res = await app.request(`/new?return_to=${encodeURIComponent(bad)}`);
+      expect({ bad, status: res.status }).toEqual({ bad, status: 400 });
+    }
+    for (const good of ["http://127.0.0.1:1/", "http://[::1]:65535/monzokit/return-x_y.z~"])
+      expect((await app.request(`/new?return_to=${encodeURIComponent(good)}`)).status).toBe(201);
+  });
+
+  it("without return_to /new is refused, unless the operator allows unbound logins (the original protocol)", async () => {
+    const bound = setup();
+    const refused = await bound.app.request("/new");
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: "return_to_required" });
+
+    const { e, app } = setup({ config: { unboundLogins: true } });
+    const session = (await (await app.request("/new")).json()) as { id: string; login_url: string };
+    expect(session).toMatchObject({ binding: "none" });
+    const page = await app.request(await consent(e, session.login_url));
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("return to your app");
+    expect((await app.request(`/token?id=${session.id}`)).status).toBe(200);
+    // A bound login on such a broker is still bound.
+    const strict = await start(app);
+    await app.request(await consent(e, strict.login_url));
+    expect((await app.request(`/token?id=${strict.id}`)).status).toBe(202);
   });
 });

@@ -43,4 +43,20 @@ describe("configuration from the environment", () => {
     }).catch((e: unknown) => e);
     expect((error as BrokerConfigError).problems.map((p) => p.setting)).toEqual(["REDIS_URL", "BROKER_KEY"]);
   });
+  it("BROKER_TRUST_PROXY: a number of proxies or their addresses; anything else is named", async () => {
+    const base = { MONZO_CLIENT_ID: "c", MONZO_CLIENT_SECRET: "s", BROKER_PUBLIC_URL: "https://b.example" };
+    const trust = async (v: string) =>
+      (await configFromEnv({ ...base, BROKER_TRUST_PROXY: v })).config.trustProxy;
+    expect(await trust("")).toBe(false);
+    expect(await trust("0")).toBe(false);
+    expect(await trust("1")).toBe(1);
+    expect(await trust("2")).toBe(2);
+    expect(await trust("10.0.0.0/8, ::1 ,192.0.2.7")).toEqual(["10.0.0.0/8", "::1", "192.0.2.7"]);
+    for (const bad of ["yes", "11", "10.0.0.0/33", "10.0.0.1,evil"]) {
+      const error = await configFromEnv({ ...base, BROKER_TRUST_PROXY: bad }).catch((e: unknown) => e);
+      expect((error as BrokerConfigError).problems.map((p) => p.setting)).toEqual(["BROKER_TRUST_PROXY"]);
+    }
+    expect((await configFromEnv(base)).config.maxPendingSessions).toBe(10_000);
+    expect((await configFromEnv({ ...base, BROKER_MAX_PENDING: "50" })).config.maxPendingSessions).toBe(50);
+  });
 });

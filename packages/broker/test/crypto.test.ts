@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { b64url, randomId } from "../src/crypto.js";
+import { b64url, isWeakKey, randomId } from "../src/crypto.js";
 import { Envelope, generateKey, parseKey } from "../src/index.js";
 
 describe("envelopes", () => {
@@ -21,11 +21,25 @@ describe("envelopes", () => {
     await expect(box.open(flipped)).rejects.toThrow();
     await expect(new Envelope(parseKey(generateKey())!).open(sealed)).rejects.toThrow();
   });
+  it("an envelope sealed for one context (a session) opens for no other, nor without it", async () => {
+    const box = new Envelope(parseKey(generateKey())!);
+    const sealed = await box.seal("code-123", "code:session-a");
+    expect(await box.open(sealed, "code:session-a")).toBe("code-123");
+    await expect(box.open(sealed, "code:session-b")).rejects.toThrow();
+    await expect(box.open(sealed)).rejects.toThrow();
+    await expect(box.open(await box.seal("code-123"), "code:session-a")).rejects.toThrow();
+  });
   it("keys: base64url, base64 or hex of 32 bytes; anything else is refused", () => {
     expect(parseKey(generateKey())).toHaveLength(32);
     expect(parseKey("ab".repeat(32))).toHaveLength(32);
     expect(parseKey("too-short")).toBeUndefined();
     expect(parseKey("zz".repeat(32))).toBeUndefined();
+  });
+  it("weak keys: all zero, one repeated byte or a short pattern; never a key drawn at random", () => {
+    expect(isWeakKey(new Uint8Array(32))).toBe(true);
+    expect(isWeakKey(parseKey("ab".repeat(32))!)).toBe(true);
+    expect(isWeakKey(Uint8Array.from({ length: 32 }, (_, i) => i % 8))).toBe(true);
+    for (let i = 0; i < 10_000; i++) expect(isWeakKey(parseKey(generateKey())!)).toBe(false);
   });
   it("base64url encoding matches Node's for any bytes and any slice (property)", () => {
     fc.assert(

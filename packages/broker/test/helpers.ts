@@ -2,6 +2,10 @@ import { createEmulator, type Emulator } from "@monzokit/emulator";
 import { type BrokerConfig, createBrokerApp, MemorySessionStore, type SessionStore } from "../src/index.js";
 
 export const PUBLIC = "http://127.0.0.1:7700";
+/** Where the test's app says it listens for the browser's return (a loopback address, as a real app's). */
+export const RETURN_TO = "http://127.0.0.1:45999/monzokit-broker/return-0123456789abcdef";
+/** `/new` as an app that binds its logins asks for it. */
+export const NEW = `/new?return_to=${encodeURIComponent(RETURN_TO)}`;
 export const CLIENT = {
   id: "oauth2client_0000BrokerTest00000001",
   secret: "mnzconf.broker-test-secret-value",
@@ -82,4 +86,13 @@ export async function consent(
   });
   const location = new URL(res.headers.get("location")!);
   return `${location.pathname}${location.search}`;
+}
+
+/** The confirmation a bound login's browser was sent back to the app with (the callback's 303). */
+export function confirmationFrom(callback: Response): string {
+  const location = callback.headers.get("location");
+  if (callback.status !== 303 || !location) throw new Error(`not a return to the app: ${callback.status}`);
+  const url = new URL(location);
+  if (`${url.origin}${url.pathname}` !== RETURN_TO) throw new Error(`returned elsewhere: ${location}`);
+  return url.searchParams.get("confirm")!;
 }

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { lambdaHandler } from "../src/index.js";
+import { RETURN_TO } from "./helpers.js";
+
+const RETURN = `return_to=${encodeURIComponent(RETURN_TO)}`;
 
 function event(path: string, query = "") {
   return {
@@ -27,12 +30,30 @@ describe("AWS Lambda handler (API Gateway v2 events)", () => {
     });
     const health = (await lambdaHandler(event("/healthz") as never)) as { statusCode: number; body: string };
     expect(health.statusCode).toBe(200);
-    const created = (await lambdaHandler(event("/new") as never)) as { statusCode: number; body: string };
+    const created = (await lambdaHandler(event("/new", RETURN) as never)) as {
+      statusCode: number;
+      body: string;
+    };
     expect(created.statusCode).toBe(201);
     const body = JSON.parse(created.body) as { login_url: string };
     expect(new URL(body.login_url).searchParams.get("redirect_uri")).toBe(
       "https://broker.example.com/callback",
     );
     expect(created.body).not.toContain("mnzconf");
+  });
+});
+
+describe("AWS Lambda: the caller is requestContext.http.sourceIp (F3)", () => {
+  it("one caller's 30 /new calls do not lock out another caller", async () => {
+    const from = (ip: string) => {
+      const e = event("/new", RETURN);
+      e.requestContext.http.sourceIp = ip;
+      return lambdaHandler(e as never) as Promise<{ statusCode: number }>;
+    };
+    const first = [];
+    for (let i = 0; i < 31; i++) first.push((await from("198.51.100.1")).statusCode);
+    expect(first.filter((s) => s === 201).length).toBeLessThanOrEqual(30);
+    expect(first.at(-1)).toBe(429);
+    expect((await from("198.51.100.2")).statusCode).toBe(201);
   });
 });

@@ -59,7 +59,7 @@ const io: Io = {
         void fetch(url)
           .then((r) => r.text())
           .catch(() => {});
-        return true;
+        return { opened: true as const };
       },
 };
 

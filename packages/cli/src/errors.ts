@@ -4,6 +4,7 @@ import {
   ApprovalRequiredError,
   ApprovalTimeoutError,
   AuthenticationError,
+  BrokerLoginExpiredError,
   ConnectionError,
   HistoryWindowError,
   InvalidAmountError,
@@ -22,6 +23,8 @@ import {
   TimeoutError,
   TokenEvictedError,
 } from "@monzokit/core";
+import { MirrorBusyError, MirrorError, MirrorQueryError } from "./mirror/errors.js";
+import { printable } from "./output/printable.js";
 
 /** A mistake the person can fix: printed as one line with its hint, never with a stack trace. */
 export class UsageError extends MonzoError {
@@ -50,9 +53,14 @@ export const EXIT = {
   network: 8,
   outcomeUnknown: 9,
   login: 10,
+  busy: 11,
 } as const;
 
 export function exitCodeFor(error: unknown): number {
+  if (error instanceof MirrorBusyError) return EXIT.busy;
+  if (error instanceof MirrorQueryError) return EXIT.usage;
+  if (error instanceof MirrorError)
+    return error.code === "mirror.history_window_closed" ? EXIT.permission : EXIT.config;
   if (
     error instanceof UsageError ||
     error instanceof InvalidArgumentError ||
@@ -67,7 +75,12 @@ export function exitCodeFor(error: unknown): number {
     error instanceof OAuthError
   )
     return EXIT.login;
-  if (error instanceof ApprovalDeclinedError || error instanceof ApprovalTimeoutError) return EXIT.login;
+  if (
+    error instanceof ApprovalDeclinedError ||
+    error instanceof ApprovalTimeoutError ||
+    error instanceof BrokerLoginExpiredError
+  )
+    return EXIT.login;
   if (error instanceof AuthenticationError) return EXIT.auth;
   if (
     error instanceof ApprovalRequiredError ||
@@ -89,23 +102,28 @@ function isUserMistake(error: MonzoError): boolean {
     error instanceof UsageError ||
     error instanceof ConfigError ||
     error instanceof InvalidArgumentError ||
-    error instanceof InvalidAmountError
+    error instanceof InvalidAmountError ||
+    error instanceof MirrorError ||
+    error instanceof MirrorQueryError ||
+    error instanceof MirrorBusyError
   );
 }
 
 export function describeError(error: unknown, debug: boolean, loginCommand = "monzo login"): string {
+  // Messages carry text from elsewhere (Monzo's error_description, an API's message): never raw escapes.
   if (error instanceof MonzoError) {
-    const lines = [`error: ${error.message}`];
+    const lines = [`error: ${printable(error.message)}`];
     // Monzo refused the saved token (evicted by a newer login, revoked, invalid): the way back is a login.
     if (error instanceof AuthenticationError)
       lines.push(
         `  → ${error instanceof TokenEvictedError ? "A newer login for this app replaced this one (perhaps one that was interrupted). " : ""}Run ${loginCommand} to log in again.`,
       );
-    else if (error.hint) lines.push(`  → ${error.hint}`);
+    else if (error.hint) lines.push(`  → ${printable(error.hint)}`);
     // --debug adds the stack where it can help, never to a mistake the person fixes from the message.
-    if (debug && error.stack && !isUserMistake(error)) lines.push(redact(error.stack));
+    if (debug && error.stack && !isUserMistake(error))
+      lines.push(printable(redact(error.stack), { multiline: true }));
     return `${lines.join("\n")}\n`;
   }
   const message = error instanceof Error ? error.message : String(error);
-  return `error: ${redact(message)}\n  → This is a bug in Monzokit; run again with --debug and report it.\n${debug && error instanceof Error && error.stack ? `${redact(error.stack)}\n` : ""}`;
+  return `error: ${printable(redact(message))}\n  → This is a bug in Monzokit; run again with --debug and report it.\n${debug && error instanceof Error && error.stack ? `${printable(redact(error.stack), { multiline: true })}\n` : ""}`;
 }

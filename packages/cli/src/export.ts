@@ -1,12 +1,11 @@
-import { createWriteStream } from "node:fs";
-import { rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
 import { finished } from "node:stream/promises";
 import { type MonzoClient, type Transaction, toDecimalString } from "@monzokit/core";
 import { UsageError } from "./errors.js";
 import type { Io } from "./io.js";
 import { csvRow } from "./output/format.js";
 import { CSV_COLUMNS, transactionCsvRow } from "./output/transactions.js";
+import { startProgress } from "./progress.js";
+import { openAtomic } from "./store/atomic.js";
 
 export type ExportFormat = "csv" | "json" | "ndjson";
 
@@ -37,6 +36,8 @@ export interface ExportOptions {
   before?: Date | undefined;
   concurrency?: number;
   progress: boolean;
+  /** Export these instead of reading them from Monzo (`--from-mirror`). */
+  transactions?: Iterable<Transaction> | AsyncIterable<Transaction> | undefined;
 }
 
 /**
@@ -46,11 +47,14 @@ export interface ExportOptions {
  */
 export async function exportHistory(
   io: Io,
-  client: MonzoClient,
+  client: MonzoClient | undefined,
   options: ExportOptions,
 ): Promise<{ count: number; lastId: string | undefined }> {
-  const temp = join(dirname(options.path), `.${basename(options.path)}.${process.pid}.partial`);
-  const out = createWriteStream(temp, { mode: 0o600 });
+  // The one atomic-write path: an exclusive, random, 0600 temporary beside the file (never a predictable
+  // name another local user could pre-create or point elsewhere), renamed into place when complete.
+  const file = await openAtomic(options.path, { privateDir: false });
+  // flush: the data is on disk before the stream closes the handle and the file is renamed into place.
+  const out = file.handle.createWriteStream({ flush: true });
   const write = (text: string) =>
     out.write(text) ? Promise.resolve() : new Promise<void>((r) => out.once("drain", () => r()));
   const decimal = (amount: number, currency: string) => {
@@ -64,30 +68,28 @@ export async function exportHistory(
   let lastId: string | undefined;
   const started = io.now();
   let lastDraw = 0;
+  const progress = await startProgress(io, "Exporting transactions…", { quiet: !options.progress });
   try {
     if (options.format === "csv") await write(csvRow([...CSV_COLUMNS]));
     if (options.format === "json") await write("[\n");
-    const history = client.transactions.history({
+    const history = client?.transactions.history({
       accountId: options.accountId,
       expandMerchant: true,
       ...(options.since ? { since: options.since } : {}),
       ...(options.before ? { before: options.before } : {}),
       ...(options.concurrency ? { concurrency: options.concurrency } : {}),
       onProgress: ({ transactions, fraction }) => {
-        if (!options.progress) return;
         const now = io.now();
         if (now - lastDraw < 200 && fraction < 1) return;
         lastDraw = now;
         const elapsed = (now - started) / 1000;
         const eta = fraction > 0 ? (elapsed / fraction) * (1 - fraction) : 0;
-        const width = 24;
-        const filled = Math.round(Math.min(1, fraction) * width);
-        io.err(
-          `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${Math.round(fraction * 100)}%, ${transactions} transactions, ETA ${Math.ceil(eta)} s   `,
+        progress.update(
+          `Exporting: ${Math.round(Math.min(1, fraction) * 100)}%, ${transactions} transactions, ETA ${Math.ceil(eta)} s`,
         );
       },
     });
-    for await (const tx of history as AsyncIterable<Transaction>) {
+    for await (const tx of (options.transactions ?? history) as AsyncIterable<Transaction>) {
       if (options.format === "csv") await write(transactionCsvRow(tx, decimal));
       else if (options.format === "ndjson") await write(`${JSON.stringify(tx)}\n`);
       else await write(`${count === 0 ? "" : ",\n"}  ${JSON.stringify(tx)}`);
@@ -97,13 +99,13 @@ export async function exportHistory(
     if (options.format === "json") await write("\n]\n");
     out.end();
     await finished(out);
-    await rename(temp, options.path);
-    if (options.progress) io.err("\n");
+    await file.commit();
+    progress.done();
     return { count, lastId };
   } catch (error) {
     out.destroy();
-    await rm(temp, { force: true });
-    if (options.progress) io.err("\n");
+    await file.abort();
+    progress.fail();
     if (lastId)
       io.err(`Exported nothing: stopped after ${count} transactions. Resume with --since ${lastId}.\n`);
     throw error;

@@ -10,6 +10,10 @@ export type { CallbackServer, CallbackServerOptions } from "./login/loopback.js"
 export { startCallbackServer } from "./login/loopback.js";
 export { LOW_MEMORY_NODE_FLAGS } from "./low-memory.js";
 export { main } from "./main.js";
+export { MirrorBusyError, MirrorError, MirrorQueryError } from "./mirror/errors.js";
+export { dataDir, defaultMirrorPath } from "./mirror/paths.js";
+export type { AccountSyncReport, SyncMirrorOptions, SyncProgress, SyncReport } from "./mirror/sync.js";
+export { DEFAULT_TRAILING_DAYS, syncMirror } from "./mirror/sync.js";
 export { writeFileAtomic } from "./store/atomic.js";
 export type { FileTokenStoreOptions } from "./store/file-store.js";
 export { FileTokenStore } from "./store/file-store.js";

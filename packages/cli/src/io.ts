@@ -9,67 +9,67 @@ export interface Io {
   cwd: string;
   /** Is a person at the terminal? Without one, nothing ever waits on a prompt. */
   interactive: boolean;
-  /** Colours allowed (a TTY and no NO_COLOR). */
+  /** The terminal's width for laying out help and tables: 80 when stdout is not a terminal. */
+  columns: number;
+  /** Colours allowed in what goes to stderr (a TTY, no NO_COLOR, no TERM=dumb). */
   color: boolean;
-  openBrowser(url: string): Promise<boolean>;
+  /** stderr is a terminal a person watches (a TTY, and CI not set): progress may redraw a line there. */
+  live: boolean;
+  /** A progress line redrawn in place on stderr; asked for only when `live` (see progress.ts). */
+  liveLine(): Promise<LiveLine>;
+  /** Opens `url` in the system browser, or says why it could not (no browser, no display, a refused URL). */
+  openBrowser(url: string): Promise<BrowserResult>;
   prompt(question: string, options?: { secret?: boolean }): Promise<string>;
   now(): number;
+}
+
+/** A line of progress on a terminal: drawn, redrawn, then ended with a closing message or erased. */
+export interface LiveLine {
+  start(text: string): void;
+  update(text: string): void;
+  /** Ends the line: with `text` as its last state, or erased when there is none. */
+  stop(text?: string): void;
+  fail(text?: string): void;
+}
+
+/** Whether the browser started, and if not, why. */
+export type BrowserResult = { opened: true } | { opened: false; reason: string };
+
+/** `CI` set to anything but an empty string, `0` or `false`. */
+export function inCi(env: Record<string, string | undefined>): boolean {
+  const ci = env["CI"];
+  return ci !== undefined && ci !== "" && ci !== "0" && ci.toLowerCase() !== "false";
 }
 
 /** The real terminal. */
 export function processIo(): Io {
   const env = process.env;
+  const stderrTty = Boolean(process.stderr.isTTY);
+  // While a progress line is drawn, anything else written to stderr first erases it, then it is redrawn.
+  let active: { suspend(): void; resume(): void } | undefined;
   return {
     out: (text) => process.stdout.write(text),
-    err: (text) => process.stderr.write(text),
+    err: (text) => {
+      active?.suspend();
+      process.stderr.write(text);
+      active?.resume();
+    },
     env,
     cwd: process.cwd(),
-    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY) && env["CI"] !== "true",
-    color: Boolean(process.stdout.isTTY) && !("NO_COLOR" in env) && env["TERM"] !== "dumb",
-    openBrowser,
-    prompt,
+    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY) && !inCi(env),
+    columns: (process.stdout.isTTY && process.stdout.columns) || 80,
+    color: stderrTty && !("NO_COLOR" in env) && env["TERM"] !== "dumb",
+    live: stderrTty && !inCi(env) && env["TERM"] !== "dumb",
+    liveLine: async () => {
+      // Loaded on use: only long jobs on a terminal draw progress.
+      const { clackLine } = await import("./terminal.js");
+      const line = clackLine(process.stderr, { onEnd: () => (active = undefined) });
+      active = line;
+      return line;
+    },
+    // Loaded on use: most commands never open a browser.
+    openBrowser: async (url) => (await import("./browser.js")).openInBrowser(url),
+    prompt: async (question, options) => (await import("./terminal.js")).ask(question, options),
     now: Date.now,
   };
-}
-
-/** Opens the system browser; resolves false when there is none (SSH, containers). */
-async function openBrowser(url: string): Promise<boolean> {
-  // Loaded on use: most commands never open a browser, and every module costs start-up time.
-  const { spawn } = await import("node:child_process");
-  const [command, args] =
-    process.platform === "darwin"
-      ? ["open", [url]]
-      : process.platform === "win32"
-        ? ["cmd", ["/c", "start", '""', url]]
-        : ["xdg-open", [url]];
-  return new Promise((resolve) => {
-    try {
-      const child = spawn(command as string, args as string[], { stdio: "ignore", detached: true });
-      child.once("error", () => resolve(false));
-      child.once("spawn", () => {
-        child.unref();
-        resolve(true);
-      });
-    } catch {
-      resolve(false);
-    }
-  });
-}
-
-async function prompt(question: string, options: { secret?: boolean } = {}): Promise<string> {
-  const { createInterface } = await import("node:readline");
-  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-  if (options.secret) {
-    // Echo nothing while a secret is typed.
-    const write = (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput;
-    (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => {
-      if (s.includes(question)) write.call(rl, s);
-    };
-  }
-  try {
-    return await new Promise<string>((resolve) => rl.question(question, resolve));
-  } finally {
-    if (options.secret) process.stderr.write("\n");
-    rl.close();
-  }
 }

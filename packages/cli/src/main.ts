@@ -1,89 +1,371 @@
-import { type CommandDef, renderUsage, runCommand } from "citty";
+import { Command, CommanderError, Help } from "@commander-js/extra-typings";
+import { type Cmd, extraHelpOf, globalOptions, helpFor } from "./commands/define.js";
 import { setIo } from "./context.js";
-import { ConfigError, describeError, EXIT, exitCodeFor, UsageError } from "./errors.js";
 import type { Io } from "./io.js";
 
 import { VERSION } from "./version.js";
 
 export { VERSION };
 
-/** Commands load only when used, so `monzo --version` starts fast. */
-const COMMANDS: Record<string, { description: string; load: () => Promise<CommandDef> }> = {
+type Define = (cmd: Cmd) => void;
+
+/**
+ * A mistake found while parsing, with its fix: main turns it into a `UsageError` (exit 2). Not a
+ * `UsageError` itself so that the program, and `monzo --help`, load nothing of the client library.
+ */
+class ParseMistake extends Error {
+  readonly hint: string;
+  constructor(message: string, hint: string) {
+    super(message);
+    this.hint = hint;
+  }
+}
+
+/**
+ * Every command, with the one line the program's help shows for it. A command's module (its arguments,
+ * options, subcommands and action) loads only when that command runs, so `monzo --help` and `monzo balance`
+ * never load the code of `login` or `transactions export`.
+ */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Define> }> = {
   login: {
-    description: "Log in to Monzo",
-    load: async () => (await import("./commands/login.js")).default as unknown as CommandDef,
+    summary: "Log in to Monzo",
+    load: async () => (await import("./commands/login.js")).default,
   },
   logout: {
-    description: "Revoke and delete the stored tokens",
-    load: async () => (await import("./commands/logout.js")).default as unknown as CommandDef,
+    summary: "Revoke and delete the stored tokens",
+    load: async () => (await import("./commands/logout.js")).default,
   },
   status: {
-    description: "Profile, user, token expiry, approval",
-    load: async () => (await import("./commands/status.js")).default as unknown as CommandDef,
+    summary: "Profile, user, token expiry, approval",
+    load: async () => (await import("./commands/status.js")).default,
   },
   whoami: {
-    description: "Who the token belongs to",
-    load: async () => (await import("./commands/info.js")).whoami as unknown as CommandDef,
+    summary: "Who the token belongs to",
+    load: async () => (await import("./commands/info.js")).whoami,
   },
-  accounts: {
-    description: "List accounts",
-    load: async () => (await import("./commands/info.js")).accounts as unknown as CommandDef,
-  },
+  accounts: { summary: "List accounts", load: async () => (await import("./commands/info.js")).accounts },
   balance: {
-    description: "Balance and today's spend",
-    load: async () => (await import("./commands/info.js")).balance as unknown as CommandDef,
+    summary: "Balance and today's spend",
+    load: async () => (await import("./commands/info.js")).balance,
   },
   pots: {
-    description: "Pots: list, deposit, withdraw",
-    load: async () => (await import("./commands/pots.js")).default as unknown as CommandDef,
+    summary: "Pots: list, deposit, withdraw",
+    load: async () => (await import("./commands/pots.js")).default,
   },
   transactions: {
-    description: "Transactions: list, get, annotate, export",
-    load: async () => (await import("./commands/transactions.js")).default as unknown as CommandDef,
+    summary: "Transactions: list, get, annotate, export",
+    load: async () => (await import("./commands/transactions.js")).default,
   },
-  feed: {
-    description: "Feed items: push",
-    load: async () => (await import("./commands/extras.js")).feed as unknown as CommandDef,
-  },
+  feed: { summary: "Feed items: push", load: async () => (await import("./commands/extras.js")).feed },
   attachments: {
-    description: "Attachments: add, remove",
-    load: async () => (await import("./commands/extras.js")).attachments as unknown as CommandDef,
+    summary: "Attachments: add, remove",
+    load: async () => (await import("./commands/extras.js")).attachments,
   },
   receipts: {
-    description: "Receipts: put, get, delete",
-    load: async () => (await import("./commands/extras.js")).receipts as unknown as CommandDef,
+    summary: "Receipts: put, get, delete",
+    load: async () => (await import("./commands/extras.js")).receipts,
   },
   webhooks: {
-    description: "Webhooks: list, add, remove, listen",
-    load: async () => (await import("./commands/extras.js")).webhooks as unknown as CommandDef,
+    summary: "Webhooks: list, add, remove, listen",
+    load: async () => (await import("./commands/extras.js")).webhooks,
+  },
+  sync: {
+    summary: "Keep a local SQLite mirror of every account",
+    load: async () => (await import("./commands/sync.js")).default,
+  },
+  sql: {
+    summary: "Query the mirror (read-only)",
+    load: async () => (await import("./commands/sql.js")).default,
   },
   emulator: {
-    description: "Start the local Monzo emulator",
-    load: async () =>
-      (await import("./commands/emulator.js").catch(emulatorMissing)).emulator as unknown as CommandDef,
+    summary: "Start the local Monzo emulator",
+    load: async () => (await import("./commands/emulator.js")).default,
   },
-  config: {
-    description: "Show or set settings",
-    load: async () => (await import("./commands/local.js")).config as unknown as CommandDef,
+  config: { summary: "Show or set settings", load: async () => (await import("./commands/local.js")).config },
+  profiles: { summary: "List profiles", load: async () => (await import("./commands/local.js")).profiles },
+};
+
+/**
+ * The `monzo` program for one run: the global options, a placeholder per command that its module fills in
+ * when the command is chosen, output through `io`, and every parser error turned into a usage error.
+ */
+export function createProgram(io: Io): Command {
+  const program = new Command("monzo")
+    .description(`The Monzo developer API from your terminal (Monzokit ${VERSION})`)
+    .version(VERSION, "-v, --version", "Print the version")
+    .configureOutput({
+      writeOut: (text) => io.out(text),
+      writeErr: (text) => io.err(text),
+      getOutHelpWidth: () => io.columns,
+      getErrHelpWidth: () => io.columns,
+      getOutHasColors: () => false,
+      getErrHasColors: () => false,
+      // Errors are thrown (as ParseMistake) and printed once, by main, with their fix.
+      outputError: () => {},
+    })
+    .showSuggestionAfterError(true);
+  for (const option of globalOptions()) program.addOption(option);
+  program.helpOption("-h, --help", "Show this help").helpCommand(false).configureHelp(HELP);
+  helpFor(
+    program,
+    [
+      { run: "monzo login", says: "Log in (browser, then approve in the Monzo app)" },
+      { run: "monzo balance" },
+      { run: "monzo --json transactions list --limit 5" },
+      { run: "monzo help pots deposit", says: "A command's own help, with its examples" },
+    ],
+    {
+      title: "Exit codes (the README says more):",
+      items: [
+        ["0", "success"],
+        ["1", "a bug in Monzokit (run again with --debug and report it)"],
+        ["2", "usage: a wrong command, option, argument or amount"],
+        ["3", "configuration: not logged in, or a missing setting"],
+        [
+          "4-10",
+          "Monzo refused the token, permission, not found, rate limited, network, outcome unknown, login failed",
+        ],
+      ],
+    },
+  );
+  prepare(program as unknown as Command);
+  for (const [name, entry] of Object.entries(COMMANDS))
+    prepare(program.command(name).summary(entry.summary) as unknown as Command);
+  program.hook("preSubcommand", (_program, sub) => loadCommand(sub as unknown as Command));
+  // `monzo help pots deposit`: commander's own help command would skip the lazy loading above.
+  const help = program
+    .command("help")
+    .summary("Help for a command: monzo help pots deposit")
+    .argument("[command...]", "The command and subcommand")
+    .action(async (words) => {
+      let target = program as unknown as Command;
+      for (const word of words) {
+        const next = target.commands.find((c) => c.name() === word) as Command | undefined;
+        if (!next)
+          throw new ParseMistake(
+            `Unknown command "${[...words.slice(0, words.indexOf(word)), word].join(" ")}"`,
+            "Run monzo --help for the list of commands.",
+          );
+        if (target === (program as unknown as Command)) await loadCommand(next);
+        target = next;
+      }
+      target.outputHelp();
+    });
+  helpFor(help, [{ run: "monzo help transactions export" }]);
+  return program as unknown as Command;
+}
+
+/** Loads every command's module into `program` (for tests and tools that walk the whole command tree). */
+export async function loadAllCommands(program: Command): Promise<void> {
+  for (const sub of program.commands) await loadCommand(sub as unknown as Command);
+}
+
+/**
+ * Help laid out by commander at the terminal's width (`Io.columns`), plus our examples and sections, wrapped
+ * the same way; the options every command takes appear under each command without `--version`.
+ */
+const HELP: Partial<Help> = {
+  showGlobalOptions: true,
+  // Commander stops wrapping below 40 columns of description; a narrow terminal still needs it.
+  minWidthToWrap: 16,
+  visibleGlobalOptions(this: Help, cmd) {
+    return Help.prototype.visibleGlobalOptions.call(this, cmd).filter((o) => o.long !== "--version");
   },
-  profiles: {
-    description: "List profiles",
-    load: async () => (await import("./commands/local.js")).profiles as unknown as CommandDef,
+  formatHelp(this: Help, cmd, helper) {
+    const base = Help.prototype.formatHelp.call(this, cmd, helper);
+    const extra = extraHelpOf(cmd);
+    if (!extra) return base;
+    const width = helper.helpWidth ?? 80;
+    const lines: string[] = [];
+    for (const section of extra.sections) {
+      const termWidth = Math.max(...section.items.map(([term]) => term.length));
+      lines.push(
+        section.title,
+        ...section.items.map(([t, d]) => helper.formatItem(t, termWidth, d, helper)),
+        "",
+      );
+    }
+    if (extra.examples.length > 0) {
+      lines.push("Examples:");
+      for (const example of extra.examples) {
+        if (example.says)
+          lines.push(
+            helper
+              .boxWrap(`# ${example.says}`, width - 2)
+              .replace(/^/gm, "  ")
+              .replace(/^ {2}(?!#)/gm, "  # "),
+          );
+        lines.push(`  ${example.run}`);
+      }
+      lines.push("");
+    }
+    return `${base}\n${lines.join("\n")}`;
   },
 };
 
-const HELP = `monzo — the Monzo developer API from your terminal (Monzokit ${VERSION})
+/** Fills in a command's placeholder from its module, once. */
+async function loadCommand(sub: Command): Promise<void> {
+  const entry = Object.hasOwn(COMMANDS, sub.name()) ? COMMANDS[sub.name()] : undefined;
+  if (!entry || loaded.has(sub)) return;
+  loaded.add(sub);
+  (await entry.load())(sub as unknown as Cmd);
+  prepareTree(sub);
+}
 
-Usage: monzo <command> [options]
+const loaded = new WeakSet<object>();
+const prepared = new WeakSet<Command>();
 
-Commands:
-${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(14)}${c.description}`)
-  .join("\n")}
+function prepareTree(cmd: Command): void {
+  prepare(cmd);
+  for (const sub of cmd.commands) prepareTree(sub as unknown as Command);
+}
 
-Common options: --profile NAME, --json, --quiet, --debug, --api-url URL
-Run monzo <command> --help for a command's options. Exit codes: see the README.
-`;
+/**
+ * What the parser needs from us on every command: its errors as usage errors with the fix, a group run
+ * without its subcommand as an error instead of a help screen on stderr, and the few words commander
+ * would take that are mistakes here.
+ */
+function prepare(cmd: Command): void {
+  if (prepared.has(cmd)) return;
+  prepared.add(cmd);
+  cmd.exitOverride((error) => {
+    throw error.exitCode === 0 ? error : fromCommander(error, cmd);
+  });
+  cmd.addHelpText("before", ({ error }) => {
+    // Commander shows the help on stderr when a command that only groups others runs on its own.
+    if (error && cmd.commands.length > 0) throw needsSubcommand(cmd);
+    return "";
+  });
+  const parseOptions = cmd.parseOptions.bind(cmd);
+  cmd.parseOptions = (args: string[]) => {
+    refuseAmbiguousWords(cmd, args);
+    return parseOptions(args);
+  };
+}
+
+/**
+ * Words commander would accept that are almost always mistakes, so they are usage errors with the fix: a
+ * string option followed by another option instead of its value (`--account --json`), a short flag with a
+ * value or combined with others (`-q=1`, `-qj`), and a negative number where a leaf command takes words
+ * (`-5`; a value that starts with a dash goes after `--`, or after `=` for an option).
+ */
+function refuseAmbiguousWords(cmd: Command, args: string[]): void {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") return;
+    const option = cmd.options.find((o) => o.long === arg || o.short === arg);
+    if (option?.required) {
+      const value = args[i + 1];
+      if (value !== undefined && value.length > 1 && value.startsWith("-"))
+        throw new ParseMistake(
+          `Option ${arg} needs a value`,
+          `Write ${arg} VALUE, or ${arg}=VALUE for a value that starts with a dash.`,
+        );
+      i++;
+      continue;
+    }
+    if (/^-[^-]./.test(arg)) {
+      const short = cmd.options.find((o) => o.short === arg.slice(0, 2));
+      if (short && !short.required && !short.optional)
+        throw new ParseMistake(
+          `Unknown option ${arg}`,
+          `A short option stands alone (${short.short}), with no value and not combined with others.`,
+        );
+    }
+    if (cmd.commands.length === 0 && /^-\d/.test(arg))
+      throw new ParseMistake(
+        `Unknown option ${arg} for ${pathOf(cmd)}`,
+        `A value that starts with a dash goes after -- (${pathOf(cmd)} … -- ${arg}).`,
+      );
+  }
+}
+
+/** `monzo pots deposit`, for messages. */
+function pathOf(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent as Command | null) names.unshift(c.name());
+  return names.join(" ");
+}
+
+function subcommandNames(cmd: Command): string {
+  return cmd.commands
+    .map((c) => c.name())
+    .filter((n) => n !== "help")
+    .join(", ");
+}
+
+function needsSubcommand(cmd: Command): ParseMistake {
+  if (!cmd.parent) return new ParseMistake("No command given", "Run monzo --help for the list of commands.");
+  return new ParseMistake(
+    `${pathOf(cmd)} needs a subcommand`,
+    `One of: ${subcommandNames(cmd)} (${pathOf(cmd)} --help says what each does).`,
+  );
+}
+
+/** A parser error as a person's mistake, worded with the command it is about and the way out. */
+function fromCommander(error: CommanderError, cmd: Command): ParseMistake {
+  const [first = "", second] = error.message.replace(/^error: /, "").split("\n");
+  const suggestion = second?.match(/^\(Did you mean (.+)\?\)$/)?.[1];
+  const didYouMean = suggestion ? `Did you mean ${suggestion}? ` : "";
+  const quoted = first.match(/'([^']*)'/)?.[1] ?? "";
+  const path = pathOf(cmd);
+  switch (error.code) {
+    case "commander.unknownCommand":
+      return cmd.parent
+        ? new ParseMistake(
+            `Unknown subcommand "${quoted}" for ${path}`,
+            `${didYouMean}One of: ${subcommandNames(cmd)}.`,
+          )
+        : new ParseMistake(`Unknown command "${quoted}"`, `${didYouMean}Run monzo --help for the list.`);
+    case "commander.unknownOption":
+      if (!cmd.parent)
+        return new ParseMistake(
+          `Unknown option ${quoted} before the command`,
+          `${didYouMean}Before the command only the options every command takes may come (--profile, --api-url, --allow-host, --json, --quiet, --debug); put the rest after it.`,
+        );
+      if (cmd.commands.length > 0)
+        return new ParseMistake(
+          `Unknown option ${quoted} before the subcommand of ${path}`,
+          `${didYouMean}Put it after the subcommand (one of ${subcommandNames(cmd)}).`,
+        );
+      return new ParseMistake(
+        `Unknown option ${quoted} for ${path}`,
+        `${didYouMean}Run ${path} --help for its options.`,
+      );
+    case "commander.optionMissingArgument": {
+      const name = quoted.split(/[ ,]/).find((f) => f.startsWith("--")) ?? quoted;
+      return new ParseMistake(
+        `Option ${name} needs a value`,
+        `Write ${name} VALUE, or ${name}=VALUE for a value that starts with a dash.`,
+      );
+    }
+    case "commander.missingArgument": {
+      const wanted = cmd.registeredArguments.slice(cmd.args.length).filter((a) => a.required);
+      return new ParseMistake(
+        `${path} needs ${wanted.map((a) => a.name().toUpperCase()).join(" and ") || quoted.toUpperCase()}`,
+        `Usage: ${path} ${cmd.usage()}`,
+      );
+    }
+    case "commander.excessArguments": {
+      const extra = cmd.args[cmd.registeredArguments.length] ?? "";
+      if (cmd.commands.length > 0)
+        return new ParseMistake(
+          `Unknown subcommand "${extra}" for ${path}`,
+          `One of: ${subcommandNames(cmd)}; or ${path} on its own.`,
+        );
+      return new ParseMistake(
+        `Unexpected argument "${extra}" for ${path}`,
+        cmd.registeredArguments.length > 0
+          ? `Usage: ${path} ${cmd.usage()}`
+          : `${path} takes only options; run ${path} --help.`,
+      );
+    }
+    case "commander.help":
+      return needsSubcommand(cmd);
+    default:
+      return new ParseMistake(`${first.charAt(0).toUpperCase()}${first.slice(1)}`, `Run ${path} --help.`);
+  }
+}
 
 /**
  * Runs the CLI with `argv` (without `node` and the script) against `io`; returns the exit code.
@@ -91,319 +373,27 @@ Run monzo <command> --help for a command's options. Exit codes: see the README.
  */
 export async function main(argv: string[], io: Io): Promise<number> {
   setIo(io);
-  const end = argv.indexOf("--");
-  const options = end === -1 ? argv : argv.slice(0, end);
-  const debug = options.includes("--debug");
+  const program = createProgram(io);
   try {
-    const lead = leadingGlobals(argv, "the command");
-    const name = argv[lead.at];
-    if (name === undefined && lead.options.length > 0)
-      throw new UsageError("No command given", "Run monzo --help for the list of commands.");
-    if (name === undefined || name === "--help" || name === "-h" || name === "help") {
-      io.out(HELP);
-      return name === undefined ? EXIT.usage : EXIT.ok;
+    if (argv.length === 0) {
+      io.out(program.helpInformation());
+      return 2; // EXIT.usage
     }
-    if (name === "--version" || name === "-v") {
-      io.out(`${VERSION}\n`);
-      return EXIT.ok;
-    }
-    const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-    if (!entry)
-      throw new UsageError(
-        `Unknown command "${name}"`,
-        `Run monzo --help for the list (${Object.keys(COMMANDS).join(", ")}).`,
-      );
-    const command = await entry.load();
-    const rest = await withGlobalsLast(command, name, argv.slice(lead.at + 1), lead.options);
-    if (options.includes("--help") || options.includes("-h")) {
-      const { cmd, parent } = await resolveSub(command, rest);
-      io.out(`${(await renderUsage(cmd, parent)).replace(/\u001b\[[0-9;]*m/g, "")}\n`);
-      return EXIT.ok;
-    }
-    if (!OWN_PARSER.has(name)) await checkArgs(command, rest, name);
-    await runCommand(command, { rawArgs: rest });
-    return EXIT.ok;
-  } catch (error) {
-    io.err(describeError(error, debug, loginCommand(argv, io.env)));
+    await program.parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (caught) {
+    // --help and --version end the parse with a "success" error.
+    if (caught instanceof CommanderError && caught.exitCode === 0) return 0;
+    const { describeError, exitCodeFor, UsageError } = await import("./errors.js");
+    const error = caught instanceof ParseMistake ? new UsageError(caught.message, caught.hint) : caught;
+    const values = program.opts() as { debug?: boolean; profile?: string };
+    io.err(describeError(error, values.debug === true, loginCommand(values.profile, io.env)));
     return exitCodeFor(error);
   }
 }
 
-/** The options every command takes (`commonArgs`), which may also come before its name. */
-export const GLOBAL_OPTIONS = {
-  boolean: ["json", "quiet", "q", "debug"],
-  string: ["profile", "api-url"],
-} as const;
-
-/**
- * The options every command takes that `argv` starts with, and the index of the first thing that is not one
- * (a word, `--`, `--help`; `--version` before the command). Any other option there is a usage error naming
- * `before`.
- */
-function leadingGlobals(argv: string[], before: string): { options: string[]; at: number } {
-  const options: string[] = [];
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!isOption(arg) || arg === "--" || arg === "--help" || arg === "-h") break;
-    if ((arg === "--version" || arg === "-v") && before === "the command") break;
-    const short = !arg.startsWith("--");
-    const name = arg.slice(short ? 1 : 2).split("=")[0]!;
-    if (
-      (GLOBAL_OPTIONS.boolean as readonly string[]).includes(
-        short ? name.slice(0, 1) : name.replace(/^no-/, ""),
-      )
-    ) {
-      if (short && (name.length !== 1 || arg.includes("=")))
-        throw new UsageError(
-          `Unknown option ${arg} before ${before}`,
-          `A short option stands alone (-${name.slice(0, 1)}), with no value and not combined with others.`,
-        );
-      options.push(arg);
-    } else if (!short && (GLOBAL_OPTIONS.string as readonly string[]).includes(name)) {
-      if (arg.includes("=")) options.push(arg);
-      else {
-        const value = argv[i + 1];
-        if (value === undefined || value.startsWith("--"))
-          throw new UsageError(
-            `Option ${arg} needs a value`,
-            `Write ${arg} VALUE, or ${arg}=VALUE for a value that starts with a dash.`,
-          );
-        options.push(arg, value);
-        i++;
-      }
-    } else
-      throw new UsageError(
-        `Unknown option ${arg.split("=")[0]} before ${before}`,
-        `Only ${[...GLOBAL_OPTIONS.string.map((o) => `--${o} VALUE`), "--json", "--quiet", "--debug"].join(", ")} may come there; put the rest after ${before}.`,
-      );
-  }
-  return { options, at: i };
-}
-
-/**
- * `monzo --profile work pots --json list` means `monzo pots list --profile work --json`: the options every
- * command takes, found before the command's or a subcommand's name, move to the end of the options (before
- * any `--`), where both the check and the parser see them. The parser would otherwise drop them.
- */
-async function withGlobalsLast(
-  command: CommandDef,
-  name: string,
-  rest: string[],
-  moved: string[],
-): Promise<string[]> {
-  const path: string[] = [];
-  let cmd = command;
-  for (;;) {
-    const subs = await resolve(cmd.subCommands);
-    if (!subs || Object.keys(subs).length === 0) break;
-    const lead = leadingGlobals(rest, `the subcommand of monzo ${[name, ...path].join(" ")}`);
-    const sub = rest[lead.at];
-    if (sub === undefined || !Object.hasOwn(subs, sub)) break;
-    moved = [...moved, ...lead.options];
-    path.push(sub);
-    rest = rest.slice(lead.at + 1);
-    cmd = (await resolve(subs[sub])) as unknown as CommandDef;
-  }
-  if (moved.length === 0) return [...path, ...rest];
-  const end = rest.indexOf("--");
-  return end === -1
-    ? [...path, ...rest, ...moved]
-    : [...path, ...rest.slice(0, end), ...moved, ...rest.slice(end)];
-}
-
-async function resolve<T>(
-  value: T | Promise<T> | (() => T) | (() => Promise<T>) | undefined,
-): Promise<T | undefined> {
-  return typeof value === "function" ? await (value as () => T | Promise<T>)() : await value;
-}
-
-async function resolveSub(
-  command: CommandDef,
-  rest: string[],
-): Promise<{ cmd: CommandDef; parent?: CommandDef }> {
-  const subs = await resolve(command.subCommands);
-  const first = rest[await subCommandIndex(command, rest)];
-  if (subs && first && Object.hasOwn(subs, first))
-    return { cmd: (await resolve(subs[first])) as unknown as CommandDef, parent: command };
-  return { cmd: command };
-}
-
-type ArgDefs = Record<string, { type?: string; alias?: string | string[]; required?: boolean }>;
-
-/**
- * Where the subcommand's name is in `rest`, found exactly as the argument parser finds it: the first word
- * that is neither an option nor the value of a string option, and never after `--`. -1 when there is none.
- */
-async function subCommandIndex(command: CommandDef, rest: string[]): Promise<number> {
-  const stringOptions = stringOptionsOf(((await resolve(command.args)) ?? {}) as ArgDefs);
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i]!;
-    if (arg === "--") return -1;
-    if (arg.startsWith("-")) {
-      if (!arg.includes("=") && stringOptions.has(arg.replace(/^-{1,2}/, ""))) i++;
-      continue;
-    }
-    return i;
-  }
-  return -1;
-}
-
-function stringOptionsOf(args: ArgDefs): Set<string> {
-  const names = new Set<string>();
-  for (const [key, def] of Object.entries(args))
-    if (def.type === "string" || def.type === "enum")
-      for (const name of [key, ...[def.alias ?? []].flat()]) names.add(name);
-  return names;
-}
-
-/**
- * `monzo emulator` needs `@monzokit/emulator`, an optional peer dependency (it and Hono are half an install
- * that only this command uses): without it, say how to add it.
- */
-function emulatorMissing(error: unknown): never {
-  const e = error as { code?: unknown; message?: unknown };
-  if (e.code === "ERR_MODULE_NOT_FOUND" && String(e.message).includes("'@monzokit/emulator'"))
-    throw new ConfigError(
-      "monzo emulator needs the @monzokit/emulator package, which is not installed",
-      "Install it beside the CLI (npm i -g @monzokit/emulator), or run it on its own: npx @monzokit/emulator",
-    );
-  throw error;
-}
-
-/** Commands that parse their own options (with the same definitions as their own bin): no check here. */
-const OWN_PARSER = new Set(["emulator"]);
-
-/** Commands that take any number of words after their positionals (`annotate TX key=value …`). */
-const TAKES_REST = new Set(["transactions annotate"]);
-
-/** Unknown flags, missing positionals and unknown subcommands become usage errors with the fix. */
-async function checkArgs(command: CommandDef, rest: string[], path: string): Promise<void> {
-  const subs = await resolve(command.subCommands);
-  if (subs && Object.keys(subs).length > 0) {
-    // The parser takes the first plain word as the subcommand, whether or not the command runs on its own.
-    const at = await subCommandIndex(command, rest);
-    const first = rest[at];
-    if (first === undefined && !command.run)
-      throw new UsageError(
-        `monzo ${path} needs a subcommand`,
-        `One of: ${Object.keys(subs).join(", ")}${rest.includes("--") ? ", before any --" : ""}.`,
-      );
-    if (first !== undefined && !Object.hasOwn(subs, first))
-      throw new UsageError(
-        `Unknown subcommand "${first}" for monzo ${path}`,
-        `One of: ${Object.keys(subs).join(", ")}${command.run ? `; or monzo ${path} on its own` : ""}.`,
-      );
-    if (first !== undefined)
-      return checkArgs(
-        (await resolve(subs[first])) as unknown as CommandDef,
-        rest.slice(at + 1),
-        `${path} ${first}`,
-      );
-  }
-  const args = ((await resolve(command.args)) ?? {}) as ArgDefs;
-  const known = new Set<string>();
-  for (const [key, def] of Object.entries(args)) {
-    known.add(key);
-    if (def.type === "boolean") known.add(`no-${key}`);
-    for (const alias of [def.alias ?? []].flat()) known.add(alias);
-  }
-  const stringOptions = stringOptionsOf(args);
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i]!;
-    if (arg === "--") break;
-    if (!isOption(arg)) continue;
-    const short = !arg.startsWith("--");
-    const name = arg.slice(short ? 1 : 2).split("=")[0]!;
-    if (short && (name.length !== 1 || arg.includes("=")) && known.has(name.slice(0, 1)))
-      throw new UsageError(
-        `Unknown option ${arg} for monzo ${path}`,
-        `A short option stands alone (-${name.slice(0, 1)}), with no value and not combined with others.`,
-      );
-    if (!known.has(name))
-      throw new UsageError(
-        `Unknown option ${arg.split("=")[0]} for monzo ${path}`,
-        /^-\d/.test(arg)
-          ? `A value that starts with a dash goes after -- (monzo ${path} … -- ${arg}).`
-          : `Run monzo ${path} --help for its options.`,
-      );
-    if (stringOptions.has(name) && !arg.includes("=")) {
-      const value = rest[i + 1];
-      if (
-        value === undefined ||
-        value.startsWith("--") ||
-        (isOption(value) && known.has(value.replace(/^-/, "")))
-      )
-        throw new UsageError(
-          `Option ${arg} needs a value`,
-          `Write ${arg} VALUE, or ${arg}=VALUE for a value that starts with a dash.`,
-        );
-      i++;
-    }
-  }
-  const declared = Object.entries(args).filter(([, d]) => d.type === "positional");
-  const positionals = declared.filter(([, d]) => d.required);
-  const given = positionalsOf(rest, args);
-  if (given.length < positionals.length) {
-    const missing = positionals.slice(given.length).map(([k]) => k.toUpperCase());
-    throw new UsageError(
-      `monzo ${path} needs ${missing.join(" and ")}`,
-      `Usage: monzo ${path} ${positionals.map(([k]) => k.toUpperCase()).join(" ")}`,
-    );
-  }
-  // A word the command does not take is a mistake, not something to ignore (or, next to subcommands, a
-  // subcommand that does not exist).
-  const extra = TAKES_REST.has(path) ? undefined : given[declared.length];
-  if (extra !== undefined) {
-    if (subs && Object.keys(subs).length > 0)
-      throw new UsageError(
-        `Unknown subcommand "${extra}" for monzo ${path}`,
-        `One of: ${Object.keys(subs).join(", ")}; or monzo ${path} on its own.`,
-      );
-    throw new UsageError(
-      `Unexpected argument "${extra}" for monzo ${path}`,
-      declared.length > 0
-        ? `Usage: monzo ${path} ${declared.map(([k]) => k.toUpperCase()).join(" ")}`
-        : `monzo ${path} takes only options; run monzo ${path} --help.`,
-    );
-  }
-}
-
-/**
- * An option rather than a word, as the parser sees it: anything that starts with a dash but `-` itself. A
- * word that starts with a dash (`-5`) goes after `--`.
- */
-function isOption(arg: string): boolean {
-  return arg.startsWith("-") && arg !== "-";
-}
-
-/** The positional words of `rest`, skipping options and the values of string options. */
-function positionalsOf(rest: string[], args: ArgDefs): string[] {
-  const stringOptions = stringOptionsOf(args);
-  const words: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i]!;
-    if (arg === "--") {
-      words.push(...rest.slice(i + 1));
-      break;
-    }
-    if (isOption(arg)) {
-      const name = arg.replace(/^--?/, "").split("=")[0]!;
-      if (!arg.includes("=") && stringOptions.has(name)) i++;
-      continue;
-    }
-    words.push(arg);
-  }
-  return words;
-}
-
 /** `monzo login`, with the profile this run used, for error hints. */
-function loginCommand(argv: string[], env: Record<string, string | undefined>): string {
-  let profile = env["MONZO_PROFILE"];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "--profile" && argv[i + 1] !== undefined) profile = argv[i + 1];
-    else if (arg.startsWith("--profile=")) profile = arg.slice("--profile=".length);
-  }
+function loginCommand(flag: string | undefined, env: Record<string, string | undefined>): string {
+  const profile = flag ?? env["MONZO_PROFILE"];
   return profile && profile !== "default" ? `monzo login --profile ${profile}` : "monzo login";
 }

@@ -8,6 +8,7 @@ import {
   TokenManager,
   type TokenSet,
 } from "@monzokit/core";
+import { announcingFetch, requireEndpoints } from "./config/endpoints.js";
 import { configDir } from "./config/paths.js";
 import { resolveSettings, type SettingFlags, type Settings } from "./config/settings.js";
 import { ConfigError, UsageError } from "./errors.js";
@@ -35,22 +36,34 @@ export interface Session {
 }
 
 /**
- * A fetch that prints each request and answer to stderr for `--debug`, redacted: no token, code or
- * secret reaches the terminal.
+ * A broker's collection handle (`/token?id=`) and a login's confirmation (`confirm=`) collect someone's
+ * tokens: masked in debug output like a token.
+ */
+function maskHandles(text: string): string {
+  return text.replace(/([?&](?:id|confirm)=)[^&\s#"']+/g, "$1[redacted]");
+}
+
+/**
+ * A fetch that prints each request and answer to stderr for `--debug`, redacted: no token, code,
+ * secret or broker collection handle reaches the terminal.
  */
 export function debugFetch(io: Io, inner: typeof fetch): typeof fetch {
   return (async (input: string | URL | Request, init?: RequestInit) => {
-    const method = init?.method ?? (input instanceof Request ? input.method : "GET");
-    const url = input instanceof Request ? input.url : String(input);
+    // Not `instanceof Request`: touching the global Request loads undici (see http-fetch.ts).
+    const request = typeof input === "object" && "url" in input ? input : undefined;
+    const method = init?.method ?? request?.method ?? "GET";
+    const url = request ? request.url : String(input);
     const started = io.now();
-    io.err(`→ ${method} ${redact(url)}\n`);
+    io.err(`→ ${method} ${maskHandles(redact(url))}\n`);
     if (typeof init?.body === "string") io.err(`  body ${redact(init.body)}\n`);
     try {
       const response = await inner(input, init);
       io.err(`← ${response.status} ${method} ${redact(new URL(url).pathname)} (${io.now() - started} ms)\n`);
       return response;
     } catch (error) {
-      io.err(`✗ ${method} ${redact(url)}: ${redact(String((error as Error).message))}\n`);
+      io.err(
+        `✗ ${method} ${maskHandles(redact(url))}: ${maskHandles(redact(String((error as Error).message)))}\n`,
+      );
       throw error;
     }
   }) as typeof fetch;
@@ -76,9 +89,18 @@ export async function openSession(
               `warning: could not save the tokens to the OS keychain (${reason}); they are in ${settings.tokenPath}, readable only by you.\n`,
             ),
         });
-  const base = options.fetch ?? nodeHttpFetch;
-  const fetchImpl = flags.debug ? debugFetch(io, base) : base;
   // Refresh at Monzo with our own client secret, or through the broker that holds it.
+  const viaBroker = !(settings.clientId && settings.clientSecret) && settings.brokerUrl !== undefined;
+  // Before any request: a host that is neither Monzo's nor this machine must have been chosen on purpose.
+  requireEndpoints(settings.endpoints, viaBroker ? ["apiUrl", "brokerUrl"] : ["apiUrl"]);
+  const base = announcingFetch(
+    io,
+    [settings.endpoints.apiUrl, settings.endpoints.brokerUrl].filter((e) => e !== undefined),
+    { profile: settings.profile, profilePath: settings.profilePath, dotenvPath: settings.dotenv.path },
+    options.fetch ?? nodeHttpFetch,
+    flags.quiet === true,
+  );
+  const fetchImpl = flags.debug ? debugFetch(io, base) : base;
   const refresh =
     settings.clientId && settings.clientSecret
       ? monzoRefresh({

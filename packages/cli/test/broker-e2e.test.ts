@@ -1,10 +1,13 @@
 /**
  * `monzo login --broker URL` end to end: the CLI as a subprocess holding no client secret, a real broker
- * on a loopback port, the emulator as Monzo, headless Chromium clicking Allow and Approve. Then a refresh
- * goes through the broker.
+ * on a loopback port, the emulator as Monzo, headless Chromium clicking Allow and Approve; the broker sends
+ * the browser back to the CLI's own loopback address with the confirmation it collects with. Then a refresh
+ * goes through the broker. And the phishing case: a login link that the CLI of one person prints, opened by
+ * someone else (whose machine does not have that CLI's loopback address), gives the first nothing.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
+import { createServer as createHttpServer, request as httpRequest, type Server } from "node:http";
 import { createServer as createNetServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -71,6 +74,87 @@ afterAll(async () => {
   await emu?.close();
 });
 
+/** Waits for a pattern on a child's stderr, collecting all of it. */
+function watch(child: ChildProcessWithoutNullStreams) {
+  const state = { err: "" };
+  child.stderr.on("data", (d: Buffer) => {
+    state.err += d;
+  });
+  const seen = (pattern: RegExp) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const check = () => {
+        const m = state.err.match(pattern);
+        if (m) {
+          clearInterval(timer);
+          resolve(m);
+        }
+      };
+      const timer = setInterval(check, 20);
+      child.once("exit", () =>
+        setTimeout(() => {
+          clearInterval(timer);
+          reject(new Error(`exited: ${state.err}`));
+        }, 50),
+      );
+      check();
+    });
+  const exit = new Promise<number | null>((r) => child.once("exit", r));
+  return { state, seen, exit };
+}
+
+/**
+ * Another person's computer, for the browser: an HTTP proxy that reaches Monzo (the emulator) and the broker,
+ * and finds nothing listening at any other address — the sender's loopback address is not on that machine.
+ */
+async function anotherComputer() {
+  const reachable = new Set([new URL(emu.url).origin, new URL(brokerUrl).origin]);
+  const nothingThere: string[] = [];
+  const proxy: Server = createHttpServer((req, res) => {
+    const target = new URL(req.url ?? "/");
+    if (!reachable.has(target.origin)) {
+      // (The browser's own background requests and a favicon are refused too, and not what we look for.)
+      if (target.pathname.startsWith("/monzokit/")) nothingThere.push(target.toString());
+      res.writeHead(502, { "content-type": "text/plain" }).end("Nothing listens there on this computer\n");
+      return;
+    }
+    const upstream = httpRequest(target, { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.once("error", () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", () => r()));
+  const chromium = await launchChromium({
+    proxy: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`,
+  });
+  return {
+    chromium,
+    nothingThere,
+    close: async () => {
+      await chromium.close();
+      await new Promise((r) => proxy.close(r));
+    },
+  };
+}
+
+/** There, the person opens the link and presses Allow; returns where their browser was sent back to. */
+async function logInOnAnotherComputer(url: string): Promise<string> {
+  const elsewhere = await anotherComputer();
+  try {
+    const page = await elsewhere.chromium.context.newPage();
+    await page.goto(url);
+    await page.click("#allow");
+    await page.waitForLoadState();
+    for (let i = 0; i < 200 && elsewhere.nothingThere.length === 0; i++)
+      await new Promise((r) => setTimeout(r, 25));
+    expect(elsewhere.nothingThere, elsewhere.nothingThere.join("\n")).toHaveLength(1);
+    return elsewhere.nothingThere[0]!;
+  } finally {
+    await elsewhere.close();
+  }
+}
+
 function monzo(args: string[], home: string): ChildProcessWithoutNullStreams {
   return spawn(process.execPath, [BIN, ...args], {
     env: { PATH: process.env["PATH"] ?? "", MONZOKIT_HOME: home, MONZO_API_URL: emu.url, NO_COLOR: "1" },
@@ -101,8 +185,11 @@ describe("monzo login --broker", () => {
     await page.goto(url);
     await page.click("#allow");
     await page.waitForSelector("#result");
-    expect(await page.textContent("#result")).toContain("return to your app");
-    await seen(/Waiting for approval/);
+    // The broker sent the browser back to the CLI's own loopback address, which answered once it had the tokens.
+    expect(new URL(page.url()).hostname).toBe("127.0.0.1");
+    expect(new URL(page.url()).port).not.toBe(new URL(brokerUrl).port);
+    expect(await page.textContent("#result")).toContain("logged in");
+    await seen(/Now open the Monzo app/);
     await page.goto(`${emu.authUrl}app`);
     await page.click("button.approve");
     await page.waitForSelector("#notice");
@@ -139,5 +226,42 @@ describe("monzo login --broker", () => {
     const rotated = JSON.parse(await readFile(file, "utf8")) as { refreshToken: string };
     expect(rotated.refreshToken).not.toBe(tokens.refreshToken);
     expect(err + out).not.toContain(SECRET);
+  });
+
+  it("a login link opened by someone else gives the person who started it nothing", async () => {
+    const home = await tempHome();
+    const sender = monzo(["login", "--broker", brokerUrl, "--no-browser", "--timeout", "8"], home);
+    const { state, seen, exit } = watch(sender);
+    const [url] = await seen(/http:\/\/127\.0\.0\.1:\d+\/auth\/\?\S+/);
+    // The person the link was sent to logs in on their own computer.
+    const returned = await logInOnAnotherComputer(url);
+    // Their browser was sent to the sender's address on their own machine, with the confirmation.
+    expect(returned).toMatch(
+      /^http:\/\/127\.0\.0\.1:\d+\/monzokit\/broker\/[0-9a-f]{32}\?confirm=[\w-]{43}$/,
+    );
+    // A login nobody finished here is a login failure (exit 10), not a bug.
+    expect(await exit).toBe(10);
+    expect(state.err).toMatch(/did not come back to this app in time/);
+    await expect(readFile(join(home, "tokens", "default.json"), "utf8")).rejects.toMatchObject({
+      code: "ENOENT",
+    });
+  });
+
+  it("--manual: the person pastes the address their browser was sent back to", async () => {
+    const home = await tempHome();
+    const child = monzo(["login", "--broker", brokerUrl, "--manual", "--no-wait", "--timeout", "30"], home);
+    const { state, seen, exit } = watch(child);
+    const [url] = await seen(/http:\/\/127\.0\.0\.1:\d+\/auth\/\?\S+/);
+    await seen(/Copy that whole address/);
+    // The browser is on another computer (this one is reached over SSH): the return address does not load there.
+    const returned = await logInOnAnotherComputer(url);
+    child.stdin.end(`${returned}\n`);
+    expect(await exit, state.err).toBe(0);
+    expect(state.err).toContain("Logged in as");
+    const tokens = JSON.parse(await readFile(join(home, "tokens", "default.json"), "utf8")) as {
+      accessToken: string;
+    };
+    expect(tokens.accessToken).toBeTruthy();
+    expect(state.err).not.toContain(new URL(returned).searchParams.get("confirm")!);
   });
 });

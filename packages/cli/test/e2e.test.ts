@@ -3,7 +3,7 @@
  * Chromium clicking through Monzo's login page and the in-app approval page.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { chmod, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -137,19 +137,56 @@ describe("monzo login and data commands, end to end", () => {
     await page.click("#allow");
     await page.waitForSelector("#result");
     expect(await page.textContent("#result")).toContain("logged in");
-    await run.waitFor(/Waiting for approval/);
+    await run.waitFor(/Now open the Monzo app/);
     await page.goto(`${emu.authUrl}app`);
     await page.click("button.approve");
     await page.waitForSelector("#notice");
     await page.close();
     expect(await run.exit).toBe(0);
     expect(run.stderr()).toContain("Approved in the Monzo app");
+    // stderr is a pipe here: no redrawn frames, no colour, and each milestone on a line of its own.
+    expect(run.stderr()).not.toMatch(/[\r\u001b]/);
+    expect(run.stderr()).not.toMatch(/Waiting for approval/);
+    expect(run.stderr()).toMatch(/\n✓ Approved in the Monzo app\.\n$/);
     const file = join(home, "tokens", "default.json");
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect(JSON.parse(await readFile(file, "utf8"))).toMatchObject({
       clientId: "oauth2client_0000E2eClient00000001",
       refreshToken: expect.any(String),
     });
+  });
+
+  it("a short command loads neither Node's fetch stack (undici) nor child_process: both are start-up cost", async () => {
+    // Each of these globals loads undici on first access; the trap reports any access and lets it through.
+    const trap = join(home, "trap.mjs");
+    await writeFile(
+      trap,
+      `for (const name of ["fetch", "Request", "Response", "Headers", "FormData"]) {
+  const d = Object.getOwnPropertyDescriptor(globalThis, name);
+  Object.defineProperty(globalThis, name, { configurable: true, get() {
+    process.stderr.write("undici loaded by " + name + "\\n");
+    Object.defineProperty(globalThis, name, d);
+    return globalThis[name];
+  } });
+}
+process.on("exit", () => {
+  if (process.moduleLoadList.includes("NativeModule child_process")) process.stderr.write("child_process loaded\\n");
+});
+`,
+    );
+    for (const args of [["balance", "--json"], ["accounts"], ["--help"], ["pots", "list"]]) {
+      const child = spawn(process.execPath, ["--import", trap, BIN, ...args], { env: env(home) });
+      let err = "";
+      child.stderr.on("data", (d: Buffer) => {
+        err += d;
+      });
+      const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+      expect({ args, code, err: err.match(/undici loaded by \w+|child_process loaded/g) }).toEqual({
+        args,
+        code: 0,
+        err: null,
+      });
+    }
   });
 
   it("then every data command answers in --json", async () => {
@@ -238,15 +275,107 @@ describe("monzo login and data commands, end to end", () => {
     expect(run.stderr()).toMatch(/Access was denied/);
   });
 
-  it("a callback with the wrong state is refused and never exchanged", async () => {
-    const before = (await counters())["token_exchanges"];
-    const run = monzo(["login", "--no-browser", "--timeout", "60"], env(await tempHome()));
-    await run.waitFor(/http:\/\/127\.0\.0\.1:\d+\/auth\/\?\S+/);
-    const res = await fetch(`http://127.0.0.1:${callbackPort}/callback?code=stolen-code&state=not-the-state`);
-    expect(res.status).toBe(400);
-    expect(await run.exit).toBe(10);
-    expect(run.stderr()).toMatch(/state does not match/);
+  it("a callback with the wrong state is refused and never exchanged, and the real login still finishes", async () => {
+    const before = (await counters())["token_exchanges"]!;
+    const run = monzo(["login", "--no-browser", "--no-wait", "--timeout", "60"], env(await tempHome()));
+    const [url] = await run.waitFor(/http:\/\/127\.0\.0\.1:\d+\/auth\/\?\S+/);
+    for (const query of ["code=stolen-code&state=not-the-state", "code=stolen-code", "error=access_denied"]) {
+      const res = await fetch(`http://127.0.0.1:${callbackPort}/callback?${query}`);
+      expect({ query, status: res.status }).toEqual({ query, status: 400 });
+    }
     expect((await counters())["token_exchanges"]).toBe(before);
+    const page = await browser.context.newPage();
+    await page.goto(url);
+    await page.click("#allow");
+    await page.waitForSelector("#result");
+    expect(await page.textContent("#result")).toContain("logged in");
+    await page.close();
+    expect(await run.exit).toBe(0);
+    expect((await counters())["token_exchanges"]).toBe(before + 1);
+  });
+
+  it("secrets never go on the command line: a value after --client-secret, --access-token or config set clientSecret is refused, and nothing is saved", async () => {
+    const home = await tempHome();
+    for (const argv of [
+      ["login", "--manual", "--client-secret", SECRET],
+      ["login", "--manual", `--client-secret=${SECRET}`],
+      ["login", "--access-token", "a-playground-token-0123456789"],
+      ["config", "set", "clientSecret", SECRET],
+    ]) {
+      const run = monzo(argv, env(home));
+      run.child.stdin.end();
+      expect({ argv, code: await run.exit }).toEqual({ argv, code: 2 });
+      expect(run.stderr()).toMatch(/^error: .* takes no value: a secret on the command line is visible/);
+      expect(run.stderr()).toContain("printf %s");
+      expect(run.stderr()).not.toContain(SECRET);
+    }
+    expect(await readdir(home)).toEqual([]);
+  });
+
+  it("--client-secret reads the secret from stdin, and --manual then the pasted address", async () => {
+    const home = await tempHome();
+    const { MONZO_CLIENT_SECRET: _, ...withoutSecret } = env(home);
+    const run = monzo(["login", "--client-secret", "--manual", "--no-wait"], withoutSecret);
+    run.child.stdin.write(`${SECRET}\n`);
+    const [url] = await run.waitFor(/http:\/\/127\.0\.0\.1:\d+\/auth\/\?\S+/);
+    const html = await (await fetch(url)).text();
+    const consent = /name="consent" value="([^"]+)"/.exec(html)![1]!;
+    const user = /name="user_id" value="([^"]+)"/.exec(html)![1]!;
+    const allow = await fetch(`${emu.authUrl}authorize`, {
+      method: "POST",
+      body: new URLSearchParams({ consent, user_id: user, decision: "allow" }),
+      redirect: "manual",
+    });
+    run.child.stdin.write(`${allow.headers.get("location")}\n`);
+    expect(await run.exit, run.stderr()).toBe(0);
+    expect(run.stderr()).toContain("Logged in as");
+  });
+
+  it("config set clientSecret reads the secret from stdin into the 0600 profile", async () => {
+    const home = await tempHome();
+    const run = monzo(["config", "set", "clientSecret"], env(home));
+    run.child.stdin.end(`${SECRET}\n`);
+    expect(await run.exit, run.stderr()).toBe(0);
+    const file = join(home, "profiles", "default.json");
+    expect(JSON.parse(await readFile(file, "utf8"))).toMatchObject({ clientSecret: SECRET });
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const empty = monzo(["config", "set", "clientSecret"], env(await tempHome()));
+    empty.child.stdin.end();
+    expect(await empty.exit).toBe(2);
+    expect(empty.stderr()).toMatch(/^error: No client secret was given/);
+  });
+
+  it("the browser monzo login starts inherits no MONZO_* variable (the client secret above all)", async () => {
+    // The `open` package's xdg-open hands the URL to $BROWSER here: a script that records its environment.
+    const dir = await tempHome();
+    const recorder = join(dir, "browser.sh");
+    await writeFile(
+      recorder,
+      `#!/bin/sh\nenv > "${recorder}.env"\nprintf '%s\\n' "$1" > "${recorder}.url"\n`,
+    );
+    await chmod(recorder, 0o755);
+    const run = monzo(["login", "--no-wait", "--timeout", "60"], {
+      ...env(await tempHome()),
+      BROWSER: recorder,
+      MONZO_ANY_OTHER_SETTING: "x",
+    });
+    await run.waitFor(/Open this page/);
+    let url = "";
+    while (!url) {
+      url = (await readFile(`${recorder}.url`, "utf8").catch(() => "")).trim();
+      if (!url) await new Promise((r) => setTimeout(r, 20));
+    }
+    const seen = await readFile(`${recorder}.env`, "utf8");
+    expect(seen).toContain(`BROWSER=${recorder}`);
+    expect(seen).not.toMatch(/^MONZO_/m);
+    expect(seen).not.toContain(SECRET);
+    // The login itself goes on as usual: finish it in the (real) browser.
+    const page = await browser.context.newPage();
+    await page.goto(url);
+    await page.click("#allow");
+    await page.waitForSelector("#result");
+    await page.close();
+    expect(await run.exit, run.stderr()).toBe(0);
   });
 
   it("a port in use is named, with the fix", async () => {

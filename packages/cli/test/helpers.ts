@@ -17,8 +17,13 @@ export function fakeIo(env: Record<string, string | undefined> = {}, overrides: 
     env,
     cwd: env["PWD_OVERRIDE"] ?? tmpdir(),
     interactive: false,
+    columns: 80,
     color: false,
-    openBrowser: async () => false,
+    live: false,
+    liveLine: async () => {
+      throw new Error("a progress line asked for without a terminal");
+    },
+    openBrowser: async () => ({ opened: false, reason: "no browser in tests" }),
     prompt: async () => {
       throw new Error("prompted without a terminal");
     },

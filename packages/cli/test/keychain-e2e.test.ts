@@ -10,6 +10,7 @@ import { DEMO_CLIENT, type RunningEmulator, serveEmulator } from "@monzokit/emul
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { emulatorLogin } from "../../../test-support/emulator-login.js";
 import { Keyring } from "../../../test-support/keyring.js";
+import { keychainAccount } from "../src/store/keychain.js";
 import { tempHome } from "./helpers.js";
 
 const BIN = fileURLToPath(new URL("../dist/bundle/bin.js", import.meta.url));
@@ -31,9 +32,11 @@ afterAll(async () => {
 function monzo(
   args: string[],
   env: Record<string, string>,
+  stdin?: string,
 ): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], { env });
+    if (stdin !== undefined) child.stdin.end(stdin);
     let out = "";
     let err = "";
     child.stdout.on("data", (d: Buffer) => {
@@ -89,7 +92,7 @@ describe("monzo with the OS keychain", () => {
         body: JSON.stringify({ ttl_seconds: 3600 }),
       })
     ).json()) as { access_token: string };
-    const login = await monzo(["login", "--access-token", playground.access_token], env(home));
+    const login = await monzo(["login", "--access-token"], env(home), `${playground.access_token}\n`);
     expect(login.code).toBe(0);
     expect(login.err).toContain("in the OS keychain");
     const status = await monzo(["status", "--json"], env(home));
@@ -101,20 +104,25 @@ describe("monzo with the OS keychain", () => {
     ]);
     await expect(stat(join(home, "tokens", "default.json"))).rejects.toThrow();
     expect(await everyFile(home)).not.toContain(playground.access_token);
-    expect(keyring.lookup({ service: "monzokit", home, profile: "default" })).toContain(
+    expect(keyring.lookup({ service: "monzokit", username: keychainAccount(home, "default") })).toContain(
       playground.access_token,
     );
     const logout = await monzo(["logout"], env(home));
     expect(logout.code).toBe(0);
     expect(logout.err).toContain("deleted from the OS keychain");
-    expect(keyring.lookup({ service: "monzokit", home, profile: "default" })).toBeUndefined();
+    expect(
+      keyring.lookup({ service: "monzokit", username: keychainAccount(home, "default") }),
+    ).toBeUndefined();
     expect((await monzo(["balance"], env(home))).code).toBe(3);
   });
 
   it("four processes with an expired token in the keychain refresh once, and the keychain holds the new set", async () => {
     const home = await tempHome();
     const tokens = await freshTokens();
-    keyring.store({ service: "monzokit", home, profile: "default" }, JSON.stringify(tokens));
+    keyring.store(
+      { service: "monzokit", username: keychainAccount(home, "default") },
+      JSON.stringify(tokens),
+    );
     // What a keychain login leaves beside the (absent) token file.
     await mkdir(join(home, "tokens"), { recursive: true, mode: 0o700 });
     await writeFile(join(home, "tokens", "default.in-keychain"), '{"store":"keychain"}\n', { mode: 0o600 });
@@ -124,7 +132,9 @@ describe("monzo with the OS keychain", () => {
     const runs = await Promise.all(Array.from({ length: 4 }, () => monzo(["balance", "--json"], env(home))));
     expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0]);
     expect((await counters())["refreshes"]! - before).toBe(1);
-    const stored = JSON.parse(keyring.lookup({ service: "monzokit", home, profile: "default" })!) as {
+    const stored = JSON.parse(
+      keyring.lookup({ service: "monzokit", username: keychainAccount(home, "default") })!,
+    ) as {
       refreshToken: string;
       expiresAt: number;
     };
@@ -135,13 +145,17 @@ describe("monzo with the OS keychain", () => {
 
   it("MONZO_TOKEN_STORE=keychain with no keychain refuses to log in, and says why", async () => {
     const home = await tempHome();
-    const run = await monzo(["login", "--access-token", "whatever"], {
-      PATH: process.env["PATH"] ?? "",
-      MONZOKIT_HOME: home,
-      MONZO_API_URL: emu.url,
-      MONZO_TOKEN_STORE: "keychain",
-      NO_COLOR: "1",
-    });
+    const run = await monzo(
+      ["login", "--access-token"],
+      {
+        PATH: process.env["PATH"] ?? "",
+        MONZOKIT_HOME: home,
+        MONZO_API_URL: emu.url,
+        MONZO_TOKEN_STORE: "keychain",
+        NO_COLOR: "1",
+      },
+      "whatever\n",
+    );
     expect(run.code).toBe(3);
     expect(run.err).toMatch(/no OS keychain to use: no D-Bus session/);
     expect(run.err).toContain("MONZO_TOKEN_STORE=auto");
@@ -152,12 +166,11 @@ describe("monzo with the OS keychain", () => {
     const playground = (await (
       await fetch(`${emu.url}/_emulator/tokens`, { method: "POST", body: "{}" })
     ).json()) as { access_token: string };
-    const run = await monzo(["login", "--access-token", playground.access_token], {
-      PATH: process.env["PATH"] ?? "",
-      MONZOKIT_HOME: home,
-      MONZO_API_URL: emu.url,
-      NO_COLOR: "1",
-    });
+    const run = await monzo(
+      ["login", "--access-token"],
+      { PATH: process.env["PATH"] ?? "", MONZOKIT_HOME: home, MONZO_API_URL: emu.url, NO_COLOR: "1" },
+      `${playground.access_token}\n`,
+    );
     expect(run.code).toBe(0);
     expect(run.err).toContain(
       `${join(home, "tokens", "default.json")} (readable only by you; no OS keychain: no D-Bus session`,

@@ -1,4 +1,4 @@
-import { registerSecret } from "./errors/redact.js";
+import { rememberSecret } from "./errors/redact.js";
 import type { WhoAmI } from "./models/schemas.js";
 import { checkBaseUrl, MONZO_API_URL } from "./oauth/urls.js";
 import { Accounts, Balances, Identity } from "./resources/accounts.js";
@@ -61,7 +61,7 @@ export class MonzoClient {
     let tokens = options.tokens;
     if (!tokens && options.accessToken) {
       const token = options.accessToken;
-      registerSecret(token);
+      rememberSecret(token);
       tokens = { accessToken: async () => token };
     }
     const apiUrl = checkBaseUrl(options.apiUrl ?? MONZO_API_URL, "apiUrl", options.allowInsecure).toString();

@@ -1,4 +1,4 @@
-export type { BrokerLoginOptions } from "./broker/broker-login.js";
+export type { BrokerLoginOptions, BrokerLoginStart, BrokerStartOptions } from "./broker/broker-login.js";
 export { BrokerLogin, BrokerLoginExpiredError } from "./broker/broker-login.js";
 export type { MonzoClientOptions } from "./client.js";
 export { MonzoClient } from "./client.js";
@@ -26,11 +26,13 @@ export {
   OAuthError,
   OutcomeUnknownError,
   ReauthenticationRequiredError,
+  RedirectRefusedError,
   StateMismatchError,
   TimeoutError,
 } from "./errors/client-errors.js";
 export { MonzoError } from "./errors/monzo-error.js";
 export { redact, redactValue, registerSecret } from "./errors/redact.js";
+export type { WalkProgress as HistoryProgress } from "./history/walk.js";
 export type * from "./models/ids.js";
 export type { Money } from "./models/money.js";
 export {
@@ -88,3 +90,17 @@ export type {
   TransportResponse,
 } from "./transport/transport.js";
 export { formEncode, Transport } from "./transport/transport.js";
+export type {
+  TransactionCreatedEvent,
+  UnknownWebhookEvent,
+  WebhookEvent,
+} from "./webhooks/event.js";
+export { InvalidWebhookEventError, parseWebhookEvent } from "./webhooks/event.js";
+export type {
+  WebhookDelivery,
+  WebhookHandler,
+  WebhookHandlerOptions,
+  WebhookRefusal,
+} from "./webhooks/handler.js";
+export { createWebhookHandler } from "./webhooks/handler.js";
+export { checkWebhookSecret, createWebhookSecret, webhookPath } from "./webhooks/secret.js";

@@ -1,5 +1,14 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import {
+  closeAccount,
+  createTransaction,
+  type NewTransaction,
+  settleTransaction,
+  type TransactionEdit,
+  updateTransaction,
+} from "./data/live.js";
+import type { AccountJson, TransactionJson } from "./data/types.js";
 import { MonzoHttpError } from "./http/errors.js";
 import { faultsActive, injectFault, RESET_HEADER, takeRateLimitToken } from "./http/faults.js";
 import { headerOf } from "./http/headers.js";
@@ -45,6 +54,26 @@ export interface EmulatorControl {
   reset(): void;
   /** Resolves once every webhook delivery in flight or awaiting a retry has finished. */
   webhooksIdle(): Promise<void>;
+  /**
+   * Makes a transaction on an account, now or at an earlier `at`: a card payment (pending until it settles,
+   * or settled), a decline, or an incoming payment. Fires `transaction.created` webhooks.
+   *
+   * @example
+   * ```ts
+   * const tx = emulator.control.createTransaction({ accountId, amount: -1250, merchant: "pub", settleAmount: -1438 });
+   * emulator.control.advanceClock(2 * 86_400_000); // settled, at £14.38 with the tip
+   * ```
+   */
+  createTransaction(spec: NewTransaction): TransactionJson;
+  /** Settles a pending transaction now (or at `at`), optionally at another amount. */
+  settleTransaction(
+    id: string,
+    options?: { amount?: number; localAmount?: number; at?: number },
+  ): TransactionJson;
+  /** Changes a transaction's category, notes or metadata as the Monzo app would; `updated` moves on. */
+  updateTransaction(id: string, edit: TransactionEdit): TransactionJson;
+  /** Closes an account (`closed: true`). */
+  closeAccount(id: string): AccountJson;
   /**
    * An access token as Monzo's API playground hands out (no refresh token), approved in "the app" unless
    * `approved: false`: the quickest way into the API from a test. Default: the first user, one hour.
@@ -161,6 +190,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const dispatch = app.fetch;
   app.fetch = (request, env, executionCtx) => {
     const started = performance.now();
+    // Pending transactions whose time has come settle before anyone can read them.
+    state.settleDue();
     const method = request.method;
     const path = app.getPath(request, { env });
     const finish = (response: Response): Response => {
@@ -255,8 +286,14 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     control: {
       approve: decide(true),
       decline: decide(false),
-      advanceClock: (ms) => state.clock.advance(ms),
-      setClock: (instant) => state.clock.set(typeof instant === "number" ? instant : Date.parse(instant)),
+      advanceClock: (ms) => {
+        state.clock.advance(ms);
+        state.settleDue();
+      },
+      setClock: (instant) => {
+        state.clock.set(typeof instant === "number" ? instant : Date.parse(instant));
+        state.settleDue();
+      },
       now: () => state.clock.now(),
       setFaults: (f) => {
         state.faults = structuredClone(f);
@@ -265,6 +302,10 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       addClient: (client) => state.authority.registerClient(client),
       reset: () => reseed(state.seedInfo.seed, state.seedInfo.transactions),
       webhooksIdle: () => dispatcher.idle(),
+      createTransaction: (spec) => createTransaction(state, spec).json,
+      settleTransaction: (id, options) => settleTransaction(state, id, options).json,
+      updateTransaction: (id, edit) => updateTransaction(state, id, edit).json,
+      closeAccount: (id) => closeAccount(state, id),
       token: (o = {}) => {
         const userId = o.userId ?? [...state.bank.users.keys()][0]!;
         if (!state.bank.users.has(userId)) throw new Error(`unknown user ${userId}`);

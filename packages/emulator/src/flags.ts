@@ -55,6 +55,13 @@ export const EMULATOR_FLAGS: readonly EmulatorFlag[] = [
   },
   { name: "years", type: "string", value: "N", description: "years of history (up to 20)", default: "3" },
   {
+    name: "settle-after",
+    type: "string",
+    value: "S",
+    description: "pending card payments settle S seconds after they were made",
+    default: "24 to 48 hours, as Monzo's do",
+  },
+  {
     name: "latency",
     type: "string",
     value: "MS",
@@ -282,6 +289,8 @@ export function emulatorSettings(
     if (!(years > 0 && years <= 20)) fail(`--years must be more than 0 and at most 20, not "${yearsText}"`);
     options.years = years;
   }
+  const settleAfter = int("settle-after", single(values, "settle-after"));
+  if (settleAfter !== undefined) options.settleAfterMs = settleAfter * 1000;
   const consent = values["auto-consent"];
   if (consent === true || (typeof consent === "string" && consent !== "")) options.autoConsent = consent;
   const approve = values["auto-approve"];

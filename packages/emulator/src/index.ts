@@ -1,3 +1,6 @@
+export type { NewTransaction, TransactionEdit } from "./data/live.js";
+export { LiveError } from "./data/live.js";
+export type { AccountJson, TransactionJson } from "./data/types.js";
 export type { Emulator, EmulatorControl } from "./emulator.js";
 export { createEmulator, isLoopback } from "./emulator.js";
 export type { ConnectionDetails, EmulatorFlag, EmulatorFlagValues, EmulatorSettings } from "./flags.js";

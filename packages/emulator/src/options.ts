@@ -49,7 +49,10 @@ export interface QuirkOptions {
   foreignAccount: "forbidden" | "not_found";
   /** When the 5-minute full-history window starts: at in-app approval (default) or at the code exchange. */
   historyWindowStartsAt: "approval" | "login";
-  /** `PUT /transaction-receipts` answers `{}` (default) or `{receipt_id}`. */
+  /**
+   * `PUT /transaction-receipts` answers `{receipt_id}` (default: the docs' example) or `{}` (the docs' prose
+   * since 2019, REFERENCE §10.2).
+   */
   receiptPutResponse: "empty_object" | "receipt_id";
   /** `/oauth2/logout` body: `{}` (default). */
   logoutResponse: "empty_object" | "ok_true";
@@ -69,6 +72,12 @@ export interface EmulatorOptions {
   transactions?: number;
   /** Years of history to spread them over. Default 3. */
   years?: number;
+  /**
+   * How long after authorisation a pending card payment settles, in ms: a fixed delay, or a `[min, max]`
+   * range drawn from per payment with the seed. Default `[24 h, 48 h]` (REFERENCE §7.1: "usually 24–48 h").
+   * Settlement happens as the emulator's clock passes the time; the amount may change then.
+   */
+  settleAfterMs?: number | readonly [number, number];
   /** OAuth clients; the demo clients are always there unless `includeDemoClients: false`. */
   clients?: OAuthClient[];
   includeDemoClients?: boolean;
@@ -107,7 +116,7 @@ export const DEFAULT_QUIRKS: QuirkOptions = {
   annotateKeepsCustomKeys: true,
   foreignAccount: "forbidden",
   historyWindowStartsAt: "approval",
-  receiptPutResponse: "empty_object",
+  receiptPutResponse: "receipt_id",
   logoutResponse: "empty_object",
   maxSpanDays: 365,
   feedAcceptsJson: false,

@@ -57,6 +57,8 @@ export class EmulatorState {
   readonly quirks: QuirkOptions;
   clock: Clock;
   rng!: Rng;
+  /** Draws for things made at run time (settlement delays of new card payments). */
+  liveRng!: Rng;
   ids!: IdGenerator;
   bank!: Bank;
   authority!: Authority;
@@ -92,10 +94,12 @@ export class EmulatorState {
     this.rng = new Rng(seed);
     this.ids = new IdGenerator(this.rng.fork("ids"));
     this.faultRng = this.rng.fork("faults");
+    this.liveRng = this.rng.fork("live");
     this.bank = seedBank(this.ids, this.rng.fork("bank"), {
       transactions,
       years: o.years ?? 3,
       now: this.clock.now(),
+      settleAfterMs: this.settleAfterMs,
     });
     const autoApprove = o.autoApprove === true ? 0 : o.autoApprove === false ? undefined : o.autoApprove;
     this.authority = new Authority(this.clock, this.ids, {
@@ -130,6 +134,27 @@ export class EmulatorState {
   }
 
   seedInfo!: { seed: number | string; transactions: number };
+
+  /** The settlement delay range in ms (REFERENCE §7.1: usually 24–48 h after `created`). */
+  get settleAfterMs(): readonly [number, number] {
+    const o = this.options.settleAfterMs;
+    if (o === undefined) return [DAY, 2 * DAY];
+    const range: [number, number] = typeof o === "number" ? [o, o] : [o[0], o[1]];
+    if (!range.every((v) => Number.isSafeInteger(v) && v >= 0) || range[0] > range[1])
+      throw new Error("settleAfterMs must be a whole number of ms ≥ 0, or a [min, max] range of them");
+    return range;
+  }
+
+  /**
+   * Settles whatever became due as the clock moved. Called before every request is handled, so a client
+   * never reads a transaction that should have settled by now (one comparison when nothing is due).
+   */
+  settleDue(): void {
+    const bank = this.bank;
+    if (bank.nextSettlementMs === Number.POSITIVE_INFINITY) return;
+    const now = this.clock.now();
+    if (now >= bank.nextSettlementMs) bank.settleDue(now);
+  }
 
   get historyWindowMs(): number {
     return this.options.historyWindowMs ?? 5 * MINUTE;

@@ -46,6 +46,7 @@ describe("monzo-emulator", () => {
       ["--fault", "418"],
       ["--bogus"],
       ["--clients", "/nonexistent.json"],
+      ["--settle-after", "soon"],
     ]) {
       const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8" });
       expect(r.status).toBe(2);

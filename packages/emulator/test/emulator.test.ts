@@ -61,3 +61,43 @@ describe("app.fetch", () => {
     expect(JSON.stringify(counters)).toContain('"GET /balance":4');
   });
 });
+
+describe("control: transactions that change", () => {
+  it("createTransaction, settleTransaction, updateTransaction and closeAccount act on the bank the API serves", async () => {
+    const e = emulator();
+    const token = e.control.token({ ttlSeconds: 30 * 86_400 });
+    const account = [...e.state.bank.accounts.values()].find((a) => a.json.type === "uk_retail")!.json.id;
+    const read = async (id: string) =>
+      (await json<{ transaction: Record<string, unknown> }>(api(e, token, `/transactions/${id}`)))
+        .transaction;
+
+    const made = e.control.createTransaction({
+      accountId: account,
+      amount: -999,
+      merchant: "boots",
+      settleAt: null,
+    });
+    expect(await read(made.id)).toMatchObject({ amount: -999, settled: "" });
+    e.control.advanceClock(5 * 86_400_000);
+    expect((await read(made.id))["settled"]).toBe("");
+    const settled = e.control.settleTransaction(made.id, { amount: -1099 });
+    expect(settled.settled).not.toBe("");
+    expect(await read(made.id)).toMatchObject({ amount: -1099, settled: settled.settled });
+
+    e.control.updateTransaction(made.id, { category: "shopping", notes: "shampoo" });
+    expect(await read(made.id)).toMatchObject({ category: "shopping", notes: "shampoo" });
+
+    const due = e.control.createTransaction({
+      accountId: account,
+      amount: -200,
+      settleAt: e.control.now() + 1000,
+    });
+    e.control.advanceClock(1000);
+    // Settled by the clock move itself, before any request.
+    expect(e.state.bank.transaction(due.id)!.pending).toBe(false);
+
+    expect(() => e.control.settleTransaction(made.id)).toThrow(/already settled/);
+    expect(e.control.closeAccount(account).closed).toBe(true);
+    expect(() => e.control.createTransaction({ accountId: account, amount: -1 })).toThrow(/closed/);
+  });
+});

@@ -31,31 +31,33 @@ describe("emulatorSettings", () => {
 
   it("maps every flag to its option", () => {
     const clients = [{ id: "oauth2client_x", secret: "s", redirectUris: ["http://localhost:1/cb"] }];
-    const s = emulatorSettings(
-      {
-        port: "0",
-        host: "::1",
-        seed: "s1",
-        transactions: "50",
-        years: "1.5",
-        latency: "30",
-        jitter: "5",
-        fault: ["503@0.2", "429:/balance", "reset@0.05:GET /transactions"],
-        "auto-consent": "user_1",
-        "auto-approve": "3000",
-        clients: "clients.json",
-        "access-ttl": "60",
-        control: false,
-        "allow-remote-control": true,
-        json: true,
-      },
-      (path) => (path === "clients.json" ? JSON.stringify(clients) : ""),
-    );
+    const every = {
+      port: "0",
+      host: "::1",
+      seed: "s1",
+      transactions: "50",
+      years: "1.5",
+      "settle-after": "90",
+      latency: "30",
+      jitter: "5",
+      fault: ["503@0.2", "429:/balance", "reset@0.05:GET /transactions"],
+      "auto-consent": "user_1",
+      "auto-approve": "3000",
+      clients: "clients.json",
+      "access-ttl": "60",
+      control: false,
+      "allow-remote-control": true,
+      json: true,
+    };
+    // A flag added to EMULATOR_FLAGS without a line here (and in emulatorSettings) fails this test.
+    expect(Object.keys(every).sort()).toEqual(EMULATOR_FLAGS.map((f) => f.name).sort());
+    const s = emulatorSettings(every, (path) => (path === "clients.json" ? JSON.stringify(clients) : ""));
     expect(s).toEqual({
       options: {
         seed: "s1",
         transactions: 50,
         years: 1.5,
+        settleAfterMs: 90_000,
         faults: {
           latencyMs: 30,
           jitterMs: 5,
@@ -91,6 +93,7 @@ describe("emulatorSettings", () => {
     expect(usageError({ transactions: "0" })).toContain("--transactions");
     expect(usageError({ years: "21" })).toContain("--years");
     expect(usageError({ "auto-approve": "soon" })).toContain("--auto-approve");
+    expect(usageError({ "settle-after": "soon" })).toBe('--settle-after must be a whole number, not "soon"');
     expect(usageError({ "access-ttl": "0" })).toBe(
       '--access-ttl must be a whole number of at least 1, not "0"',
     );

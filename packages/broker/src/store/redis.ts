@@ -1,18 +1,57 @@
-import { createHash } from "node:crypto";
+import { createHash, createHmac, createSecretKey, type KeyObject } from "node:crypto";
 import { createClient } from "@redis/client";
-import type { PendingSession, RateLimit, SessionStore } from "./types.js";
+import type {
+  CreateOutcome,
+  NewSession,
+  PendingSession,
+  RateLimit,
+  SessionStore,
+  SessionUpdate,
+} from "./types.js";
 
 const TOMBSTONE_MS = 3_600_000;
 
-function makeClient(url: string) {
+const CONNECT_TIMEOUT_MS = 2000;
+
+// Until the first connection succeeds a failure ends the attempt (the broker refuses to start and says why:
+// a wrong host, port or password is a configuration mistake, not an outage to wait out); once running, the
+// client reconnects with backoff and the broker answers 503 meanwhile.
+function makeClient(url: string, running: () => boolean) {
   return createClient({
     url,
     disableOfflineQueue: true,
     socket: {
-      connectTimeout: 2000,
-      reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 2000),
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      reconnectStrategy: (retries: number, cause: Error) =>
+        running() ? Math.min(100 * 2 ** retries, 2000) : cause,
     },
   });
+}
+
+/** Redis could not be used at start: `reason` says why in words, without the URL's password. */
+export class RedisUnavailableError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+function whyNot(url: string, error: unknown): string {
+  let where = "Redis";
+  try {
+    const u = new URL(url);
+    where = `Redis at ${u.protocol}//${u.host}`;
+  } catch {}
+  const text = String((error as Error)?.message ?? error);
+  const code = (error as { code?: string })?.code ?? /\b(E[A-Z]{3,})\b/.exec(text)?.[1];
+  if (/WRONGPASS|invalid password/i.test(text)) return `${where} refused the password (or user) in REDIS_URL`;
+  if (/NOAUTH|Authentication required/i.test(text))
+    return `${where} needs a password: put it in REDIS_URL as redis://:PASSWORD@host:port`;
+  if (code === "ECONNREFUSED")
+    return `${where} refused the connection: is Redis running there, and are REDIS_URL's host and port right?`;
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `${where}: no such host`;
+  if (/timeout/i.test(text)) return `${where} did not answer within ${CONNECT_TIMEOUT_MS / 1000} s`;
+  // Whatever else Redis or the socket said, without anything that could be the URL's credentials.
+  return `${where} could not be used: ${text.replace(/\/\/[^@\s]*@/g, "//")}`;
 }
 type Client = ReturnType<typeof makeClient>;
 
@@ -37,12 +76,20 @@ const HIT = script(`${COUNT}
 if allowed then return 1 end
 return 0`);
 
-// Creates a session and its state index only if the rate limit allows it. KEYS: limit, session, state index;
-// ARGV: window, capacity, session JSON, session id, lifetime in ms.
+// Creates a session and its state index only if the rate limit allows it and fewer than the cap are live.
+// The live sessions are a sorted set scored by expiry, pruned here, so the count is exact across instances.
+// KEYS: limit, session, state index, live set; ARGV: window, capacity, session JSON, session id, lifetime in
+// ms, cap. Answers 1 created, 0 limited, 2 full.
 const CREATE_IF_ALLOWED = script(`${COUNT}
 if not allowed then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+if redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[6]) then return 2 end
 redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[5])
 redis.call('SET', KEYS[3], ARGV[4], 'PX', ARGV[5])
+redis.call('ZADD', KEYS[4], now + tonumber(ARGV[5]), ARGV[4])
+redis.call('PEXPIRE', KEYS[4], ARGV[5])
 return 1`);
 
 // Counts against the limit and reads the session either way. KEYS: limit, session; ARGV: window, capacity.
@@ -63,49 +110,125 @@ return 1`);
 
 // Takes a session for good in one atomic step: the session and its state index go, and a tombstone stays, so a
 // collector racing on another instance is told 410 (already collected) and never 404 (no such login) in the
-// moment between the two. KEYS: session, tombstone; ARGV: state-key prefix, tombstone lifetime past expiry.
+// moment between the two. KEYS: session, tombstone, live set; ARGV: state-key prefix, tombstone lifetime past
+// expiry, session ref.
 const TAKE = script(`
 local raw = redis.call('GET', KEYS[1])
 if not raw then return false end
 local s = cjson.decode(raw)
-redis.call('DEL', KEYS[1], ARGV[1] .. s.state)
+redis.call('DEL', KEYS[1], ARGV[1] .. s.st)
+redis.call('ZREM', KEYS[3], ARGV[3])
 local ttl = math.max(1, s.expiresAt - tonumber(redis.call('TIME')[1]) * 1000) + tonumber(ARGV[2])
 redis.call('SET', KEYS[2], '1', 'PX', math.floor(ttl))
 return raw`);
+
+/** What is stored under a session's key: no id and no state, only the keyed hash of the state. */
+type Stored = Omit<PendingSession, "ref"> & { st: string };
+
+/** How to open a Redis store. */
+export interface RedisStoreOptions {
+  /**
+   * The 32-byte key every instance shares (`BROKER_KEY`). Keys are named by HMACs under a key derived from
+   * it, so whoever can read Redis sees neither poll ids nor states.
+   */
+  key: Uint8Array;
+  /** Prefix of every key. Default `monzokit:broker:`. */
+  prefix?: string;
+}
 
 /**
  * Sessions in Redis, shared by every broker instance behind a load balancer: expiry by TTL, single use by
  * an atomic take (only one instance ever receives a session), rate limits by `INCR` with a window. Commands fail
  * fast while Redis is down (no offline queue), so the broker answers 503 and recovers by itself when the
  * client reconnects.
+ *
+ * Nothing stored names a session in plain text: its key is `s:` + HMAC(id), its state index `st:` + HMAC(state),
+ * its tombstone `t:` + HMAC(id), and the value holds neither. A Redis reader cannot collect a login (that takes
+ * the id); a Redis writer who copies a sealed code into another session cannot open it there (codes are sealed
+ * with the session's ref, HMAC(id), as additional data, and the ref is always computed from the id presented).
  */
 export class RedisSessionStore implements SessionStore {
   readonly #client: Client;
   readonly #prefix: string;
+  readonly #names: KeyObject;
 
-  private constructor(client: Client, prefix: string) {
+  private constructor(client: Client, prefix: string, names: KeyObject) {
     this.#client = client;
     this.#prefix = prefix;
+    this.#names = names;
   }
 
-  static async connect(url: string, prefix = "monzokit:broker:"): Promise<RedisSessionStore> {
-    const client = makeClient(url);
+  static async connect(url: string, options: RedisStoreOptions): Promise<RedisSessionStore> {
+    if (options.key.length !== 32) throw new Error("the Redis store needs the 32-byte BROKER_KEY");
+    // A key of its own for naming, so the names say nothing about the key that seals codes.
+    // Imported once as a KeyObject: an HMAC keyed by a raw buffer imports the key on every call, which
+    // cost more than the rest of a /token poll.
+    const names = createSecretKey(
+      createHmac("sha256", options.key).update("monzokit-broker redis key names v1").digest(),
+    );
+    let running = false;
+    const client = makeClient(url, () => running);
     // Errors surface on the commands themselves; the event only must not crash the process.
     client.on("error", () => {});
-    await client.connect();
-    return new RedisSessionStore(client, prefix);
+    try {
+      await client.connect();
+    } catch (error) {
+      client.destroy();
+      throw new RedisUnavailableError(whyNot(url, error));
+    }
+    running = true;
+    return new RedisSessionStore(client, options.prefix ?? "monzokit:broker:", names);
   }
 
-  #key(kind: string, id: string): string {
-    return `${this.#prefix}${kind}:${id}`;
+  // A waiting app polls with the same id again and again: its ref is computed once. Bounded by clearing.
+  readonly #refs = new Map<string, string>();
+
+  /** The session's ref: HMAC-SHA256 of its id (43 base64url characters). */
+  #ref(id: string): string {
+    let ref = this.#refs.get(id);
+    if (ref === undefined) {
+      ref = createHmac("sha256", this.#names).update(`id:${id}`).digest("base64url");
+      if (this.#refs.size >= 10_000) this.#refs.clear();
+      this.#refs.set(id, ref);
+    }
+    return ref;
   }
 
-  async create(session: PendingSession): Promise<void> {
+  #stateRef(state: string): string {
+    return createHmac("sha256", this.#names).update(`state:${state}`).digest("base64url");
+  }
+
+  #key(kind: string, ref: string): string {
+    return `${this.#prefix}${kind}:${ref}`;
+  }
+
+  #stored(session: NewSession, stateRef: string): string {
+    const value: Stored = {
+      st: stateRef,
+      createdAt: session.createdAt,
+      expiresAt: session.expiresAt,
+      status: "pending",
+      ...(session.returnTo === undefined ? {} : { returnTo: session.returnTo }),
+    };
+    return JSON.stringify(value);
+  }
+
+  #view(ref: string, raw: string | null | undefined): PendingSession | undefined {
+    if (!raw) return undefined;
+    const { st: _st, ...rest } = JSON.parse(raw) as Stored;
+    return { ...rest, ref };
+  }
+
+  async create(session: NewSession): Promise<void> {
     const ttl = Math.max(1, session.expiresAt - Date.now());
+    const ref = this.#ref(session.id);
+    const stateRef = this.#stateRef(session.state);
     await this.#client
       .multi()
-      .set(this.#key("s", session.id), JSON.stringify(session), { PX: ttl })
-      .set(this.#key("st", session.state), session.id, { PX: ttl })
+      .set(this.#key("s", ref), this.#stored(session, stateRef), { PX: ttl })
+      .set(this.#key("st", stateRef), ref, { PX: ttl })
+      .zAdd(this.#key("live", ""), { score: session.expiresAt, value: ref })
+      .pExpire(this.#key("live", ""), ttl)
       .exec();
   }
 
@@ -121,67 +244,75 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async byState(state: string): Promise<PendingSession | undefined> {
-    const id = await this.#client.get(this.#key("st", state));
-    return id ? this.get(id) : undefined;
+    const ref = await this.#client.get(this.#key("st", this.#stateRef(state)));
+    return ref ? this.#view(ref, await this.#client.get(this.#key("s", ref))) : undefined;
   }
 
   async get(id: string): Promise<PendingSession | undefined> {
-    const raw = await this.#client.get(this.#key("s", id));
-    return raw ? (JSON.parse(raw) as PendingSession) : undefined;
+    const ref = this.#ref(id);
+    return this.#view(ref, await this.#client.get(this.#key("s", ref)));
   }
 
-  async settle(
-    id: string,
-    update: Pick<PendingSession, "status" | "sealedCode" | "error">,
-  ): Promise<boolean> {
-    const current = await this.get(id);
-    if (current?.status !== "pending") return false;
-    const result = await this.#run(SETTLE, [this.#key("s", id)], [JSON.stringify({ ...current, ...update })]);
+  async settle(ref: string, update: SessionUpdate): Promise<boolean> {
+    const raw = await this.#client.get(this.#key("s", ref));
+    if (!raw) return false;
+    const current = JSON.parse(raw) as Stored;
+    if (current.status !== "pending") return false;
+    const result = await this.#run(
+      SETTLE,
+      [this.#key("s", ref)],
+      [JSON.stringify({ ...current, ...update })],
+    );
     return result === 1;
   }
 
   async take(id: string): Promise<PendingSession | undefined> {
+    const ref = this.#ref(id);
     const raw = await this.#run(
       TAKE,
-      [this.#key("s", id), this.#key("t", id)],
-      [this.#key("st", ""), String(TOMBSTONE_MS)],
+      [this.#key("s", ref), this.#key("t", ref), this.#key("live", "")],
+      [this.#key("st", ""), String(TOMBSTONE_MS), ref],
     );
-    return typeof raw === "string" ? (JSON.parse(raw) as PendingSession) : undefined;
+    return typeof raw === "string" ? this.#view(ref, raw) : undefined;
   }
 
   async wasTaken(id: string): Promise<boolean> {
-    return (await this.#client.exists(this.#key("t", id))) === 1;
+    return (await this.#client.exists(this.#key("t", this.#ref(id)))) === 1;
   }
 
   async hit(key: string, capacity: number, windowMs: number): Promise<boolean> {
     return (await this.#run(HIT, [this.#key("rl", key)], [String(windowMs), String(capacity)])) === 1;
   }
 
-  async createIfAllowed(session: PendingSession, limit: RateLimit): Promise<boolean> {
-    const allowed = await this.#run(
+  async createIfAllowed(session: NewSession, limit: RateLimit, maxSessions: number): Promise<CreateOutcome> {
+    const ref = this.#ref(session.id);
+    const stateRef = this.#stateRef(session.state);
+    const outcome = await this.#run(
       CREATE_IF_ALLOWED,
-      [this.#key("rl", limit.key), this.#key("s", session.id), this.#key("st", session.state)],
+      [this.#key("rl", limit.key), this.#key("s", ref), this.#key("st", stateRef), this.#key("live", "")],
       [
         String(limit.windowMs),
         String(limit.capacity),
-        JSON.stringify(session),
-        session.id,
+        this.#stored(session, stateRef),
+        ref,
         String(Math.max(1, session.expiresAt - Date.now())),
+        String(maxSessions),
       ],
     );
-    return allowed === 1;
+    return outcome === 1 ? "created" : outcome === 2 ? "full" : "limited";
   }
 
   async getCounting(
     id: string,
     limit: RateLimit,
   ): Promise<{ allowed: boolean; session: PendingSession | undefined }> {
+    const ref = this.#ref(id);
     const [allowed, raw] = (await this.#run(
       GET_COUNTING,
-      [this.#key("rl", limit.key), this.#key("s", id)],
+      [this.#key("rl", limit.key), this.#key("s", ref)],
       [String(limit.windowMs), String(limit.capacity)],
     )) as [number, string];
-    return { allowed: allowed === 1, session: raw ? (JSON.parse(raw) as PendingSession) : undefined };
+    return { allowed: allowed === 1, session: this.#view(ref, raw) };
   }
 
   async ping(): Promise<void> {

@@ -1,51 +1,39 @@
-import type { ArgsDef } from "citty";
 import { io } from "../context.js";
 import { type GlobalFlags, openSession, requireTokens, type Session } from "../session.js";
 
-/** Flags every command takes. */
-export const commonArgs = {
-  profile: {
-    type: "string",
-    description: "Profile to use (several Monzo users side by side); env MONZO_PROFILE",
-  },
-  json: { type: "boolean", description: "Machine-readable JSON output" },
-  quiet: { type: "boolean", alias: "q", description: "Only the essential output" },
-  debug: { type: "boolean", description: "Show each request and answer (secrets redacted)" },
-  "api-url": {
-    type: "string",
-    description: "API base URL (default https://api.monzo.com); env MONZO_API_URL",
-  },
-} as const satisfies ArgsDef;
+export type { Cmd, Example, GlobalOptionValues, HelpSection } from "./define.js";
+export { helpFor, options, withEnv } from "./define.js";
 
-export function globalFlags(args: Record<string, unknown>): GlobalFlags {
-  const str = (k: string) => (typeof args[k] === "string" ? (args[k] as string) : undefined);
+/** The global flags and a command's own options, as the session wants them. */
+export function globalFlags(values: Record<string, unknown>): GlobalFlags {
+  const str = (k: string) => (typeof values[k] === "string" ? (values[k] as string) : undefined);
   return {
     profile: str("profile"),
-    json: args["json"] === true,
-    csv: args["csv"] === true,
-    quiet: args["quiet"] === true,
-    debug: args["debug"] === true,
-    apiUrl: str("api-url"),
-    authUrl: str("auth-url"),
-    clientId: str("client-id"),
-    clientSecret: str("client-secret"),
-    redirectUri: str("redirect-uri"),
+    json: values["json"] === true,
+    csv: values["csv"] === true,
+    quiet: values["quiet"] === true,
+    debug: values["debug"] === true,
+    apiUrl: str("apiUrl"),
+    allowHost: str("allowHost"),
+    authUrl: str("authUrl"),
+    clientId: str("clientId"),
+    clientSecret: str("clientSecret"),
+    redirectUri: str("redirectUri"),
     broker: str("broker"),
   };
 }
 
-/** A string flag's value, if given. */
-export function flag(args: Record<string, unknown>, name: string): string | undefined {
-  const v = args[name];
-  return typeof v === "string" && v !== "" ? v : undefined;
+/** A string option's value, if given and not empty. */
+export function flag(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
 }
 
 /** The start of every command that needs a login: the terminal, the flags, an open session with tokens. */
 export async function ready(
-  args: Record<string, unknown>,
+  values: Record<string, unknown>,
 ): Promise<{ t: ReturnType<typeof io>; flags: GlobalFlags; session: Session }> {
   const t = io();
-  const flags = globalFlags(args);
+  const flags = globalFlags(values);
   const session = await openSession(t, flags);
   await requireTokens(session);
   return { t, flags, session };

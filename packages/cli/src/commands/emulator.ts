@@ -1,53 +1,69 @@
+import { Option } from "@commander-js/extra-typings";
 import {
   EMULATOR_FLAGS,
+  type EmulatorFlagValues,
   EmulatorUsageError,
-  parseEmulatorArgs,
   startEmulatorFromFlags,
 } from "@monzokit/emulator/flags";
-import { type ArgsDef, defineCommand } from "citty";
 import { io } from "../context.js";
 import { UsageError } from "../errors.js";
-
-/** Help's view of the emulator's own flag definitions, so `monzo emulator --help` lists what it takes. */
-const args = Object.fromEntries(
-  EMULATOR_FLAGS.map((f) => {
-    const description = `${f.description}${f.default === undefined ? "" : ` (default ${f.default})`}`;
-    if (f.type !== "string" && f.type !== "optional")
-      return [
-        f.name,
-        f.negatable
-          ? { type: "boolean", default: true, negativeDescription: description }
-          : { type: "boolean", description },
-      ];
-    return [f.name, { type: "string", description, ...(f.value ? { valueHint: f.value } : {}) }];
-  }),
-) as ArgsDef;
+import { type Cmd, helpFor } from "./define.js";
 
 /**
- * `monzo emulator`: `monzo-emulator` under the CLI. Both parse with the emulator's `parseEmulatorArgs` over
- * one set of definitions, so every option, check, message and output is the same.
+ * `monzo emulator`: `monzo-emulator` under the CLI. Its options are the emulator's own definitions
+ * (`EMULATOR_FLAGS`), declared to commander here, and their values go through the same `startEmulatorFromFlags`,
+ * so every option, check, message and output is the same. `--json` is the program's own option.
  */
-export const emulator = defineCommand({
-  meta: {
-    name: "emulator",
-    description: "Start the local Monzo emulator (offline development); the options of monzo-emulator",
-  },
-  args,
-  async run({ rawArgs }) {
-    const t = io();
+export default function emulator(cmd: Cmd): void {
+  helpFor(cmd, [
+    { run: "monzo emulator", says: "A local Monzo on port 6601; it prints how to point monzo at it" },
+    { run: "monzo emulator --port 7000 --auto-consent --auto-approve 2000" },
+    {
+      run: "monzo emulator --port 0 --json --fault 503@0.1",
+      says: "Any free port, the details as one JSON line, one API call in ten answered 503",
+    },
+  ]);
+  cmd.description(
+    "Start the local Monzo emulator (offline development), with every option of monzo-emulator",
+  );
+  const names: [flag: string, attribute: string][] = [["json", "json"]];
+  for (const f of EMULATOR_FLAGS) {
+    if (f.name === "json") continue;
+    const text = `${f.description.charAt(0).toUpperCase()}${f.description.slice(1)}`;
+    const description = f.default === undefined ? text : `${text} (default ${f.default})`;
+    const value = f.value ?? "VALUE";
+    const option = f.negatable
+      ? new Option(`--no-${f.name}`, description)
+      : f.type === "string"
+        ? new Option(`--${f.name} <${value}>`, description)
+        : f.type === "optional"
+          ? new Option(`--${f.name} [${value}]`, description)
+          : new Option(`--${f.name}`, description);
+    if (f.multiple)
+      option.argParser((v: string, previous: unknown) => [
+        ...(Array.isArray(previous) ? (previous as string[]) : []),
+        v,
+      ]);
+    cmd.addOption(option);
+    names.push([f.name, option.attributeName()]);
+  }
+  cmd.action(async (_opts, command) => {
+    const given = command.optsWithGlobals() as Record<string, unknown>;
+    const values: Record<string, EmulatorFlagValues[string]> = {};
+    for (const [name, attribute] of names) values[name] = given[attribute] as EmulatorFlagValues[string];
     let started: Awaited<ReturnType<typeof startEmulatorFromFlags>>;
     try {
-      started = await startEmulatorFromFlags(parseEmulatorArgs(rawArgs).values);
+      started = await startEmulatorFromFlags(values);
     } catch (e) {
       if (e instanceof EmulatorUsageError)
         throw new UsageError(e.message, "Run monzo emulator --help for the options.");
       throw e;
     }
-    t.out(started.text);
+    io().out(started.text);
     await new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);
       process.once("SIGTERM", resolve);
     });
     await started.running.close();
-  },
-});
+  });
+}

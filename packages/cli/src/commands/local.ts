@@ -1,63 +1,53 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { defineCommand } from "citty";
 import { configDir } from "../config/paths.js";
+import { readSecret, secretInArgv } from "../config/secret-input.js";
 import { readProfile, resolveSettings, TOKEN_STORES, writeProfile } from "../config/settings.js";
 import { io } from "../context.js";
 import { UsageError } from "../errors.js";
 import { emit } from "../output/emit.js";
 import { table } from "../output/format.js";
-import { commonArgs, globalFlags } from "./common.js";
+import { type Cmd, globalFlags, helpFor, withEnv } from "./common.js";
 
-export const config = defineCommand({
-  meta: {
-    name: "config",
-    description:
-      "Show the settings in effect and where each comes from; set one with: monzo config set KEY VALUE",
-  },
-  args: { ...commonArgs, "auth-url": { type: "string", description: "Login page base URL" } },
-  subCommands: {
-    set: defineCommand({
-      meta: {
-        name: "set",
-        description:
-          "Save a setting in the profile (clientId, clientSecret, redirectUri, apiUrl, authUrl, brokerUrl, tokenStore)",
-      },
-      args: {
-        ...commonArgs,
-        key: { type: "positional", required: true },
-        value: { type: "positional", required: true },
-      },
-      async run({ args }) {
-        const t = io();
-        const keys = [
-          "clientId",
-          "clientSecret",
-          "redirectUri",
-          "apiUrl",
-          "authUrl",
-          "brokerUrl",
-          "tokenStore",
-        ] as const;
-        const key = String(args.key) as (typeof keys)[number];
-        if (!keys.includes(key))
-          throw new UsageError(`Unknown setting "${args.key}"`, `Settings: ${keys.join(", ")}.`);
-        if (key === "tokenStore" && !(TOKEN_STORES as readonly string[]).includes(String(args.value)))
-          throw new UsageError(
-            `tokenStore must be one of ${TOKEN_STORES.join(", ")}, not "${args.value}"`,
-            "auto uses the OS keychain when there is one, else the 0600 file.",
-          );
-        const settings = await resolveSettings(t, globalFlags(args));
-        const current = await readProfile(t, settings.profile);
-        const path = await writeProfile(t, settings.profile, { ...current, [key]: String(args.value) });
-        t.err(`Saved ${key} in ${path}.\n`);
-      },
-    }),
-  },
-  async run({ args }) {
+/** The settings `monzo config set` saves in a profile. */
+export const SETTING_KEYS = [
+  "clientId",
+  "clientSecret",
+  "redirectUri",
+  "apiUrl",
+  "authUrl",
+  "brokerUrl",
+  "tokenStore",
+] as const;
+
+const SETTING_HELP: readonly (readonly [(typeof SETTING_KEYS)[number], string])[] = [
+  ["clientId", withEnv("your OAuth client's id (oauth2client_…)", "MONZO_CLIENT_ID")],
+  ["clientSecret", withEnv("its secret (kept in the 0600 profile file)", "MONZO_CLIENT_SECRET")],
+  [
+    "redirectUri",
+    withEnv(
+      "the redirect URL registered for it (default http://localhost:6600/callback)",
+      "MONZO_REDIRECT_URI",
+    ),
+  ],
+  ["apiUrl", withEnv("API base URL (default https://api.monzo.com)", "MONZO_API_URL")],
+  ["authUrl", withEnv("login page base URL (default https://auth.monzo.com/)", "MONZO_AUTH_URL")],
+  ["brokerUrl", withEnv("a Monzokit broker to log in and refresh through", "MONZO_BROKER_URL")],
+  [
+    "tokenStore",
+    withEnv(
+      `${TOKEN_STORES.join(" | ")} (default auto: the OS keychain when there is one)`,
+      "MONZO_TOKEN_STORE",
+    ),
+  ],
+];
+
+/** `monzo config`: the settings in effect; `monzo config set KEY VALUE`. */
+export function config(cmd: Cmd): void {
+  helpFor(cmd, [{ run: "monzo config" }, { run: "monzo config --profile work --json" }]);
+  cmd.description("Show the settings in effect and where each comes from").action(async (_opts, command) => {
     const t = io();
-    if (args._[0] === "set") return;
-    const flags = globalFlags(args);
+    const flags = globalFlags(command.optsWithGlobals());
     const s = await resolveSettings(t, flags);
     const shown = {
       profile: s.profile,
@@ -81,15 +71,55 @@ export const config = defineCommand({
         ["setting", "value", "from"],
       ),
     );
-  },
-});
+  });
+  const set = cmd
+    .command("set")
+    .description("Save a setting in the profile")
+    .argument("<key>", `One of: ${SETTING_KEYS.join(", ")}`)
+    .argument("[value]", "The value to save (clientSecret: none; it is asked for, or read from stdin)")
+    .action(async (keyText, given, _opts, command) => {
+      const t = io();
+      const key = keyText as (typeof SETTING_KEYS)[number];
+      if (!SETTING_KEYS.includes(key))
+        throw new UsageError(`Unknown setting "${keyText}"`, `Settings: ${SETTING_KEYS.join(", ")}.`);
+      if (key === "clientSecret" && given !== undefined)
+        throw secretInArgv(
+          "config set clientSecret",
+          'Run monzo config set clientSecret and type it when asked, or pipe it: printf %s "$SECRET" | monzo config set clientSecret.',
+        );
+      if (key !== "clientSecret" && given === undefined)
+        throw new UsageError(`config set ${key} needs a value`, `E.g. monzo config set ${key} VALUE.`);
+      if (key === "tokenStore" && !(TOKEN_STORES as readonly string[]).includes(given ?? ""))
+        throw new UsageError(
+          `tokenStore must be one of ${TOKEN_STORES.join(", ")}, not "${given}"`,
+          "auto uses the OS keychain when there is one, else the 0600 file.",
+        );
+      const settings = await resolveSettings(t, globalFlags(command.optsWithGlobals()));
+      const value =
+        key === "clientSecret"
+          ? await readSecret(t, "Client secret", "monzo config set clientSecret")
+          : (given as string);
+      const current = await readProfile(t, settings.profile);
+      const path = await writeProfile(t, settings.profile, { ...current, [key]: value });
+      t.err(`Saved ${key} in ${path}.\n`);
+    });
+  helpFor(
+    set,
+    [
+      { run: "monzo config set tokenStore keychain" },
+      { run: "monzo config set redirectUri http://127.0.0.1:6600/callback --profile work" },
+      { run: "monzo config set clientSecret", says: "Asked for, hidden (or piped in on stdin)" },
+    ],
+    { title: "Settings (KEY, its VALUE, and the variable that overrides it):", items: SETTING_HELP },
+  );
+}
 
-export const profiles = defineCommand({
-  meta: { name: "profiles", description: "List profiles (logged-in Monzo users)" },
-  args: { ...commonArgs },
-  async run({ args }) {
+/** `monzo profiles`: every profile and whether it is logged in. */
+export function profiles(cmd: Cmd): void {
+  helpFor(cmd, [{ run: "monzo profiles" }, { run: "monzo profiles --json" }]);
+  cmd.description("List profiles (logged-in Monzo users)").action(async (_opts, command) => {
     const t = io();
-    const flags = globalFlags(args);
+    const flags = globalFlags(command.optsWithGlobals());
     const dir = configDir(t.env);
     const names = new Set<string>();
     for (const sub of ["profiles", "tokens"]) {
@@ -119,5 +149,5 @@ export const profiles = defineCommand({
           )
         : `No profiles yet in ${dir}. Run monzo login.\n`,
     );
-  },
-});
+  });
+}

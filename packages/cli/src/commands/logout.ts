@@ -1,15 +1,14 @@
 import { logout } from "@monzokit/core";
-import { defineCommand } from "citty";
 import { io } from "../context.js";
 import { openSession, tokenHome } from "../session.js";
-import { commonArgs, globalFlags } from "./common.js";
+import { type Cmd, globalFlags, helpFor } from "./common.js";
 
-export default defineCommand({
-  meta: { name: "logout", description: "Revoke the tokens at Monzo and delete them here" },
-  args: { ...commonArgs },
-  async run({ args }) {
+/** `monzo logout`. */
+export default function logoutCommand(cmd: Cmd): void {
+  helpFor(cmd, [{ run: "monzo logout" }, { run: "monzo logout --profile work" }]);
+  cmd.description("Revoke the tokens at Monzo and delete them here").action(async (_opts, command) => {
     const t = io();
-    const session = await openSession(t, globalFlags(args));
+    const session = await openSession(t, globalFlags(command.optsWithGlobals()));
     const tokens = await session.manager.tokens();
     if (!tokens) {
       t.err(`Not logged in (profile ${session.settings.profile}): nothing to do.\n`);
@@ -27,5 +26,5 @@ export default defineCommand({
     t.err(
       `${revoked ? "Revoked at Monzo and deleted" : "The token was already invalid at Monzo; deleted"} from ${where === "keychain" ? "the OS keychain" : session.settings.tokenPath}.\n`,
     );
-  },
-});
+  });
+}

@@ -4,7 +4,19 @@ import { MONZO_API_URL, MONZO_AUTH_URL } from "@monzokit/core";
 import { ConfigError, UsageError } from "../errors.js";
 import type { Io } from "../io.js";
 import { writeFileAtomic } from "../store/atomic.js";
+import {
+  ENDPOINT_NAMES,
+  type Endpoint,
+  type EndpointName,
+  hostAllowed,
+  hostKind,
+  judgeEndpoint,
+  noteOnce,
+  parseAllowHosts,
+  type SettingSource,
+} from "./endpoints.js";
 import { checkProfileName, profileFile, tokenFile } from "./paths.js";
+import { checkConfigTree, checkPrivate } from "./trust.js";
 
 /** What a profile remembers (secrets only if the person chose to save them; the file is 0600). */
 export interface ProfileConfig {
@@ -17,6 +29,12 @@ export interface ProfileConfig {
   brokerUrl?: string;
   /** Where tokens live: `auto` (the OS keychain when there is one, else the file), `keychain` or `file`. */
   tokenStore?: string;
+  /**
+   * Hosts other than Monzo's and this machine that the person confirmed for this profile's URLs. Written
+   * only when a URL is saved on purpose (`monzo config set`, `monzo login --broker URL`); a URL whose host
+   * is not here is refused, so one saved from the environment by an older monzo is never used silently.
+   */
+  allowHosts?: string[];
 }
 
 export const TOKEN_STORES = ["auto", "keychain", "file"] as const;
@@ -35,7 +53,17 @@ export interface Settings {
   tokenPath: string;
   profilePath: string;
   /** Where each value came from, for `monzo config` and error messages. */
-  sources: Record<string, "flag" | "env" | ".env" | "profile" | "default">;
+  sources: Record<string, SettingSource>;
+  /**
+   * The settings that say where secrets go, each judged: Monzo's hosts and this machine are fine; another
+   * host must be named on the command line or confirmed in the profile, else `refusal` says why not.
+   * Nothing refuses by itself: `requireEndpoints` does, before the first request.
+   */
+  endpoints: Record<EndpointName, Endpoint | undefined>;
+  /** Hosts `--allow-host` allowed for this run. */
+  runAllowHosts: string[];
+  /** The `.env` of the working directory, and whether it was read (only with `MONZO_DOTENV=1`). */
+  dotenv: { path: string; read: boolean };
 }
 
 export interface SettingFlags {
@@ -46,6 +74,10 @@ export interface SettingFlags {
   apiUrl?: string | undefined;
   authUrl?: string | undefined;
   broker?: string | undefined;
+  /** `--allow-host`: hosts (comma-separated) that may receive secrets although they are not Monzo's. */
+  allowHost?: string | undefined;
+  /** `--quiet`: notes about this machine's endpoints are left out (another host's never are). */
+  quiet?: boolean | undefined;
 }
 
 export const DEFAULT_REDIRECT_URI = "http://localhost:6600/callback";
@@ -75,8 +107,10 @@ export async function readDotEnv(path: string): Promise<Record<string, string>> 
 
 export async function readProfile(io: Io, profile: string): Promise<ProfileConfig> {
   const path = profileFile(io.env, profile);
+  await checkPrivate(path, "file", "the profile file");
+  let data: unknown;
   try {
-    return JSON.parse(await readFile(path, "utf8")) as ProfileConfig;
+    data = JSON.parse(await readFile(path, "utf8"));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
     throw new ConfigError(
@@ -84,21 +118,88 @@ export async function readProfile(io: Io, profile: string): Promise<ProfileConfi
       "Fix it, or delete it and run monzo login again.",
     );
   }
+  if (typeof data !== "object" || data === null || Array.isArray(data))
+    throw new ConfigError(
+      `The profile file ${path} is not a JSON object`,
+      "Fix it, or delete it and run monzo login again.",
+    );
+  const config = data as ProfileConfig;
+  if (config.allowHosts !== undefined && !Array.isArray(config.allowHosts))
+    throw new ConfigError(
+      `allowHosts in ${path} must be a list of host names`,
+      'Write it as "allowHosts": ["broker.example.com"], or delete it.',
+    );
+  return config;
 }
 
-export async function writeProfile(io: Io, profile: string, config: ProfileConfig): Promise<string> {
+/**
+ * Saves a profile. Callers pass only what the person asked to save (a `monzo config set`, a URL given on
+ * the command line, an answered prompt) — never a value merely found in the environment or a `.env`. A URL
+ * this write changes is therefore the person's choice, and its host joins `allowHosts` when it is neither
+ * Monzo's nor this machine; so do hosts in `confirmHosts` (allowed with `--allow-host` on this command
+ * line). A URL left as it was keeps whatever confirmation it had, so an unrelated save never blesses one.
+ */
+export async function writeProfile(
+  io: Io,
+  profile: string,
+  config: ProfileConfig,
+  options: { confirmHosts?: readonly string[] } = {},
+): Promise<string> {
   const path = profileFile(io.env, profile);
-  const clean = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined && v !== ""));
+  const before = await readProfile(io, profile);
+  const allow = new Set((config.allowHosts ?? []).filter((h) => typeof h === "string"));
+  for (const name of ENDPOINT_NAMES) {
+    const value = config[name];
+    if (!value) continue;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      continue;
+    }
+    if (hostKind(url) !== "other") continue;
+    if (value !== before[name] || hostAllowed(url, options.confirmHosts ?? [])) allow.add(url.hostname);
+  }
+  const clean = Object.fromEntries(
+    Object.entries({ ...config, allowHosts: allow.size ? [...allow].sort() : undefined }).filter(
+      ([, v]) => v !== undefined && v !== "",
+    ),
+  );
   await writeFileAtomic(path, `${JSON.stringify(clean, null, 2)}\n`);
   return path;
 }
 
-/** Flags > environment > `.env` in the working directory > the profile file > defaults. */
+/** `MONZO_DOTENV=1` (or `true`, `yes`) in the real environment: the only way to have `.env` read. */
+function dotenvOptIn(env: Record<string, string | undefined>): boolean {
+  return /^(1|true|yes)$/i.test(env["MONZO_DOTENV"] ?? "");
+}
+
+/**
+ * Flags > environment > `.env` in the working directory (only with `MONZO_DOTENV=1` in the environment)
+ * > the profile file > defaults. A `.env` is somebody's file in a directory the person may not have written
+ * (a cloned repository): read by default it could send their tokens and client secret anywhere, so it is
+ * read only on request, and the request cannot come from the file itself. Endpoints are judged
+ * (`endpoints`), not yet enforced: see `requireEndpoints`.
+ */
 export async function resolveSettings(io: Io, flags: SettingFlags): Promise<Settings> {
-  const dotenv = await readDotEnv(join(io.cwd, ".env"));
+  const dotenvPath = join(io.cwd, ".env");
+  const readingDotenv = dotenvOptIn(io.env);
+  const found = await readDotEnv(dotenvPath);
+  const dotenv = readingDotenv ? found : {};
+  if (!readingDotenv && !flags.quiet) {
+    const keys = Object.keys(found).filter((k) => k.startsWith("MONZO"));
+    if (keys.length)
+      noteOnce(
+        io,
+        "dotenv",
+        `note: ${dotenvPath} sets ${keys.slice(0, 6).join(", ")}${keys.length > 6 ? ", …" : ""}; monzo does not read it unless MONZO_DOTENV=1 is set in your environment (a .env you did not write could send your tokens elsewhere).\n`,
+      );
+  }
   const profile = flags.profile ?? io.env["MONZO_PROFILE"] ?? dotenv["MONZO_PROFILE"] ?? "default";
   const problem = checkProfileName(profile);
   if (problem) throw new UsageError(problem, "Pick another --profile name.");
+  // Before anything is read from it: another user who can write there decides where the tokens go.
+  await checkConfigTree(io.env, profile);
   const file = await readProfile(io, profile);
   const sources: Settings["sources"] = {};
   const pick = (
@@ -129,24 +230,49 @@ export async function resolveSettings(io: Io, flags: SettingFlags): Promise<Sett
       `Unknown token store "${tokenStore}" (from ${sources["tokenStore"]})`,
       `Set MONZO_TOKEN_STORE (or the profile's tokenStore) to one of: ${TOKEN_STORES.join(", ")}.`,
     );
+  const clientId = pick("clientId", flags.clientId, "MONZO_CLIENT_ID", file.clientId);
+  const clientSecret = pick("clientSecret", flags.clientSecret, "MONZO_CLIENT_SECRET", file.clientSecret);
+  const redirectUri = pick(
+    "redirectUri",
+    flags.redirectUri,
+    "MONZO_REDIRECT_URI",
+    file.redirectUri,
+    DEFAULT_REDIRECT_URI,
+  )!;
+  const apiUrl = pick("apiUrl", flags.apiUrl, "MONZO_API_URL", file.apiUrl, MONZO_API_URL)!;
+  const authUrl = pick("authUrl", flags.authUrl, "MONZO_AUTH_URL", file.authUrl, MONZO_AUTH_URL)!;
+  const brokerUrl = pick("brokerUrl", flags.broker, "MONZO_BROKER_URL", file.brokerUrl);
+  const runAllowHosts = parseAllowHosts(flags.allowHost);
+  const profilePath = profileFile(io.env, profile);
+  const context = {
+    runAllowed: runAllowHosts,
+    profileAllowed: (file.allowHosts ?? []).map((h) => String(h).toLowerCase()),
+    profile,
+    profilePath,
+    dotenvPath,
+  };
+  const values: Record<EndpointName, string | undefined> = { apiUrl, authUrl, brokerUrl, redirectUri };
+  const endpoints = Object.fromEntries(
+    ENDPOINT_NAMES.map((name) => {
+      const value = values[name];
+      return [name, value === undefined ? undefined : judgeEndpoint(name, value, sources[name]!, context)];
+    }),
+  ) as Record<EndpointName, Endpoint | undefined>;
   return {
     profile,
     tokenStore: tokenStore as TokenStoreSetting,
-    clientId: pick("clientId", flags.clientId, "MONZO_CLIENT_ID", file.clientId),
-    clientSecret: pick("clientSecret", flags.clientSecret, "MONZO_CLIENT_SECRET", file.clientSecret),
-    redirectUri: pick(
-      "redirectUri",
-      flags.redirectUri,
-      "MONZO_REDIRECT_URI",
-      file.redirectUri,
-      DEFAULT_REDIRECT_URI,
-    )!,
-    apiUrl: pick("apiUrl", flags.apiUrl, "MONZO_API_URL", file.apiUrl, MONZO_API_URL)!,
-    authUrl: pick("authUrl", flags.authUrl, "MONZO_AUTH_URL", file.authUrl, MONZO_AUTH_URL)!,
-    brokerUrl: pick("brokerUrl", flags.broker, "MONZO_BROKER_URL", file.brokerUrl),
+    clientId,
+    clientSecret,
+    redirectUri,
+    apiUrl,
+    authUrl,
+    brokerUrl,
     accessToken: pick("accessToken", undefined, "MONZO_ACCESS_TOKEN", undefined),
     tokenPath: tokenFile(io.env, profile),
-    profilePath: profileFile(io.env, profile),
+    profilePath,
     sources,
+    endpoints,
+    runAllowHosts,
+    dotenv: { path: dotenvPath, read: readingDotenv },
   };
 }

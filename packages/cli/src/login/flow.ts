@@ -8,11 +8,15 @@ import {
   validateCallback,
   waitForApproval,
 } from "@monzokit/core";
-import { readProfile, type Settings, writeProfile } from "../config/settings.js";
+import { showUrl } from "../browser.js";
+import { type EndpointName, endpointNote, noteOnce, requireEndpoints } from "../config/endpoints.js";
+import { type ProfileConfig, readProfile, type Settings, writeProfile } from "../config/settings.js";
 import { ConfigError, UsageError } from "../errors.js";
 import type { Io } from "../io.js";
 import { paint } from "../output/format.js";
+import { startProgress } from "../progress.js";
 import { type Session, whereTokensWent } from "../session.js";
+import { startBrokerReturnServer } from "./broker-return.js";
 import { startCallbackServer } from "./loopback.js";
 
 export interface LoginOptions {
@@ -73,7 +77,9 @@ function redirectFor(settings: Settings, port: number | undefined): string {
 
 /**
  * Login through a Monzokit broker: no client secret on this machine. The broker hands out the login URL,
- * catches Monzo's redirect, and gives us the tokens once; refreshes then go through it too.
+ * catches Monzo's redirect, and gives us the tokens once; refreshes then go through it too. The login is
+ * bound to this process: the broker sends the browser back to our own loopback address with a one-time
+ * confirmation, and releases the tokens only for it (with --manual, the person pastes that address).
  */
 export async function loginThroughBroker(
   session: Session,
@@ -81,36 +87,123 @@ export async function loginThroughBroker(
 ): Promise<TokenSet> {
   const { io, settings } = session;
   const c = paint(io.color);
+  requireEndpoints(settings.endpoints, ["brokerUrl", "apiUrl"]);
   const broker = new BrokerLogin({ brokerUrl: options.brokerUrl, fetch: session.fetch });
-  const { id, loginUrl } = await broker.start();
-  io.err(
-    `Open this page to log in to Monzo (through the broker at ${options.brokerUrl}):\n\n  ${loginUrl}\n\n`,
-  );
-  if (options.openBrowser) {
-    const opened = await io.openBrowser(loginUrl);
-    if (!opened) io.err("(Could not open a browser here: open the address above yourself.)\n");
+  const back = await startBrokerReturnServer();
+  try {
+    const { id, loginUrl, bound } = await broker.start({ returnTo: back.returnTo });
+    if (!bound)
+      io.err(
+        `${c.yellow("warning:")} the broker at ${options.brokerUrl} does not bind its logins to the app that starts them (an older broker, or one run with BROKER_UNBOUND_LOGINS=1): a login link from it that someone sends you would give them your tokens. Only open the link this terminal prints.\n`,
+      );
+    await showUrl(io, loginUrl, {
+      intro: `Open this page to log in to Monzo (through the broker at ${options.brokerUrl})`,
+      open: options.openBrowser && !options.manual,
+      from: "the broker (--broker or MONZO_BROKER_URL)",
+    });
+    if (options.manual)
+      io.err(
+        "After you allow access, your browser goes to an address on 127.0.0.1 that may not load on that computer. Copy that whole address.\n",
+      );
+    let pastes = 0;
+    const pasted = async (): Promise<string> => {
+      if (pastes++ > 0)
+        io.err("The broker refused that confirmation: paste the address from this login's browser.\n");
+      const text = options.pasted
+        ? await options.pasted()
+        : io.interactive
+          ? await io.prompt("Paste the address here: ")
+          : "";
+      return confirmationFromPaste(text);
+    };
+    const tokens = await broker.waitForTokens(id, {
+      timeoutMs: options.timeoutMs,
+      confirmation: options.manual ? pasted : (signal) => back.next(signal),
+    });
+    back.finish({ ok: true });
+    await session.manager.setTokens(tokens);
+    // Remember the broker so refreshes go through it (only what the person chose: see rememberBroker).
+    await rememberBroker(session, options.brokerUrl);
+    if (!options.quiet)
+      io.err(
+        `${c.green("✓")} Logged in as ${tokens.userId} through the broker. Tokens saved to ${whereTokensWent(session)}.\n`,
+      );
+    if (options.wait) await waitForAppApproval(session, options);
+    return tokens;
+  } catch (error) {
+    back.finish({ ok: false, message: "The login did not complete: see the terminal." });
+    throw error;
+  } finally {
+    await back.close();
   }
-  const tokens = await broker.waitForTokens(id, { timeoutMs: options.timeoutMs });
-  await session.manager.setTokens(tokens);
-  // Remember the broker so refreshes go through it.
+}
+
+/** The confirmation from a pasted return address (`http://127.0.0.1:…?confirm=…`), its query, or itself. */
+export function confirmationFromPaste(text: string): string {
+  const t = text.trim();
+  if (/^[A-Za-z0-9_-]{43}$/.test(t)) return t;
+  const query = t.includes("?") ? t.slice(t.indexOf("?") + 1) : t;
+  const confirm = new URLSearchParams(query.split("#")[0]).get("confirm");
+  if (confirm && /^[A-Za-z0-9_-]{43}$/.test(confirm)) return confirm;
+  throw new UsageError(
+    t ? "That is not the address the broker sent the browser to" : "Nothing was pasted",
+    "Paste the whole address the browser went to after Allow (it starts with http://127.0.0.1 and contains confirm=).",
+  );
+}
+
+/** URLs named on this command line, and hosts allowed by `--allow-host`: what the person chose just now. */
+function chosenNow(settings: Settings): { values: ProfileConfig; hosts: string[] } {
+  const values: ProfileConfig = {};
+  const hosts = [...settings.runAllowHosts];
+  for (const name of ["apiUrl", "brokerUrl"] as const) {
+    const value = settings[name];
+    if (value && settings.sources[name] === "flag") {
+      values[name] = value;
+      hosts.push(new URL(value).hostname);
+    }
+  }
+  return { values, hosts };
+}
+
+/**
+ * After a broker login, keep the broker for later refreshes — but save only what the person chose: a
+ * `--broker` (and `--api-url`) on this command line is saved; a broker URL found in the
+ * environment or a `.env` is saved only if they say so at the prompt, never without a terminal.
+ */
+async function rememberBroker(session: Session, brokerUrl: string): Promise<void> {
+  const { io, settings } = session;
+  const { values, hosts } = chosenNow(settings);
+  const source = settings.sources["brokerUrl"];
+  if (source !== "flag" && source !== "profile") {
+    const from = source === ".env" ? `MONZO_BROKER_URL in ${settings.dotenv.path}` : "MONZO_BROKER_URL";
+    const save =
+      io.interactive &&
+      /^(|y|yes)$/i.test(
+        (
+          await io.prompt(
+            `Save the broker ${brokerUrl} (from ${from}) in ${settings.profilePath}, so later refreshes go through it? [Y/n] `,
+          )
+        ).trim(),
+      );
+    if (save) {
+      values.brokerUrl = brokerUrl;
+      hosts.push(new URL(brokerUrl).hostname);
+    } else
+      io.err(
+        `The broker URL came from ${from} and is not saved in the profile: refreshes go through it while it is set. To keep it: monzo config set brokerUrl ${brokerUrl}\n`,
+      );
+  }
+  if (Object.keys(values).length === 0) return;
   const existing = await readProfile(io, settings.profile);
-  await writeProfile(io, settings.profile, {
-    ...existing,
-    brokerUrl: options.brokerUrl,
-    apiUrl: settings.apiUrl,
-  });
-  if (!options.quiet)
-    io.err(
-      `${c.green("✓")} Logged in as ${tokens.userId} through the broker. Tokens saved to ${whereTokensWent(session)}.\n`,
-    );
-  if (options.wait) await waitForAppApproval(session, options);
-  return tokens;
+  await writeProfile(io, settings.profile, { ...existing, ...values }, { confirmHosts: hosts });
 }
 
 /** The whole login: URL → browser or paste → state check → exchange → save → wait for approval. */
 export async function login(session: Session, options: LoginOptions): Promise<TokenSet> {
   const { io, settings } = session;
   const c = paint(io.color);
+  // The login page gets the person's Monzo login, the redirect URI the code: both must be chosen on purpose.
+  requireEndpoints(settings.endpoints, ["authUrl", "redirectUri", "apiUrl"] satisfies EndpointName[]);
   const creds = await ensureCredentials(io, settings);
   const redirectUri = redirectFor(settings, options.port);
   const redirect = new URL(redirectUri);
@@ -127,15 +220,25 @@ export async function login(session: Session, options: LoginOptions): Promise<To
   });
   let callbackUrl: string | URL;
   let server: Awaited<ReturnType<typeof startCallbackServer>> | undefined;
-  if (!options.manual) server = await startCallbackServer({ redirectUri, timeoutMs: options.timeoutMs });
+  if (!options.manual)
+    server = await startCallbackServer({ redirectUri, state, timeoutMs: options.timeoutMs });
   try {
-    io.err(
-      `Open this page to log in to Monzo${options.manual ? "" : " (waiting for it on " + redirectUri + ")"}:\n\n  ${url}\n\n`,
-    );
-    if (!options.manual && options.openBrowser) {
-      const opened = await io.openBrowser(url);
-      if (!opened) io.err("(Could not open a browser here: open the address above yourself.)\n");
-    }
+    const page = settings.endpoints.authUrl;
+    if (page && page.kind !== "monzo" && !(options.quiet && page.kind === "loopback"))
+      noteOnce(
+        io,
+        "endpoint login page",
+        endpointNote(page, {
+          profile: settings.profile,
+          profilePath: settings.profilePath,
+          dotenvPath: settings.dotenv.path,
+        }),
+      );
+    await showUrl(io, url, {
+      intro: `Open this page to log in to Monzo${options.manual ? "" : ` (waiting for it on ${redirectUri})`}`,
+      open: !options.manual && options.openBrowser,
+      from: `the login page's URL (--auth-url or MONZO_AUTH_URL; this one came from ${settings.sources["authUrl"] ?? "the defaults"})`,
+    });
     if (options.manual) {
       io.err(
         "After you allow access, your browser goes to an address that may not load. Copy that whole address.\n",
@@ -170,7 +273,7 @@ export async function login(session: Session, options: LoginOptions): Promise<To
     if (options.wait) await waitForAppApproval(session, options);
     return tokens;
   } catch (error) {
-    server?.finish({ ok: false, message: error instanceof Error ? error.message : "Login failed" });
+    server?.finish({ ok: false, error });
     throw error;
   } finally {
     await server?.close();
@@ -186,19 +289,31 @@ export function parsePasted(text: string): string {
 }
 
 async function offerToSave(io: Io, settings: Settings, creds: { clientId: string; clientSecret: string }) {
+  // The question names everything that would be saved: nothing from the environment is saved unasked.
+  const redirect =
+    settings.sources["redirectUri"] === "default" || settings.sources["redirectUri"] === "profile"
+      ? undefined
+      : settings.redirectUri;
   const answer = (
-    await io.prompt(`Save the client id and secret to ${settings.profilePath} (readable only by you)? [Y/n] `)
+    await io.prompt(
+      `Save the client id (${creds.clientId}) and secret${redirect ? ` and the redirect URI ${redirect}` : ""} to ${settings.profilePath} (readable only by you)? [Y/n] `,
+    )
   )
     .trim()
     .toLowerCase();
   if (answer === "" || answer === "y" || answer === "yes") {
     const existing = await readProfile(io, settings.profile);
-    await writeProfile(io, settings.profile, {
-      ...existing,
-      clientId: creds.clientId,
-      clientSecret: creds.clientSecret,
-      redirectUri: settings.redirectUri,
-    });
+    await writeProfile(
+      io,
+      settings.profile,
+      {
+        ...existing,
+        clientId: creds.clientId,
+        clientSecret: creds.clientSecret,
+        ...(redirect ? { redirectUri: redirect } : {}),
+      },
+      { confirmHosts: chosenNow(settings).hosts },
+    );
     io.err(`Saved to ${settings.profilePath}.\n`);
   }
 }
@@ -215,18 +330,24 @@ export async function waitForAppApproval(
     io.err(
       `${c.bold("Now open the Monzo app")} and tap ${c.bold("Allow access to your data")} (Monzo asks every new login to be approved there).\n`,
     );
-  await waitForApproval((signal) => client.accounts.list({}, signal ? { signal } : {}), {
-    timeoutMs: options.approvalTimeoutMs,
-    intervalMs: 2000,
-    onTick: ({ remainingMs }) => {
-      if (options.quiet) return;
-      const s = Math.ceil(remainingMs / 1000);
-      const line = `Waiting for approval in the Monzo app… ${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")} left`;
-      io.err(io.color ? `\r${line}  ` : `${line}\n`);
-    },
+  // Under --json the countdown is noise for the script reading the output.
+  const progress = await startProgress(io, "Waiting for approval in the Monzo app…", {
+    quiet: options.quiet || session.flags.json === true,
   });
-  if (!options.quiet)
-    io.err(
-      `${io.color ? "\r" : ""}${c.green("✓")} Approved in the Monzo app.                              \n`,
-    );
+  try {
+    await waitForApproval((signal) => client.accounts.list({}, signal ? { signal } : {}), {
+      timeoutMs: options.approvalTimeoutMs,
+      intervalMs: 2000,
+      onTick: ({ remainingMs }) => {
+        const s = Math.ceil(remainingMs / 1000);
+        progress.update(
+          `Waiting for approval in the Monzo app… ${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")} left`,
+        );
+      },
+    });
+  } catch (error) {
+    progress.fail();
+    throw error;
+  }
+  progress.done(`${io.live ? "" : `${c.green("✓")} `}Approved in the Monzo app.`);
 }

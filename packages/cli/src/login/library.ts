@@ -27,17 +27,18 @@ export interface LoopbackLoginOptions {
  * ```
  */
 export async function loopbackLogin(options: LoopbackLoginOptions): Promise<TokenSet> {
+  const { url, state } = authorizationUrl({
+    clientId: options.clientId,
+    redirectUri: options.redirectUri,
+    ...(options.authUrl ? { authUrl: options.authUrl } : {}),
+  });
   const server = await startCallbackServer({
     redirectUri: options.redirectUri,
+    state,
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
   try {
-    const { url, state } = authorizationUrl({
-      clientId: options.clientId,
-      redirectUri: options.redirectUri,
-      ...(options.authUrl ? { authUrl: options.authUrl } : {}),
-    });
     await options.onUrl(url);
     const callback = validateCallback(await server.callback, state);
     const tokens = await exchangeCode(callback, {
@@ -50,7 +51,7 @@ export async function loopbackLogin(options: LoopbackLoginOptions): Promise<Toke
     server.finish({ ok: true });
     return tokens;
   } catch (error) {
-    server.finish({ ok: false, message: error instanceof Error ? error.message : "Login failed" });
+    server.finish({ ok: false, error });
     throw error;
   } finally {
     await server.close();

@@ -1,9 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { AccessDeniedError, constantTimeEqual } from "@monzokit/core";
 import { UsageError } from "../errors.js";
 
 export interface CallbackServerOptions {
   /** The redirect URI registered with Monzo: its host must be loopback; its port and path are used exactly. */
   redirectUri: string;
+  /**
+   * The `state` of the login URL this server waits for. Only a request that carries exactly this state (and
+   * a code or an error) is taken; any other is told 400 and the server keeps waiting — any web page can make
+   * the browser request this address (an `<img>` does), and must not be able to end the login.
+   */
+  state: string;
   /** Give up after this long. Default 5 minutes. */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -12,8 +19,12 @@ export interface CallbackServerOptions {
 export interface CallbackServer {
   /** Resolves with the full callback URL the browser brought back (exactly once). */
   callback: Promise<URL>;
-  /** Answers the browser's waiting request with a success or failure page, then stops the server. */
-  finish(outcome: { ok: true } | { ok: false; message: string }): void;
+  /**
+   * Answers the browser's waiting request with a success or failure page, then stops the server. The page
+   * says only our own words, chosen by the kind of `error`: what came with the callback (Monzo's
+   * `error_description`, say) is never shown there.
+   */
+  finish(outcome: { ok: true } | { ok: false; error?: unknown }): void;
   close(): Promise<void>;
 }
 
@@ -26,6 +37,8 @@ const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
  * how it really went.
  */
 export async function startCallbackServer(options: CallbackServerOptions): Promise<CallbackServer> {
+  if (typeof options.state !== "string" || options.state.length < 16)
+    throw new TypeError("startCallbackServer needs the state of the login URL it waits for");
   const redirect = new URL(options.redirectUri);
   if (redirect.protocol !== "http:" || !LOOPBACK_HOSTS.has(redirect.hostname)) {
     throw new UsageError(
@@ -73,6 +86,15 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
     } catch {
       res.writeHead(400, { "content-type": "text/plain; charset=utf-8" });
       res.end("Bad request\n");
+      return;
+    }
+    if (!isOurs(url.searchParams, options.state)) {
+      page(
+        res,
+        400,
+        "This is not the login monzo is waiting for",
+        "Nothing happened. If you are logging in, use the address the terminal printed.",
+      );
       return;
     }
     if (used) {
@@ -152,12 +174,26 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
             "You're logged in to Monzokit",
             "Now open the Monzo app and tap Allow access to your data. You can close this tab.",
           );
-        else page(res, 400, "Login failed", outcome.message);
+        else page(res, 400, "Login failed", failureWords(outcome.error));
       }
       void close();
     },
     close,
   };
+}
+
+/** Exactly one `state`, equal to ours (compared in constant time), and a code or an error to act on. */
+function isOurs(params: URLSearchParams, state: string): boolean {
+  const states = params.getAll("state");
+  if (states.length !== 1 || !constantTimeEqual(states[0]!, state)) return false;
+  return params.has("code") || params.has("error");
+}
+
+/** Our own words for a failed login's page: the details, with whatever text came along, are in the terminal. */
+function failureWords(error: unknown): string {
+  if (error instanceof AccessDeniedError)
+    return "You did not allow access at Monzo. Run monzo login again when you want to log in.";
+  return "The login could not be finished. The terminal says what happened and what to do.";
 }
 
 function page(res: ServerResponse, status: number, title: string, message: string) {

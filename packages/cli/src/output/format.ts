@@ -1,8 +1,11 @@
 import { formatMoney } from "@monzokit/core";
+import { formatPounds } from "../money.js";
 
 /** Money in its currency for tables: `-£12.34`; unknown currencies fall back to the plain decimal. */
 export function money(amount: number | undefined, currency: string | undefined): string {
   if (amount === undefined) return "";
+  if ((currency ?? "GBP").toUpperCase() === "GBP" && Number.isSafeInteger(amount))
+    return formatPounds(amount);
   try {
     return formatMoney(amount, currency ?? "GBP");
   } catch {

@@ -1,84 +1,94 @@
 import { rm, stat } from "node:fs/promises";
 import type { TokenSet, TokenStore } from "@monzokit/core";
+import { foreignEnv } from "../child-env.js";
 import { ConfigError } from "../errors.js";
-import { writeFileAtomic } from "./atomic.js";
+import { sweepStaleTemps, writeFileAtomic } from "./atomic.js";
 import { FileTokenStore, parseTokenSet } from "./file-store.js";
 
 const SERVICE = "monzokit";
+/** A keychain that does not answer within this long is treated as unavailable (a save then goes to the file). */
+const CALL_TIMEOUT_MS = 15_000;
+const PROBE_TIMEOUT_MS = 5_000;
 
-interface ToolRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  error?: NodeJS.ErrnoException;
-  timedOut?: boolean;
+type Binding = typeof import("@napi-rs/keyring");
+let binding: Promise<Binding | Error> | undefined;
+
+/**
+ * The OS keychain binding: `@napi-rs/keyring` (keyring-rs; prebuilt for macOS, Windows and Linux, an
+ * optional dependency), loaded on first use — most commands never reach the keychain.
+ */
+function loadBinding(): Promise<Binding | Error> {
+  binding ??= import("@napi-rs/keyring").then(
+    (m) => m,
+    (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+  );
+  return binding;
 }
 
-/** Runs `secret-tool` (libsecret's command line) with the secret, if any, on stdin — never in argv. */
-async function secretTool(
-  args: string[],
-  env: Record<string, string | undefined>,
-  input = "",
-  timeoutMs = 15_000,
-): Promise<ToolRun> {
-  // Loaded on first use: most commands never reach the keychain, and this module costs ~4 ms to load.
-  const { spawn } = await import("node:child_process");
-  return new Promise((resolve) => {
-    const child = spawn("secret-tool", args, { env, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, timeoutMs);
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d;
-    });
-    child.once("error", (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      resolve({ code: null, stdout, stderr, error });
-    });
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, timedOut });
-    });
-    child.stdin.on("error", () => {});
-    child.stdin.end(input);
-  });
+/** The keychain item's account name: one item per profile and configuration directory. */
+export function keychainAccount(home: string, profile: string): string {
+  return `${profile} @ ${home}`;
+}
+
+/**
+ * libdbus, inside the binding, finds the session bus through the process environment, while the CLI reads
+ * its environment through `Io`: give it the bus `env` names. (For the real terminal they are the same.)
+ */
+function useBus(env: Record<string, string | undefined>): void {
+  if (process.platform !== "linux" || env === process.env) return;
+  for (const name of ["DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR"]) {
+    const value = env[name];
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+}
+
+async function entry(env: Record<string, string | undefined>, account: string) {
+  const lib = await loadBinding();
+  if (lib instanceof Error) throw lib;
+  useBus(env);
+  // On Linux only the Secret Service: keyring-rs would otherwise fall back to the kernel keyring, which
+  // forgets everything at reboot (and a refresh token lost there is a login lost).
+  return new lib.AsyncEntry(SERVICE, account, { linux: { store: "secret-service" } });
+}
+
+function reasonOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return (message.split("\n")[0] ?? message).replace(/^Platform failure: /, "");
 }
 
 export type KeychainStatus = { available: true } | { available: false; reason: string };
 
 /**
- * Whether the OS keychain can hold tokens here: on Linux, the Secret Service (GNOME Keyring, KWallet…)
- * reached through `secret-tool`. Other systems keep tokens in the 0600 file for now.
+ * Whether the OS keychain can hold tokens here: Keychain on macOS, Credential Manager on Windows, the
+ * Secret Service (GNOME Keyring, KWallet, KeePassXC…) over D-Bus on Linux — through `@napi-rs/keyring`.
  */
 export async function keychainStatus(env: Record<string, string | undefined>): Promise<KeychainStatus> {
-  if (process.platform !== "linux")
+  if (!["darwin", "win32", "linux"].includes(process.platform))
+    return { available: false, reason: `no OS keychain is supported on ${process.platform}` };
+  const lib = await loadBinding();
+  if (lib instanceof Error)
     return {
       available: false,
-      reason: `the OS keychain is supported on Linux (Secret Service) so far, not on ${process.platform}`,
+      reason: `the keychain binding (@napi-rs/keyring) is not installed for ${process.platform}-${process.arch}`,
     };
   if (
+    process.platform === "linux" &&
     !env["DBUS_SESSION_BUS_ADDRESS"] &&
     !(env["XDG_RUNTIME_DIR"] && (await exists(`${env["XDG_RUNTIME_DIR"]}/bus`)))
   )
     return { available: false, reason: "no D-Bus session, which the Secret Service needs" };
-  const run = await secretTool(["lookup", "service", SERVICE, "probe", "1"], env, "", 5000);
-  if (run.error?.code === "ENOENT")
+  try {
+    await (await entry(env, "probe")).getPassword(AbortSignal.timeout(PROBE_TIMEOUT_MS));
+    return { available: true };
+  } catch (error) {
+    if ((error as Error).name === "AbortError" || (error as Error).name === "TimeoutError")
+      return { available: false, reason: `the keychain did not answer within ${PROBE_TIMEOUT_MS / 1000} s` };
     return {
       available: false,
-      reason: "secret-tool is not installed (Debian/Ubuntu: apt install libsecret-tools)",
+      reason: process.platform === "linux" ? `no Secret Service: ${reasonOf(error)}` : reasonOf(error),
     };
-  if (run.error) return { available: false, reason: `secret-tool failed: ${run.error.message}` };
-  if (run.timedOut) return { available: false, reason: "the Secret Service did not answer within 5 s" };
-  const problem = run.stderr.trim().split("\n")[0];
-  if (problem) return { available: false, reason: `no Secret Service: ${problem}` };
-  return { available: true };
+  }
 }
 
 export interface KeychainTokenStoreOptions {
@@ -94,10 +104,12 @@ export interface KeychainTokenStoreOptions {
 
 /**
  * Tokens in the OS keychain (one item per profile), with the token file as the safety net: a save that
- * cannot reach the keychain goes to the 0600 file instead — a rotated refresh token is never lost — and a
- * file, when there is one, is newer than the keychain's copy, so it is read first. Refreshes are serialised
- * across processes by the file store's lock. A small marker file (no secret) records that the profile
- * lives in the keychain, for `monzo profiles`.
+ * cannot reach the keychain goes to the 0600 file instead — a rotated refresh token is never lost — and the
+ * file, when there is one, takes part in every read: of the file's set and the keychain's, the one that
+ * expires later is the newer (each refresh extends the expiry), so a save killed between writing the keychain
+ * and removing the file cannot bring an already-spent refresh token back. Refreshes are serialised across
+ * processes by the file store's lock. A small marker file (no secret) records that the profile lives in the
+ * keychain, for `monzo profiles`.
  *
  * @example
  * ```ts
@@ -118,28 +130,44 @@ export class KeychainTokenStore implements TokenStore {
     return this.#options.tokenPath.replace(/\.json$/, ".in-keychain");
   }
 
-  #attributes(): string[] {
-    return ["service", SERVICE, "home", this.#options.home, "profile", this.#options.profile];
+  get #account(): string {
+    return keychainAccount(this.#options.home, this.#options.profile);
   }
 
   async load(): Promise<TokenSet | undefined> {
-    if (await exists(this.#options.tokenPath)) return this.#file.load();
-    // Without the marker this profile never reached the keychain: nothing to ask it (and no process to start).
-    if (!(await exists(this.markerPath))) return undefined;
-    const run = await secretTool(["lookup", ...this.#attributes()], this.#options.env);
-    if (run.code === 1 && !run.stderr.trim()) return undefined; // nothing stored
-    if (run.code !== 0)
+    const inFile = (await exists(this.#options.tokenPath)) ? await this.#file.load() : undefined;
+    // A save killed before its rename leaves a temporary copy of the tokens, file or not: clear those too.
+    if (!inFile) await sweepStaleTemps(this.#options.tokenPath);
+    // Without the marker this profile never reached the keychain: nothing to ask it.
+    if (!(await exists(this.markerPath))) return inFile;
+    let text: string | null;
+    try {
+      text = await (await entry(this.#options.env, this.#account)).getPassword(
+        AbortSignal.timeout(CALL_TIMEOUT_MS),
+      );
+      if (text === null) {
+        text = await legacyLookup(this.#options);
+        this.#legacySeen = text !== null;
+      }
+    } catch (error) {
+      // The file's set stands in for a keychain that cannot be read now (it is never older than a save
+      // that failed to reach the keychain).
+      if (inFile) return inFile;
       throw new ConfigError(
-        `Could not read the tokens from the OS keychain: ${run.timedOut ? "it did not answer" : run.stderr.trim().split("\n")[0] || `secret-tool exited with ${run.code}`}`,
+        `Could not read the tokens from the OS keychain: ${reasonOf(error)}`,
         "Unlock the keychain (your login keyring) and try again, or set MONZO_TOKEN_STORE=file and run monzo login.",
       );
-    const tokens = parseTokenSet(run.stdout);
-    if (!tokens)
+    }
+    if (text === null) return inFile;
+    const inKeychain = parseTokenSet(text);
+    if (!inKeychain) {
+      if (inFile) return inFile;
       throw new ConfigError(
         "The tokens in the OS keychain are damaged",
         "Run monzo login again to replace them.",
       );
-    return tokens;
+    }
+    return inFile && inFile.expiresAt > inKeychain.expiresAt ? inFile : inKeychain;
   }
 
   /** Where the last save went, and why not to the keychain when it did not. */
@@ -147,19 +175,18 @@ export class KeychainTokenStore implements TokenStore {
 
   async save(tokens: TokenSet): Promise<void> {
     const status = await this.#status();
-    const run = status.available
-      ? await secretTool(
-          ["store", `--label=Monzokit tokens (${this.#options.profile})`, ...this.#attributes()],
-          this.#options.env,
+    let reason: string | undefined = status.available ? undefined : status.reason;
+    if (status.available) {
+      try {
+        await (await entry(this.#options.env, this.#account)).setPassword(
           JSON.stringify(tokens),
-        )
-      : undefined;
-    if (run?.code !== 0) {
-      const reason = !status.available
-        ? status.reason
-        : run?.timedOut
-          ? "the keychain did not answer"
-          : run?.stderr.trim().split("\n")[0] || `secret-tool exited with ${run?.code}`;
+          AbortSignal.timeout(CALL_TIMEOUT_MS),
+        );
+      } catch (error) {
+        reason = reasonOf(error);
+      }
+    }
+    if (reason !== undefined) {
       const wasInKeychain = await exists(this.markerPath);
       await this.#file.save(tokens);
       this.lastSave = { to: "file", reason };
@@ -169,12 +196,22 @@ export class KeychainTokenStore implements TokenStore {
     }
     this.lastSave = { to: "keychain" };
     await writeFileAtomic(this.markerPath, `${JSON.stringify({ store: "keychain" })}\n`);
-    // The keychain now holds the newest set: an older file copy must not shadow it.
+    // The keychain now holds the newest set: the file copy (older) goes, and so does an item of the
+    // secret-tool era.
     await rm(this.#options.tokenPath, { force: true });
+    if (this.#legacySeen) await legacyClear(this.#options);
+    this.#legacySeen = false;
   }
 
+  #legacySeen = false;
+
   async clear(): Promise<void> {
-    if (await exists(this.markerPath)) await secretTool(["clear", ...this.#attributes()], this.#options.env);
+    if (await exists(this.markerPath)) {
+      await (await entry(this.#options.env, this.#account))
+        .deleteCredential(AbortSignal.timeout(CALL_TIMEOUT_MS))
+        .catch(() => false);
+      await legacyClear(this.#options);
+    }
     await this.#file.clear();
     await rm(this.markerPath, { force: true });
   }
@@ -188,6 +225,51 @@ export class KeychainTokenStore implements TokenStore {
     this.#checked ??= keychainStatus(this.#options.env);
     return this.#checked;
   }
+}
+
+/**
+ * Monzokit 0.1 kept keychain tokens through `secret-tool` under other attributes (service, home, profile).
+ * Such an item is still read (once), and removed when the set moves to the binding's own item.
+ */
+async function legacyLookup(options: KeychainTokenStoreOptions): Promise<string | null> {
+  if (process.platform !== "linux") return null;
+  const run = await secretTool(["lookup", ...legacyAttributes(options)], options.env);
+  return run.code === 0 && run.stdout ? run.stdout : null;
+}
+
+async function legacyClear(options: KeychainTokenStoreOptions): Promise<void> {
+  if (process.platform === "linux") await secretTool(["clear", ...legacyAttributes(options)], options.env);
+}
+
+function legacyAttributes(options: KeychainTokenStoreOptions): string[] {
+  return ["service", SERVICE, "home", options.home, "profile", options.profile];
+}
+
+/**
+ * Runs `secret-tool` (libsecret's command line) when it is installed; never with a secret in argv, and
+ * without monzo's own settings (`MONZO_*`) in its environment.
+ */
+async function secretTool(
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<{ code: number | null; stdout: string }> {
+  const { spawn } = await import("node:child_process");
+  return new Promise((resolve) => {
+    const child = spawn("secret-tool", args, { env: foreignEnv(env), stdio: ["ignore", "pipe", "ignore"] });
+    let stdout = "";
+    const timer = setTimeout(() => child.kill("SIGKILL"), PROBE_TIMEOUT_MS);
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d;
+    });
+    child.once("error", () => {
+      clearTimeout(timer);
+      resolve({ code: null, stdout: "" });
+    });
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout });
+    });
+  });
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { MonzoError } from "./monzo-error.js";
-import { redactValue } from "./redact.js";
+import { redact, redactValue } from "./redact.js";
 
 /** What Monzo said: its dotted `code`, message and params (REFERENCE §12.2). */
 export interface MonzoErrorBody {
@@ -35,6 +35,7 @@ export class MonzoApiError extends MonzoError {
 
   readonly status: number;
   readonly monzoCode: string | undefined;
+  /** Monzo's `params`, redacted like `body` (they echo what was sent, which may be a token). */
   readonly params: Record<string, string> | undefined;
   readonly requestId: string | undefined;
   readonly retryAfter: number | undefined;
@@ -50,8 +51,11 @@ export class MonzoApiError extends MonzoError {
     );
     this.status = init.status;
     this.monzoCode = init.body?.code;
-    this.params = init.body?.params;
-    this.requestId = init.requestId;
+    // Everything kept on the error is redacted: its own fields come out through `{...error}` and log
+    // serializers (pino copies them), not only through the message and toJSON.
+    this.params =
+      init.body?.params === undefined ? undefined : (redactValue(init.body.params) as Record<string, string>);
+    this.requestId = init.requestId === undefined ? undefined : redact(init.requestId);
     this.retryAfter = init.retryAfter;
     this.body = init.body === undefined ? undefined : (redactValue(init.body) as MonzoErrorBody);
   }

@@ -93,8 +93,39 @@ export class ConnectionError extends MonzoError {
     ConnectionError.prototype.name = "ConnectionError";
   }
 
-  constructor(message: string, cause?: unknown) {
-    super("network.connection", message, { cause, hint: "Check the network connection and try again." });
+  constructor(message: string, cause?: unknown, options: { code?: string; hint?: string } = {}) {
+    super(options.code ?? "network.connection", message, {
+      cause,
+      hint: options.hint ?? "Check the network connection and try again.",
+    });
+  }
+}
+
+/**
+ * The server answered a request that carries a token or secret with a redirect. It is never followed
+ * (the secret would go to wherever it points) and never taken as Monzo's answer: Monzo's API, token
+ * endpoint and a Monzokit broker never redirect these requests. `location` is only the target's origin.
+ *
+ * @example if (e instanceof RedirectRefusedError) console.error(`check the API URL: it sent us to ${e.location}`);
+ */
+export class RedirectRefusedError extends ConnectionError {
+  /** The origin the answer pointed to (never its path or query, which may hold anything). */
+  readonly location: string | undefined;
+
+  static {
+    RedirectRefusedError.prototype.name = "RedirectRefusedError";
+  }
+
+  constructor(what: string, location: string | undefined) {
+    super(
+      `${what}: the server answered with a redirect${location ? ` to ${location}` : ""}, which is never followed with a token or secret`,
+      undefined,
+      {
+        code: "network.redirect_refused",
+        hint: "Check the configured URL points at Monzo (or your broker) itself, not at a host that forwards elsewhere.",
+      },
+    );
+    this.location = location;
   }
 }
 

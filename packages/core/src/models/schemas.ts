@@ -148,39 +148,83 @@ export const AttachmentSchema = v.looseObject({
   created: optional(str),
 });
 
+/** Checked in every transaction: its identity, its place in the order, and its money (REFERENCE §7.1). */
+const TRANSACTION_CHECKS = v.object({
+  id: str,
+  created: v.pipe(
+    str,
+    v.check((s) => !Number.isNaN(Date.parse(s)), "not a timestamp"),
+  ),
+  amount: v.pipe(int, v.safeInteger("not a whole number of minor units")),
+  currency: str,
+});
+
 /**
  * A transaction (REFERENCE §7.1); `merchant` is an id, an object (expanded) or null.
  *
+ * Checked in place: `id`, `created` (a timestamp), `amount` (integer minor units) and `currency` must be
+ * there, or the answer is invalid; everything else is kept exactly as Monzo sent it — unknown fields,
+ * unknown enum values, and a documented field with an undocumented type (a metadata value that is not a
+ * string) alike — so one odd field never fails a page. The object returned is the one `JSON.parse` made:
+ * no copy, so it stays in V8's compact representation (BENCHMARKS.md, history memory).
+ *
  * @example v.parse(TransactionSchema, body.transaction)
  */
-export const TransactionSchema = v.looseObject({
-  id: id<TransactionId>(),
-  account_id: optional(id<AccountId>()),
-  created: str,
-  updated: optional(str),
-  description: str,
-  amount: int,
-  currency: str,
-  local_amount: optional(int),
-  local_currency: optional(str),
-  // An id by default, the object with expand[]=merchant, null for transfers (REFERENCE §7.1).
-  merchant: nullable(v.union([MerchantSchema, id<MerchantId>()])),
-  notes: optional(str),
-  metadata: v.optional(v.record(str, str), {}),
-  category: optional(str),
-  categories: nullable(v.record(str, int)),
-  is_load: optional(bool),
-  // "" while pending (REFERENCE §7.1).
-  settled: optional(str),
-  decline_reason: optional(str),
-  counterparty: optional(v.record(str, v.unknown())),
-  scheme: optional(str),
-  dedupe_id: optional(str),
-  user_id: optional(str),
-  include_in_spending: optional(bool),
-  attachments: nullable(v.array(AttachmentSchema)),
-  labels: nullable(v.array(str)),
-});
+export const TransactionSchema = v.pipe(
+  v.unknown(),
+  v.rawTransform(({ dataset, addIssue, NEVER }): Transaction => {
+    const checked = v.safeParse(TRANSACTION_CHECKS, dataset.value);
+    if (!checked.success) {
+      for (const issue of checked.issues)
+        addIssue({ message: issue.message, ...(issue.path ? { path: issue.path } : {}) });
+      return NEVER;
+    }
+    const tx = dataset.value as Transaction;
+    // Monzo always sends `metadata`; the type promises an object, so an answer without one gets `{}`.
+    if (tx.metadata === undefined) tx.metadata = {};
+    return tx;
+  }),
+);
+
+/**
+ * A transaction as Monzo sends it (REFERENCE §7.1). Documented fields carry their documented types;
+ * any other field is there too, as sent.
+ *
+ * Only `id`, `created`, `amount` and `currency` are guaranteed: for every other field core keeps what
+ * Monzo sent, even when it does not have the documented type. Code that must never throw on odd bank
+ * data (a renderer, a sanitiser) should check such a field's type before treating it as a string.
+ */
+export interface Transaction {
+  id: TransactionId;
+  account_id?: AccountId;
+  created: string;
+  updated?: string;
+  description: string;
+  /** Minor units of `currency`, negative for money leaving the account (REFERENCE §1.5). */
+  amount: number;
+  currency: string;
+  local_amount?: number;
+  local_currency?: string;
+  /** An id by default, the object with `expand[]=merchant`, null for transfers (REFERENCE §7.1). */
+  merchant?: Merchant | MerchantId | null;
+  notes?: string;
+  /** Monzo's own keys and those your app set with `annotate`; all strings as documented (REFERENCE §7.5). */
+  metadata: Record<string, string>;
+  category?: string;
+  categories?: Record<string, number> | null;
+  is_load?: boolean;
+  /** `""` while pending (REFERENCE §7.1). */
+  settled?: string;
+  decline_reason?: string;
+  counterparty?: Record<string, unknown>;
+  scheme?: string;
+  dedupe_id?: string;
+  user_id?: string;
+  include_in_spending?: boolean;
+  attachments?: Attachment[] | null;
+  labels?: string[] | null;
+  [key: string]: unknown;
+}
 
 /**
  * A registered webhook (REFERENCE §11).
@@ -224,7 +268,6 @@ export type Balance = v.InferOutput<typeof BalanceSchema>;
 export type Pot = v.InferOutput<typeof PotSchema>;
 export type Merchant = v.InferOutput<typeof MerchantSchema>;
 export type Attachment = v.InferOutput<typeof AttachmentSchema>;
-export type Transaction = v.InferOutput<typeof TransactionSchema>;
 export type Webhook = v.InferOutput<typeof WebhookSchema>;
 export type Receipt = v.InferOutput<typeof ReceiptSchema>;
 export type TokenResponse = v.InferOutput<typeof TokenResponseSchema>;

@@ -5,7 +5,7 @@ import {
   OAuthError,
   StateMismatchError,
 } from "../errors/client-errors.js";
-import { registerSecret } from "../errors/redact.js";
+import { rememberSecret } from "../errors/redact.js";
 import { checkBaseUrl, MONZO_AUTH_URL } from "./urls.js";
 
 export interface AuthorizationUrlOptions {
@@ -146,6 +146,8 @@ export function spendCallback(callback: ValidatedCallback): void {
  *
  * @param callbackUrl - the full redirect URL (or just its `?code=…&state=…` query)
  * @param expectedState - the `state` `authorizationUrl` returned
+ * @param options - `rememberSecrets: false` keeps the code out of the process-wide redaction list (a server
+ *   handling other people's logins); default true
  * @throws {StateMismatchError} when the state differs — never exchange that code
  * @example
  * ```ts
@@ -153,7 +155,11 @@ export function spendCallback(callback: ValidatedCallback): void {
  * const tokens = await exchangeCode(callback, { clientId, clientSecret, redirectUri });
  * ```
  */
-export function validateCallback(callbackUrl: string | URL, expectedState: string): ValidatedCallback {
+export function validateCallback(
+  callbackUrl: string | URL,
+  expectedState: string,
+  options: { rememberSecrets?: boolean } = {},
+): ValidatedCallback {
   const params = callbackParams(callbackUrl);
   const state = params.get("state");
   const error = params.get("error");
@@ -165,7 +171,7 @@ export function validateCallback(callbackUrl: string | URL, expectedState: strin
   if (error) throw oauthErrorFrom(error, params.get("error_description"));
   const code = params.get("code");
   if (!code) throw new InvalidCallbackError("The callback has no code parameter");
-  registerSecret(code);
+  if (options.rememberSecrets !== false) rememberSecret(code);
   const callback = Object.freeze({ code, state }) as ValidatedCallback;
   issued.add(callback);
   return callback;

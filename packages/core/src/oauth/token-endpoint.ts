@@ -5,9 +5,10 @@ import {
   OAuthError,
   TimeoutError,
 } from "../errors/client-errors.js";
-import { registerSecret } from "../errors/redact.js";
+import { redact, rememberSecret } from "../errors/redact.js";
 import { parse, TokenResponseSchema } from "../models/schemas.js";
 import type { TokenSet } from "../tokens/token-set.js";
+import { NO_REDIRECTS, refuseRedirect } from "../transport/redirects.js";
 import { isValidatedCallback, spendCallback, type ValidatedCallback } from "./authorize.js";
 import { checkBaseUrl, MONZO_API_URL } from "./urls.js";
 
@@ -26,6 +27,12 @@ export interface EndpointOptions {
   timeoutMs?: number;
   allowInsecure?: boolean;
   now?: () => number;
+  /**
+   * Remember this call's tokens, code and client secret process-wide, so later errors and logs mask them
+   * (default true). A server that handles other people's tokens (a broker) passes false: they are then
+   * masked in this call's own errors only.
+   */
+  rememberSecrets?: boolean;
 }
 
 /**
@@ -88,17 +95,19 @@ export async function refreshTokens(
  * @example await logout(tokens.accessToken); // the refresh chain ends too
  */
 export async function logout(accessToken: string, options: EndpointOptions = {}): Promise<void> {
-  registerSecret(accessToken);
+  if (options.rememberSecrets !== false) rememberSecret(accessToken);
   const response = await send(
     "/oauth2/logout",
     { method: "POST", headers: { authorization: `Bearer ${accessToken}`, accept: "application/json" } },
     options,
   );
-  if (!response.ok) throw await oauthFailure(response, "logout");
+  if (!response.ok) throw await oauthFailure(response, "logout", [accessToken]);
 }
 
 async function tokenRequest(form: Record<string, string>, options: EndpointOptions): Promise<TokenSet> {
-  for (const key of ["client_secret", "code", "refresh_token"]) registerSecret(form[key]);
+  const own = [form["client_secret"], form["code"], form["refresh_token"]];
+  const remember = options.rememberSecrets !== false;
+  if (remember) for (const secret of own) rememberSecret(secret);
   const now = options.now ?? Date.now;
   const response = await send(
     "/oauth2/token",
@@ -110,10 +119,12 @@ async function tokenRequest(form: Record<string, string>, options: EndpointOptio
     options,
   );
   if (!response.ok)
-    throw await oauthFailure(response, form["grant_type"] === "refresh_token" ? "refresh" : "exchange");
+    throw await oauthFailure(response, form["grant_type"] === "refresh_token" ? "refresh" : "exchange", own);
   const body = parse(TokenResponseSchema, await response.json().catch(() => undefined), "POST /oauth2/token");
-  registerSecret(body.access_token);
-  registerSecret(body.refresh_token);
+  if (remember) {
+    rememberSecret(body.access_token);
+    rememberSecret(body.refresh_token);
+  }
   return {
     accessToken: body.access_token,
     ...(body.refresh_token ? { refreshToken: body.refresh_token } : {}),
@@ -130,13 +141,17 @@ async function send(path: string, init: RequestInit, options: EndpointOptions): 
   const timeoutMs = options.timeoutMs ?? 30_000;
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  let response: Response;
   try {
-    return await (options.fetch ?? globalThis.fetch)(url, { ...init, signal });
+    response = await (options.fetch ?? globalThis.fetch)(url, { ...init, redirect: NO_REDIRECTS, signal });
   } catch (error) {
     if (options.signal?.aborted) throw new AbortError(undefined, error);
     if (timeout.aborted) throw new TimeoutError(`POST ${path}: no answer within ${timeoutMs} ms`, error);
     throw new ConnectionError(`POST ${path}: the connection failed`, error);
   }
+  // The body holds the client secret and a code or refresh token: a redirect is never followed with it.
+  refuseRedirect(response, `POST ${path}`, url.toString());
+  return response;
 }
 
 const HINTS: Record<string, string> = {
@@ -152,6 +167,7 @@ const HINTS: Record<string, string> = {
 async function oauthFailure(
   response: Response,
   what: "exchange" | "refresh" | "logout",
+  own: readonly (string | undefined)[],
 ): Promise<OAuthError> {
   let body: Record<string, unknown> = {};
   try {
@@ -159,7 +175,9 @@ async function oauthFailure(
   } catch {}
   const code = typeof body["code"] === "string" ? body["code"] : undefined;
   const oauth = typeof body["error"] === "string" ? body["error"] : undefined;
-  const message = typeof body["message"] === "string" ? body["message"] : `HTTP ${response.status}`;
+  // Monzo's words may echo what was sent: masked with this call's own secrets, remembered or not.
+  const message =
+    typeof body["message"] === "string" ? redact(body["message"], own) : `HTTP ${response.status}`;
   const hint =
     (code && HINTS[code]) ??
     (what === "logout"

@@ -1,5 +1,7 @@
 import * as v from "valibot";
-import { InvalidArgumentError } from "../errors/client-errors.js";
+import { AbortError, InvalidArgumentError } from "../errors/client-errors.js";
+import { type Lower, PAGE } from "../history/gap.js";
+import { HistoryWalk, type PageQuery, type WalkProgress } from "../history/walk.js";
 import type { AccountId, TransactionId } from "../models/ids.js";
 import { type Merchant, type Transaction, TransactionSchema, unwrap } from "../models/schemas.js";
 import { type Page, PagePromise } from "../pagination.js";
@@ -24,27 +26,37 @@ export interface HistoryParams {
   since?: Date | string;
   /** Stop before this instant. Default: now. */
   before?: Date;
-  /** Time windows fetched at once. Default 8. */
+  /** Pages in flight at most (fewer after a 429, growing back). Default 8. */
   concurrency?: number;
-  /** Width of each window in days (at most 365, Monzo's per-request span). Default 30. */
+  /**
+   * Ignored: kept so existing callers still compile. The walk sizes its stretches from the density the
+   * first pages show (see `transactions.history`).
+   */
   windowDays?: number;
+  /**
+   * Also page backward from the newest end (`before` without `since`), where Monzo allows reads without a
+   * lower bound — only when the walk needs the full-history window anyway (REFERENCE §2.12, §3.1). It
+   * halves the requests lost where walkers meet. Default true; a refusal falls back to forward pages.
+   */
+  backward?: boolean;
+  /**
+   * Transactions fetched ahead of the one you are reading, at most, before the walk waits for you.
+   * Default 10,000 when iterating; `toArray()` keeps everything anyway and does not limit it.
+   */
+  maxBuffered?: number;
   expandMerchant?: boolean;
-  /** After each finished window, with how many transactions were yielded so far. */
-  /** After each finished window: windows done, an estimate of all, transactions so far, the resume cursor, and the share of the time range covered. */
-  onProgress?: (info: {
-    windowsDone: number;
-    windows: number;
-    transactions: number;
-    cursor: string | undefined;
-    fraction: number;
-  }) => void;
+  /**
+   * After each page: stretches done and known so far, transactions ready in order, the resume cursor (the
+   * last of those), the share of the time range covered, the pages allowed in flight now (lower after a
+   * 429) and the 429s so far.
+   */
+  onProgress?: (info: WalkProgress) => void;
 }
 
 const DAY = 86_400_000;
-const HOUR = 3_600_000;
-/** Transactions per window the history walk aims for. */
-const TARGET = 400;
 const TRANSACTIONS = v.array(TransactionSchema);
+/** How far back Monzo lets a client read once the 5-minute window is over (REFERENCE §2.12), plus a margin. */
+const RECENT_MS = 91 * DAY;
 
 /**
  * Transactions (REFERENCE §7).
@@ -91,15 +103,55 @@ export class Transactions extends Resource {
       const items = unwrap(TRANSACTIONS, body, "transactions", "GET /transactions");
       return { items, hasMore: items.length === limit };
     };
-    return new PagePromise<Transaction>((previous) => {
-      if (!previous) return fetchPage({ ...(since ? { since } : {}), ...(before ? { before } : {}) });
-      if (since !== undefined)
-        return fetchPage({
-          since: previous.items[previous.items.length - 1]!.id,
+    if (since !== undefined)
+      return new PagePromise<Transaction>((previous) =>
+        fetchPage({
+          since: previous ? previous.items[previous.items.length - 1]!.id : since,
           ...(before ? { before } : {}),
-        });
-      // Newest-first walk: everything older than the oldest item seen.
-      return fetchPage({ before: previous.items[0]!.created });
+        }),
+      );
+    // Newest first, then back in time. `before` is an exclusive timestamp (REFERENCE §3.1): a page that
+    // ended inside an instant must ask for that instant again (`before=<it>+1 ms`) and skip what it had,
+    // or the rest of the instant is lost.
+    const edge = { ms: Number.NaN, ids: new Set<string>(), complete: false };
+    const remember = (items: Transaction[]) => {
+      const oldest = Date.parse(items[0]!.created);
+      if (oldest !== edge.ms) {
+        edge.ms = oldest;
+        edge.ids = new Set();
+        edge.complete = false;
+      }
+      for (const tx of items) if (Date.parse(tx.created) === oldest) edge.ids.add(tx.id);
+    };
+    const older = async (): Promise<Page<Transaction>> => {
+      for (;;) {
+        const page = await fetchPage({ before: iso(edge.complete ? edge.ms : edge.ms + 1) });
+        const fresh = page.items.filter((tx) => !edge.ids.has(tx.id));
+        if (fresh.length > 0) {
+          remember(fresh);
+          return { items: fresh, hasMore: page.hasMore };
+        }
+        if (!page.hasMore) return { items: [], hasMore: false };
+        // A whole page of one instant already seen: read the rest of that instant forward, oldest first.
+        const rest: Transaction[] = [];
+        let cursor = iso(edge.ms);
+        for (;;) {
+          const run = await fetchPage({ since: cursor, before: iso(edge.ms + 1) });
+          const stop = run.items.findIndex((tx) => edge.ids.has(tx.id));
+          rest.push(...(stop < 0 ? run.items : run.items.slice(0, stop)));
+          if (stop >= 0 || !run.hasMore) break;
+          cursor = run.items[run.items.length - 1]!.id;
+        }
+        for (const tx of rest) edge.ids.add(tx.id);
+        edge.complete = true;
+        if (rest.length > 0) return { items: rest, hasMore: true };
+      }
+    };
+    return new PagePromise<Transaction>(async (previous) => {
+      if (previous) return older();
+      const first = await fetchPage(before ? { before } : {});
+      if (first.items.length > 0) remember(first.items);
+      return first;
     });
   }
 
@@ -151,10 +203,14 @@ export class Transactions extends Resource {
   }
 
   /**
-   * The whole history of an account, oldest → newest, fetched in parallel time windows (each paged
-   * with `since=<last id>`), de-duplicated and yielded in order while later windows are still loading.
-   * Resume after an interruption by passing the last id you stored as `since`. Call it within 5 minutes
-   * of a fresh login and approval to get more than 90 days (REFERENCE §2.12).
+   * The whole history of an account, oldest → newest — the same transactions in the same order as paging
+   * `since=<last id>` from the start, in fewer round trips: the walk pages forward from the start and,
+   * while the full-history window is open, backward from the end; once the first pages show how dense the
+   * history is, it splits what is left among more walkers, as long as that costs at most 5% more requests
+   * than a plain walk. On a 429 it waits out `Retry-After`, halves its pages in flight and grows back.
+   * Transactions are yielded in order while later ones are still loading. Resume after an interruption by
+   * passing the last id you stored as `since`. Call it within 5 minutes of a fresh login and approval to
+   * get more than 90 days (REFERENCE §2.12).
    *
    * @example
    * ```ts
@@ -167,133 +223,123 @@ export class Transactions extends Resource {
   ): AsyncIterable<Transaction> & { toArray(): Promise<Transaction[]> } {
     const self = this;
     const iterable = {
-      async *[Symbol.asyncIterator](): AsyncGenerator<Transaction> {
-        yield* self.#history(params, options);
+      [Symbol.asyncIterator](): AsyncIterator<Transaction> {
+        return self.#walk(params, options, params.maxBuffered ?? 10_000)[Symbol.asyncIterator]();
       },
       async toArray(): Promise<Transaction[]> {
         const out: Transaction[] = [];
-        for await (const tx of iterable) out.push(tx);
+        for await (const tx of self.#walk(params, options, Number.POSITIVE_INFINITY)) out.push(tx);
         return out;
       },
     };
     return iterable;
   }
 
-  async *#history(params: HistoryParams, options?: CallOptions): AsyncGenerator<Transaction> {
+  /** The walk behind `history`. */
+  #walk(params: HistoryParams, options: CallOptions | undefined, highWater: number): HistoryWalk {
     const concurrency = Math.max(1, Math.floor(params.concurrency ?? 8));
-    const windowMs = Math.min(365, Math.max(1, params.windowDays ?? 30)) * DAY;
-    const end = (params.before ?? new Date()).getTime() + 1000;
-    let startMs: number;
-    let afterId: string | undefined;
+    const config = this.transport.config;
+    const now = (config.now ?? Date.now)();
+    if (params.before !== undefined && Number.isNaN(params.before.getTime()))
+      throw new InvalidArgumentError("before is an invalid Date", "Pass a valid Date.");
+    // A little past now: the server's clock may run ahead of ours.
+    const endMs = params.before?.getTime() ?? now + 60_000;
+    const wantBackward = params.backward !== false;
+    let start: Lower;
+    let startLater: Promise<number> | undefined;
+    let backward: boolean | ((firstMs: number) => boolean);
     if (typeof params.since === "string" && params.since.startsWith("tx_")) {
-      const resumeFrom = await this.retrieve(params.since, {}, options);
-      startMs = Date.parse(resumeFrom.created);
-      afterId = resumeFrom.id;
+      start = { ms: Number.NaN, id: params.since, ties: undefined };
+      // Only a walk that needs the full-history window anyway pages without a lower bound.
+      backward = (firstMs) => wantBackward && firstMs < now - RECENT_MS;
     } else if (params.since !== undefined) {
-      startMs = params.since instanceof Date ? params.since.getTime() : Date.parse(params.since);
-      if (Number.isNaN(startMs))
+      const ms = params.since instanceof Date ? params.since.getTime() : Date.parse(params.since);
+      if (Number.isNaN(ms))
         throw new InvalidArgumentError(
-          `since "${params.since}" is neither a timestamp nor a transaction id`,
+          `since "${String(params.since)}" is neither a timestamp nor a transaction id`,
           "Pass an RFC 3339 time or a tx_ id.",
         );
+      start = { ms, id: undefined, ties: undefined };
+      backward = wantBackward && ms < now - RECENT_MS;
     } else {
-      const body = await this.send({ method: "GET", path: "/accounts", replaySafe: true }, options);
-      const accounts = (body as { accounts?: { id: string; created: string }[] }).accounts ?? [];
-      const account = accounts.find((a) => a.id === params.accountId);
-      startMs = account ? Date.parse(account.created) - DAY : end - 366 * DAY;
-    }
-    // Windows are cut as we go: narrower where the history is dense, wider where it is sparse, so each
-    // holds about `TARGET` transactions and the look-ahead buffer stays small whatever the account.
-    const windows: [number, number][] = [];
-    let width = Math.min(windowMs, 7 * DAY);
-    let nextFrom = startMs;
-    const cut = (): boolean => {
-      if (nextFrom >= end) return false;
-      const to = Math.min(end, nextFrom + width);
-      windows.push([nextFrom, to]);
-      nextFrom = to;
-      return true;
-    };
-    const adapt = ([from, to]: [number, number], count: number) => {
-      // Aim the next windows at TARGET transactions from the density just seen; grow slowly, shrink at once.
-      const ideal = ((to - from) * TARGET) / Math.max(count, 1);
-      width = Math.max(HOUR, Math.min(windowMs, ideal, width * 1.5));
-    };
-
-    // Each window: a forward walk from its start (inclusive) to its end (exclusive).
-    const fetchWindow = async ([from, to]: [number, number], first: boolean): Promise<Transaction[]> => {
-      const out: Transaction[] = [];
-      const pages = this.list(
-        {
-          accountId: params.accountId,
-          since: first && afterId ? afterId : new Date(from),
-          before: new Date(to),
-          ...(params.expandMerchant ? { expandMerchant: true } : {}),
-        },
-        options,
-      ).pages();
-      for await (const page of pages) {
-        for (const tx of page.items) {
-          // One object per merchant, shared by all its transactions: a long history repeats a few hundred
-          // merchants tens of thousands of times, and the copies would sit in the look-ahead buffers.
-          if (tx.merchant && typeof tx.merchant === "object") {
-            const known = merchants.get(tx.merchant.id);
-            if (known) tx.merchant = known;
-            else merchants.set(tx.merchant.id, tx.merchant);
-          }
-          out.push(tx);
-        }
-      }
-      return out;
-    };
-    const merchants = new Map<string, Merchant>();
-
-    const pending = new Map<number, Promise<Transaction[]>>();
-    let next = 0;
-    const launch = () => {
-      while (pending.size < concurrency && (next < windows.length || cut())) {
-        const index = next++;
-        const window = windows[index]!;
-        const promise = fetchWindow(window, index === 0).then((items) => {
-          adapt(window, items.length);
-          return items;
-        });
-        promise.catch(() => {});
-        pending.set(index, promise);
-      }
-    };
-    const seen = new Set<string>();
-    let yielded = 0;
-    let cursor: string | undefined;
-    for (let index = 0; ; index++) {
-      launch();
-      const current = pending.get(index);
-      if (!current) break;
-      const items = await current;
-      pending.delete(index);
-      // Windows do not overlap (since inclusive, before exclusive); the set guards the boundaries anyway.
-      const boundary = new Set<string>();
-      for (const tx of items) {
-        boundary.add(tx.id);
-        if (seen.has(tx.id)) continue;
-        yielded++;
-        cursor = tx.id;
-        yield tx;
-      }
-      seen.clear();
-      for (const id of boundary) seen.add(id);
-      const done = windows[index]![1];
-      const estimate =
-        index + 1 + Math.ceil((end - Math.max(done, nextFrom)) / width) + (windows.length - index - 1);
-      params.onProgress?.({
-        windowsDone: index + 1,
-        windows: Math.max(index + 1, estimate),
-        transactions: yielded,
-        cursor,
-        fraction: (done - startMs) / (end - startMs),
+      start = { ms: Number.NaN, id: undefined, ties: undefined };
+      backward = wantBackward;
+      startLater = this.send({ method: "GET", path: "/accounts", replaySafe: true }, options).then((body) => {
+        const accounts = (body as { accounts?: { id?: unknown; created?: unknown }[] }).accounts;
+        const account = Array.isArray(accounts)
+          ? accounts.find((a) => a?.id === params.accountId)
+          : undefined;
+        const opened = typeof account?.created === "string" ? Date.parse(account.created) : Number.NaN;
+        // A day of margin before the opening; an unknown account reads the last year, as Monzo allows.
+        return Number.isNaN(opened) ? endMs - 366 * DAY : opened - DAY;
       });
     }
+    // One object per merchant, shared by all its transactions: a long history repeats a few hundred
+    // merchants tens of thousands of times (REFERENCE §3.2).
+    const merchants = new Map<string, Merchant>();
+    const fetchPage = async (query: PageQuery, signal: AbortSignal): Promise<Transaction[]> => {
+      const body = await this.send(
+        {
+          method: "GET",
+          path: "/transactions",
+          query: {
+            account_id: params.accountId,
+            since: query.since,
+            before: query.before,
+            limit: PAGE,
+            "expand[]": params.expandMerchant ? ["merchant"] : undefined,
+          },
+          replaySafe: true,
+          onRateLimit: "throw",
+        },
+        { ...options, signal },
+      );
+      const items = unwrap(TRANSACTIONS, body, "transactions", "GET /transactions");
+      for (const tx of items) {
+        const merchant = tx.merchant;
+        if (merchant && typeof merchant === "object" && typeof merchant.id === "string") {
+          const known = merchants.get(merchant.id);
+          if (known) tx.merchant = known;
+          else merchants.set(merchant.id, merchant);
+        }
+      }
+      return items;
+    };
+    return new HistoryWalk({
+      fetchPage,
+      start,
+      ...(startLater ? { startLater } : {}),
+      endMs,
+      concurrency,
+      backward,
+      highWater,
+      sleep: config.sleep ?? sleep,
+      random: config.random ?? Math.random,
+      maxRetryAfterMs: config.maxRetryAfterMs ?? 60_000,
+      signal: options?.signal,
+      onProgress: params.onProgress,
+    });
   }
+}
+
+/** Waits `ms`, or rejects with `AbortError` when `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new AbortError(undefined, signal.reason));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new AbortError(undefined, signal?.reason));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
 }
 
 function bound(value: Date | string): string {

@@ -1,7 +1,7 @@
 import { AuthenticationError, type MonzoApiError, TokenEvictedError } from "../errors/api-error.js";
 import { AbortError, OAuthError, ReauthenticationRequiredError } from "../errors/client-errors.js";
 import { MonzoError } from "../errors/monzo-error.js";
-import { registerSecret } from "../errors/redact.js";
+import { rememberSecret } from "../errors/redact.js";
 import type { AccessTokenProvider } from "../transport/transport.js";
 import type { TokenStore } from "./store.js";
 import { expiresSoon, type TokenSet } from "./token-set.js";
@@ -180,8 +180,8 @@ export class TokenManager implements AccessTokenProvider {
 }
 
 function registerTokens(tokens: TokenSet | undefined): void {
-  registerSecret(tokens?.accessToken);
-  registerSecret(tokens?.refreshToken);
+  rememberSecret(tokens?.accessToken);
+  rememberSecret(tokens?.refreshToken);
 }
 
 function isRefused(error: unknown): boolean {

@@ -1,6 +1,7 @@
 import { errorFromResponse, type MonzoApiError } from "../errors/api-error.js";
 import { AbortError, ConnectionError, OutcomeUnknownError, TimeoutError } from "../errors/client-errors.js";
 import { MonzoError } from "../errors/monzo-error.js";
+import { NO_REDIRECTS, refuseRedirect } from "./redirects.js";
 import { backoffDelay, isRetryableStatus, parseRetryAfter } from "./retry.js";
 
 /** Supplies the bearer token, and a new one after a 401 when it can (the token manager implements it). */
@@ -34,6 +35,11 @@ export interface RequestSpec {
   auth?: boolean;
   /** For a pot move: a timeout or dropped connection means the outcome is unknown, not a failure. */
   dedupeId?: string;
+  /**
+   * A 429 is retried like a 5xx (default), or thrown at once as `RateLimitError` for a caller that paces
+   * its own requests (the history walk lowers its concurrency instead).
+   */
+  onRateLimit?: "retry" | "throw";
 }
 
 /** Per-call options, last argument of every resource method. */
@@ -135,6 +141,9 @@ export class Transport {
           throw failure;
         }
 
+        // An upload to storage carries no token (and storage may redirect); everything else is Monzo's
+        // API, which never redirects, so a redirect is refused rather than taken as its answer.
+        if (!spec.raw) refuseRedirect(response, `${spec.method} ${spec.path}`, this.#base);
         if (response.ok)
           return { status: response.status, body: parseJson(text, spec), headers: response.headers };
 
@@ -157,7 +166,8 @@ export class Transport {
           attempt--;
           continue;
         }
-        if (spec.replaySafe && attempt < maxRetries && isRetryableStatus(response.status)) {
+        const paced = response.status === 429 && spec.onRateLimit === "throw";
+        if (spec.replaySafe && attempt < maxRetries && isRetryableStatus(response.status) && !paced) {
           const cap = c.maxRetryAfterMs ?? 60_000;
           if (retryAfterMs !== undefined && retryAfterMs > cap) throw error;
           await sleep(retryAfterMs ?? backoffDelay(attempt, random), options.signal);
@@ -192,7 +202,13 @@ export class Transport {
       headers["content-type"] = "application/json";
       body = JSON.stringify(spec.json);
     }
-    return { method: spec.method, headers, signal, ...(body === undefined ? {} : { body }) };
+    return {
+      method: spec.method,
+      headers,
+      signal,
+      ...(spec.raw ? {} : { redirect: NO_REDIRECTS }),
+      ...(body === undefined ? {} : { body }),
+    };
   }
 }
 

@@ -7,6 +7,7 @@ import {
   logout,
   MonzoClient,
   OAuthError,
+  redact,
   refreshTokens,
   StateMismatchError,
   validateCallback,
@@ -135,5 +136,28 @@ describe("OAuth against the emulator", () => {
     expect(() => new MonzoClient({ accessToken: "x", apiUrl: "http://api.example.com" })).toThrow(
       /must use https/,
     );
+  });
+});
+
+describe("secrets a call was told not to remember (rememberSecrets: false)", () => {
+  it("are masked in that call's own error even when Monzo echoes them, and stay off the process-wide list", async () => {
+    const echo = (async (_url: string | URL | Request, init?: RequestInit) =>
+      new Response(
+        JSON.stringify({
+          code: "unauthorized.bad_refresh_token",
+          message: `refresh token ${new URLSearchParams(String(init?.body)).get("refresh_token")} is not valid`,
+        }),
+        { status: 401, headers: { "content-type": "application/json" } },
+      )) as typeof fetch;
+    const error = await refreshTokens("someone-elses-refresh-token-42", {
+      ...CREDENTIALS,
+      apiUrl: API,
+      fetch: echo,
+      rememberSecrets: false,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OAuthError);
+    expect((error as Error).message).toContain("refresh token [redacted] is not valid");
+    expect(JSON.stringify(error)).not.toContain("someone-elses-refresh-token-42");
+    expect(redact("someone-elses-refresh-token-42")).toBe("someone-elses-refresh-token-42");
   });
 });

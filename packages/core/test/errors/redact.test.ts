@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MonzoError } from "../../src/errors/monzo-error.js";
 import { redact, redactValue, registerSecret } from "../../src/errors/redact.js";
+import { validateCallback } from "../../src/oauth/authorize.js";
 
 describe("redaction", () => {
   it("masks registered secrets, bearer headers, JWT-shaped tokens, client secrets and token fields", () => {
@@ -60,5 +61,23 @@ describe("redaction", () => {
         },
       ),
     );
+  });
+});
+
+describe("the process-wide redaction list (F7)", () => {
+  it("a configured secret is never evicted, however many tokens and codes pass through afterwards", () => {
+    registerSecret("configured-secret-never-evicted");
+    // Every validated callback and token exchange used to register its values in one FIFO of 256.
+    for (let i = 0; i < 600; i++)
+      validateCallback(`?code=code-${i}-xxxxxxxx&state=state-123456`, "state-123456");
+    expect(redact("oops configured-secret-never-evicted")).toBe("oops [redacted]");
+  });
+
+  it("what a call was told not to remember stays out of the list, and its own errors still mask it", () => {
+    validateCallback("?code=someone-elses-code-1234&state=state-123456", "state-123456", {
+      rememberSecrets: false,
+    });
+    expect(redact("someone-elses-code-1234")).toBe("someone-elses-code-1234");
+    expect(redact("x someone-elses-code-1234 y", ["someone-elses-code-1234"])).toBe("x [redacted] y");
   });
 });

@@ -1,5 +1,5 @@
 import type { IdGenerator } from "../util/ids.js";
-import { TransactionRecord } from "./record.js";
+import { CARD_NUMBERS, TransactionRecord } from "./record.js";
 import type { AccountJson, LedgerKind, MerchantJson, PotJson, TransactionJson, User } from "./types.js";
 
 export interface AccountRecord {
@@ -22,6 +22,15 @@ export interface PotRecord {
   addedSecurity: boolean;
 }
 
+/** A pending transaction's settlement, due at `atMs` of emulator time. */
+export interface Settlement {
+  record: TransactionRecord;
+  atMs: number;
+  /** The amount it settles at (a tip, the final exchange rate) and its local amount. */
+  amount: number;
+  localAmount: number;
+}
+
 /**
  * The emulator's bank: users, accounts, pots, merchants and every transaction, indexed so a page of
  * `/transactions` costs a binary search plus the page, whatever the account's size.
@@ -37,6 +46,10 @@ export class Bank {
   readonly ids: IdGenerator;
   /** Called after a transaction is added at run time (not while seeding): webhooks hang here. */
   onTransaction: ((record: TransactionRecord) => void) | undefined;
+  /** Merchants by catalogue key, for transactions made at run time. */
+  readonly merchantsByKey = new Map<string, MerchantJson>();
+  /** Pending transactions' settlements, soonest first. */
+  readonly #settlements: Settlement[] = [];
 
   constructor(ids: IdGenerator) {
     this.ids = ids;
@@ -78,6 +91,65 @@ export class Bank {
     if (!record.declined) account.balance += record.amount;
     if (notify) this.onTransaction?.(record);
     return record;
+  }
+
+  /** When the next pending transaction settles (`Infinity` when none is scheduled). */
+  get nextSettlementMs(): number {
+    return this.#settlements[0]?.atMs ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** The settlement scheduled for a record, if any. */
+  settlementOf(record: TransactionRecord): Settlement | undefined {
+    return this.#settlements.find((s) => s.record === record);
+  }
+
+  /** Schedules (or reschedules) a pending record's settlement. */
+  schedule(settlement: Settlement): void {
+    this.unschedule(settlement.record);
+    const list = this.#settlements;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid]!.atMs <= settlement.atMs) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, settlement);
+  }
+
+  unschedule(record: TransactionRecord): void {
+    const i = this.#settlements.findIndex((s) => s.record === record);
+    if (i >= 0) this.#settlements.splice(i, 1);
+  }
+
+  /** Settles every pending transaction whose settlement is due by `now`, at its own due time. */
+  settleDue(now: number): number {
+    let count = 0;
+    while (this.#settlements.length > 0 && this.#settlements[0]!.atMs <= now) {
+      const s = this.#settlements.shift()!;
+      this.settle(s.record, s.atMs, s.amount, s.localAmount);
+      count++;
+    }
+    return count;
+  }
+
+  /**
+   * Settles a pending record at `atMs`: `settled` is set, `updated` moves on (so a client re-reading it sees
+   * the change), the amount may change and the balance moves by the difference (REFERENCE §7.1, §13.24).
+   */
+  settle(record: TransactionRecord, atMs: number, amount: number, localAmount: number): void {
+    this.unschedule(record);
+    const before = record.json;
+    const account = this.accounts.get(record.accountId);
+    // Monzo's `updated` trails the settlement by a fraction of a second (S-wg-fixtures); never backwards.
+    const updatedMs = Math.max(atMs + 100 + (record.n % 400), Date.parse(before.updated) + 1);
+    const clearing =
+      before.scheme === "mastercard"
+        ? this.ids.idAt("mcclearingmsg", record.n + CARD_NUMBERS - 1)
+        : undefined;
+    const delta = amount - record.amount;
+    record.settle(atMs, updatedMs, amount, localAmount, clearing);
+    if (account && !record.declined) account.balance += delta;
   }
 
   /** Index of the first transaction created at or after `ms`. */

@@ -382,12 +382,14 @@ export const FOREIGN: Record<string, { currency: string; rate: number }> = {
   ny_deli: { currency: "USD", rate: 1.27 },
 };
 
+/** Decline reasons: the documented five, then two seen in real data and libraries (REFERENCE §7.2). */
 export const DECLINE_REASONS = [
   "INSUFFICIENT_FUNDS",
   "CARD_INACTIVE",
   "CARD_BLOCKED",
   "INVALID_CVC",
   "OTHER",
+  "SCA_NOT_AUTHENTICATED_CARD_NOT_PRESENT",
   "STRONG_CUSTOMER_AUTHENTICATION_REQUIRED",
 ] as const;
 

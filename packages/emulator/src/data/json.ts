@@ -19,6 +19,10 @@ export function baseTransaction(
     fees: EMPTY,
     currency,
     merchant: null,
+    // Only card payments with a merchant have it (REFERENCE §7.1); its place is right after `merchant`.
+    ...(fields.merchant_feedback_uri === undefined
+      ? {}
+      : { merchant_feedback_uri: fields.merchant_feedback_uri }),
     notes: "",
     metadata: {},
     labels: null,

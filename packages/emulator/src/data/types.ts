@@ -51,6 +51,8 @@ export interface PotJson {
   updated: string;
   deleted: boolean;
   locked: boolean;
+  /** Only on locked pots: `until_date` (S-wg-fixtures). */
+  lock_type?: string;
   locked_until?: string;
   available_for_bills: boolean;
   has_virtual_cards: boolean;
@@ -94,6 +96,40 @@ export interface AttachmentJson {
   created: string;
 }
 
+/** A participant of a shared tab (S-wg-fixtures). */
+export interface TabParticipantJson {
+  first_name: string;
+  id: string;
+  invited_at?: string;
+  invited_by?: string;
+  name: string;
+  payment_status: string;
+  settle_amount: number;
+  settle_currency: string;
+  status: string;
+  tab_id: string;
+  total_amount: number;
+  total_currency: string;
+  user_id: string;
+}
+
+/** A shared tab, carried whole by every transaction in it (REFERENCE §7.1 `tab`; S-wg-fixtures). */
+export interface TabJson {
+  closed_at?: string;
+  closed_by?: string;
+  created_by: string;
+  currency: string;
+  id: string;
+  item_count: number;
+  left_participants: TabParticipantJson[];
+  modified_at: string;
+  name: string;
+  opened_at: string;
+  participants: TabParticipantJson[];
+  status: string;
+  total: number;
+}
+
 export interface TransactionJson {
   id: string;
   created: string;
@@ -103,6 +139,7 @@ export interface TransactionJson {
   fees: Record<string, unknown>;
   currency: string;
   merchant: string | null;
+  merchant_feedback_uri?: string;
   notes: string;
   metadata: Record<string, string>;
   labels: string[] | null;
@@ -130,6 +167,7 @@ export interface TransactionJson {
   atm_fees_detailed: Record<string, unknown> | null;
   parent_account_id: string;
   decline_reason?: string;
+  tab?: TabJson;
 }
 
 export type { TransactionRecord } from "./record.js";

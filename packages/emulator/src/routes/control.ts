@@ -1,6 +1,12 @@
 import type { Context, Hono } from "hono";
-import { MERCHANTS } from "../data/catalog.js";
-import { baseTransaction } from "../data/json.js";
+import {
+  closeAccount,
+  createTransaction,
+  LiveError,
+  type NewTransaction,
+  settleTransaction,
+  updateTransaction,
+} from "../data/live.js";
 import type { Grant } from "../oauth/authority.js";
 import type { FaultRule, OAuthClient } from "../options.js";
 import type { EmulatorState } from "../state.js";
@@ -10,6 +16,81 @@ import { formatTime, parseTime } from "../util/time.js";
 type Json = Record<string, unknown>;
 
 class ControlError extends Error {}
+
+function bool(o: Json, key: string): boolean | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "boolean") throw new ControlError(`${key} must be true or false`);
+  return v;
+}
+
+function time(o: Json, key: string): number | undefined {
+  const v = str(o, key);
+  if (v === undefined) return undefined;
+  const ms = parseTime(v);
+  if (ms === undefined) throw new ControlError(`${key} must be an RFC 3339 timestamp`);
+  return ms;
+}
+
+/** A JSON object of string values (`metadata`, `counterparty`), or undefined. */
+function strings(o: Json, key: string): Record<string, string> | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "object" || Array.isArray(v) || !Object.values(v).every((x) => typeof x === "string"))
+    throw new ControlError(`${key} must be an object of strings`);
+  return v as Record<string, string>;
+}
+
+/** The body of `POST /_emulator/transactions`, in the control API's snake_case. */
+function newTransaction(b: Json, now: number): NewTransaction {
+  const amount = num(b, "amount");
+  if (amount === undefined) throw new ControlError("amount is required, in minor units (negative = spend)");
+  const kind = str(b, "kind");
+  if (kind !== undefined && kind !== "card" && kind !== "declined" && kind !== "incoming")
+    throw new ControlError('kind must be "card", "declined" or "incoming"');
+  const spec: NewTransaction = { accountId: str(b, "account_id") ?? "", amount };
+  if (kind) spec.kind = kind;
+  const at = time(b, "at");
+  if (at !== undefined) spec.at = at;
+  for (const [key, field] of [
+    ["merchant", "merchant"],
+    ["description", "description"],
+    ["category", "category"],
+    ["notes", "notes"],
+    ["local_currency", "localCurrency"],
+    ["decline_reason", "declineReason"],
+  ] as const) {
+    const v = str(b, key);
+    if (v !== undefined) spec[field] = v;
+  }
+  const settled = bool(b, "settled");
+  if (settled !== undefined) spec.settled = settled;
+  if (b["settle_at"] === null) spec.settleAt = null;
+  else {
+    const settleAt = time(b, "settle_at");
+    const after = num(b, "settle_after_ms");
+    if (settleAt !== undefined && after !== undefined)
+      throw new ControlError("give settle_at or settle_after_ms, not both");
+    if (after !== undefined && !(after >= 0)) throw new ControlError("settle_after_ms must be ≥ 0");
+    if (settleAt !== undefined) spec.settleAt = settleAt;
+    if (after !== undefined) spec.settleAt = (at ?? now) + after;
+  }
+  for (const [key, field] of [
+    ["settle_amount", "settleAmount"],
+    ["local_amount", "localAmount"],
+  ] as const) {
+    const v = num(b, key);
+    if (v !== undefined) spec[field] = v;
+  }
+  const party = strings(b, "counterparty");
+  if (party) {
+    spec.counterparty = {};
+    if (party["name"] !== undefined) spec.counterparty.name = party["name"];
+    if (party["sort_code"] !== undefined) spec.counterparty.sortCode = party["sort_code"];
+    if (party["account_number"] !== undefined) spec.counterparty.accountNumber = party["account_number"];
+  }
+  return spec;
+}
 
 async function body(c: Context): Promise<Json> {
   const text = await c.req.text();
@@ -37,7 +118,8 @@ function num(o: Json, key: string): number | undefined {
 
 /**
  * The control API under `/_emulator/*`: what a test or a person needs to drive the emulator —
- * approve or decline logins, move the clock, create card spend, inject faults, reset, and read the
+ * approve or decline logins, move the clock, make and change transactions, close accounts, inject
+ * faults, reset, and read the
  * counters and request log. It never exists on real Monzo.
  */
 export function controlRoutes(
@@ -50,6 +132,10 @@ export function controlRoutes(
   app.onError((error, c) => {
     if (error instanceof ControlError)
       return c.json({ code: "bad_request.control", message: error.message }, 400);
+    if (error instanceof LiveError) {
+      const code = { 400: "bad_request", 404: "not_found", 409: "conflict" }[error.status];
+      return c.json({ code: `${code}.control`, message: error.message }, error.status);
+    }
     throw error;
   });
 
@@ -139,45 +225,48 @@ export function controlRoutes(
     const advance = (num(b, "advance_ms") ?? 0) + (num(b, "advance_seconds") ?? 0) * 1000;
     if (advance) state.clock.advance(advance);
     if (typeof b["frozen"] === "boolean") state.clock.freeze(b["frozen"]);
+    state.settleDue();
     return c.json({ now: formatTime(state.clock.now()), frozen: state.clock.frozen });
   });
 
+  // Transactions made and changed while a client watches (REFERENCE §7.1): see data/live.ts.
   app.post(`${r}/transactions`, async (c) => {
-    const b = await body(c);
-    const account = state.bank.accounts.get(str(b, "account_id") ?? "");
-    if (!account) throw new ControlError("account_id must name a seeded account");
-    const amount = num(b, "amount");
-    if (amount === undefined || !Number.isSafeInteger(amount))
-      throw new ControlError("amount must be an integer in minor units (negative = spend)");
-    const key = str(b, "merchant");
-    const seed = MERCHANTS.find((m) => m.key === key) ?? (key === undefined ? MERCHANTS[0] : undefined);
-    const merchant = seed && [...state.bank.merchants.values()].find((m) => m.name === seed.name);
-    if (key !== undefined && !merchant && key !== "none")
-      throw new ControlError(
-        `unknown merchant ${key}; use one of ${MERCHANTS.map((m) => m.key).join(", ")} or "none"`,
-      );
-    const now = state.clock.now();
-    const declineReason = str(b, "decline_reason");
-    const userId = account.ownerIds[0]!;
-    const json = baseTransaction(
-      {
-        id: state.ids.next("tx"),
-        amount,
-        description: str(b, "description") ?? seed?.descriptor ?? "CARD PAYMENT",
-        account_id: account.json.id,
-        category: str(b, "category") ?? merchant?.category ?? "general",
-        merchant: key === "none" ? null : (merchant?.id ?? null),
-        user_id: userId,
-        include_in_spending: amount < 0 && !declineReason,
-        settled: b["settled"] === true ? formatTime(now) : "",
-        metadata: { ledger_insertion_id: state.ids.next("entryset"), mcc: seed?.mcc ?? "5999" },
-      },
-      now,
-    );
-    if (declineReason) json.decline_reason = declineReason;
-    const record = state.bank.add(account, json, now, Boolean(declineReason), true);
+    const record = createTransaction(state, newTransaction(await body(c), state.clock.now()));
     return c.json({ transaction: record.json }, 201);
   });
+  app.get(`${r}/transactions/:id`, (c) => {
+    const record = state.bank.transaction(c.req.param("id"));
+    if (!record) throw new LiveError(`no transaction ${c.req.param("id")}`, 404);
+    const settlement = state.bank.settlementOf(record);
+    return c.json({
+      transaction: record.json,
+      settles_at: settlement ? formatTime(settlement.atMs) : null,
+      settle_amount: settlement?.amount ?? null,
+    });
+  });
+  app.post(`${r}/transactions/:id/settle`, async (c) => {
+    const b = await body(c);
+    const options: { amount?: number; localAmount?: number; at?: number } = {};
+    const amount = num(b, "amount");
+    const localAmount = num(b, "local_amount");
+    const at = time(b, "at");
+    if (amount !== undefined) options.amount = amount;
+    if (localAmount !== undefined) options.localAmount = localAmount;
+    if (at !== undefined) options.at = at;
+    return c.json({ transaction: settleTransaction(state, c.req.param("id"), options).json });
+  });
+  app.patch(`${r}/transactions/:id`, async (c) => {
+    const b = await body(c);
+    const edit: { category?: string; notes?: string; metadata?: Record<string, string> } = {};
+    const category = str(b, "category");
+    const notes = str(b, "notes");
+    const metadata = strings(b, "metadata");
+    if (category !== undefined) edit.category = category;
+    if (notes !== undefined) edit.notes = notes;
+    if (metadata !== undefined) edit.metadata = metadata;
+    return c.json({ transaction: updateTransaction(state, c.req.param("id"), edit).json });
+  });
+  app.post(`${r}/accounts/:id/close`, (c) => c.json({ account: closeAccount(state, c.req.param("id")) }));
 
   app.post(`${r}/reset`, (c) => {
     hooks.reseed(state.seedInfo.seed, state.seedInfo.transactions);

@@ -294,6 +294,7 @@ describe("§13.25 account_type filter", () => {
         "uk_monzo_flex_backing_loan",
         "uk_prepaid",
         "uk_loan",
+        "uk_rewards",
       ]),
     );
     const joint = (
@@ -310,7 +311,7 @@ describe("§13.25 account_type filter", () => {
 });
 
 describe("§13.26 which accounts have transactions", () => {
-  it("loans list [], flex backing loans are 403, flex has transactions", async () => {
+  it("loans and Cashback list [], flex backing loans are 403, flex has transactions", async () => {
     const { e, t } = await setup();
     const accounts = (
       await json<{ accounts: { id: string; type: string }[] }>(api(e, t.access_token, "/accounts"))
@@ -318,6 +319,7 @@ describe("§13.26 which accounts have transactions", () => {
     const byType = (type: string) => accounts.find((a) => a.type === type)!.id;
     const q = (id: string) => api(e, t.access_token, `/transactions?account_id=${id}`);
     expect(await json(q(byType("uk_loan")))).toEqual({ transactions: [] });
+    expect(await json(q(byType("uk_rewards")))).toEqual({ transactions: [] });
     await expectError(q(byType("uk_monzo_flex_backing_loan")), 403, "forbidden.insufficient_permissions");
     expect(
       (await json<{ transactions: unknown[] }>(q(byType("uk_monzo_flex")))).transactions.length,

@@ -1,0 +1,102 @@
+import { chmod, mkdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { ConfigError } from "../errors.js";
+import { configDir, profileFile, tokenFile } from "./paths.js";
+
+/**
+ * Permission checks make sense where files have POSIX owners and modes. On Windows the config directory
+ * lives in the user's profile, which other users cannot write by default; modes there are not checked.
+ */
+function posixUid(): number | undefined {
+  if (process.platform === "win32" || typeof process.getuid !== "function") return undefined;
+  return process.getuid();
+}
+
+const octal = (mode: number) => (mode & 0o777).toString(8).padStart(4, "0");
+
+/**
+ * Refuses a config directory, or a profile or token file, that another user could change or read: one that
+ * belongs to someone else, or that others may write (a directory) or open at all (a file holding a secret).
+ * Another user who can write there can swap in a profile whose API URL is theirs and collect the tokens.
+ * Missing paths are fine (they are created private). Follows symbolic links: what counts is what is read.
+ *
+ * @throws {ConfigError} naming the path, what is wrong, and the command that fixes it
+ */
+export async function checkPrivate(path: string, kind: "directory" | "file", what: string): Promise<void> {
+  const uid = posixUid();
+  if (uid === undefined) return;
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw new ConfigError(
+      `Cannot check ${what} ${path}: ${(error as Error).message}`,
+      `Make sure ${path} is yours and readable by you.`,
+    );
+  }
+  if (kind === "directory" ? !info.isDirectory() : !info.isFile())
+    throw new ConfigError(
+      `${capital(what)} ${path} is not a ${kind}`,
+      `Move it away; monzo creates the ${kind} it needs.`,
+    );
+  const mode = Number(info.mode);
+  if (Number(info.uid) !== uid)
+    throw new ConfigError(
+      `${capital(what)} ${path} belongs to another user (uid ${info.uid}), who could change what monzo reads from it`,
+      kind === "directory"
+        ? `Use a directory of your own (set MONZOKIT_HOME), or if it should be yours: chown -R ${uid} ${path} && chmod 700 ${path}`
+        : `Delete it, or if it should be yours: chown ${uid} ${path} && chmod 600 ${path}`,
+    );
+  if (kind === "directory" && mode & 0o022)
+    throw new ConfigError(
+      `${capital(what)} ${path} is writable by other users (mode ${octal(mode)}): they could swap in a profile that sends your tokens to them`,
+      `chmod 700 ${path} (then check that nothing in it was changed: monzo config)`,
+    );
+  if (kind === "file" && mode & 0o077)
+    throw new ConfigError(
+      `${capital(what)} ${path} is open to other users (mode ${octal(mode)})`,
+      mode & 0o022
+        ? `chmod 600 ${path}, then check its contents: others could have changed it.`
+        : `chmod 600 ${path}; if others could have read it, log in again (monzo logout, then monzo login).`,
+    );
+}
+
+/**
+ * Checks everything a command reads for `profile`: the config directory, its `profiles` and `tokens`
+ * directories, and the profile's two files.
+ */
+export async function checkConfigTree(
+  env: Record<string, string | undefined>,
+  profile: string,
+): Promise<void> {
+  const dir = configDir(env);
+  await checkPrivate(dir, "directory", "the config directory");
+  await checkPrivate(join(dir, "profiles"), "directory", "the profiles directory");
+  await checkPrivate(join(dir, "tokens"), "directory", "the tokens directory");
+  await checkPrivate(profileFile(env, profile), "file", "the profile file");
+  await checkPrivate(tokenFile(env, profile), "file", "the token file");
+}
+
+/**
+ * Creates `dir` (and parents) as 0700, or makes an existing one 0700. A directory that cannot be made
+ * private — someone else's, where `chmod` fails — is an error with the fix, never silently used.
+ */
+export async function ensurePrivateDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  if (posixUid() === undefined) return;
+  const info = await stat(dir);
+  if ((Number(info.mode) & 0o777) === 0o700) return;
+  try {
+    await chmod(dir, 0o700);
+  } catch (error) {
+    throw new ConfigError(
+      `Cannot make ${dir} private to you (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): it belongs to uid ${info.uid}, mode ${octal(Number(info.mode))}`,
+      `Use a directory of your own (set MONZOKIT_HOME), or: chmod 700 ${dir}`,
+    );
+  }
+}
+
+function capital(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

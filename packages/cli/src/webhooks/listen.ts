@@ -1,0 +1,246 @@
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import {
+  checkWebhookSecret,
+  createWebhookHandler,
+  createWebhookSecret,
+  InvalidArgumentError,
+  isLoopbackUrl,
+  type MonzoClient,
+  type WebhookEvent,
+  type WebhookId,
+  type WebhookRefusal,
+  webhookPath,
+} from "@monzokit/core";
+import { UsageError } from "../errors.js";
+import type { Io } from "../io.js";
+import { printable } from "../output/printable.js";
+import { ndjsonLine, transactionHeader, transactionRow } from "./terminal.js";
+
+/** Where a stable secret comes from: the environment, never argv (other local users can read argv). */
+export const SECRET_ENV = "MONZO_WEBHOOK_SECRET";
+
+export interface ListenOptions {
+  io: Io;
+  /** Loopback port; 0 picks a free one. */
+  port: number;
+  /** The path before the secret. Default `/monzo`. */
+  basePath?: string;
+  /** NDJSON on stdout instead of rows. */
+  json?: boolean;
+  /** No chatter on stderr: only events (and errors). */
+  quiet?: boolean;
+  /** Register `<baseUrl><path>` on the account through `webhooks.ensure`, and remove it on close unless `keep`. */
+  register?: { baseUrl: string; client: MonzoClient; accountId: string; keep?: boolean };
+  /** Called for each event after it is printed (e.g. to upsert it into a mirror). A throw makes Monzo retry. */
+  onEvent?: (event: WebhookEvent) => void | Promise<void>;
+}
+
+export interface Listener {
+  /** Where the receiver listens on this machine, with the secret path. */
+  readonly localUrl: string;
+  /** The URL registered at Monzo, when `register` was given. */
+  readonly registeredUrl: string | undefined;
+  /** Stops listening; removes the registration this run created unless told to keep it. */
+  close(): Promise<void>;
+}
+
+const REASONS: Record<WebhookRefusal, string> = {
+  path: "not the secret path",
+  method: "not a POST",
+  browser: "sent by a web browser",
+  "content-type": "not JSON",
+  "too-large": "too large",
+  "invalid-body": "not a Monzo event",
+  busy: "too many at once",
+};
+
+/**
+ * `monzo webhooks listen`: core's webhook handler on a loopback port, printing each event once — as a
+ * `transactions list` row, or NDJSON with `--json` — however often Monzo retries it. The secret comes from
+ * `MONZO_WEBHOOK_SECRET` or is made for this run.
+ *
+ * @example const listener = await startListener({ io, port: 6610 }); … await listener.close();
+ */
+export async function startListener(options: ListenOptions): Promise<Listener> {
+  const { io } = options;
+  const basePath = options.basePath ?? "/monzo";
+  const secret = secretFrom(io);
+  let path: string;
+  try {
+    path = webhookPath(secret, basePath);
+  } catch (error) {
+    if (error instanceof InvalidArgumentError)
+      throw new UsageError(`--path "${printable(basePath)}" is not a plain URL path`, error.hint ?? "");
+    throw error;
+  }
+  const registerBase = options.register ? baseUrlOf(options.register.baseUrl) : undefined;
+  const chatter = (text: string) => {
+    if (!options.quiet) io.err(text);
+  };
+
+  let headerShown = false;
+  const handler = createWebhookHandler({
+    secret,
+    basePath,
+    onEvent: async (event, delivery) => {
+      if (options.json) io.out(ndjsonLine(JSON.parse(delivery.body)));
+      else if (event.kind === "transaction.created") {
+        if (!headerShown) io.out(transactionHeader());
+        headerShown = true;
+        io.out(transactionRow(event.data));
+      } else io.out(`event ${printable(event.type)} (not a transaction; --json shows it whole)\n`);
+      await options.onEvent?.(event);
+    },
+    onRefused: throttled(io.now, (info, more) =>
+      chatter(
+        `Refused a request: ${REASONS[info.reason]} (${info.status})${more ? `, and ${more} more like it` : ""}.\n`,
+      ),
+    ),
+    onError: (error) =>
+      io.err(`Could not handle an event (Monzo will deliver it again): ${printable(String(error))}\n`),
+  });
+
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: handler, port: options.port, hostname: "127.0.0.1" }, () => resolve(s));
+    s.once("error", (e: NodeJS.ErrnoException) =>
+      reject(
+        e.code === "EADDRINUSE"
+          ? new UsageError(
+              `Port ${options.port} is in use`,
+              "Pass another --port, or --port 0 for any free one.",
+            )
+          : e.code === "EACCES"
+            ? new UsageError(`Not allowed to listen on port ${options.port}`, "Use a port above 1023.")
+            : e,
+      ),
+    );
+  });
+  const closeServer = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  const port = (server.address() as AddressInfo).port;
+  const localUrl = `http://127.0.0.1:${port}${path}`;
+
+  let registeredUrl: string | undefined;
+  let created: WebhookId | undefined;
+  if (options.register && registerBase) {
+    const { client, accountId } = options.register;
+    registeredUrl = `${registerBase}${path}`;
+    try {
+      const result = await client.webhooks.ensure({ accountId, url: registeredUrl });
+      if (result.created) created = result.webhook.id;
+      // Earlier runs with other secrets registered <base><basePath>/<their secret>: named, never removed here.
+      const prefix = `${registerBase}${path.slice(0, path.lastIndexOf("/") + 1)}`;
+      const stale = (await client.webhooks.list(accountId)).filter(
+        (w) => w.url !== registeredUrl && w.url.startsWith(prefix),
+      );
+      chatter(
+        `${result.created ? "Registered" : "Already registered"} ${result.webhook.id} for account ${accountId}.\n`,
+      );
+      if (stale.length > 0)
+        chatter(
+          `${stale.length} other webhook${stale.length === 1 ? "" : "s"} on this account point${stale.length === 1 ? "s" : ""} under the same address (earlier runs?): ${stale.map((w) => w.id).join(", ")}. Remove with monzo webhooks remove ID.\n`,
+        );
+    } catch (error) {
+      await closeServer();
+      throw error;
+    }
+  }
+
+  chatter(`Listening on ${localUrl} (this machine only) — Ctrl+C to stop.\n`);
+  if (registeredUrl) chatter(`Monzo posts to ${registeredUrl}\n`);
+  else
+    chatter(
+      `To have Monzo post here, make port ${port} reachable (a tunnel; with the emulator, this machine) and start with --register BASE_URL: it registers BASE_URL${path}${secretFromEnv(io) ? "" : `. Set ${SECRET_ENV} to keep the same URL across runs`}.\n`,
+    );
+
+  return {
+    localUrl,
+    registeredUrl,
+    async close() {
+      await closeServer();
+      if (created && options.register && !options.register.keep) {
+        try {
+          await options.register.client.webhooks.delete(created);
+          chatter(`Removed the registration ${created}.\n`);
+        } catch (error) {
+          io.err(
+            `Could not remove the registration ${created} (${printable(String(error))}); remove it with monzo webhooks remove ${created}.\n`,
+          );
+        }
+      }
+    },
+  };
+}
+
+/** Runs the listener until `signal` aborts (Ctrl+C), then closes it. */
+export async function listen(options: ListenOptions & { signal: AbortSignal }): Promise<void> {
+  const listener = await startListener(options);
+  await new Promise<void>((resolve) => {
+    if (options.signal.aborted) resolve();
+    options.signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  await listener.close();
+}
+
+function secretFromEnv(io: Io): string | undefined {
+  const value = io.env[SECRET_ENV];
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function secretFrom(io: Io): string {
+  const secret = secretFromEnv(io);
+  if (secret === undefined) return createWebhookSecret();
+  try {
+    checkWebhookSecret(secret);
+  } catch (error) {
+    throw new UsageError(
+      `${SECRET_ENV} is not a usable webhook secret: ${(error as Error).message.replace(/^The webhook secret /, "it ")}`,
+      `Set it to 22 or more letters, digits, - or _ (e.g. the output of: node -e "console.log(require('crypto').randomBytes(32).toString('base64url'))"), or unset it for a new secret each run.`,
+    );
+  }
+  return secret;
+}
+
+/** `--register` takes the public base (scheme, host, optional path prefix): no query, fragment or credentials. */
+function baseUrlOf(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(
+      `--register "${printable(text)}" is not a URL`,
+      "E.g. --register https://abc.example.com.",
+    );
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    throw new UsageError(
+      `--register needs an http(s) URL, not ${printable(url.protocol)}`,
+      "E.g. --register https://abc.example.com.",
+    );
+  if (url.search || url.hash || url.username || url.password)
+    throw new UsageError(
+      "--register takes the base URL only: no query, fragment or user name",
+      "The secret path is added to it; e.g. --register https://abc.example.com.",
+    );
+  if (url.protocol === "http:" && !isLoopbackUrl(url))
+    throw new UsageError(
+      "--register with plain http would send your transactions unencrypted across the internet",
+      "Use the tunnel's https address.",
+    );
+  return url.toString().replace(/\/+$/, "");
+}
+
+/** Calls `print` for a refusal at most once per reason every 10 s, with how many were not printed. */
+function throttled<T extends { reason: string }>(now: () => number, print: (info: T, more: number) => void) {
+  const last = new Map<string, { at: number; skipped: number }>();
+  return (info: T) => {
+    const seen = last.get(info.reason);
+    const t = now();
+    if (seen && t - seen.at < 10_000) {
+      seen.skipped++;
+      return;
+    }
+    last.set(info.reason, { at: t, skipped: 0 });
+    print(info, seen?.skipped ?? 0);
+  };
+}

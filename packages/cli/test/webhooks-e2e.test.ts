@@ -1,0 +1,170 @@
+/**
+ * End to end: `monzo webhooks listen --register` as a subprocess, the emulator on a real loopback port
+ * delivering to it over HTTP with retries, Ctrl+C (SIGINT) to stop it.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type RunningEmulator, serveEmulator } from "@monzokit/emulator";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempHome } from "./helpers.js";
+
+const BIN = fileURLToPath(new URL("../dist/bundle/bin.js", import.meta.url));
+let emu: RunningEmulator;
+let home: string;
+let accountId: string;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const res = await fetch(`${emu.url}${path}`, init);
+  expect(res.ok, `${path}: ${res.status}`).toBe(true);
+  return (await res.json()) as T;
+}
+
+beforeAll(async () => {
+  emu = await serveEmulator(
+    { seed: "cli-webhooks-e2e", transactions: 100, webhooks: { backoffMs: 5 } },
+    { port: 0 },
+  );
+  // A playground-style token in the profile's token file, as `monzo login` would leave one.
+  const token = emu.emulator.control.token({ ttlSeconds: 3600 });
+  const who = await api<{ user_id: string; client_id: string }>("/ping/whoami", {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const accounts = await api<{ accounts: { id: string; type: string }[] }>("/accounts", {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  accountId = accounts.accounts.find((a) => a.type === "uk_retail")!.id;
+  home = await tempHome();
+  await mkdir(join(home, "tokens"), { recursive: true, mode: 0o700 });
+  await writeFile(
+    join(home, "tokens", "default.json"),
+    JSON.stringify({
+      accessToken: token,
+      expiresAt: Date.now() + 3_600_000,
+      userId: who.user_id,
+      clientId: who.client_id,
+    }),
+    { mode: 0o600 },
+  );
+});
+
+afterAll(async () => {
+  await emu?.close();
+});
+
+function monzo(args: string[]): {
+  child: ChildProcessWithoutNullStreams;
+  stdout: () => string;
+  stderr: () => string;
+  until: (pattern: RegExp, where?: "out" | "err") => Promise<RegExpMatchArray>;
+  exit: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: {
+      PATH: process.env["PATH"] ?? "",
+      MONZOKIT_HOME: home,
+      MONZO_API_URL: emu.url,
+      MONZO_TOKEN_STORE: "file",
+      NO_COLOR: "1",
+    },
+  });
+  let out = "";
+  let err = "";
+  const waiters: (() => void)[] = [];
+  const poke = () => {
+    for (const w of [...waiters]) w();
+  };
+  child.stdout.on("data", (d: Buffer) => {
+    out += d;
+    poke();
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    err += d;
+    poke();
+  });
+  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exit,
+    until: (pattern, where = "err") =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const m = (where === "out" ? out : err).match(pattern);
+          if (m) {
+            waiters.splice(waiters.indexOf(check), 1);
+            resolve(m);
+          }
+        };
+        waiters.push(check);
+        check();
+        void exit.then(() => setTimeout(() => reject(new Error(`exited before ${pattern}: ${err}`)), 50));
+      }),
+  };
+}
+
+describe("monzo webhooks listen, end to end", () => {
+  it("registers its secret URL, prints each new transaction once as NDJSON, and unregisters on Ctrl+C", async () => {
+    const port = await freePort();
+    const run = monzo([
+      "webhooks",
+      "listen",
+      "--port",
+      String(port),
+      "--register",
+      `http://127.0.0.1:${port}`,
+      "--json",
+    ]);
+    const [, url] = await run.until(/Monzo posts to (http:\/\/\S+)/);
+    expect(url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/monzo/[\\w-]{43}$`));
+    const token = emu.emulator.control.token();
+    const listed = async () =>
+      (
+        await api<{ webhooks: { url: string }[] }>(`/webhooks?account_id=${accountId}`, {
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).webhooks.map((w) => w.url);
+    expect(await listed()).toEqual([url]);
+
+    const ids: string[] = [];
+    for (const amount of [-150, -2_599]) {
+      const { transaction } = await api<{ transaction: { id: string } }>("/_emulator/transactions", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ account_id: accountId, amount }),
+      });
+      ids.push(transaction.id);
+    }
+    await run.until(new RegExp(ids[1]!), "out");
+    await emu.emulator.control.webhooksIdle();
+    const events = run
+      .stdout()
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { type: string; data: { id: string; amount: number } });
+    expect(events.map((e) => [e.type, e.data.id, e.data.amount])).toEqual([
+      ["transaction.created", ids[0], -150],
+      ["transaction.created", ids[1], -2_599],
+    ]);
+    // Without the secret, nothing gets in.
+    expect((await fetch(`http://127.0.0.1:${port}/monzo/`, { method: "POST" })).status).toBe(404);
+
+    run.child.kill("SIGINT");
+    expect(await run.exit, run.stderr()).toBe(0);
+    expect(run.stderr()).toMatch(/Removed the registration webhook_/);
+    expect(await listed()).toEqual([]);
+  });
+});

@@ -1,0 +1,208 @@
+/**
+ * `monzo webhooks listen`'s receiver in-process, with the emulator delivering to it over real HTTP
+ * (REFERENCE §11.4: retries with backoff) and core's client registering it.
+ */
+import { createServer } from "node:net";
+import { MonzoClient } from "@monzokit/core";
+import { createEmulator, type Emulator } from "@monzokit/emulator";
+import { afterEach, describe, expect, it } from "vitest";
+import { UsageError } from "../../src/errors.js";
+import { type ListenOptions, startListener } from "../../src/webhooks/listen.js";
+import { fakeIo } from "../helpers.js";
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function bank(): { e: Emulator; client: MonzoClient; accountId: string } {
+  const e = createEmulator({
+    seed: "cli-listen",
+    transactions: 100,
+    webhooks: { backoffMs: 5 },
+    clock: { start: "2026-06-01T12:00:00Z", frozen: true },
+  });
+  cleanups.push(() => e.close());
+  const client = new MonzoClient({
+    accessToken: e.control.token(),
+    fetch: e.fetch,
+    apiUrl: "http://127.0.0.1:9",
+  });
+  const accountId = [...e.state.bank.accounts.values()].find((a) => a.json.type === "uk_retail")!.json.id;
+  return { e, client, accountId };
+}
+
+async function start(
+  options: Partial<ListenOptions> & { env?: Record<string, string>; now?: () => number } = {},
+) {
+  const t = fakeIo(options.env ?? {}, options.now ? { now: options.now } : {});
+  const listener = await startListener({ io: t.io, port: 0, ...options });
+  let closed = false;
+  const close = async () => {
+    if (!closed) await listener.close();
+    closed = true;
+  };
+  cleanups.push(close);
+  return { ...t, listener, close };
+}
+
+async function spend(e: Emulator, accountId: string, extra: Record<string, unknown> = {}): Promise<string> {
+  const res = await e.app.request("/_emulator/transactions", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ account_id: accountId, amount: -420, ...extra }),
+  });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { transaction: { id: string } }).transaction.id;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe("webhooks listen", () => {
+  it("prints each event once as a transactions-list row, though Monzo delivers it twice", async () => {
+    const { e, client, accountId } = bank();
+    const { listener, stdout, stderr } = await start();
+    expect(listener.localUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/monzo\/[\w-]{43}$/);
+    expect(stderr()).toContain(`Listening on ${listener.localUrl}`);
+    expect(stderr()).toContain("--register");
+    // Registered twice (a duplicate a lost answer can leave): two deliveries, one row.
+    await client.webhooks.create({ accountId, url: listener.localUrl });
+    await client.webhooks.create({ accountId, url: listener.localUrl });
+    const txId = await spend(e, accountId);
+    await e.control.webhooksIdle();
+    const lines = stdout().split("\n").filter(Boolean);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^DATE +AMOUNT +DESCRIPTION +CATEGORY +STATUS +ID$/);
+    expect(lines[1]).toMatch(new RegExp(`^2026-06-01 12:00 +-£4\\.20 +\\S.* pending +${txId}$`));
+  });
+
+  it("--json prints NDJSON, exactly Monzo's event, one line each, nothing raw from the bank", async () => {
+    const { e, client, accountId } = bank();
+    const { listener, stdout } = await start({ json: true });
+    await client.webhooks.create({ accountId, url: listener.localUrl });
+    const nasty = "EVIL\u001b[2J\u001b]0;owned\u0007\u009b31m\u202eLTD\nnext";
+    const txId = await spend(e, accountId, { description: nasty, merchant: "none" });
+    await e.control.webhooksIdle();
+    const lines = stdout().split("\n").filter(Boolean);
+    expect(lines).toHaveLength(1);
+    expect(stdout()).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+    const event = JSON.parse(lines[0]!) as { type: string; data: { id: string; description: string } };
+    expect(event.type).toBe("transaction.created");
+    expect(event.data.id).toBe(txId);
+    expect(event.data.description).toBe(nasty);
+  });
+
+  it("a description with escape sequences is shown, never obeyed", async () => {
+    const { e, client, accountId } = bank();
+    const { listener, stdout } = await start();
+    await client.webhooks.create({ accountId, url: listener.localUrl });
+    await spend(e, accountId, { description: "A\u001b[2JB\u0007\u009b\u202e", merchant: "none" });
+    await e.control.webhooksIdle();
+    expect(stdout()).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+    expect(stdout()).toContain("A\\x1b[2JB\\x07\\x9b\\u202e");
+  });
+
+  it("--register: ensure registers <base><path>, names older runs' URLs, and removes its own on exit", async () => {
+    const { e, client, accountId } = bank();
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const older = await client.webhooks.create({
+      accountId,
+      url: `${base}/monzo/an-older-runs-secret-0000000000`,
+    });
+    const unrelated = await client.webhooks.create({ accountId, url: "https://example.com/hook" });
+    const { listener, stdout, stderr, close } = await start({
+      port,
+      register: { baseUrl: `${base}/`, client, accountId },
+    });
+    expect(listener.registeredUrl).toBe(listener.localUrl);
+    expect(stderr()).toMatch(/Registered webhook_\w+ for account/);
+    expect(stderr()).toContain(older.id);
+    expect(stderr()).not.toContain(unrelated.id);
+    const txId = await spend(e, accountId);
+    await e.control.webhooksIdle();
+    expect(stdout()).toContain(txId);
+    await close();
+    expect((await client.webhooks.list(accountId)).map((w) => w.id).sort()).toEqual(
+      [older.id, unrelated.id].sort(),
+    );
+    expect(stderr()).toMatch(/Removed the registration webhook_/);
+  });
+
+  it("--register --keep leaves it; a stable secret from MONZO_WEBHOOK_SECRET finds it again next run", async () => {
+    const { client, accountId } = bank();
+    const port = await freePort();
+    const env = { MONZO_WEBHOOK_SECRET: "a-stable-secret-of-enough-length-123" };
+    const register = { baseUrl: `http://127.0.0.1:${port}`, client, accountId, keep: true };
+    const first = await start({ port, env, register });
+    expect(first.listener.localUrl).toBe(`http://127.0.0.1:${port}/monzo/${env.MONZO_WEBHOOK_SECRET}`);
+    await first.close();
+    const second = await start({ port, env, register });
+    expect(second.stderr()).toMatch(/Already registered/);
+    await second.close();
+    expect((await client.webhooks.list(accountId)).map((w) => w.url)).toEqual([first.listener.localUrl]);
+  });
+
+  it("a browser's post is refused and said so; a wrong path too, without echoing it", async () => {
+    const { listener, stderr, stdout } = await start();
+    const res = await fetch(listener.localUrl, {
+      method: "POST",
+      headers: { "content-type": "text/plain", origin: "https://evil.example" },
+      body: '{"type":"transaction.created"}',
+    });
+    expect(res.status).toBe(403);
+    const wrong = await fetch(`${new URL(listener.localUrl).origin}/monzo/guess\u001b`, { method: "POST" });
+    expect(wrong.status).toBe(404);
+    expect(stderr()).toContain("Refused a request: sent by a web browser (403).");
+    expect(stderr()).toContain("Refused a request: not the secret path (404).");
+    expect(stderr()).not.toContain("guess");
+    expect(stdout()).toBe("");
+  });
+
+  it("many refused requests are summarised, not one line each", async () => {
+    let now = 0;
+    const { listener, stderr } = await start({ now: () => now });
+    const origin = new URL(listener.localUrl).origin;
+    for (let i = 0; i < 20; i++) expect((await fetch(`${origin}/nope${i}`)).status).toBe(404);
+    expect(stderr().match(/not the secret path/g)).toHaveLength(1);
+    now = 10_000;
+    await fetch(`${origin}/nope`);
+    expect(stderr()).toContain("not the secret path (404), and 19 more like it.");
+  });
+
+  it("mistakes are usage errors with the fix: a bad secret, path, register URL or busy port", async () => {
+    const { client, accountId } = bank();
+    await expect(start({ env: { MONZO_WEBHOOK_SECRET: "short" } })).rejects.toThrow(/MONZO_WEBHOOK_SECRET/);
+    await expect(start({ basePath: "/a?b" })).rejects.toThrow(UsageError);
+    for (const baseUrl of [
+      "not a url",
+      "ftp://x.example",
+      "https://x.example/?q=1",
+      "http://x.example",
+      "https://u:p@x.example",
+    ])
+      await expect(start({ register: { baseUrl, client, accountId } }), baseUrl).rejects.toThrow(UsageError);
+    const { listener } = await start();
+    const port = Number(new URL(listener.localUrl).port);
+    await expect(start({ port })).rejects.toThrow(/Port \d+ is in use/);
+    expect(await client.webhooks.list(accountId)).toEqual([]);
+  });
+
+  it("--quiet prints events only", async () => {
+    const { e, client, accountId } = bank();
+    const { listener, stderr, stdout } = await start({ quiet: true });
+    await client.webhooks.create({ accountId, url: listener.localUrl });
+    await spend(e, accountId);
+    await e.control.webhooksIdle();
+    expect(stderr()).toBe("");
+    expect(stdout()).toContain("-£4.20");
+  });
+});

@@ -1,0 +1,618 @@
+import { BadRequestError, HistoryWindowError, RateLimitError } from "../errors/api-error.js";
+import { AbortError } from "../errors/client-errors.js";
+import { InvalidResponseError, type Transaction } from "../models/schemas.js";
+import { backoffDelay } from "../transport/retry.js";
+import { Gap, type Lower, lowerAfter, PAGE, type Request, type Upper, upperBefore } from "./gap.js";
+import { Pacer } from "./pacer.js";
+
+const DAY = 86_400_000;
+
+/**
+ * Longest `since`…`before` span of a page from a timestamp: Monzo reportedly refuses more than about a
+ * year and exporters cut ≤ 350–364 days (REFERENCE §3.1). Pages from a transaction id have no such span.
+ */
+export const MAX_SPAN_MS = 360 * DAY;
+/**
+ * The request budget: at most this share more requests than a plain forward walk (`since=<last id>`,
+ * 100 a page), whose only short page is its last. Each gap costs up to one short page where its two
+ * walkers meet, so the walk opens a new gap only while the estimate of the history pays for it.
+ */
+export const EXTRA_REQUESTS = 0.05;
+/** Neither side of a split may be estimated below this many transactions (20 pages per short page). */
+export const SPLIT_MIN = 2000;
+/** While streaming, a split cuts this many transactions off the front of a gap (the look-ahead stays small). */
+export const SPLIT_TARGET = 2500;
+/**
+ * A gap is split only when it is at most this many times longer than the time the pages so far covered:
+ * a density seen over a week says little about three years. Walking from both ends samples both ends of
+ * the history, so it may extrapolate further than walking forward only.
+ */
+export const EXTRAPOLATION = { bothEnds: 30, forwardOnly: 10 } as const;
+/** The unknown part is estimated at most this many times what the walk has seen (bursts mislead). */
+export const LINDY = 10;
+/** Pages that come back with nothing new and close nothing before the walk gives up (a server ignoring `since`). */
+const MAX_RATE_LIMIT_EPISODES = 10;
+
+/** A page of the walk: `since` (an id or timestamp) and `before` (a timestamp), 100 transactions. */
+export interface PageQuery {
+  since?: string;
+  before?: string;
+}
+
+/** Progress after each page (see `HistoryParams.onProgress`). */
+export interface WalkProgress {
+  windowsDone: number;
+  windows: number;
+  transactions: number;
+  cursor: string | undefined;
+  fraction: number;
+  /** Pages the walk may have in flight now: the concurrency asked for, lower after a 429. */
+  concurrency: number;
+  /** Pages Monzo refused with 429 so far (each was sent again after its Retry-After). */
+  rateLimited: number;
+}
+
+export interface WalkOptions {
+  /** Fetches one page; the walk pages at 100 transactions. */
+  fetchPage: (query: PageQuery, signal: AbortSignal) => Promise<Transaction[]>;
+  /** Where the walk starts. `id` only (ms NaN): after that transaction. `ms` only: from that instant. */
+  start: Lower;
+  /** Resolves to the start instant when it is not known at once (the account's opening). */
+  startLater?: Promise<number>;
+  /** The walk ends before this instant. */
+  endMs: number;
+  concurrency: number;
+  /** Page backward from the upper edges too: true, false, or decide once the first page shows its dates. */
+  backward: boolean | ((firstMs: number) => boolean);
+  /** Transactions fetched ahead of the reader before the walk waits for it. */
+  highWater: number;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random: () => number;
+  /** Longest Retry-After honoured, in ms. */
+  maxRetryAfterMs: number;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((progress: WalkProgress) => void) | undefined;
+}
+
+/** What the walk did, for benchmarks and tests. */
+export interface WalkStats {
+  requests: number;
+  rateLimited: number;
+  splits: number;
+  wasted: number;
+}
+
+/**
+ * The history walk: the range from `start` to `end` is one gap at first, closed from its lower edge
+ * forward (`since=<last id>`, as a plain walk does) and — where Monzo allows reads without a lower bound
+ * — from its upper edge backward (`before=<oldest seen>`; REFERENCE §3.1). Where two walkers meet, one
+ * short page is all that is lost. Once the pages show how dense the history is and the budget of extra
+ * requests allows, a large gap is split in two (a backward walker at the split point for the part below,
+ * a forward one for the part above), until the walk keeps `concurrency` pages in flight. Transactions are
+ * handed on in order as soon as everything before them is known.
+ */
+export class HistoryWalk {
+  readonly #o: WalkOptions;
+  readonly #gaps: Gap[];
+  readonly #queue: (Transaction | undefined)[] = [];
+  #queueHead = 0;
+  readonly #pacer: Pacer;
+  readonly #abort = new AbortController();
+  readonly #signal: AbortSignal;
+  #backward: boolean | undefined;
+  #inflight = 0;
+  #error: unknown;
+  #failed = false;
+  #done = false;
+  #cancelled = false;
+  /** A short backward page arrived before the opening was known: it holds the whole history. */
+  #heldShort = false;
+  /** Backward pages sent from a transaction's time (`before=<its time>+1 ms`): each repeats one. */
+  #dupPages = 0;
+  #wake: (() => void) | undefined;
+  #fetched = 0;
+  #emitted = 0;
+  #cursor: string | undefined;
+  #closedGaps = 0;
+  #covered = 0;
+  #startMs: number;
+  readonly stats: WalkStats = { requests: 0, rateLimited: 0, splits: 0, wasted: 0 };
+
+  constructor(options: WalkOptions) {
+    this.#o = options;
+    this.#pacer = new Pacer(Math.max(1, Math.floor(options.concurrency)));
+    this.#signal = options.signal
+      ? AbortSignal.any([options.signal, this.#abort.signal])
+      : this.#abort.signal;
+    this.#backward = typeof options.backward === "boolean" ? options.backward : undefined;
+    const hi: Upper = { ms: options.endMs, item: false, ties: undefined };
+    this.#gaps = [new Gap(options.start, hi)];
+    this.#startMs = options.start.ms;
+    if (options.startLater) {
+      options.startLater.then(
+        (ms) => {
+          this.#locate(ms);
+          this.#schedule();
+        },
+        (error: unknown) => this.#fail(error),
+      );
+    }
+  }
+
+  /** Every transaction in order; stops the walk if the reader stops early. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Transaction> {
+    this.#schedule();
+    try {
+      for (;;) {
+        if (this.#queueHead < this.#queue.length) {
+          const tx = this.#queue[this.#queueHead]!;
+          this.#queue[this.#queueHead++] = undefined;
+          if (this.#queueHead > 4096 && this.#queueHead * 2 > this.#queue.length) {
+            this.#queue.splice(0, this.#queueHead);
+            this.#queueHead = 0;
+          }
+          // The reader made room: walkers held back by the look-ahead may go on.
+          if (this.#inflight < this.#pacer.slots) this.#schedule();
+          yield tx;
+          continue;
+        }
+        if (this.#failed) throw this.#error;
+        if (this.#done) return;
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
+      }
+    } finally {
+      this.#cancel();
+    }
+  }
+
+  // --- scheduling -------------------------------------------------------------------------------
+
+  #schedule(): void {
+    if (this.#failed || this.#done || this.#cancelled || this.#pacer.paused) return;
+    this.#serve();
+    while (
+      this.#inflight < this.#pacer.slots &&
+      this.#buffered() + this.#queue.length - this.#queueHead < this.#o.highWater
+    ) {
+      const sent = this.#inflight;
+      if (!this.#split()) return;
+      this.#serve();
+      // The new walkers could not go out (no room): do not split any further for nothing.
+      if (this.#inflight === sent) return;
+    }
+  }
+
+  /** Sends the pages the open gaps can use, first gap first. */
+  #serve(): void {
+    const slots = this.#pacer.slots;
+    const overall = this.#overall();
+    const buffered = this.#buffered();
+    const queued = this.#queue.length - this.#queueHead;
+    for (let i = 0; i < this.#gaps.length && this.#inflight < slots; i++) {
+      const gap = this.#gaps[i]!;
+      if (gap.closed) continue;
+      const located = !this.#startPending(gap);
+      const estimate = gap.estimate(overall);
+      // Two pages at once only where the gap seems to hold two pages or more, and the budget could pay
+      // for the second if it were wasted after all.
+      const allowed = estimate !== undefined && estimate >= 2 * PAGE && this.#afford(1) ? 2 : 1;
+      let flying = (gap.forward ? 1 : 0) + (gap.backward ? 1 : 0);
+      const backwardUsable =
+        this.#backward === true &&
+        this.#pacer.max > 1 &&
+        !gap.backwardOff &&
+        !this.#heldShort &&
+        (!gap.hi.item || this.#dupPages % PAGE !== 0 || this.#afford(1));
+      // The first gap's forward pages go straight to the reader; everything else waits in memory.
+      const room = queued + buffered < this.#o.highWater;
+      const forwardRoom = i === 0 ? queued < this.#o.highWater : room;
+      const backwardRoom = room;
+      if (!gap.forward && located && flying < allowed && forwardRoom && !this.#startPending(gap)) {
+        this.#send(gap, false);
+        flying++;
+      }
+      if (!gap.backward && flying < allowed && this.#inflight < slots && backwardRoom && backwardUsable) {
+        this.#send(gap, true);
+      }
+    }
+  }
+
+  #startPending(gap: Gap): boolean {
+    return gap.lo.id === undefined && Number.isNaN(gap.lo.ms);
+  }
+
+  #send(gap: Gap, backward: boolean): void {
+    const query: PageQuery = {};
+    let beforeMs = gap.hiBefore;
+    let capped = false;
+    if (backward) {
+      query.before = iso(beforeMs);
+    } else {
+      const lo = gap.lo;
+      if (lo.id !== undefined) query.since = lo.id;
+      else {
+        query.since = iso(lo.ms);
+        if (beforeMs - lo.ms > MAX_SPAN_MS) {
+          beforeMs = lo.ms + MAX_SPAN_MS;
+          capped = true;
+        }
+      }
+      query.before = iso(beforeMs);
+    }
+    const request: Request = {
+      gap,
+      backward,
+      epoch: this.#pacer.epoch,
+      beforeMs,
+      capped,
+      anchorMs: gap.lo.ms,
+      lower: gap.lo,
+      repeats: backward && gap.hi.item,
+    };
+    if (backward) gap.backward = request;
+    else gap.forward = request;
+    if (request.repeats) this.#dupPages++;
+    this.#inflight++;
+    this.stats.requests++;
+    this.#o.fetchPage(query, this.#signal).then(
+      (items) => this.#answered(request, items),
+      (error: unknown) => this.#refused(request, error),
+    );
+  }
+
+  /** Opens a gap where the estimate and the request budget allow; true if it did. */
+  #split(): boolean {
+    const streaming = Number.isFinite(this.#o.highWater);
+    let best: Gap | undefined;
+    let bestScore = 0;
+    const overall = this.#overall();
+    if (!this.#afford(1)) return false;
+    for (const gap of this.#gaps) {
+      if (gap.closed || !(gap.span > 2)) continue;
+      const estimate = gap.estimate(overall);
+      if (estimate === undefined || estimate < 2 * SPLIT_MIN) continue;
+      // Both edges measured (one, where nobody pages backward), and a span the pages so far can vouch for.
+      if (gap.loRate === undefined) continue;
+      if (gap.hiRate === undefined && this.#backward && !gap.backwardOff && this.#dupPages === 0) continue;
+      const reach = this.#backward && !gap.backwardOff ? EXTRAPOLATION.bothEnds : EXTRAPOLATION.forwardOnly;
+      if (gap.span > reach * this.#covered) continue;
+      const walkers = 1 + (this.#backward && !gap.backwardOff ? 1 : 0);
+      const score = estimate / walkers;
+      if (streaming) {
+        best = gap;
+        break;
+      }
+      if (score > bestScore) {
+        best = gap;
+        bestScore = score;
+      }
+    }
+    if (!best) return false;
+    const estimate = best.estimate(overall)!;
+    const rate = best.rate(overall)!;
+    let at = best.lo.ms + best.span / 2;
+    if (streaming && estimate >= SPLIT_TARGET + SPLIT_MIN) at = best.lo.ms + SPLIT_TARGET / rate;
+    at = Math.round(at);
+    if (!(at > best.lo.ms && at < best.hi.ms)) return false;
+    this.#splitAt(best, at);
+    return true;
+  }
+
+  #splitAt(gap: Gap, at: number): void {
+    const upper = new Gap({ ms: at, id: undefined, ties: undefined }, gap.hi);
+    upper.right.push(...gap.right);
+    gap.right.length = 0;
+    upper.backward = gap.backward;
+    if (upper.backward) upper.backward.gap = upper;
+    gap.backward = undefined;
+    upper.backwardOff = gap.backwardOff;
+    const rate = gap.rate(this.#overall());
+    upper.hiRate = gap.hiRate;
+    upper.loRate = rate;
+    gap.hiRate = rate;
+    gap.hi = { ms: at, item: false, ties: undefined };
+    this.#gaps.splice(this.#gaps.indexOf(gap) + 1, 0, upper);
+    this.stats.splits++;
+  }
+
+  // --- answers ----------------------------------------------------------------------------------
+
+  #answered(request: Request, items: Transaction[]): void {
+    this.#inflight--;
+    if (request.backward) request.gap.backward = undefined;
+    else request.gap.forward = undefined;
+    if (this.#cancelled || this.#failed) return;
+    this.#pacer.answered();
+    try {
+      const ms = times(items, request);
+      const first = this.#backward === undefined && !request.backward;
+      const useful = request.backward
+        ? this.#backwardPage(request, items, ms)
+        : this.#forwardPage(request, items, ms);
+      if (!useful) this.stats.wasted++;
+      if (first && this.#backward === undefined) {
+        const decide = this.#o.backward as (firstMs: number) => boolean;
+        this.#backward = items.length > 0 && decide(ms[0]!);
+        if (Number.isNaN(this.#startMs)) this.#startMs = items.length > 0 ? ms[0]! : this.#o.endMs;
+      }
+    } catch (error) {
+      this.#fail(error);
+      return;
+    }
+    this.#emit();
+    this.#progress();
+    this.#schedule();
+  }
+
+  /** A forward page: into its gap, then on into the gaps after it while it reaches past their starts. */
+  #forwardPage(request: Request, items: Transaction[], ms: number[]): boolean {
+    const full = items.length >= PAGE;
+    let index = this.#gaps.indexOf(request.gap);
+    if (index < 0) return false;
+    const anchor = Number.isNaN(request.anchorMs) ? (ms[0] ?? request.beforeMs) : request.anchorMs;
+    if (full) {
+      const span = ms[items.length - 1]! - anchor;
+      request.gap.loRate = items.length / Math.max(1, span);
+      this.#covered += Math.max(0, span);
+    } else this.#covered += Math.max(0, request.beforeMs - anchor);
+    let rest = 0;
+    let useful = false;
+    for (let first = true; index < this.#gaps.length; index++, first = false) {
+      const gap = this.#gaps[index]!;
+      // Between two gaps everything is known: skip it, the page goes on where this gap starts.
+      while (rest < items.length && !gap.afterLo(items[rest]!.id, ms[rest]!)) rest++;
+      const from = rest;
+      while (rest < items.length && gap.beforeHi(items[rest]!.id, ms[rest]!)) rest++;
+      if (rest > from && !gap.closed) {
+        const fresh = items.slice(from, rest);
+        for (const tx of fresh) gap.left.push(tx);
+        gap.lo = lowerAfter(fresh, ms.slice(from, rest), gap.lo);
+        this.#fetched += fresh.length;
+        useful = true;
+      }
+      // The gap is complete when the page went past its end, or stopped short with `before` beyond it.
+      const complete = rest < items.length || (!full && request.beforeMs >= gap.hiBefore);
+      if (!complete) {
+        if (first && !full && request.capped) {
+          // Nothing more before the one-year cut. After a transaction, `since=<its id>` has no span limit
+          // and goes on from there; with none yet, the gap starts at the cut.
+          if (rest === from) gap.lo = { ms: request.beforeMs, id: undefined, ties: undefined };
+          useful = true;
+        } else if (first && full && rest === from && gap.lo === request.lower) {
+          throw new InvalidResponseError(
+            "GET /transactions",
+            "a full page brought nothing after `since` (the answer ignores it)",
+          );
+        }
+        break;
+      }
+      if (!gap.closed) {
+        this.#close(gap);
+        useful = true;
+      }
+    }
+    return useful;
+  }
+
+  /** A backward page: into its gap, then on into the gaps before it while it reaches past their ends. */
+  #backwardPage(request: Request, items: Transaction[], ms: number[]): boolean {
+    const full = items.length >= PAGE;
+    let index = this.#gaps.indexOf(request.gap);
+    if (index < 0) return false;
+    if (full) {
+      const span = request.beforeMs - ms[0]!;
+      request.gap.hiRate = items.length / Math.max(1, span);
+      this.#covered += Math.max(0, span);
+    }
+    let end = items.length;
+    let useful = false;
+    for (let first = true; index >= 0; index--, first = false) {
+      const gap = this.#gaps[index]!;
+      while (end > 0 && !gap.beforeHi(items[end - 1]!.id, ms[end - 1]!)) end--;
+      const to = end;
+      while (end > 0 && gap.afterLo(items[end - 1]!.id, ms[end - 1]!)) end--;
+      if (to > end && !gap.closed) {
+        const fresh = items.slice(end, to);
+        gap.right.unshift(fresh);
+        gap.hi = upperBefore(fresh, ms.slice(end, to), gap.hi);
+        this.#fetched += fresh.length;
+        useful = true;
+      }
+      // Without a lower bound, a short page holds everything older: every gap before it is complete.
+      const complete = end > 0 || !full;
+      if (!complete) {
+        // Nothing new and the lower edge not reached: a run of ties longer than a page.
+        if (first && to === end && !gap.closed) gap.backwardOff = true;
+        break;
+      }
+      if (gap.closed) continue;
+      if (this.#startPending(gap)) {
+        // The opening is not known yet: keep the pages; #locate trims what is older and closes the gap.
+        gap.backwardOff = true;
+        this.#heldShort = true;
+        break;
+      }
+      this.#close(gap);
+      useful = true;
+    }
+    return useful;
+  }
+
+  /** The account's opening arrived: the walk's first gap starts there. */
+  #locate(ms: number): void {
+    if (this.#failed || this.#cancelled) return;
+    const gap = this.#gaps[0]!;
+    this.#startMs = ms;
+    gap.lo = { ms, id: undefined, ties: undefined };
+    let trimmed = false;
+    for (const page of gap.right) {
+      let cut = 0;
+      while (cut < page.length && Date.parse(page[cut]!.created) < ms) cut++;
+      if (cut > 0) {
+        page.splice(0, cut);
+        this.#fetched -= cut;
+        trimmed = true;
+      }
+    }
+    // A backward page already reached the opening, or a short one held the whole history.
+    if (trimmed || this.#heldShort) this.#close(gap);
+    this.#emit();
+    this.#progress();
+  }
+
+  #close(gap: Gap): void {
+    gap.closed = true;
+    this.#closedGaps++;
+  }
+
+  #refused(request: Request, error: unknown): void {
+    this.#inflight--;
+    if (request.backward) request.gap.backward = undefined;
+    else request.gap.forward = undefined;
+    if (this.#cancelled || this.#failed) return;
+    if (error instanceof RateLimitError) {
+      this.stats.requests--;
+      if (request.repeats) this.#dupPages--;
+      this.stats.rateLimited++;
+      const episode = this.#pacer.limited(request.epoch);
+      this.#progress();
+      if (episode) {
+        const wait =
+          error.retryAfter === undefined
+            ? backoffDelay(this.#pacer.strikes - 1, this.#o.random)
+            : error.retryAfter * 1000;
+        if (this.#pacer.strikes > MAX_RATE_LIMIT_EPISODES || wait > this.#o.maxRetryAfterMs) {
+          this.#fail(error);
+          return;
+        }
+        this.#pacer.paused = true;
+        this.#o.sleep(wait, this.#signal).then(
+          () => {
+            this.#pacer.paused = false;
+            this.#schedule();
+          },
+          (e: unknown) => this.#fail(e),
+        );
+      }
+      this.#schedule();
+      return;
+    }
+    // Monzo may refuse reads without a lower bound (the 90-day rule, REFERENCE §2.12): page forward only.
+    if (request.backward && (error instanceof HistoryWindowError || error instanceof BadRequestError)) {
+      this.#backward = false;
+      for (const gap of this.#gaps) gap.backwardOff = true;
+      this.stats.wasted++;
+      this.#schedule();
+      return;
+    }
+    this.#fail(error);
+  }
+
+  // --- output -----------------------------------------------------------------------------------
+
+  /** Hands on everything known before the first gap that is still open. */
+  #emit(): void {
+    while (this.#gaps.length > 0) {
+      const gap = this.#gaps[0]!;
+      while (gap.emitted < gap.left.length) this.#push(gap.left[gap.emitted++]!);
+      if (!gap.closed) break;
+      for (const page of gap.right) for (const tx of page) this.#push(tx);
+      gap.right.length = 0;
+      this.#gaps.shift();
+    }
+    if (this.#gaps.length === 0) this.#done = true;
+    this.#wake?.();
+    this.#wake = undefined;
+  }
+
+  #push(tx: Transaction): void {
+    this.#queue.push(tx);
+    this.#emitted++;
+    this.#cursor = tx.id;
+  }
+
+  /**
+   * Whether `units` more requests fit the budget: at most `EXTRA_REQUESTS` more than a plain walk of
+   * everything, as far as the pages so far let one estimate it. Committed: a short page where each split's
+   * walkers will meet, every page that brought nothing, and one request per 100 backward pages (each
+   * asks `before=<oldest seen>+1 ms` to catch ties at that instant, so it repeats one transaction).
+   */
+  #afford(units: number): boolean {
+    const overall = this.#overall();
+    let unknown = 0;
+    for (const gap of this.#gaps) if (!gap.closed) unknown += gap.estimate(overall) ?? 0;
+    const plain = (this.#fetched + Math.min(unknown, LINDY * this.#fetched)) / PAGE + 1;
+    const committed = this.stats.splits + this.stats.wasted + Math.ceil(this.#dupPages / PAGE);
+    return committed + units <= Math.floor(EXTRA_REQUESTS * plain);
+  }
+
+  /** Transactions per ms over everything the pages so far covered. */
+  #overall(): number {
+    return this.#covered > 0 ? this.#fetched / this.#covered : Number.POSITIVE_INFINITY;
+  }
+
+  #buffered(): number {
+    let n = 0;
+    for (const gap of this.#gaps) n += gap.buffered;
+    return n;
+  }
+
+  #progress(): void {
+    const onProgress = this.#o.onProgress;
+    if (!onProgress) return;
+    const total = this.#o.endMs - this.#startMs;
+    let open = 0;
+    for (const gap of this.#gaps) if (!gap.closed && gap.span > 0) open += gap.span;
+    const fraction = this.#done
+      ? 1
+      : total > 0 && Number.isFinite(total)
+        ? Math.min(1, Math.max(0, 1 - open / total))
+        : 0;
+    onProgress({
+      windowsDone: this.#closedGaps,
+      windows: this.#closedGaps + this.#gaps.filter((g) => !g.closed).length,
+      transactions: this.#emitted,
+      cursor: this.#cursor,
+      fraction,
+      concurrency: this.#pacer.slots,
+      rateLimited: this.stats.rateLimited,
+    });
+  }
+
+  #fail(error: unknown): void {
+    if (this.#failed || this.#cancelled) return;
+    this.#failed = true;
+    this.#error = error;
+    this.#abort.abort(error);
+    this.#wake?.();
+    this.#wake = undefined;
+  }
+
+  #cancel(): void {
+    if (this.#cancelled) return;
+    this.#cancelled = true;
+    if (!this.#done && !this.#failed) this.#abort.abort(new AbortError("the history walk was stopped"));
+  }
+}
+
+/** Each transaction's `created` in ms, checked to be in Monzo's order and inside what was asked for. */
+function times(items: Transaction[], request: Request): number[] {
+  const ms = new Array<number>(items.length);
+  let previous = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < items.length; i++) {
+    const t = Date.parse(items[i]!.created);
+    if (t < previous)
+      throw new InvalidResponseError("GET /transactions", "transactions are not in time order");
+    if (t >= request.beforeMs)
+      throw new InvalidResponseError("GET /transactions", "a transaction is not before `before`");
+    ms[i] = t;
+    previous = t;
+  }
+  return ms;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
