@@ -1,7 +1,7 @@
 /**
  * Pounds as people read them, `-£1,234.56`, exactly as `formatMoney(minor, "GBP")` (en-GB) writes them, but
  * without `Intl`: the first currency format in a process loads ICU's locale data, about 45 ms of CPU — a
- * third of `monzo balance` (bench/cli.ts; ADR 0005). Every other currency still goes through `Intl`.
+ * third of `monzo balance` (bench/cli.ts; ADR 0006). Every other currency still goes through `Intl`.
  *
  * @param minor - an amount in pence (a safe integer)
  */

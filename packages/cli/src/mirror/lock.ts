@@ -12,7 +12,7 @@ export interface SyncLock {
  * One sync at a time per mirror: an exclusive transaction held on a small SQLite file beside it
  * (`<mirror>.sync-lock`) for the whole sync. The lock is the operating system's file lock underneath, so it
  * vanishes with the process that held it — a SIGKILLed sync never leaves a stale lock, and there is no pid
- * file to second-guess. Waiting polls without blocking the event loop. See ADR 0004.
+ * file to second-guess. Waiting polls without blocking the event loop. See ADR 0007.
  *
  * @throws {MirrorBusyError} when another sync still holds it after `waitMs`
  */
