@@ -159,7 +159,7 @@ describe("packages as npm installs them", { timeout: 240_000 }, () => {
   });
 
   it.each(NODES)(
-    "an ESM script logs in with core against the installed monzo-emulator (Node $version)",
+    "an ESM script logs in with core against the installed monzo-emulator, and the installed monzo works there (Node $version)",
     async ({ bin }) => {
       const emulator = await startEmulator(bin);
       try {
@@ -182,6 +182,29 @@ console.log(JSON.stringify({ node: process.version, currency: balance.currency, 
         const r = run(bin, ["smoke.mjs", JSON.stringify(emulator.info)], { cwd: full });
         expect(r.stderr).toBe("");
         expect(JSON.parse(r.stdout)).toEqual({ node: nodeVersion(bin), currency: "GBP", transactions: 5 });
+        // The installed monzo on the same Node: a playground token from the emulator, then real commands.
+        const minted = await fetch(`${emulator.info["control_url"]}/tokens`, { method: "POST" });
+        const { access_token: token } = (await minted.json()) as { access_token: string };
+        const env = userEnv({
+          PATH: [join(full, "node_modules", ".bin"), dirname(bin), "/usr/bin", "/bin"].join(delimiter),
+          MONZOKIT_HOME: await mkdtemp(join(work, "home-")),
+          MONZO_API_URL: emulator.info["api_url"]!,
+          MONZO_TOKEN_STORE: "file",
+        });
+        const monzo = (args: string[], input?: string) =>
+          run(bin, [join(installed(full, "@monzokit/cli"), "bin", "monzo.js"), ...args], {
+            cwd: full,
+            env,
+            ...(input === undefined ? {} : { input }),
+          });
+        const login = monzo(["login", "--access-token"], token);
+        expect(login.status, login.stderr).toBe(0);
+        const balance = monzo(["--json", "balance"]);
+        expect(balance.status, balance.stderr).toBe(0);
+        expect(JSON.parse(balance.stdout)).toMatchObject({ currency: "GBP" });
+        const pots = monzo(["--json", "pots", "list"]);
+        expect(pots.status, pots.stderr).toBe(0);
+        expect(Array.isArray(JSON.parse(pots.stdout))).toBe(true);
       } finally {
         await emulator.stop();
       }
@@ -234,6 +257,26 @@ console.log(JSON.stringify({ node: process.version, currency: balance.currency, 
       });
       expect(cliEmulator.status).toBe(0);
       expect(cliEmulator.stdout).toContain("--auto-consent");
+    },
+  );
+
+  it.each(NODES)(
+    "the mirror commands work where Node has node:sqlite and say what they need where it has not (Node $version)",
+    async ({ bin }) => {
+      const hasSqlite = run(bin, ["-e", 'require("node:sqlite")'], { cwd: full }).status === 0;
+      const notAMirror = join(await mkdtemp(join(work, "mirror-")), "mirror.db");
+      await writeFile(notAMirror, "not a database\n");
+      const r = run(
+        bin,
+        [join(installed(full, "@monzokit/cli"), "bin", "monzo.js"), "sql", "SELECT 1", "--db", notAMirror],
+        { cwd: full, env: userEnv({ MONZOKIT_HOME: await mkdtemp(join(work, "home-")) }) },
+      );
+      // Exit 3 either way: a file that is not a mirror, or a Node without SQLite; never 1 (a bug).
+      expect(r.status, r.stderr).toBe(3);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      if (hasSqlite) expect(r.stderr).toContain("is not a Monzokit mirror");
+      else expect(r.stderr).toContain("needs Node's built-in SQLite, in Node 22.13 or newer");
+      expect(readFileSync(notAMirror, "utf8")).toBe("not a database\n");
     },
   );
 
