@@ -385,18 +385,40 @@ export async function startEmulatorFromFlags(
   return { running, details, text: formatConnectionDetails(details, settings.json), json: settings.json };
 }
 
-/** `--help` text for a command that takes these flags, e.g. `emulatorHelp("monzo-emulator")`. */
-export function emulatorHelp(command: string): string {
+/** Words of `text` in lines of at most `width` characters (a longer word stands on its own line). */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  return [...lines, line];
+}
+
+/**
+ * `--help` text for a command that takes these flags, e.g. `emulatorHelp("monzo-emulator")`: each
+ * description wrapped beside its flag so that every line fits `columns` (80 by default).
+ */
+export function emulatorHelp(command: string, columns = 80): string {
   const usage = (f: EmulatorFlag) =>
     f.negatable
       ? `--no-${f.name}`
       : `--${f.name}${f.type === "string" ? ` ${f.value}` : f.type === "optional" ? ` [${f.value}]` : ""}`;
   const width = Math.max(...EMULATOR_FLAGS.map((f) => usage(f).length)) + 2;
+  const indent = " ".repeat(2 + width);
+  const entries = EMULATOR_FLAGS.map((f) => {
+    const text = `${f.description}${f.default === undefined ? "" : ` (default ${f.default})`}`;
+    const [first = "", ...rest] = wrap(text, Math.max(20, columns - indent.length));
+    return [`  ${usage(f).padEnd(width)}${first}`, ...rest.map((l) => `${indent}${l}`)].join("\n");
+  });
   return `${command} — a faithful local Monzo for offline development and tests
 
 Usage: ${command} [options]
 
-${EMULATOR_FLAGS.map((f) => `  ${usage(f).padEnd(width)}${f.description}${f.default === undefined ? "" : ` (default ${f.default})`}`).join("\n")}
+${entries.join("\n")}
   --help, --version
 `;
 }

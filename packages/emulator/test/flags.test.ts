@@ -186,6 +186,14 @@ describe("emulatorHelp", () => {
     expect(help).toContain("--port N");
     expect(help).toContain("(default 6601)");
   });
+
+  it("fits 80 columns, each description wrapped beside its flag with nothing lost", () => {
+    const help = emulatorHelp("monzo-emulator");
+    expect(Math.max(...help.split("\n").map((l) => [...l].length))).toBeLessThanOrEqual(80);
+    const flat = help.replace(/\n {2,}(?!-)/g, " ");
+    for (const f of EMULATOR_FLAGS) expect(flat).toContain(f.description);
+    expect(flat).toContain("e.g. 503@0.2, 429:/balance, reset@0.05:GET /transactions");
+  });
 });
 
 describe("startEmulatorFromFlags", () => {
