@@ -49,6 +49,8 @@ describe("monzo emulator", () => {
       "--fault",
       "429:/pots",
       "--no-control",
+      "--settle-after",
+      "60",
     ];
     const cli = await firstLine([MONZO, "emulator", ...flags]);
     const own = await firstLine([EMULATOR, ...flags]);
@@ -89,6 +91,7 @@ describe("monzo emulator", () => {
       ["--fault", "418"],
       ["--port", "http"],
       ["--years", "99"],
+      ["--settle-after", "soon"],
     ]) {
       const cli = monzo(args);
       const own = spawnSync(process.execPath, [EMULATOR, ...args], { env, encoding: "utf8" });
