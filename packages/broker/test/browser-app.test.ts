@@ -45,36 +45,6 @@ async function listen(handler: { fetch: Fetch }): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-/**
- * Stand-in for the emulator's own opt-in CORS (`--cors ORIGINS`, being added to the emulator): answers
- * preflights and adds Access-Control-Allow-Origin for the listed origins only, no credentials.
- */
-function withCors(inner: Fetch, origins: string[]): Fetch {
-  return async (request) => {
-    const origin = request.headers.get("origin");
-    const allowed = origin !== null && origins.includes(origin);
-    if (request.method === "OPTIONS" && request.headers.has("access-control-request-method")) {
-      return new Response(null, {
-        status: 204,
-        headers: allowed
-          ? {
-              "access-control-allow-origin": origin,
-              "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE",
-              "access-control-allow-headers": "authorization, content-type, user-agent",
-              "access-control-max-age": "600",
-              vary: "origin",
-            }
-          : { vary: "origin" },
-      });
-    }
-    const response = await inner(request);
-    const out = new Response(response.body, response);
-    if (allowed) out.headers.set("access-control-allow-origin", origin);
-    out.headers.append("vary", "origin");
-    return out;
-  };
-}
-
 /** The example page with this run's broker and API in its config block, under a strict CSP. */
 function pageServer(): { fetch: Fetch } {
   return {
@@ -99,8 +69,6 @@ async function counters(): Promise<Record<string, number>> {
 }
 
 beforeAll(async () => {
-  e = createEmulator({ seed: "browser-app", transactions: 100 });
-  closers.push(() => e.close());
   const emuHandler: { fetch: Fetch } = { fetch: () => new Response(null, { status: 503 }) };
   const brokerHandler: { fetch: Fetch } = { fetch: () => new Response(null, { status: 503 }) };
   const page = pageServer();
@@ -108,8 +76,15 @@ beforeAll(async () => {
   brokerUrl = await listen(brokerHandler);
   pageUrl = await listen(page);
   strangerUrl = await listen(pageServer());
-  e.state.options.baseUrl = emuUrl;
-  emuHandler.fetch = withCors((request) => e.app.fetch(request), [pageUrl]);
+  // The emulator's own opt-in CORS (--cors ORIGINS), for the app's origin only, as Monzo would need to.
+  e = createEmulator({
+    seed: "browser-app",
+    transactions: 100,
+    baseUrl: emuUrl,
+    cors: { origins: [pageUrl] },
+  });
+  closers.push(() => e.close());
+  emuHandler.fetch = (request) => e.app.fetch(request);
   e.control.addClient({
     id: CLIENT.id,
     secret: CLIENT.secret,

@@ -9,9 +9,11 @@ import {
   updateTransaction,
 } from "./data/live.js";
 import type { AccountJson, TransactionJson } from "./data/types.js";
+import { allowRead, corsPolicy, preflight } from "./http/cors.js";
 import { MonzoHttpError } from "./http/errors.js";
 import { faultsActive, injectFault, RESET_HEADER, takeRateLimitToken } from "./http/faults.js";
 import { headerOf } from "./http/headers.js";
+import { crossSiteReason, isLoopbackName } from "./http/same-origin.js";
 import type { EmulatorOptions, FaultOptions, OAuthClient } from "./options.js";
 import { accountRoutes } from "./routes/accounts.js";
 import { attachmentRoutes, storageRoutes } from "./routes/attachments.js";
@@ -104,6 +106,13 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     wire();
   };
   const prefix = options.authPrefix ?? "/auth";
+  const cors = options.cors ? corsPolicy(options.cors.origins, options.cors.maxAgeSeconds) : undefined;
+  // Names that reach this emulator: this machine's, and the host it is published at (`baseUrl`).
+  const ownHost = (hostname: string) => {
+    if (isLoopbackName(hostname)) return true;
+    const base = state.options.baseUrl;
+    return base !== undefined && URL.canParse(base) && new URL(base).hostname.toLowerCase() === hostname;
+  };
 
   const app = new Hono();
   app.onError((error, c) => {
@@ -136,6 +145,12 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     if (isApi(path)) return apiBodyLimit(c, next);
     return path.startsWith(`${prefix}/`) ? pageBodyLimit(c, next) : next();
   });
+  // A login page's form posted by another site would approve logins behind the person's back.
+  app.post(`${prefix}/*`, async (c, next) => {
+    const refused = crossSiteReason(c.req.raw, c.env, ownHost);
+    if (refused) return c.text(`Refused: ${refused}.`, 403);
+    await next();
+  });
   if (options.control !== false) {
     const control = new Hono();
     control.use("/_emulator/*", async (c, next) => {
@@ -143,6 +158,12 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
         ?.socket?.remoteAddress;
       if (remote && !isLoopback(remote))
         return c.json({ code: "forbidden.control", message: "The control API answers loopback only" }, 403);
+      const refused = crossSiteReason(c.req.raw, c.env, ownHost);
+      if (refused)
+        return c.json(
+          { code: "forbidden.control", message: `The control API refused this: ${refused}` },
+          403,
+        );
       return next();
     });
     controlRoutes(control, state, { reseed });
@@ -208,6 +229,19 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       return response;
     };
     let answer: Response | Promise<Response>;
+    // Browser apps on listed origins may read the API and file storage (opt-in, see http/cors.ts).
+    // Not the token endpoint: it takes the client secret, which no page may hold (use monzo-broker).
+    const corsPath =
+      cors !== undefined &&
+      ((isApi(path) && !path.startsWith("/oauth2/token")) || path.startsWith("/_storage/"));
+    const origin = corsPath ? headerOf(request, env, "origin") : undefined;
+    if (
+      corsPath &&
+      method === "OPTIONS" &&
+      origin !== undefined &&
+      headerOf(request, env, "access-control-request-method")
+    )
+      return finish(preflight(cors, origin));
     try {
       if (isApi(path)) {
         const accept = headerOf(request, env, "accept");
@@ -228,10 +262,11 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       if (!(error instanceof MonzoHttpError)) throw error;
       answer = jsonError(error);
     }
-    if (!(answer instanceof Promise)) return finish(answer);
-    return answer.then(finish, (error: unknown) => {
+    const done = corsPath ? (r: Response) => finish(allowRead(cors!, origin, r)) : finish;
+    if (!(answer instanceof Promise)) return done(answer);
+    return answer.then(done, (error: unknown) => {
       if (!(error instanceof MonzoHttpError)) throw error;
-      return finish(jsonError(error));
+      return done(jsonError(error));
     });
   };
 

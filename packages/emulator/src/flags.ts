@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { corsPolicy } from "./http/cors.js";
 import { DEMO_CLIENT, type EmulatorOptions, type FaultRule, type OAuthClient } from "./options.js";
 import type { RunningEmulator, ServeOptions } from "./server.js";
 
@@ -107,6 +108,14 @@ export const EMULATOR_FLAGS: readonly EmulatorFlag[] = [
     value: "S",
     description: "access-token lifetime in seconds",
     default: "107999",
+  },
+  {
+    name: "cors",
+    type: "string",
+    value: "ORIGINS",
+    multiple: true,
+    description:
+      "let browser apps on these origins call the API (comma-separated, e.g. http://localhost:5173); off by default, as on real Monzo",
   },
   {
     name: "control",
@@ -301,6 +310,17 @@ export function emulatorSettings(
   const ttl = int("access-ttl", single(values, "access-ttl"), 1);
   if (ttl !== undefined) options.accessTokenTtlSeconds = ttl;
   if (values["control"] === false) options.control = false;
+  const cors = values["cors"];
+  if (cors !== undefined && typeof cors !== "boolean") {
+    const origins = (typeof cors === "string" ? [cors] : cors)
+      .flatMap((list) => list.split(","))
+      .filter((o) => o.trim() !== "");
+    try {
+      options.cors = { origins: [...corsPolicy(origins).origins] };
+    } catch (e) {
+      fail(`--cors: ${(e as Error).message}`);
+    }
+  }
   return {
     options,
     serve: {
@@ -323,6 +343,8 @@ export interface ConnectionDetails {
   redirect_uri: string | undefined;
   seed: string | number | undefined;
   transactions: number | undefined;
+  /** The origins whose browser apps may call the API (`--cors`); empty when CORS is off. */
+  cors_origins: readonly string[];
 }
 
 /** The connection details of a running emulator started with `options`. */
@@ -338,6 +360,7 @@ export function connectionDetails(running: RunningEmulator, options: EmulatorOpt
     redirect_uri: client.redirectUris[0],
     seed: options.seed,
     transactions: options.transactions,
+    cors_origins: options.cors?.origins ?? [],
   };
 }
 
@@ -351,6 +374,7 @@ export function formatConnectionDetails(info: ConnectionDetails, json: boolean):
     `  Login page        ${info.auth_url}`,
     `  In-app approvals  ${info.app_url}`,
     ...(info.control_url ? [`  Control API       ${info.control_url}`] : []),
+    ...(info.cors_origins.length ? [`  CORS origins      ${info.cors_origins.join(", ")}`] : []),
     `  Client id         ${info.client_id}`,
     `  Client secret     ${info.client_secret}`,
     `  Redirect URI      ${info.redirect_uri}`,

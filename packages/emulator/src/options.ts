@@ -106,6 +106,12 @@ export interface EmulatorOptions {
   authPrefix?: string;
   /** Serve the control API under `/_emulator`. Default true. */
   control?: boolean;
+  /**
+   * Let browser apps on these exact origins (`http://localhost:5173`) call the API and file storage:
+   * preflights answered, `Access-Control-Allow-Origin` on answers, never credentials. Off by default, as on
+   * real Monzo; never for the login pages or the control API.
+   */
+  cors?: { origins: readonly string[]; maxAgeSeconds?: number };
   quirks?: Partial<QuirkOptions>;
   /** Maximum request-log entries kept. Default 1000. */
   requestLogSize?: number;

@@ -47,6 +47,8 @@ describe("monzo-emulator", () => {
       ["--bogus"],
       ["--clients", "/nonexistent.json"],
       ["--settle-after", "soon"],
+      ["--cors", "*"],
+      ["--cors", "http://localhost:5173/app"],
     ]) {
       const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8" });
       expect(r.status).toBe(2);

@@ -46,6 +46,7 @@ describe("emulatorSettings", () => {
       clients: "clients.json",
       "access-ttl": "60",
       control: false,
+      cors: ["http://localhost:5173,https://app.example", "http://127.0.0.1:8080"],
       "allow-remote-control": true,
       json: true,
     };
@@ -72,6 +73,7 @@ describe("emulatorSettings", () => {
         clients: [{ ...clients[0], confidential: true, name: "oauth2client_x" }],
         accessTokenTtlSeconds: 60,
         control: false,
+        cors: { origins: ["http://localhost:5173", "https://app.example", "http://127.0.0.1:8080"] },
       },
       serve: { port: 0, host: "::1", allowRemoteControl: true },
       json: true,
@@ -93,6 +95,8 @@ describe("emulatorSettings", () => {
     expect(usageError({ transactions: "0" })).toContain("--transactions");
     expect(usageError({ years: "21" })).toContain("--years");
     expect(usageError({ "auto-approve": "soon" })).toContain("--auto-approve");
+    expect(usageError({ cors: ["*"] })).toMatch(/^--cors: cors origin "\*" is refused/);
+    expect(usageError({ cors: "http://localhost:5173/app" })).toContain("--cors: ");
     expect(usageError({ "settle-after": "soon" })).toBe('--settle-after must be a whole number, not "soon"');
     expect(usageError({ "access-ttl": "0" })).toBe(
       '--access-ttl must be a whole number of at least 1, not "0"',

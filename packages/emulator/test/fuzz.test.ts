@@ -32,11 +32,34 @@ const ROUTES = [
   "/_storage/{file}",
   "/_emulator/clock",
   "/_emulator/transactions",
+  "/_emulator/transactions/{tx}",
+  "/_emulator/transactions/{tx}/settle",
+  "/_emulator/accounts/{account}/close",
   "/_emulator/faults",
   "/_emulator/approve",
   "/_emulator/clients",
   "/_emulator/tokens",
   "/_emulator/seed",
+];
+/** Fields of the control API's JSON bodies. */
+const CONTROL_FIELDS = [
+  "account_id",
+  "amount",
+  "kind",
+  "at",
+  "merchant",
+  "description",
+  "category",
+  "notes",
+  "settled",
+  "settle_at",
+  "settle_after_ms",
+  "settle_amount",
+  "local_amount",
+  "local_currency",
+  "decline_reason",
+  "counterparty",
+  "metadata",
 ];
 const PARAMS = [
   "account_id",
@@ -85,6 +108,7 @@ describe("hostile input never produces a 5xx", () => {
     const pot = e.state.bank.potsOf(account)[0]!.json.id;
     const tx = e.state.bank.accounts.get(account)!.transactions[5]!.json.id;
     const real = {
+      "{account}": account,
       "{pot}": pot,
       "{tx}": tx,
       "{webhook}": "webhook_0000000000000000000001",
@@ -134,6 +158,9 @@ describe("hostile input never produces a 5xx", () => {
           text: new URLSearchParams(kv).toString(),
         })),
         fc.jsonValue().map((j) => ({ type: "application/json", text: JSON.stringify(j) })),
+        fc
+          .dictionary(fc.constantFrom(...CONTROL_FIELDS), fc.oneof(value, fc.jsonValue(), fc.integer()))
+          .map((j) => ({ type: "application/json", text: JSON.stringify(j) })),
         fc.string({ unit: "binary", maxLength: 200 }).map((text) => ({ type: "text/plain", text })),
         fc.string({ maxLength: 40 }).map((text) => ({ type: "multipart/form-data; boundary=x", text })),
       ),

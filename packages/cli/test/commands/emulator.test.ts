@@ -51,6 +51,8 @@ describe("monzo emulator", () => {
       "--no-control",
       "--settle-after",
       "60",
+      "--cors",
+      "http://localhost:5173",
     ];
     const cli = await firstLine([MONZO, "emulator", ...flags]);
     const own = await firstLine([EMULATOR, ...flags]);
@@ -60,7 +62,12 @@ describe("monzo emulator", () => {
       const strip = (info: Record<string, unknown>) =>
         JSON.stringify(info).replaceAll(String(info["api_url"]), "URL");
       expect(strip(a)).toBe(strip(b));
-      expect(a).toMatchObject({ seed: "parity", transactions: 30, control_url: null });
+      expect(a).toMatchObject({
+        seed: "parity",
+        transactions: 30,
+        control_url: null,
+        cors_origins: ["http://localhost:5173"],
+      });
       // Both faults arrived (a repeated flag), and --auto-consent redirects straight back with a code.
       expect((await fetch(`${a["api_url"]}/balance?account_id=x`)).status).toBe(503);
       expect((await fetch(`${a["api_url"]}/pots?current_account_id=x`)).status).toBe(429);
@@ -92,6 +99,7 @@ describe("monzo emulator", () => {
       ["--port", "http"],
       ["--years", "99"],
       ["--settle-after", "soon"],
+      ["--cors", "*"],
     ]) {
       const cli = monzo(args);
       const own = spawnSync(process.execPath, [EMULATOR, ...args], { env, encoding: "utf8" });

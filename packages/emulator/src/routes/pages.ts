@@ -103,7 +103,8 @@ export function pageRoutes(app: Hono, state: EmulatorState, prefix: string): voi
   app.get(`${prefix}/app`, (c) => {
     const s = state;
     const pending = s.authority.pendingGrants();
-    const notice = new URL(c.req.url).searchParams.get("done");
+    // Only the page's own messages: `done` names one, it never carries text (a link could make it say anything).
+    const notice = NOTICES[new URL(c.req.url).searchParams.get("done") ?? ""];
     const rows = pending
       .map((g) => {
         const client = s.authority.clients.get(g.clientId);
@@ -118,7 +119,7 @@ export function pageRoutes(app: Hono, state: EmulatorState, prefix: string): voi
       c,
       "Monzo app — approvals",
       `<h1>Monzo app</h1>
-${notice ? `<p class="notice" id="notice">${esc(notice)}</p>` : ""}
+${notice ? `<p class="notice ${notice.kind}" id="notice" role="status">${esc(notice.text)}</p>` : ""}
 <h2>Allow access to your data</h2>
 ${pending.length ? `<ul class="list">${rows}</ul>` : `<p id="empty">Nothing is waiting for approval.</p>`}
 <p><a href="${prefix}/app">Refresh</a></p>`,
@@ -129,14 +130,19 @@ ${pending.length ? `<ul class="list">${rows}</ul>` : `<p id="empty">Nothing is w
     const s = state;
     const form = new URLSearchParams(await c.req.text());
     const grant = s.authority.grants.find((g) => g.id === form.get("grant"));
-    let done = "That request is no longer waiting.";
-    if (grant && form.get("decision") === "approve" && s.authority.approve(grant))
-      done = "Approved. The app can now see your data.";
-    if (grant && form.get("decision") === "decline" && s.authority.decline(grant))
-      done = "Declined. The app’s access was revoked.";
-    return c.redirect(`${prefix}/app?done=${encodeURIComponent(done)}`, 303);
+    let done: keyof typeof NOTICES = "gone";
+    if (grant && form.get("decision") === "approve" && s.authority.approve(grant)) done = "approved";
+    if (grant && form.get("decision") === "decline" && s.authority.decline(grant)) done = "declined";
+    return c.redirect(`${prefix}/app?done=${done}`, 303);
   });
 }
+
+/** What the approvals page can say after a decision: a decline is not a success, and looks it. */
+const NOTICES: Record<string, { kind: "success" | "declined" | "info"; text: string }> = {
+  approved: { kind: "success", text: "Approved. The app can now see your data." },
+  declined: { kind: "declined", text: "Declined. The app’s access was revoked." },
+  gone: { kind: "info", text: "That request is no longer waiting." },
+};
 
 function callbackUrl(redirectUri: string, params: Record<string, string | undefined>): string {
   const url = new URL(redirectUri);
@@ -148,18 +154,29 @@ function esc(text: string): string {
   return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
-const STYLE = `body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#112;background:#fafbff}
-h1{color:#14233c}button{font:inherit;padding:.6rem 1.4rem;margin:.8rem .6rem 0 0;border:0;border-radius:2rem;background:#ff4f40;color:#fff;cursor:pointer}
-button.secondary{background:#dde}fieldset{border:1px solid #ccd;border-radius:.6rem}label{display:block;margin:.4rem 0}.muted{color:#667}
-.card{list-style:none;background:#fff;border:1px solid #ddf;border-radius:.8rem;padding:1rem;margin:1rem 0}.list{padding:0}.notice{background:#e8fff0;padding:.6rem;border-radius:.4rem}
-code{background:#eef;padding:0 .3rem}`;
+// Colours meet WCAG AA (4.5:1 for text; 3:1 for a button's edge against the page), checked in Chromium by
+// test/pages.test.ts. Deny and Decline are outlined, not greyed: they are real choices, not disabled ones.
+const STYLE = `body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#111122;background:#fafbff;line-height:1.45;overflow-wrap:anywhere}
+h1{color:#14233c}a{color:#1a4fd6}
+button{font:inherit;padding:.6rem 1.4rem;margin:.8rem .6rem 0 0;border:2px solid #b8261b;border-radius:2rem;background:#b8261b;color:#fff;cursor:pointer}
+button.secondary{background:#fff;color:#14233c;border-color:#14233c}
+button:focus-visible,a:focus-visible,input:focus-visible{outline:3px solid #1a4fd6;outline-offset:2px}
+fieldset{border:1px solid #767c8c;border-radius:.6rem;min-width:0}label{display:block;margin:.4rem 0}.muted{color:#555b6b}
+.card{list-style:none;background:#fff;border:1px solid #767c8c;border-radius:.8rem;padding:1rem;margin:1rem 0}.list{padding:0}
+.notice{padding:.6rem .8rem;border-radius:.4rem;border-left:.4rem solid}
+.notice.success{background:#e6f4ea;color:#0b3d1f;border-color:#1e7b34}
+.notice.declined{background:#fdecea;color:#5c1410;border-color:#b3261e}
+.notice.info{background:#eef1f7;color:#14233c;border-color:#14233c}
+code{background:#e9ebf5;color:#111122;padding:0 .3rem}`;
 
 function page(c: Context, title: string, body: string, status: 200 | 400 = 200) {
   c.header(
     "content-security-policy",
     "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
   );
-  c.header("referrer-policy", "no-referrer");
+  // `same-origin`, not `no-referrer`: the form posts must carry their real Origin (no-referrer makes it "null"),
+  // and no other site ever learns these pages' addresses.
+  c.header("referrer-policy", "same-origin");
   c.header("x-frame-options", "DENY");
   c.header("cache-control", "no-store");
   return c.html(
