@@ -23,6 +23,7 @@ import {
   TimeoutError,
   TokenEvictedError,
 } from "@monzokit/core";
+import { cliHint } from "./hints.js";
 import { MirrorBusyError, MirrorError, MirrorQueryError } from "./mirror/errors.js";
 import { printable } from "./output/printable.js";
 
@@ -118,7 +119,10 @@ export function describeError(error: unknown, debug: boolean, loginCommand = "mo
       lines.push(
         `  → ${error instanceof TokenEvictedError ? "A newer login for this app replaced this one (perhaps one that was interrupted). " : ""}Run ${loginCommand} to log in again.`,
       );
-    else if (error.hint) lines.push(`  → ${printable(error.hint)}`);
+    else {
+      const hint = cliHint(error, loginCommand);
+      if (hint) lines.push(`  → ${printable(hint)}`);
+    }
     // --debug adds the stack where it can help, never to a mistake the person fixes from the message.
     if (debug && error.stack && !isUserMistake(error))
       lines.push(printable(redact(error.stack), { multiline: true }));

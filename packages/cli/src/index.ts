@@ -11,6 +11,8 @@ export { startCallbackServer } from "./login/loopback.js";
 export { LOW_MEMORY_NODE_FLAGS } from "./low-memory.js";
 export { main } from "./main.js";
 export { MirrorBusyError, MirrorError, MirrorQueryError } from "./mirror/errors.js";
+export type { AddTransactionOptions, AddTransactionResult } from "./mirror/event.js";
+export { addTransactionToMirror } from "./mirror/event.js";
 export { dataDir, defaultMirrorPath } from "./mirror/paths.js";
 export type { AccountSyncReport, SyncMirrorOptions, SyncProgress, SyncReport } from "./mirror/sync.js";
 export { DEFAULT_TRAILING_DAYS, syncMirror } from "./mirror/sync.js";

@@ -1,6 +1,6 @@
 /**
  * Everything the CLI touches outside itself, injected so tests can drive it (STYLE: side effects
- * injected): output streams, environment, the browser, prompts and the clock.
+ * injected): output streams, standard input, environment, the browser, prompts and the clock.
  */
 export interface Io {
   out(text: string): void;
@@ -20,6 +20,11 @@ export interface Io {
   /** Opens `url` in the system browser, or says why it could not (no browser, no display, a refused URL). */
   openBrowser(url: string): Promise<BrowserResult>;
   prompt(question: string, options?: { secret?: boolean }): Promise<string>;
+  /**
+   * The next line of standard input (without its line ending), or "" once it has ended: how a secret or a
+   * pasted address arrives when there is no terminal (`printf %s "$SECRET" | monzo …`).
+   */
+  stdinLine(): Promise<string>;
   now(): number;
 }
 
@@ -70,6 +75,7 @@ export function processIo(): Io {
     // Loaded on use: most commands never open a browser.
     openBrowser: async (url) => (await import("./browser.js")).openInBrowser(url),
     prompt: async (question, options) => (await import("./terminal.js")).ask(question, options),
+    stdinLine: async () => (await import("./stdin.js")).processStdinLine(),
     now: Date.now,
   };
 }

@@ -5,6 +5,7 @@ import {
   MonzoClient,
   monzoRefresh,
   redact,
+  registerSecret,
   TokenManager,
   type TokenSet,
 } from "@monzokit/core";
@@ -76,6 +77,10 @@ export async function openSession(
   options: { fetch?: typeof fetch } = {},
 ): Promise<Session> {
   const settings = await resolveSettings(io, flags);
+  // The client secret is configuration, not a token: it never rotates, may look like any text, and must stay
+  // masked in every message, log and --debug line of this process (core's bounded list of recent tokens is
+  // for the tokens themselves, which core remembers as it handles them).
+  registerSecret(settings.clientSecret);
   const store =
     settings.tokenStore === "file"
       ? new FileTokenStore(settings.tokenPath)

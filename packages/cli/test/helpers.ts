@@ -7,7 +7,17 @@ export async function tempHome(): Promise<string> {
   return mkdtemp(join(tmpdir(), "monzokit-cli-test-"));
 }
 
-/** An Io that records output and never touches the real terminal or browser. */
+/** Standard input for a fake Io: `text` as if piped in (`printf 'a\nb' | monzo …`), then ended. */
+export function stdinOf(text: string): () => Promise<string> {
+  const lines = text.split("\n");
+  if (text.endsWith("\n")) lines.pop();
+  return async () => (lines.shift() ?? "").replace(/\r$/, "");
+}
+
+/**
+ * An Io that records output and never touches the real terminal, browser or standard input (which is
+ * empty, as with `</dev/null`, unless `stdinLine` is given: see `stdinOf`).
+ */
 export function fakeIo(env: Record<string, string | undefined> = {}, overrides: Partial<Io> = {}) {
   const out: string[] = [];
   const err: string[] = [];
@@ -27,6 +37,7 @@ export function fakeIo(env: Record<string, string | undefined> = {}, overrides: 
     prompt: async () => {
       throw new Error("prompted without a terminal");
     },
+    stdinLine: stdinOf(""),
     now: Date.now,
     ...overrides,
   };

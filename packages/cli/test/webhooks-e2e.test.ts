@@ -6,6 +6,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
 import { type RunningEmulator, serveEmulator } from "@monzokit/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -166,5 +167,80 @@ describe("monzo webhooks listen, end to end", () => {
     expect(await run.exit, run.stderr()).toBe(0);
     expect(run.stderr()).toMatch(/Removed the registration webhook_/);
     expect(await listed()).toEqual([]);
+  });
+
+  it("adds each delivered transaction to the profile's mirror, which a later monzo sync leaves identical; --no-mirror leaves it alone", async () => {
+    const sync = monzo(["sync", "--json"]);
+    expect(await sync.exit, sync.stderr()).toBe(0);
+    const mirror = join(home, "data", "default", "mirror.db");
+    const row = (id: string) => {
+      const conn = new DatabaseSync(mirror, { readOnly: true });
+      try {
+        return conn.prepare("SELECT * FROM transactions WHERE id = ?").get(id);
+      } finally {
+        conn.close();
+      }
+    };
+    const newTransaction = async (amount: number) =>
+      (
+        await api<{ transaction: { id: string } }>("/_emulator/transactions", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ account_id: accountId, amount, merchant: "pub" }),
+        })
+      ).transaction.id;
+
+    const port = await freePort();
+    const run = monzo([
+      "webhooks",
+      "listen",
+      "--port",
+      String(port),
+      "--register",
+      `http://127.0.0.1:${port}`,
+    ]);
+    await run.until(/Monzo posts to /);
+    expect(run.stderr()).toContain(`New transactions go into the mirror ${mirror} too (--no-mirror`);
+    const id = await newTransaction(-1_850);
+    await run.until(new RegExp(id), "out");
+    await emu.emulator.control.webhooksIdle();
+    const added = row(id);
+    expect(added).toMatchObject({ id, account_id: accountId, amount: -1_850, status: "pending" });
+    run.child.kill("SIGINT");
+    expect(await run.exit, run.stderr()).toBe(0);
+
+    const again = monzo(["sync", "--json"]);
+    expect(await again.exit, again.stderr()).toBe(0);
+    expect(JSON.parse(again.stdout())).toMatchObject({ added: 0, changed: 0, removed: 0 });
+    expect(row(id)).toEqual(added);
+
+    const off = monzo([
+      "webhooks",
+      "listen",
+      "--port",
+      String(port),
+      "--register",
+      `http://127.0.0.1:${port}`,
+      "--no-mirror",
+    ]);
+    await off.until(/Monzo posts to /);
+    expect(off.stderr()).not.toContain("mirror");
+    const ignored = await newTransaction(-99);
+    await off.until(new RegExp(ignored), "out");
+    await emu.emulator.control.webhooksIdle();
+    off.child.kill("SIGINT");
+    expect(await off.exit, off.stderr()).toBe(0);
+    expect(row(ignored)).toBeUndefined();
+  });
+
+  it("--db must name an existing mirror, and contradicts --no-mirror (nothing listens)", async () => {
+    const missing = monzo(["webhooks", "listen", "--port", "0", "--db", "nowhere.db"]);
+    expect(await missing.exit).toBe(3);
+    expect(missing.stderr()).toMatch(
+      /^error: There is no mirror at nowhere\.db yet\n {2}→ Run monzo sync --db nowhere\.db first/,
+    );
+    const both = monzo(["webhooks", "listen", "--port", "0", "--db", "x.db", "--no-mirror"]);
+    expect(await both.exit).toBe(2);
+    expect(both.stderr()).toContain("--db and --no-mirror contradict each other");
   });
 });

@@ -1,7 +1,10 @@
 import { readFile } from "node:fs/promises";
-import { basename, extname } from "node:path";
+import { basename, extname, resolve } from "node:path";
+import { resolveSettings } from "../config/settings.js";
 import { io } from "../context.js";
 import { UsageError } from "../errors.js";
+import { MirrorError } from "../mirror/errors.js";
+import { defaultMirrorPath } from "../mirror/paths.js";
 import { emit } from "../output/emit.js";
 import { table } from "../output/format.js";
 import { pickAccount } from "../session.js";
@@ -168,6 +171,10 @@ export function webhooks(cmd: Cmd): void {
       run: "monzo webhooks listen --json --register http://127.0.0.1:6610",
       says: "Against monzo-emulator on this machine, one NDJSON line per event",
     },
+    listenMirror: {
+      run: "monzo sync && monzo webhooks listen --register https://tunnel.example.com",
+      says: "With a mirror (monzo sync), each new transaction goes into it too; --no-mirror not to",
+    },
   };
   helpFor(cmd, [examples.list, examples.add]);
   const list = cmd
@@ -232,7 +239,7 @@ export function webhooks(cmd: Cmd): void {
   const listen = cmd
     .command("listen")
     .description(
-      "Receive events on this machine: a secret URL, each event once, shown like transactions list (--json: NDJSON)",
+      "Receive events on this machine: a secret URL, each event once, shown like transactions list (--json: NDJSON), and added to the mirror when monzo sync has made one",
     )
     .addOption(options.port("Port", 6610))
     .option("--path <path>", "Path before the secret (default /monzo)")
@@ -242,6 +249,11 @@ export function webhooks(cmd: Cmd): void {
     )
     .option("--keep", "With --register: leave the registration in place on exit")
     .addOption(options.account())
+    .option(
+      "--db <file>",
+      "Add each new transaction to this mirror (default: the profile's, when monzo sync has made it)",
+    )
+    .option("--no-mirror", "Do not add events to the mirror, even when there is one")
     .action(async (opts, command) => {
       const t = io();
       const values = command.optsWithGlobals();
@@ -249,10 +261,26 @@ export function webhooks(cmd: Cmd): void {
       const portText = flag(opts.port) ?? "6610";
       if (!/^\d+$/.test(portText) || Number(portText) > 65535)
         throw new UsageError(`--port must be 0–65535, not "${portText}"`, "E.g. --port 6610.");
+      const db = flag(opts.db);
+      if (db && opts.mirror === false)
+        throw new UsageError("--db and --no-mirror contradict each other", "Give one of them.");
       const { listen } = await import("../webhooks/listen.js");
+      const { mirrorExists } = await import("../webhooks/mirror.js");
       const base = flag(opts.register);
       const session = base ? (await ready(values)).session : undefined;
       const account = session ? await pickAccount(session, flag(opts.account)) : undefined;
+      let mirror: string | undefined;
+      if (db) {
+        mirror = resolve(t.cwd, db);
+        if (!(await mirrorExists(mirror)))
+          throw new MirrorError("mirror.missing", `There is no mirror at ${db} yet`, {
+            hint: `Run monzo sync --db ${db} first, or leave out --db for the profile's mirror.`,
+          });
+      } else if (opts.mirror !== false) {
+        const profile = session?.settings.profile ?? (await resolveSettings(t, flags)).profile;
+        const path = defaultMirrorPath(t.env, profile);
+        if (await mirrorExists(path)) mirror = path;
+      }
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once("SIGINT", onSignal);
@@ -265,6 +293,7 @@ export function webhooks(cmd: Cmd): void {
           json: flags.json === true,
           quiet: flags.quiet === true,
           signal: stop.signal,
+          ...(mirror ? { mirror } : {}),
           ...(base && session && account
             ? {
                 register: {
@@ -281,5 +310,5 @@ export function webhooks(cmd: Cmd): void {
         process.off("SIGTERM", onSignal);
       }
     });
-  helpFor(listen, [examples.listen, examples.listenLocal]);
+  helpFor(listen, [examples.listen, examples.listenLocal, examples.listenMirror]);
 }

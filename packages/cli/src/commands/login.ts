@@ -5,7 +5,6 @@ import { UsageError } from "../errors.js";
 import { exportHistory, formatFromPath } from "../export.js";
 import { login, loginThroughBroker, waitForAppApproval } from "../login/flow.js";
 import { checkTokenStore, openSession, pickAccount, whereTokensWent } from "../session.js";
-import { stdinLine } from "../stdin.js";
 import { KeychainTokenStore } from "../store/keychain.js";
 import { type Cmd, flag, globalFlags, helpFor, options, withEnv } from "./common.js";
 
@@ -117,7 +116,7 @@ export default function loginCommand(cmd: Cmd): void {
         tokens = await loginThroughBroker(session, {
           brokerUrl: session.settings.brokerUrl,
           manual: opts.manual === true,
-          ...(opts.manual && !t.interactive ? { pasted: () => stdinLine() } : {}),
+          ...(opts.manual && !t.interactive ? { pasted: () => t.stdinLine() } : {}),
           openBrowser: opts.browser !== false,
           port: undefined,
           timeoutMs,
@@ -134,7 +133,7 @@ export default function loginCommand(cmd: Cmd): void {
           approvalTimeoutMs: timeoutMs,
           wait: opts.wait !== false,
           quiet: flags.quiet === true,
-          ...(opts.manual && !t.interactive ? { pasted: () => stdinLine() } : {}),
+          ...(opts.manual && !t.interactive ? { pasted: () => t.stdinLine() } : {}),
         });
       }
 

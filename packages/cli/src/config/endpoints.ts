@@ -166,7 +166,35 @@ export function judgeEndpoint(
       );
     }
   }
+  if (!endpoint.refusal && kind === "other" && url.protocol === "http:" && name !== "redirectUri")
+    endpoint.refusal = plainHttpRefusal(name, value, source, from, url);
   return endpoint;
+}
+
+/**
+ * Plain http to another host, allowed or not: what it carries would cross the network readable by anyone on
+ * the way, and core refuses it anyway (its hint, "pass allowInsecure", is for programs). Said here with
+ * the way out on the command line. The redirect URI is not refused: only the browser goes there, and the
+ * login warns about it.
+ */
+function plainHttpRefusal(
+  name: EndpointName,
+  value: string,
+  source: SettingSource,
+  from: string,
+  url: URL,
+): ConfigError {
+  const role = ROLE[name];
+  const fix =
+    source === "flag"
+      ? `Give ${role.flag} its https address.`
+      : source === "profile"
+        ? `Save its https address: monzo config set ${name} https://…`
+        : `Set ${role.env} to its https address, or unset it.`;
+  return new ConfigError(
+    `${from} is plain http (${value.slice(0, 200)}): ${role.carries} would cross the network to ${url.hostname} unencrypted`,
+    `${fix} Plain http is only for this machine (localhost, 127.0.0.1, [::1]): for an emulator on another computer, forward its port here (ssh -L 6601:127.0.0.1:6601 HOST) and use http://127.0.0.1:6601.`,
+  );
 }
 
 /** Throws the refusal of the first named endpoint that may not be used. */

@@ -1,6 +1,6 @@
+import { registerSecret } from "@monzokit/core";
 import { UsageError } from "../errors.js";
 import type { Io } from "../io.js";
-import { stdinLine } from "../stdin.js";
 
 /**
  * The refusal for a secret typed on the command line: every user of this machine can read a process's
@@ -16,14 +16,16 @@ export function secretInArgv(option: string, how: string): UsageError {
 
 /**
  * Reads a secret without it ever being in argv: asked on the terminal with the input hidden, or, without a
- * terminal, the first line of standard input (`printf %s "$SECRET" | monzo …`).
+ * terminal, the first line of standard input (`printf %s "$SECRET" | monzo …`). What it reads is masked in
+ * every later output of the process (`registerSecret`), whatever it looks like.
  *
  * @throws {UsageError} when nothing was given
  */
 export async function readSecret(io: Io, what: string, option: string): Promise<string> {
   const value = (
-    io.interactive ? await io.prompt(`${what} (hidden): `, { secret: true }) : await stdinLine()
+    io.interactive ? await io.prompt(`${what} (hidden): `, { secret: true }) : await io.stdinLine()
   ).trim();
+  registerSecret(value);
   if (!value)
     throw new UsageError(
       `No ${what.toLowerCase()} was given`,

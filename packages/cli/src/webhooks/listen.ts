@@ -7,6 +7,7 @@ import {
   InvalidArgumentError,
   isLoopbackUrl,
   type MonzoClient,
+  registerSecret,
   type WebhookEvent,
   type WebhookId,
   type WebhookRefusal,
@@ -15,6 +16,7 @@ import {
 import { UsageError } from "../errors.js";
 import type { Io } from "../io.js";
 import { printable } from "../output/printable.js";
+import { type MirrorWriter, mirrorWriter } from "./mirror.js";
 import { ndjsonLine, transactionHeader, transactionRow } from "./terminal.js";
 
 /** Where a stable secret comes from: the environment, never argv (other local users can read argv). */
@@ -32,7 +34,13 @@ export interface ListenOptions {
   quiet?: boolean;
   /** Register `<baseUrl><path>` on the account through `webhooks.ensure`, and remove it on close unless `keep`. */
   register?: { baseUrl: string; client: MonzoClient; accountId: string; keep?: boolean };
-  /** Called for each event after it is printed (e.g. to upsert it into a mirror). A throw makes Monzo retry. */
+  /**
+   * An existing mirror (`monzo sync`'s) to add each new transaction to (`addTransactionToMirror`): at once, or
+   * once a running sync has finished. Nothing the mirror does delays Monzo's answer by more than a second or
+   * makes Monzo deliver again.
+   */
+  mirror?: string;
+  /** Called for each event after it is printed (and added to the mirror). A throw makes Monzo retry. */
   onEvent?: (event: WebhookEvent) => void | Promise<void>;
 }
 
@@ -66,6 +74,9 @@ export async function startListener(options: ListenOptions): Promise<Listener> {
   const { io } = options;
   const basePath = options.basePath ?? "/monzo";
   const secret = secretFrom(io);
+  // Whoever has the path can post events: masked in errors and --debug lines like a configured secret. The
+  // URL printed on purpose for the person to register is written directly, not through redaction.
+  registerSecret(secret);
   let path: string;
   try {
     path = webhookPath(secret, basePath);
@@ -79,6 +90,9 @@ export async function startListener(options: ListenOptions): Promise<Listener> {
     if (!options.quiet) io.err(text);
   };
 
+  const mirror: MirrorWriter | undefined = options.mirror
+    ? mirrorWriter({ io, path: options.mirror, quiet: options.quiet === true })
+    : undefined;
   let headerShown = false;
   const handler = createWebhookHandler({
     secret,
@@ -90,6 +104,7 @@ export async function startListener(options: ListenOptions): Promise<Listener> {
         headerShown = true;
         io.out(transactionRow(event.data));
       } else io.out(`event ${printable(event.type)} (not a transaction; --json shows it whole)\n`);
+      if (mirror && event.kind === "transaction.created") await mirror.add(event.data);
       await options.onEvent?.(event);
     },
     onRefused: throttled(io.now, (info, more) =>
@@ -116,7 +131,10 @@ export async function startListener(options: ListenOptions): Promise<Listener> {
       ),
     );
   });
-  const closeServer = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  const closeServer = async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await mirror?.close();
+  };
   const port = (server.address() as AddressInfo).port;
   const localUrl = `http://127.0.0.1:${port}${path}`;
 
@@ -147,6 +165,8 @@ export async function startListener(options: ListenOptions): Promise<Listener> {
   }
 
   chatter(`Listening on ${localUrl} (this machine only) — Ctrl+C to stop.\n`);
+  if (options.mirror)
+    chatter(`New transactions go into the mirror ${options.mirror} too (--no-mirror to leave it alone).\n`);
   if (registeredUrl) chatter(`Monzo posts to ${registeredUrl}\n`);
   else
     chatter(

@@ -8,8 +8,9 @@ import {
   requireEndpoints,
   type SettingSource,
 } from "../../src/config/endpoints.js";
-import { ConfigError } from "../../src/errors.js";
-import { fakeIo } from "../helpers.js";
+import { ConfigError, EXIT } from "../../src/errors.js";
+import { main } from "../../src/main.js";
+import { fakeIo, tempHome } from "../helpers.js";
 
 const where = { profile: "default", profilePath: "/home/me/profiles/default.json", dotenvPath: "/repo/.env" };
 const context = (runAllowed: string[] = [], profileAllowed: string[] = []) => ({
@@ -137,6 +138,59 @@ describe("judgeEndpoint", () => {
       "https://u:p@api.monzo.com",
     ])
       expect(judgeEndpoint("apiUrl", value, "flag", context()).refusal).toBeInstanceOf(ConfigError);
+  });
+
+  it("refuses plain http to another host with the fix on the command line, even when the host is allowed", () => {
+    const cases: [Parameters<typeof judgeEndpoint>[0], string, SettingSource, RegExp][] = [
+      ["authUrl", "http://login.example.com/", "flag", /Give --auth-url its https address/],
+      ["apiUrl", "http://api.example.com", "env", /Set MONZO_API_URL to its https address/],
+      ["brokerUrl", "http://broker.example.com", "profile", /monzo config set brokerUrl https:/],
+      ["apiUrl", "http://api.monzo.com", "flag", /Give --api-url its https address/],
+    ];
+    for (const [name, value, source, fix] of cases) {
+      const host = new URL(value).hostname;
+      const e = judgeEndpoint(name, value, source, context([host], [host]));
+      expect(e.refusal, value).toBeInstanceOf(ConfigError);
+      expect(e.refusal?.message).toMatch(
+        / is plain http \(http:.*\): .* would cross the network to .* unencrypted$/,
+      );
+      expect(e.refusal?.hint).toMatch(fix);
+      expect(e.refusal?.hint).toContain("ssh -L");
+      expect(e.refusal?.hint).not.toMatch(/allowInsecure/);
+    }
+    // This machine may use plain http (the emulator), and a redirect URI only gets a warning elsewhere.
+    expect(judgeEndpoint("apiUrl", "http://localhost:6601", "flag", context()).refusal).toBeUndefined();
+    expect(
+      judgeEndpoint("redirectUri", "http://app.example.com/cb", "flag", context()).refusal,
+    ).toBeUndefined();
+  });
+
+  it("monzo login, balance and login --broker say what to do on the command line, never allowInsecure", async () => {
+    const home = await tempHome();
+    const env = {
+      MONZOKIT_HOME: home,
+      MONZO_TOKEN_STORE: "file",
+      MONZO_CLIENT_ID: "oauth2client_0001",
+      MONZO_CLIENT_SECRET: "client-secret-0123456789",
+    };
+    for (const argv of [
+      [
+        "login",
+        "--auth-url",
+        "http://login.example.com",
+        "--allow-host",
+        "login.example.com",
+        "--no-browser",
+      ],
+      ["balance", "--api-url", "http://api.example.com"],
+      ["login", "--broker", "http://broker.example.com", "--no-browser"],
+    ]) {
+      const t = fakeIo(env, { cwd: home });
+      expect(await main(argv, t.io), argv.join(" ")).toBe(EXIT.config);
+      expect(t.stderr()).toMatch(/^error: --(auth-url|api-url|broker) is plain http \(http:\/\/\S+\): /m);
+      expect(t.stderr()).toMatch(/→ Give --(auth-url|api-url|broker) its https address/);
+      expect(t.stderr()).not.toMatch(/allowInsecure|authUrl|apiUrl|brokerUrl/);
+    }
   });
 
   it("requireEndpoints throws the first refusal among the names asked for, and ignores the rest", () => {

@@ -262,7 +262,7 @@ describe("the login address", () => {
     expect(opened).toEqual([]);
   });
 
-  it("from a login page that is plain http on another host, is refused before anything: unallowed (exit 3), or allowed but not https (exit 2)", async () => {
+  it("from a login page that is plain http on another host, is refused before anything: unallowed, or allowed but not https (exit 3, with the CLI's fix)", async () => {
     const opened: string[] = [];
     const env = {
       MONZOKIT_HOME: await tempHome(),
@@ -288,8 +288,11 @@ describe("the login address", () => {
     expect(
       await main(["login", "--timeout", "5", "--allow-host", "auth.evil.example"], allowed.io),
       allowed.stderr(),
-    ).toBe(2);
-    expect(allowed.stderr()).toMatch(/(^|\n)error: authUrl "http:\/\/auth\.evil\.example\/" must use https/);
+    ).toBe(3);
+    expect(allowed.stderr()).toMatch(
+      /(^|\n)error: MONZO_AUTH_URL in the environment is plain http \(http:\/\/auth\.evil\.example\/\)/,
+    );
+    expect(allowed.stderr()).toContain("→ Set MONZO_AUTH_URL to its https address, or unset it.");
     expect(opened).toEqual([]);
   });
 

@@ -3,12 +3,16 @@
  * (REFERENCE §11.4: retries with backoff) and core's client registering it.
  */
 import { createServer } from "node:net";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { MonzoClient } from "@monzokit/core";
 import { createEmulator, type Emulator } from "@monzokit/emulator";
 import { afterEach, describe, expect, it } from "vitest";
 import { UsageError } from "../../src/errors.js";
+import { acquireSyncLock } from "../../src/mirror/lock.js";
+import { syncMirror } from "../../src/mirror/sync.js";
 import { type ListenOptions, startListener } from "../../src/webhooks/listen.js";
-import { fakeIo } from "../helpers.js";
+import { fakeIo, tempHome } from "../helpers.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -196,6 +200,32 @@ describe("webhooks listen", () => {
     expect(await client.webhooks.list(accountId)).toEqual([]);
   });
 
+  it("the secret path is masked in errors: an API echoing the URL it was asked to register shows [redacted]", async () => {
+    const secret = "a-stable-secret-of-enough-length-456";
+    const echoing = new MonzoClient({
+      accessToken: "access-token-0123456789",
+      apiUrl: "http://127.0.0.1:9",
+      fetch: (async (_url: string, init?: RequestInit) => {
+        if ((init?.method ?? "GET") === "GET") return Response.json({ webhooks: [] });
+        const url = new URLSearchParams(String(init?.body ?? "")).get("url") ?? "";
+        return new Response(
+          JSON.stringify({ code: "bad_request.bad_param.url", message: `cannot reach ${url}` }),
+          {
+            status: 400,
+            headers: { "content-type": "application/json" },
+          },
+        );
+      }) as typeof fetch,
+    });
+    const error = await start({
+      env: { MONZO_WEBHOOK_SECRET: secret },
+      register: { baseUrl: "https://tunnel.example.com", client: echoing, accountId: "acc_0001" },
+    }).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toContain("cannot reach https://tunnel.example.com/monzo/[redacted]");
+    expect(String((error as Error).stack)).not.toContain(secret);
+  });
+
   it("--quiet prints events only", async () => {
     const { e, client, accountId } = bank();
     const { listener, stderr, stdout } = await start({ quiet: true });
@@ -204,5 +234,95 @@ describe("webhooks listen", () => {
     await e.control.webhooksIdle();
     expect(stderr()).toBe("");
     expect(stdout()).toContain("-£4.20");
+  });
+});
+
+describe("webhooks listen with a mirror", () => {
+  /** The emulator's bank, synced once into a fresh mirror, as `monzo sync` leaves it. */
+  async function mirrored() {
+    const b = bank();
+    const db = join(await tempHome(), "mirror.db");
+    const sync = () => syncMirror({ client: b.client, db, now: () => b.e.control.now() });
+    await sync();
+    const rows = (id: string) => {
+      const conn = new DatabaseSync(db, { readOnly: true });
+      try {
+        return conn.prepare("SELECT * FROM transactions WHERE id = ?").all(id);
+      } finally {
+        conn.close();
+      }
+    };
+    return { ...b, db, sync, rows };
+  }
+
+  it("a delivered transaction.created is in the mirror when Monzo gets its answer, and a later sync leaves it identical", async () => {
+    const { e, client, accountId, db, sync, rows } = await mirrored();
+    const { listener, stdout, stderr } = await start({ mirror: db });
+    expect(stderr()).toContain(`New transactions go into the mirror ${db} too (--no-mirror`);
+    await client.webhooks.create({ accountId, url: listener.localUrl });
+    const txId = await spend(e, accountId);
+    await e.control.webhooksIdle();
+    expect(stdout()).toContain(txId);
+    expect(e.state.deliveries.map((d) => [d.transaction_id, d.attempt, d.status])).toEqual([[txId, 1, 200]]);
+    const [row] = rows(txId);
+    expect(row).toMatchObject({ id: txId, account_id: accountId, amount: -420, status: "pending" });
+    expect(row!["first_seen"]).toBe(row!["last_changed"]);
+
+    const report = await sync();
+    expect(report.changed).toBe(0);
+    expect(report.added).toBe(0);
+    expect(rows(txId)).toEqual([row]);
+  });
+
+  it("while a sync holds the mirror, Monzo is answered at once and the event goes in once the sync is done", async () => {
+    const { e, client, accountId, db, rows } = await mirrored();
+    const { listener, stderr, close } = await start({ mirror: db });
+    await client.webhooks.create({ accountId, url: listener.localUrl });
+    const lock = await acquireSyncLock(`${db}.sync-lock`, { waitMs: 0, displayPath: db });
+    const txId = await spend(e, accountId);
+    await e.control.webhooksIdle();
+    expect(e.state.deliveries.map((d) => [d.attempt, d.status])).toEqual([[1, 200]]);
+    expect(rows(txId)).toEqual([]);
+    expect(stderr()).toContain("A monzo sync is writing the mirror: events wait here");
+    lock.release();
+    // The sync has ended: what waited goes in (at the next retry, or at the latest when listening stops).
+    await close();
+    expect(rows(txId)).toHaveLength(1);
+    expect(stderr()).not.toContain("not added to the mirror");
+  });
+
+  it("stopped while a sync still holds the mirror, it says what the next sync will read", async () => {
+    const { e, client, accountId, db, rows } = await mirrored();
+    const { listener, stderr, close } = await start({ mirror: db, quiet: true });
+    await client.webhooks.create({ accountId, url: listener.localUrl });
+    const lock = await acquireSyncLock(`${db}.sync-lock`, { waitMs: 0, displayPath: db });
+    const txId = await spend(e, accountId);
+    await e.control.webhooksIdle();
+    await close();
+    lock.release();
+    expect(rows(txId)).toEqual([]);
+    expect(stderr()).toBe(
+      "1 event was not added to the mirror: a monzo sync was writing it. The next monzo sync reads it.\n",
+    );
+  });
+
+  it("a mirror that cannot be written is said once on stderr; Monzo is still answered 200 and the event shown", async () => {
+    const { e, client, accountId } = bank();
+    const dir = await tempHome();
+    const db = join(dir, "not-a-mirror.db");
+    await import("node:fs/promises").then((fs) => fs.writeFile(db, "not SQLite at all", { mode: 0o600 }));
+    const { listener, stdout, stderr } = await start({ mirror: db });
+    await client.webhooks.create({ accountId, url: listener.localUrl });
+    const first = await spend(e, accountId);
+    const second = await spend(e, accountId);
+    await e.control.webhooksIdle();
+    expect(stdout()).toContain(first);
+    expect(stdout()).toContain(second);
+    expect(e.state.deliveries.every((d) => d.status === 200 && d.attempt === 1)).toBe(true);
+    expect(
+      stderr().match(
+        /Could not add tx_\w+ to the mirror .*not a Monzokit mirror.*the next monzo sync adds it/g,
+      ),
+    ).toHaveLength(1);
   });
 });
