@@ -6,7 +6,7 @@
  * what a fresh full fetch returns, field for field.
  */
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -47,6 +47,8 @@ export interface MirrorCrashResult {
   /** Races of two syncs at once: how many, and how many of the second were told another was running. */
   races: number;
   toldBusy: number;
+  /** Kills that left the hot journal of a file not yet in WAL mode (a first sync stopped while setting it up). */
+  hotJournals: number;
   /** Every mirror after a kill opened and passed integrity_check. */
   alwaysIntact: boolean;
   /** Every sync that was not killed exited 0 (or 11 when it raced another). */
@@ -100,18 +102,44 @@ function start(args: string[], env: Record<string, string>, killAfterMs?: number
   });
 }
 
-function intact(path: string): boolean {
-  try {
-    const db = new DatabaseSync(path, { readOnly: true });
+/**
+ * Why the mirror at `path` is not intact, or undefined when it is: it opens, passes integrity_check, and holds
+ * either the whole schema or none of it yet (a sync killed before its first migration committed leaves the
+ * empty database it had just created, which the next sync sets up). A first sync killed while the file was
+ * still in rollback-journal mode leaves a hot journal, which a read-only reader cannot roll back (`monzo sql`
+ * says to run monzo sync): then a copy is opened read-write, as the next sync would, and checked the same way.
+ */
+function brokenBecause(path: string, onHotJournal: () => void): string | undefined {
+  const check = (file: string, readOnly: boolean): string | undefined => {
+    const db = new DatabaseSync(file, { readOnly });
     try {
       const row = db.prepare("PRAGMA integrity_check").get() as { integrity_check: string };
+      if (row.integrity_check !== "ok") return `integrity_check: ${row.integrity_check}`;
+      const version = (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version;
+      const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_schema").get() as { n: number }).n;
+      if (version === 0 && tables === 0) return undefined;
       db.prepare("SELECT count(*) FROM transactions").get();
-      return row.integrity_check === "ok";
+      return undefined;
     } finally {
       db.close();
     }
-  } catch {
-    return false;
+  };
+  try {
+    return check(path, true);
+  } catch (error) {
+    const code = ((error as { errcode?: number }).errcode ?? 0) & 0xff;
+    if (code !== 8 || !existsSync(`${path}-journal`)) return `could not read it: ${(error as Error).message}`;
+    onHotJournal();
+    const dir = mkdtempSync(join(tmpdir(), "monzokit-mirror-copy-"));
+    try {
+      const copy = join(dir, "mirror.db");
+      for (const suffix of ["", "-journal"]) copyFileSync(`${path}${suffix}`, `${copy}${suffix}`);
+      return check(copy, false);
+    } catch (inner) {
+      return `a copy would not open read-write: ${(inner as Error).message}`;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 }
 
@@ -203,6 +231,7 @@ export async function runMirrorCrashSuite(options: MirrorCrashOptions): Promise<
     finishedFirst: 0,
     races: 0,
     toldBusy: 0,
+    hotJournals: 0,
     alwaysIntact: true,
     otherOutcomes: [],
     bankChanges: 0,
@@ -271,7 +300,11 @@ export async function runMirrorCrashSuite(options: MirrorCrashOptions): Promise<
           result.otherOutcomes.push(`run ${i}: ${r.code ?? r.signal}: ${r.stderr.trim().split("\n")[0]}`);
       }
       const after = stats(mirror);
-      if (existsSync(mirror) && !intact(mirror)) result.alwaysIntact = false;
+      const broken = existsSync(mirror) ? brokenBecause(mirror, () => result.hotJournals++) : undefined;
+      if (broken) {
+        result.alwaysIntact = false;
+        result.otherOutcomes.push(`after run ${i}: ${broken}`);
+      }
       // What a killed sync committed is never lost.
       if (after.transactions < before.transactions) result.lostCommitted++;
       if (runs[0]!.signal === "SIGKILL") {

@@ -19,6 +19,7 @@ export default function loginCommand(cmd: Cmd): void {
       run: 'printf %s "$TOKEN" | monzo login --access-token',
       says: "A playground token from stdin (secrets never go on the command line)",
     },
+    { run: "monzo login --sync", says: "Then keep the whole history in the local mirror (monzo sync)" },
   ]);
   cmd
     .description("Log in to Monzo (browser + local callback, --manual paste, a broker, or --access-token)")
@@ -54,6 +55,7 @@ export default function loginCommand(cmd: Cmd): void {
       "--export-history <file>",
       "Right after approval, export the whole history to this file (.csv/.json/.ndjson)",
     )
+    .option("--sync", "Right after approval, sync the whole history into the local mirror (monzo sync)")
     .option("--no-wait", "Do not wait for approval in the Monzo app")
     .option("--timeout <seconds>", "Seconds to wait for the browser and for approval (default 300)")
     .action(async (opts, command) => {
@@ -138,6 +140,39 @@ export default function loginCommand(cmd: Cmd): void {
       }
 
       const exportPath = flag(opts.exportHistory);
+      // The whole history into the mirror, while Monzo allows it (REFERENCE §2.12): asked for, or offered.
+      let mirror: { db: string; added: number } | undefined;
+      const syncNow = async () => {
+        if (opts.wait === false)
+          await waitForAppApproval(session, { approvalTimeoutMs: timeoutMs, quiet: flags.quiet === true });
+        const { runSync } = await import("./sync.js");
+        const report = await runSync(
+          t,
+          { ...flags, json: false, quiet: flags.quiet === true || flags.json === true },
+          {
+            db: undefined,
+            fullHistory: true,
+            trailingDays: undefined,
+            account: undefined,
+            wait: "60",
+          },
+        );
+        mirror = { db: report.db, added: report.added };
+      };
+      if (opts.sync) await syncNow();
+      else if (!exportPath && t.interactive && opts.wait !== false && !playground) {
+        t.err(
+          "Monzo lets apps read your whole transaction history only in the 5 minutes after approval; after that, only the last 90 days.\n",
+        );
+        const answer = (await t.prompt("Sync everything into your local mirror now (monzo sync)? [Y/n] "))
+          .trim()
+          .toLowerCase();
+        if (answer === "" || answer === "y" || answer === "yes") await syncNow();
+        else
+          t.err(
+            "Later, monzo sync keeps the last 89 days and everything after them; older needs a new login.\n",
+          );
+      }
       if (exportPath) {
         if (opts.wait === false)
           await waitForAppApproval(session, { approvalTimeoutMs: timeoutMs, quiet: flags.quiet === true });
@@ -154,10 +189,12 @@ export default function loginCommand(cmd: Cmd): void {
         t.err(`Exported ${result.count} transactions to ${exportPath}.\n`);
       } else if (t.interactive && opts.wait !== false && !playground) {
         // The one moment Monzo allows the whole history: offer it (REFERENCE §2.12).
-        t.err(
-          "Monzo lets apps read your whole transaction history only in the 5 minutes after approval; after that, only the last 90 days.\n",
-        );
-        const answer = (await t.prompt("Export your whole history now? [y/N] ")).trim().toLowerCase();
+        // (Why now was said with the sync offer, or --sync just used the window.)
+        const answer = (
+          await t.prompt(`${mirror ? "Also export it to a file" : "Export your whole history now"}? [y/N] `)
+        )
+          .trim()
+          .toLowerCase();
         if (answer === "y" || answer === "yes") {
           const suggested = `monzo-history-${new Date(t.now()).toISOString().slice(0, 10)}.csv`;
           const path = (await t.prompt(`File (.csv, .json or .ndjson) [${suggested}]: `)).trim() || suggested;
@@ -169,13 +206,17 @@ export default function loginCommand(cmd: Cmd): void {
             progress: true,
           });
           t.err(`Exported ${result.count} transactions to ${path}.\n`);
+        } else if (mirror) {
+          t.err(
+            "Later you can export any of it from the mirror: monzo transactions export --from-mirror --all FILE.csv\n",
+          );
         } else {
           t.err("Later you can export the last 90 days with: monzo transactions export FILE.csv\n");
         }
       }
       if (flags.json)
         t.out(
-          `${JSON.stringify({ user_id: tokens.userId, client_id: tokens.clientId, expires_at: new Date(tokens.expiresAt).toISOString(), token_store: session.store instanceof KeychainTokenStore && session.store.lastSave?.to === "keychain" ? "keychain" : "file", token_file: session.settings.tokenPath })}\n`,
+          `${JSON.stringify({ user_id: tokens.userId, client_id: tokens.clientId, expires_at: new Date(tokens.expiresAt).toISOString(), token_store: session.store instanceof KeychainTokenStore && session.store.lastSave?.to === "keychain" ? "keychain" : "file", token_file: session.settings.tokenPath, ...(mirror ? { mirror } : {}) })}\n`,
         );
     });
 }

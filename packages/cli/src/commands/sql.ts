@@ -5,9 +5,11 @@ import type { Io } from "../io.js";
 import { openMirrorReadOnly } from "../mirror/database.js";
 import { defaultMirrorPath } from "../mirror/paths.js";
 import { prepareReadOnlyQuery } from "../mirror/query.js";
-import { plainText, terminalJson, terminalText } from "../mirror/text.js";
 import { csvRow, table } from "../output/format.js";
+import { printable } from "../output/printable.js";
 import type { GlobalFlags } from "../session.js";
+// The CLI's terminal-safe JSON line (C1 and bidi controls escaped); it lives with webhooks listen.
+import { ndjsonLine } from "../webhooks/terminal.js";
 import { type Cmd, flag, globalFlags, helpFor } from "./common.js";
 
 /** Longest cell in the human table; `--json` and `--csv` give whole values. */
@@ -48,7 +50,8 @@ export async function runSql(t: Io, flags: GlobalFlags, options: SqlCommandOptio
           csvRow(
             row.map((v) => {
               const value = plain(v);
-              return typeof value === "string" ? plainText(value) : value;
+              // Line breaks and tabs are data in CSV (quoted); every other control is shown, never obeyed.
+              return typeof value === "string" ? printable(value, { multiline: true }) : value;
             }),
           ),
         );
@@ -60,7 +63,7 @@ export async function runSql(t: Io, flags: GlobalFlags, options: SqlCommandOptio
       t.out("[");
       for (const row of query.rows()) {
         const object = Object.fromEntries(query.columns.map((c, i) => [c, plain(row[i])]));
-        t.out(`${first ? "\n" : ",\n"}  ${terminalJson(object)}`);
+        t.out(`${first ? "\n" : ",\n"}  ${ndjsonLine(object).trimEnd()}`);
         first = false;
       }
       t.out(first ? "]\n" : "\n]\n");
@@ -75,7 +78,7 @@ export async function runSql(t: Io, flags: GlobalFlags, options: SqlCommandOptio
           query.columns.map((c, i) => {
             const v = row[i];
             if (v !== null && typeof v !== "number" && typeof v !== "bigint") numeric[i] = false;
-            let text = terminalText(cell(v));
+            let text = printable(cell(v));
             if ([...text].length > CELL) {
               text = `${[...text].slice(0, CELL - 1).join("")}…`;
               cut = true;
@@ -86,14 +89,14 @@ export async function runSql(t: Io, flags: GlobalFlags, options: SqlCommandOptio
       );
     }
     const right = query.columns.filter((_, i) => numeric[i] && rows.length > 0);
-    const header = query.columns.map((c) => terminalText(c));
+    const header = query.columns.map((c) => printable(c));
     if (rows.length === 0) t.out(`${header.map((h) => h.toUpperCase()).join("  ")}\n`);
     else
       t.out(
         table(
           rows.map((r) => Object.fromEntries(query.columns.map((c, i) => [header[i]!, r[c]!]))),
           header,
-          { right: right.map((c) => terminalText(c)) },
+          { right: right.map((c) => printable(c)) },
         ),
       );
     if (!flags.quiet) t.out(`(${rows.length} row${rows.length === 1 ? "" : "s"})\n`);

@@ -8,6 +8,7 @@ type Row = Record<string, unknown>;
 /** SQLite's own error codes, as `node:sqlite` reports them in `errcode`. */
 export const SQLITE_BUSY = 5;
 export const SQLITE_NOTADB = 26;
+export const SQLITE_READONLY = 8;
 
 /** The SQLite result code of an error thrown by `node:sqlite`, if it is one. */
 export function sqliteCode(error: unknown): number | undefined {
@@ -32,6 +33,14 @@ function inspect(db: DatabaseSync, path: string): { version: number; empty: bool
     tables = Number((db.prepare("SELECT count(*) AS n FROM sqlite_schema").get() as Row)["n"]);
   } catch (error) {
     if (sqliteCode(error) === SQLITE_NOTADB) throw notAMirror(path, "not an SQLite database");
+    // A read-only connection cannot roll back the journal a writer killed mid-transaction left (only possible
+    // before the file is in WAL mode: a first sync stopped while it set the file up). The next sync does.
+    if (sqliteCode(error) === SQLITE_READONLY)
+      throw new MirrorError(
+        "mirror.interrupted",
+        `The first sync of ${path} was stopped while it was setting the mirror up`,
+        { hint: "Run monzo sync: it rolls back what was half-written and sets the mirror up." },
+      );
     throw error;
   }
   const empty = appId === 0 && version === 0 && tables === 0;

@@ -49,7 +49,7 @@ export interface SyncMirrorOptions {
   fullHistory?: boolean;
   /** Only these accounts (ids); default every account of the login, closed and joint ones included. */
   accounts?: readonly string[];
-  /** Time windows of the history walk fetched at once on large reads. Default 4. */
+  /** Time windows of the history walk fetched at once on long reads. Default 2 (flat memory, as exports). */
   concurrency?: number;
   /** Transactions per SQLite transaction while reading a long history. Default 1,000. */
   chunkSize?: number;
@@ -471,7 +471,7 @@ class Sync {
         since: new Date(fromMs),
         before: new Date(end),
         expandMerchant: true,
-        concurrency: this.#o.concurrency ?? 4,
+        concurrency: this.#o.concurrency ?? 2,
         ...(onProgress
           ? {
               onProgress: (p: { transactions: number; fraction: number }) =>

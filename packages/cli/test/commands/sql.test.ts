@@ -71,12 +71,13 @@ describe("monzo sql", () => {
       "sql",
       "SELECT 'a' || char(27) || '[2J' || char(155) || 'b' AS t, char(10) AS nl",
     );
-    expect(c.out).toBe("T      NL\na[2Jb\n(1 row)\n");
+    // Shown as visible escapes, never obeyed.
+    expect(c.out).toBe("T              NL\na\\x1b[2J\\x9bb  \\x0a\n(1 row)\n");
     const csv = await s.monzo(
       "sql",
       "SELECT 'a' || char(27) || 'b' AS t, 'x' || char(10) || 'y' AS nl",
       "--csv",
     );
-    expect(csv.out).toBe('t,nl\r\nab,"x\ny"\r\n');
+    expect(csv.out).toBe('t,nl\r\na\\x1bb,"x\ny"\r\n');
   });
 });

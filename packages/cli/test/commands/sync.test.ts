@@ -57,7 +57,7 @@ describe("monzo sync", () => {
     expect(r.out).toMatch(/Current account +acc_\w+ +1 +1 \(1 notes, 1 metadata\)/);
     const q = await s.monzo("sql", "SELECT description FROM transactions WHERE amount = -4200");
     // Bank text never reaches the terminal raw.
-    expect(q.out).toBe("DESCRIPTION\nCAFE ]0;owned LONDON\n(1 row)\n");
+    expect(q.out).toBe("DESCRIPTION\nCAFE \\x1b]0;owned\\x07 LONDON\n(1 row)\n");
   });
 
   it("another sync of the same mirror running: says so at once (exit 11), or waits for it with --wait", async () => {
@@ -100,6 +100,8 @@ describe("monzo sync", () => {
       ["sync", "--trailing-days", "x"],
       ["sync", "--wait", "-1"],
       ["sync", "--account", "acc_nope"],
+      ["sync", "--concurrency", "0"],
+      ["sync", "--concurrency", "33"],
     ]) {
       const r = await s.monzo(...argv);
       expect({ argv, code: r.code }).toEqual({ argv, code: EXIT.usage });

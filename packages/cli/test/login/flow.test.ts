@@ -81,7 +81,7 @@ const follow = async (url: string) => {
 describe("interactive login", () => {
   it("asks for the missing secret (hidden), saves it on request, waits for approval, and offers the full-history export", async () => {
     const home = await tempHome();
-    const answers = ["mnzconf.flow", "y", "y", join(home, "history.csv")];
+    const answers = ["mnzconf.flow", "y", "n", "y", join(home, "history.csv")];
     const prompts: { question: string; secret: boolean }[] = [];
     const lines: string[] = [];
     const f = fakeIo(
@@ -117,7 +117,7 @@ describe("interactive login", () => {
     expect(prompts[0]).toEqual({ question: "  Client secret (hidden): ", secret: true });
     // The question names everything it saves, the redirect URI from the environment included.
     expect(prompts.map((p) => p.question).join("|")).toMatch(
-      /Save the client id \(oauth2client_0000FlowTest000000001\) and secret and the redirect URI http:\/\/127\.0\.0\.1:\d+\/callback to .*Export your whole history now.*File/,
+      /Save the client id \(oauth2client_0000FlowTest000000001\) and secret and the redirect URI http:\/\/127\.0\.0\.1:\d+\/callback to .*Sync everything into your local mirror.*Export your whole history now.*File/,
     );
     const profile = JSON.parse(await readFile(join(home, "profiles", "default.json"), "utf8"));
     expect(profile.clientSecret).toBe("mnzconf.flow");
@@ -139,6 +139,56 @@ describe("interactive login", () => {
     expect(lines.some((l) => /^update Exporting: \d+%, \d+ transactions, ETA \d+ s$/.test(l))).toBe(true);
     expect(f.stderr()).not.toContain("Waiting for approval");
     expect(f.stderr()).not.toContain("mnzconf.flow");
+  });
+});
+
+describe("the full-history offer after a login", () => {
+  it("offers to sync everything into the mirror while the window is open, then an export from it", async () => {
+    const home = await tempHome();
+    const prompts: string[] = [];
+    const answers = ["", "n"];
+    const f = fakeIo(
+      {
+        MONZOKIT_HOME: home,
+        MONZO_API_URL: emu.url,
+        MONZO_AUTH_URL: emu.authUrl,
+        MONZO_CLIENT_ID: "oauth2client_0000FlowTest000000001",
+        MONZO_CLIENT_SECRET: "mnzconf.flow",
+        MONZO_REDIRECT_URI: redirectUri,
+        MONZO_TOKEN_STORE: "file",
+      },
+      {
+        interactive: true,
+        prompt: async (question) => {
+          prompts.push(question);
+          return answers.shift() ?? "";
+        },
+        openBrowser: async (url) => {
+          void fetch(url).then((r) => r.text());
+          return { opened: true as const };
+        },
+      },
+    );
+    expect(await main(["login", "--timeout", "30"], f.io)).toBe(0);
+    expect(prompts).toEqual([
+      "Sync everything into your local mirror now (monzo sync)? [Y/n] ",
+      "Also export it to a file? [y/N] ",
+    ]);
+    expect(f.stderr()).toMatch(/only in the 5 minutes after approval/);
+    expect(f.stdout()).toMatch(/Current account +acc_\w+ +\d+ +0 +[\d,]+ +complete since/);
+    expect(f.stderr()).toMatch(/monzo transactions export --from-mirror --all FILE\.csv/);
+    await stat(join(home, "data", "default", "mirror.db"));
+    // And --sync does it without asking, with the report in --json.
+    const g = fakeIo({ ...f.io.env });
+    expect(
+      await main(["login", "--timeout", "30", "--sync", "--json"], {
+        ...g.io,
+        openBrowser: f.io.openBrowser,
+      }),
+    ).toBe(0);
+    expect(JSON.parse(g.stdout())).toMatchObject({
+      mirror: { added: 0, db: expect.stringMatching(/mirror\.db$/) },
+    });
   });
 });
 

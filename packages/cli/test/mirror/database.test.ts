@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -71,6 +72,31 @@ describe("opening the mirror", () => {
     db.close();
     await expect(openMirrorForWrite(path)).rejects.toMatchObject({ code: "mirror.newer_schema" });
     await expect(openMirrorReadOnly(path)).rejects.toMatchObject({ code: "mirror.newer_schema" });
+  });
+
+  it("a first sync killed while it set the file up (a hot rollback journal): readers are told to run monzo sync, which completes it", async () => {
+    const path = join(await tempHome(), "mirror.db");
+    await prepareMirrorFile(path, { createDir: false });
+    // A writer killed mid-transaction before the file was in WAL mode: SQLite leaves a hot journal.
+    const killed = spawnSync(process.execPath, [
+      "-e",
+      `const { DatabaseSync } = require("node:sqlite"); const db = new DatabaseSync(${JSON.stringify(path)});
+       db.exec("PRAGMA cache_size = 1; BEGIN EXCLUSIVE; CREATE TABLE a (x); INSERT INTO a VALUES (randomblob(100000))");
+       process.kill(process.pid, "SIGKILL");`,
+    ]);
+    expect(killed.signal).toBe("SIGKILL");
+    await stat(`${path}-journal`);
+    const error = await openMirrorReadOnly(path).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MirrorError);
+    expect(error).toMatchObject({
+      code: "mirror.interrupted",
+      hint: expect.stringMatching(/Run monzo sync/),
+    });
+    // The next sync's connection rolls the journal back and sets the mirror up.
+    const db = await openMirrorForWrite(path);
+    expect(db.prepare("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
+    db.close();
+    (await openMirrorReadOnly(path)).db.close();
   });
 
   it("read-only: no mirror yet is named with the fix; the connection refuses every write", async () => {
