@@ -24,7 +24,8 @@ export interface CliBenchOptions {
 export const FULL: CliBenchOptions = { runs: 15, exportTransactions: 100_000 };
 export const TINY: CliBenchOptions = { runs: 2, exportTransactions: 500 };
 
-const BIN = fileURLToPath(new URL("../packages/cli/dist/bundle/bin.js", import.meta.url));
+// What npm links as `monzo`: the committed entry, which loads the bundle.
+const BIN = fileURLToPath(new URL("../packages/cli/bin/monzo.js", import.meta.url));
 
 /**
  * Each child reports its own CPU time (user + system, from `process.cpuUsage()` at exit) on fd 3: on a

@@ -57,7 +57,21 @@ export async function createStore(
   key: Uint8Array,
 ): Promise<SessionStore> {
   if (kind === "redis") {
-    const { RedisSessionStore, RedisUnavailableError } = await import("./store/redis.js");
+    // @redis/client is an optional peer dependency (more than half of an install), loaded only here.
+    const { RedisSessionStore, RedisUnavailableError } = await import("./store/redis.js").catch(
+      (error: unknown) => {
+        const e = error as { code?: unknown; message?: unknown };
+        if (e.code === "ERR_MODULE_NOT_FOUND" && String(e.message).includes("'@redis/client'"))
+          throw new BrokerConfigError([
+            {
+              setting: "BROKER_STORE",
+              message:
+                "redis needs the @redis/client package, which is not installed: run npm install @redis/client@6 where @monzokit/broker is installed (with npx: npx -p @monzokit/broker -p @redis/client@6 monzo-broker)",
+            },
+          ]);
+        throw error;
+      },
+    );
     try {
       return await RedisSessionStore.connect(redisUrl!, { key });
     } catch (error) {

@@ -79,7 +79,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Define> }>
   },
   emulator: {
     summary: "Start the local Monzo emulator",
-    load: async () => (await import("./commands/local.js")).emulator,
+    load: async () => (await import("./commands/emulator.js")).default,
   },
   config: { summary: "Show or set settings", load: async () => (await import("./commands/local.js")).config },
   profiles: { summary: "List profiles", load: async () => (await import("./commands/local.js")).profiles },

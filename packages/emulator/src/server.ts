@@ -22,8 +22,16 @@ export interface RunningEmulator {
   close(): Promise<void>;
 }
 
-/** Thrown for a setting the emulator cannot start with; the message says what to change. */
-export class EmulatorStartError extends Error {}
+/** Thrown for a setting the emulator cannot start with; the message (or `hint`) says what to change. */
+export class EmulatorStartError extends Error {
+  constructor(
+    message: string,
+    /** What to do about it, when the message does not already say. */
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Serves an emulator over real HTTP on Node. Refuses to expose the control API beyond loopback
@@ -48,7 +56,8 @@ export async function serveEmulator(
       reject(
         error.code === "EADDRINUSE"
           ? new EmulatorStartError(
-              `port ${serveOptions.port} on ${host} is already in use: stop what is using it or pass --port`,
+              `Port ${serveOptions.port} on ${host} is already in use (another emulator?)`,
+              "Stop what uses it, pick another with --port N, or --port 0 for any free port.",
             )
           : error,
       );

@@ -58,7 +58,7 @@ describe("serveEmulator", () => {
   it("names the port when it is taken", async () => {
     const r = await start({ transactions: 10 });
     await expect(serveEmulator({ transactions: 10 }, { port: r.port })).rejects.toThrow(
-      `port ${r.port} on 127.0.0.1 is already in use`,
+      `Port ${r.port} on 127.0.0.1 is already in use`,
     );
   });
 });

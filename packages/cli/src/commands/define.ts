@@ -59,8 +59,8 @@ export const options = {
    * A secret's option: given alone, the secret is asked for (hidden) or read from stdin. It accepts a value
    * only to refuse it with the reason (`secretInArgv`) — help shows no value, since none belongs there.
    */
-  secret: (flag: string, description: string) => {
-    const option = new Option(`${flag} [refused]`, description);
+  secret: <Flag extends `--${string}`>(flag: Flag, description: string) => {
+    const option = new Option(`${flag} [refused]` as `${Flag} [refused]`, description);
     option.flags = flag;
     return option;
   },

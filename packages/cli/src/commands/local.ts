@@ -9,62 +9,7 @@ import { emit } from "../output/emit.js";
 import { printable } from "../output/printable.js";
 import { renderTable } from "../output/table.js";
 import { formatInstant, timeZoneFor } from "../output/time.js";
-import { type Cmd, flag, globalFlags, helpFor, options, withEnv } from "./common.js";
-
-/** `monzo emulator`: the local Monzo, for offline development. */
-export function emulator(cmd: Cmd): void {
-  helpFor(cmd, [
-    { run: "monzo emulator", says: "A local Monzo on port 6601; it prints how to point monzo at it" },
-    { run: "monzo emulator --port 7000 --auto-approve 2000" },
-  ]);
-  cmd
-    .description("Start the local Monzo emulator (offline development)")
-    .addOption(options.port("Port", 6601))
-    .option("--transactions <n>", "Transactions in the bank (default 2000)")
-    .option("--seed <seed>", "Seed (default monzokit)")
-    .option("--auto-approve <ms>", "Approve logins in the app after this many ms")
-    .action(async (opts) => {
-      const t = io();
-      const { serveEmulator } = await import("@monzokit/emulator");
-      const port = Number(flag(opts.port) ?? 6601);
-      const transactions = Number(flag(opts.transactions) ?? 2000);
-      if (!Number.isInteger(port) || port < 0 || port > 65535)
-        throw new UsageError(`--port must be 0–65535`, "E.g. --port 6601.");
-      if (!Number.isInteger(transactions) || transactions < 1)
-        throw new UsageError("--transactions must be a positive whole number", "E.g. --transactions 5000.");
-      const approve = flag(opts.autoApprove);
-      if (approve !== undefined && !/^\d+$/.test(approve))
-        throw new UsageError(
-          `--auto-approve must be a number of milliseconds, not "${approve}"`,
-          "E.g. --auto-approve 2000.",
-        );
-      const { EmulatorStartError } = await import("@monzokit/emulator");
-      const running = await serveEmulator(
-        {
-          seed: flag(opts.seed) ?? "monzokit",
-          transactions,
-          ...(approve ? { autoApprove: Number(approve) } : {}),
-        },
-        { port },
-      ).catch((error: unknown) => {
-        // A busy port is the machine's state, not a bug: say what to do (perhaps an emulator already runs there).
-        if (error instanceof EmulatorStartError)
-          throw new UsageError(
-            `Port ${port} on 127.0.0.1 is already in use (another emulator?)`,
-            "Stop what uses it, pick another with --port N, or --port 0 for any free port.",
-          );
-        throw error;
-      });
-      t.err(
-        `Monzo emulator on ${running.url}\n  login page   ${running.authUrl}\n  approvals    ${running.authUrl}app\n\nUse it:\n  export MONZO_API_URL=${running.url} MONZO_AUTH_URL=${running.authUrl} MONZO_CLIENT_ID=oauth2client_0000MonzokitDemo000001 MONZO_CLIENT_SECRET=mnzconf.monzokit-demo-secret\n  monzo login\n\nCtrl+C to stop.\n`,
-      );
-      await new Promise<void>((resolve) => {
-        process.once("SIGINT", resolve);
-        process.once("SIGTERM", resolve);
-      });
-      await running.close();
-    });
-}
+import { type Cmd, globalFlags, helpFor, withEnv } from "./common.js";
 
 /** The settings `monzo config set` saves in a profile. */
 export const SETTING_KEYS = [

@@ -1,4 +1,5 @@
 import type * as Sqlite from "node:sqlite";
+import { MirrorError } from "./errors.js";
 
 let loaded: Promise<typeof Sqlite> | undefined;
 
@@ -19,8 +20,15 @@ export function loadSqlite(): Promise<typeof Sqlite> {
       return await import("node:sqlite");
     } catch (error) {
       loaded = undefined;
-      throw new Error(
-        `The mirror needs Node's built-in SQLite (node:sqlite, Node 22.13 or newer); this is Node ${process.version}: ${(error as Error).message}`,
+      // The packages support Node 20.19+, which has no node:sqlite (and 22.12 has it only behind a flag):
+      // the rest of the CLI works there, the mirror commands say what they need (exit 3, not a bug).
+      throw new MirrorError(
+        "mirror.needs_node_sqlite",
+        `The mirror (monzo sync, monzo sql, transactions export --from-mirror) needs Node's built-in SQLite, in Node 22.13 or newer; this is Node ${process.version}`,
+        {
+          hint: "Run monzo with Node 22.13 or newer (every other command works on this Node).",
+          cause: error,
+        },
       );
     } finally {
       process.emitWarning = emit;

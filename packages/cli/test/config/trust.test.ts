@@ -5,13 +5,14 @@
  * for real, with a child process running as `nobody` (uid 65534); otherwise the other user is root itself.
  */
 import { spawnSync } from "node:child_process";
-import { chmod, chown, mkdir, mkdtemp, readdir, stat, writeFile } from "node:fs/promises";
+import { chmod, chown, copyFile, link, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TokenSet } from "@monzokit/core";
+import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveSettings, writeProfile } from "../../src/config/settings.js";
 import { checkPrivate, ensurePrivateDir } from "../../src/config/trust.js";
@@ -32,14 +33,48 @@ const TOKENS = {
   expiresAt: Date.now() + 3600_000,
 } as unknown as TokenSet;
 
-/** Runs `code` in node as the other user (uid 65534) and returns its exit status and output. */
-function asOtherUser(code: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["--input-type=module", "-e", code], {
+/** Runs `code` in `node` as the other user (uid 65534) and returns its exit status and output. */
+function asOtherUser(
+  code: string,
+  node = process.execPath,
+): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(node, ["--input-type=module", "-e", code], {
     uid: NOBODY,
     gid: NOBODY,
     encoding: "utf8",
   });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
+
+let reachableDir: string | undefined;
+/**
+ * A Node and the built file store that the other user can run. A checkout may sit under a directory only
+ * its owner can enter (`mktemp -d`, a 0700 home), which uid 65534 cannot pass: then both are placed in a
+ * temporary directory open to all (Node hard-linked, or copied across file systems; the store bundled).
+ */
+let reachable: Promise<{ node: string; storeJs: string }> | undefined;
+function reachableByOtherUser(): Promise<{ node: string; storeJs: string }> {
+  reachable ??= (async () => {
+    if (asOtherUser(`await import(${JSON.stringify(STORE_JS)})`).status === 0)
+      return { node: process.execPath, storeJs: STORE_JS };
+    reachableDir = await mkdtemp(join(tmpdir(), "monzokit-other-user-"));
+    await chmod(reachableDir, 0o755);
+    const node = join(reachableDir, "node");
+    const storeJs = join(reachableDir, "file-store.mjs");
+    await link(process.execPath, node).catch(() => copyFile(process.execPath, node));
+    await chmod(node, 0o755);
+    await build({
+      entryPoints: [STORE_JS],
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      outfile: storeJs,
+      logLevel: "silent",
+    });
+    await chmod(storeJs, 0o644);
+    return { node, storeJs };
+  })();
+  return reachable;
 }
 
 async function refusal(promise: Promise<unknown>): Promise<ConfigError> {
@@ -64,7 +99,10 @@ beforeAll(async () => {
   await new Promise<void>((r) => evil.listen(0, "127.0.0.1", r));
   evilUrl = `http://127.0.0.1:${(evil.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise((r) => evil?.close(r)));
+afterAll(async () => {
+  await new Promise((r) => evil?.close(r));
+  if (reachableDir) await rm(reachableDir, { recursive: true, force: true });
+});
 
 describe("the config directory and its files", () => {
   it("another local user swaps in a profile with their API URL: refused, and their server gets nothing", async () => {
@@ -80,6 +118,7 @@ describe("the config directory and its files", () => {
     if (ROOT) {
       const r = asOtherUser(
         `import { rmSync, writeFileSync } from "node:fs"; rmSync(${JSON.stringify(planted)}); writeFileSync(${JSON.stringify(planted)}, ${JSON.stringify(profile)}, { mode: 0o644 });`,
+        (await reachableByOtherUser()).node,
       );
       expect(r.status, r.stderr).toBe(0);
       expect((await stat(planted)).uid).toBe(NOBODY);
@@ -160,10 +199,12 @@ describe("the config directory and its files", () => {
       // Root's world-writable directory, as the other user sees it: writable, but chmod fails there.
       const shared = await mkdtemp(join(tmpdir(), "monzokit-shared-"));
       await chmod(shared, 0o777);
+      const { node, storeJs } = await reachableByOtherUser();
       const r = asOtherUser(
-        `import { FileTokenStore } from ${JSON.stringify(STORE_JS)};
+        `import { FileTokenStore } from ${JSON.stringify(storeJs)};
          try { await new FileTokenStore(${JSON.stringify(join(shared, "default.json"))}).save(${JSON.stringify(TOKENS)}); console.log("saved"); }
          catch (e) { console.log(e.constructor.name, e.message, "|", e.hint); }`,
+        node,
       );
       expect(r.stderr).toBe("");
       expect(r.stdout).toContain("ConfigError Cannot make");

@@ -16,6 +16,10 @@ import { NO_REDIRECTS, refuseRedirect } from "../transport/redirects.js";
 
 /** The broker's login expired, was collected already, or is unknown. */
 export class BrokerLoginExpiredError extends MonzoError {
+  static {
+    BrokerLoginExpiredError.prototype.name = "BrokerLoginExpiredError";
+  }
+
   constructor(message: string) {
     super("broker.login_expired", message, { hint: "Start the login again." });
   }

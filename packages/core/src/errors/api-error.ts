@@ -29,6 +29,10 @@ interface ApiErrorInit {
  * @example if (e instanceof MonzoApiError) console.error(e.status, e.monzoCode, e.requestId);
  */
 export class MonzoApiError extends MonzoError {
+  static {
+    MonzoApiError.prototype.name = "MonzoApiError";
+  }
+
   readonly status: number;
   readonly monzoCode: string | undefined;
   /** Monzo's `params`, redacted like `body` (they echo what was sent, which may be a token). */
@@ -72,61 +76,101 @@ export class MonzoApiError extends MonzoError {
  *
  * @example if (e instanceof BadRequestError) console.error(e.monzoCode); // e.g. bad_request.missing_param.account_id
  */
-export class BadRequestError extends MonzoApiError {}
+export class BadRequestError extends MonzoApiError {
+  static {
+    BadRequestError.prototype.name = "BadRequestError";
+  }
+}
 /**
  * 401: the token is not (or no longer) valid.
  *
  * @example if (e instanceof AuthenticationError) await startLogin();
  */
-export class AuthenticationError extends MonzoApiError {}
+export class AuthenticationError extends MonzoApiError {
+  static {
+    AuthenticationError.prototype.name = "AuthenticationError";
+  }
+}
 /**
  * The access token is past its `expires_in` (REFERENCE §2.13).
  *
  * @example if (e instanceof TokenExpiredError) await manager.refreshFrom(tokens);
  */
-export class TokenExpiredError extends AuthenticationError {}
+export class TokenExpiredError extends AuthenticationError {
+  static {
+    TokenExpiredError.prototype.name = "TokenExpiredError";
+  }
+}
 /**
  * A newer login with the same client and user replaced this token (REFERENCE §2.8).
  *
  * @example if (e instanceof TokenEvictedError) await startLogin(); // another login replaced this one
  */
-export class TokenEvictedError extends AuthenticationError {}
+export class TokenEvictedError extends AuthenticationError {
+  static {
+    TokenEvictedError.prototype.name = "TokenEvictedError";
+  }
+}
 /**
  * 403: authenticated, but not allowed (approval, history window, someone else's resource).
  *
  * @example if (e instanceof PermissionDeniedError) console.error(e.hint);
  */
-export class PermissionDeniedError extends MonzoApiError {}
+export class PermissionDeniedError extends MonzoApiError {
+  static {
+    PermissionDeniedError.prototype.name = "PermissionDeniedError";
+  }
+}
 /**
  * The login has not been approved in the Monzo app yet (REFERENCE §2.11).
  *
  * @example if (e instanceof ApprovalRequiredError) await waitForApproval(() => client.accounts.list());
  */
-export class ApprovalRequiredError extends PermissionDeniedError {}
+export class ApprovalRequiredError extends PermissionDeniedError {
+  static {
+    ApprovalRequiredError.prototype.name = "ApprovalRequiredError";
+  }
+}
 /**
  * The 5-minute full-history window has closed and the request reaches 90+ days back (REFERENCE §2.12).
  *
  * @example if (e instanceof HistoryWindowError) since = new Date(Date.now() - 89 * 86_400_000);
  */
-export class HistoryWindowError extends PermissionDeniedError {}
+export class HistoryWindowError extends PermissionDeniedError {
+  static {
+    HistoryWindowError.prototype.name = "HistoryWindowError";
+  }
+}
 /**
  * 404: no such endpoint or resource for this user.
  *
  * @example if (e instanceof NotFoundError) console.error("No such transaction");
  */
-export class NotFoundError extends MonzoApiError {}
+export class NotFoundError extends MonzoApiError {
+  static {
+    NotFoundError.prototype.name = "NotFoundError";
+  }
+}
 /**
  * 429: Monzo is rate limiting this app; `retryAfter` says for how long.
  *
  * @example if (e instanceof RateLimitError) await sleep((e.retryAfter ?? 60) * 1000);
  */
-export class RateLimitError extends MonzoApiError {}
+export class RateLimitError extends MonzoApiError {
+  static {
+    RateLimitError.prototype.name = "RateLimitError";
+  }
+}
 /**
  * 5xx: a problem at Monzo; safe reads are retried before this surfaces.
  *
  * @example if (e instanceof ServerError) console.error(`Monzo had a problem (request ${e.requestId})`);
  */
-export class ServerError extends MonzoApiError {}
+export class ServerError extends MonzoApiError {
+  static {
+    ServerError.prototype.name = "ServerError";
+  }
+}
 
 const HINTS: [RegExp, typeof MonzoApiError, string, string][] = [
   [

@@ -6,6 +6,10 @@ import { MonzoError } from "./monzo-error.js";
  * @example if (e instanceof OAuthError && e.monzoCode === "unauthorized.bad_refresh_token") relogin();
  */
 export class OAuthError extends MonzoError {
+  static {
+    OAuthError.prototype.name = "OAuthError";
+  }
+
   readonly oauthError: string | undefined;
   readonly monzoCode: string | undefined;
   readonly status: number;
@@ -30,6 +34,10 @@ export class OAuthError extends MonzoError {
  * @example if (e instanceof AccessDeniedError) console.log("You pressed Deny; log in again to continue.");
  */
 export class AccessDeniedError extends MonzoError {
+  static {
+    AccessDeniedError.prototype.name = "AccessDeniedError";
+  }
+
   constructor(description?: string) {
     super(
       "oauth.access_denied",
@@ -47,6 +55,10 @@ export class AccessDeniedError extends MonzoError {
  * @example if (e instanceof StateMismatchError) console.log("Start the login again from this app.");
  */
 export class StateMismatchError extends MonzoError {
+  static {
+    StateMismatchError.prototype.name = "StateMismatchError";
+  }
+
   constructor() {
     super("oauth.state_mismatch", "The login callback's state does not match the login that was started", {
       hint: "Start the login again from this app; do not reuse a link from another login.",
@@ -60,6 +72,10 @@ export class StateMismatchError extends MonzoError {
  * @example validateCallback("http://localhost:6600/callback", state) // throws: no code
  */
 export class InvalidCallbackError extends MonzoError {
+  static {
+    InvalidCallbackError.prototype.name = "InvalidCallbackError";
+  }
+
   constructor(message: string) {
     super("oauth.invalid_callback", message, {
       hint: "Paste the whole address the browser was sent back to, including ?code=…&state=…",
@@ -73,6 +89,10 @@ export class InvalidCallbackError extends MonzoError {
  * @example if (e instanceof ConnectionError) setTimeout(retry, 5000);
  */
 export class ConnectionError extends MonzoError {
+  static {
+    ConnectionError.prototype.name = "ConnectionError";
+  }
+
   constructor(message: string, cause?: unknown, options: { code?: string; hint?: string } = {}) {
     super(options.code ?? "network.connection", message, {
       cause,
@@ -91,6 +111,10 @@ export class ConnectionError extends MonzoError {
 export class RedirectRefusedError extends ConnectionError {
   /** The origin the answer pointed to (never its path or query, which may hold anything). */
   readonly location: string | undefined;
+
+  static {
+    RedirectRefusedError.prototype.name = "RedirectRefusedError";
+  }
 
   constructor(what: string, location: string | undefined) {
     super(
@@ -111,6 +135,10 @@ export class RedirectRefusedError extends ConnectionError {
  * @example await client.accounts.list({}, { timeoutMs: 5000 }) // TimeoutError after 5 s per attempt
  */
 export class TimeoutError extends MonzoError {
+  static {
+    TimeoutError.prototype.name = "TimeoutError";
+  }
+
   constructor(message: string, cause?: unknown) {
     super("network.timeout", message, {
       cause,
@@ -125,6 +153,10 @@ export class TimeoutError extends MonzoError {
  * @example const c = new AbortController(); const p = client.accounts.list({}, { signal: c.signal }); c.abort(); // p rejects with AbortError
  */
 export class AbortError extends MonzoError {
+  static {
+    AbortError.prototype.name = "AbortError";
+  }
+
   constructor(message = "The request was aborted", cause?: unknown) {
     super("aborted", message, { cause, hint: "It was cancelled on purpose; nothing to fix." });
   }
@@ -136,6 +168,10 @@ export class AbortError extends MonzoError {
  * @example if (e instanceof ReauthenticationRequiredError) await startLogin();
  */
 export class ReauthenticationRequiredError extends MonzoError {
+  static {
+    ReauthenticationRequiredError.prototype.name = "ReauthenticationRequiredError";
+  }
+
   constructor(message: string, hint = "Log in again (monzo login).", cause?: unknown) {
     super("auth.reauthentication_required", message, { cause, hint });
   }
@@ -148,6 +184,10 @@ export class ReauthenticationRequiredError extends MonzoError {
  * @example catch (e) { if (e instanceof OutcomeUnknownError) await client.pots.deposit({ ...params, dedupeId: e.dedupeId }) }
  */
 export class OutcomeUnknownError extends MonzoError {
+  static {
+    OutcomeUnknownError.prototype.name = "OutcomeUnknownError";
+  }
+
   readonly dedupeId: string;
 
   constructor(message: string, dedupeId: string, cause?: unknown) {
@@ -165,6 +205,10 @@ export class OutcomeUnknownError extends MonzoError {
  * @example client.transactions.list({ accountId, limit: 500 }) // throws InvalidArgumentError: 1–100
  */
 export class InvalidArgumentError extends MonzoError {
+  static {
+    InvalidArgumentError.prototype.name = "InvalidArgumentError";
+  }
+
   constructor(message: string, hint: string) {
     super("invalid_argument", message, { hint });
   }

@@ -14,6 +14,10 @@ import { redact } from "./redact.js";
  * ```
  */
 export class MonzoError extends Error {
+  static {
+    MonzoError.prototype.name = "MonzoError";
+  }
+
   /** Stable machine-readable identifier, e.g. `money.invalid_amount`. */
   readonly code: string;
   /** What a person should do about it. */
@@ -21,7 +25,10 @@ export class MonzoError extends Error {
 
   constructor(code: string, message: string, options: { cause?: unknown; hint?: string } = {}) {
     super(redact(message), options.cause === undefined ? undefined : { cause: redactCause(options.cause) });
-    this.name = new.target.name;
+    // Each of our classes names itself on its prototype, in a string a minifier leaves alone (a class's own
+    // name does not survive `esbuild --minify`); a subclass of yours without a `name` of its own is called
+    // by its constructor's name.
+    if (!Object.hasOwn(new.target.prototype, "name")) this.name = new.target.name;
     this.code = code;
     this.hint = options.hint === undefined ? undefined : redact(options.hint);
   }

@@ -15,6 +15,10 @@ export interface Money {
  * @example try { parseAmount("12.345") } catch (e) { if (e instanceof InvalidAmountError) console.error(e.hint) }
  */
 export class InvalidAmountError extends MonzoError {
+  static {
+    InvalidAmountError.prototype.name = "InvalidAmountError";
+  }
+
   constructor(message: string, hint: string) {
     super("money.invalid_amount", message, { hint });
   }

@@ -278,6 +278,10 @@ export type TokenResponse = v.InferOutput<typeof TokenResponseSchema>;
  * @example if (e instanceof InvalidResponseError) report(e.message)
  */
 export class InvalidResponseError extends MonzoError {
+  static {
+    InvalidResponseError.prototype.name = "InvalidResponseError";
+  }
+
   constructor(what: string, issues: string) {
     super(
       "api.invalid_response",

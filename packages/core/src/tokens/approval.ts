@@ -8,6 +8,10 @@ import { MonzoError } from "../errors/monzo-error.js";
  * @example if (e instanceof ApprovalDeclinedError) await startLogin();
  */
 export class ApprovalDeclinedError extends MonzoError {
+  static {
+    ApprovalDeclinedError.prototype.name = "ApprovalDeclinedError";
+  }
+
   constructor(cause: unknown) {
     super("approval.declined", "The login was declined in the Monzo app, or replaced by another login", {
       cause,
@@ -22,6 +26,10 @@ export class ApprovalDeclinedError extends MonzoError {
  * @example if (e instanceof ApprovalTimeoutError) console.log(e.hint);
  */
 export class ApprovalTimeoutError extends MonzoError {
+  static {
+    ApprovalTimeoutError.prototype.name = "ApprovalTimeoutError";
+  }
+
   constructor(timeoutMs: number) {
     super(
       "approval.timeout",

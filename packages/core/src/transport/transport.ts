@@ -24,8 +24,11 @@ export interface RequestSpec {
   form?: Record<string, string | number | undefined>;
   /** JSON body (receipts only). */
   json?: unknown;
-  /** Raw body to an absolute URL (attachment upload to storage). */
-  raw?: { url: string; body: BodyInit; contentType: string };
+  /**
+   * Raw body to an absolute URL (attachment upload to storage). A `Blob`, not the DOM's `BodyInit`, so the
+   * declarations compile without the DOM lib (Node-only consumers).
+   */
+  raw?: { url: string; body: Blob; contentType: string };
   /** Safe to send again after a failure: reads, and pot moves whose dedupe id is fixed before the loop. */
   replaySafe: boolean;
   /** Send the bearer token. Default true. */
@@ -188,7 +191,7 @@ export class Transport {
       "user-agent": this.config.userAgent,
     };
     if (token !== undefined && !spec.raw) headers["authorization"] = `Bearer ${token}`;
-    let body: BodyInit | undefined;
+    let body: Blob | string | undefined;
     if (spec.raw) {
       headers["content-type"] = spec.raw.contentType;
       body = spec.raw.body;

@@ -46,6 +46,10 @@ export type WebhookEvent = TransactionCreatedEvent | UnknownWebhookEvent;
  * @example if (e instanceof InvalidWebhookEventError) console.error(e.issues);
  */
 export class InvalidWebhookEventError extends MonzoError {
+  static {
+    InvalidWebhookEventError.prototype.name = "InvalidWebhookEventError";
+  }
+
   readonly issues: string;
 
   constructor(issues: string, cause?: unknown) {
