@@ -27,10 +27,15 @@ export const SPLIT_TARGET = 2500;
  * a density seen over a week says little about three years. Walking from both ends samples both ends of
  * the history, so it may extrapolate further than walking forward only.
  */
-export const EXTRAPOLATION = { bothEnds: 30, forwardOnly: 10 } as const;
-/** The unknown part is estimated at most this many times what the walk has seen (bursts mislead). */
+export const EXTRAPOLATION = { bothEnds: 50, forwardOnly: 10 } as const;
+/**
+ * The unknown part is estimated at most this many times what the walk has seen (bursts mislead), half as
+ * many for the first extra request.
+ */
 export const LINDY = 10;
-/** Pages that come back with nothing new and close nothing before the walk gives up (a server ignoring `since`). */
+/** More transactions than this at one instant at a backward walker's edge: it stops there. */
+const TIE_RUN = 10;
+/** 429 episodes in a row, with no page answered between them, before the walk gives up. */
 const MAX_RATE_LIMIT_EPISODES = 10;
 
 /** A page of the walk: `since` (an id or timestamp) and `before` (a timestamp), 100 transactions. */
@@ -39,19 +44,31 @@ export interface PageQuery {
   before?: string;
 }
 
-/** Progress after each page (see `HistoryParams.onProgress`). */
-export interface WalkProgress {
+/**
+ * What `transactions.history` reports after each page (`HistoryParams.onProgress`).
+ *
+ * @example history({ accountId, onProgress: (p) => console.error(`${Math.round(p.fraction * 100)}%`) })
+ */
+export interface HistoryProgress {
+  /** Stretches of the history known completely so far. */
   windowsDone: number;
+  /** Stretches so far, done or not (grows when the walk splits one). */
   windows: number;
+  /** Transactions ready in order (yielded, or about to be). */
   transactions: number;
+  /** The last of those: pass it as `since` to resume after an interruption. */
   cursor: string | undefined;
+  /** Share of the time range known, 0–1. */
   fraction: number;
   /** Pages the walk may have in flight now: the concurrency asked for, lower after a 429. */
   concurrency: number;
   /** Pages Monzo refused with 429 so far (each was sent again after its Retry-After). */
   rateLimited: number;
+  /** Transactions the walk holds: fetched and not yet read, in order or waiting for what comes before. */
+  buffered: number;
 }
 
+/** How a `HistoryWalk` fetches, where it starts and ends, and how it paces itself. */
 export interface WalkOptions {
   /** Fetches one page; the walk pages at 100 transactions. */
   fetchPage: (query: PageQuery, signal: AbortSignal) => Promise<Transaction[]>;
@@ -71,7 +88,7 @@ export interface WalkOptions {
   /** Longest Retry-After honoured, in ms. */
   maxRetryAfterMs: number;
   signal?: AbortSignal | undefined;
-  onProgress?: ((progress: WalkProgress) => void) | undefined;
+  onProgress?: ((progress: HistoryProgress) => void) | undefined;
 }
 
 /** What the walk did, for benchmarks and tests. */
@@ -107,8 +124,11 @@ export class HistoryWalk {
   #cancelled = false;
   /** A short backward page arrived before the opening was known: it holds the whole history. */
   #heldShort = false;
-  /** Backward pages sent from a transaction's time (`before=<its time>+1 ms`): each repeats one. */
-  #dupPages = 0;
+  /**
+   * Transactions repeated by backward pages sent from a transaction's time (`before=<its time>+1 ms`):
+   * each repeats those already known at that instant, usually one.
+   */
+  #repeated = 0;
   #wake: (() => void) | undefined;
   #fetched = 0;
   #emitted = 0;
@@ -199,17 +219,23 @@ export class HistoryWalk {
       // for the second if it were wasted after all.
       const allowed = estimate !== undefined && estimate >= 2 * PAGE && this.#afford(1) ? 2 : 1;
       let flying = (gap.forward ? 1 : 0) + (gap.backward ? 1 : 0);
-      const backwardUsable =
-        this.#backward === true &&
-        this.#pacer.max > 1 &&
-        !gap.backwardOff &&
-        !this.#heldShort &&
-        (!gap.hi.item || this.#dupPages % PAGE !== 0 || this.#afford(1));
+      const backwardUsable = this.#backwardAllowed(gap);
       // The first gap's forward pages go straight to the reader; everything else waits in memory.
       const room = queued + buffered < this.#o.highWater;
       const forwardRoom = i === 0 ? queued < this.#o.highWater : room;
       const backwardRoom = room;
-      if (!gap.forward && located && flying < allowed && forwardRoom && !this.#startPending(gap)) {
+      // A backward page from a wall in time repeats nothing and reaches at most what a forward page would
+      // have closed: free, and it measures the far end. Take it before the forward walker goes on alone.
+      const backwardFree =
+        backwardUsable && !gap.hi.item && gap.hiRate === undefined && !gap.backward && flying === 0;
+      if (
+        !gap.forward &&
+        located &&
+        flying < allowed &&
+        forwardRoom &&
+        !this.#startPending(gap) &&
+        !(backwardFree && allowed === 1 && gap.forwardPages > 0)
+      ) {
         this.#send(gap, false);
         flying++;
       }
@@ -217,6 +243,17 @@ export class HistoryWalk {
         this.#send(gap, true);
       }
     }
+  }
+
+  /** Whether the gap's upper edge may send a backward page now. */
+  #backwardAllowed(gap: Gap): boolean {
+    if (this.#backward !== true || this.#pacer.max <= 1 || gap.backwardOff || this.#heldShort) return false;
+    if (!gap.hi.item) return true; // from a wall in time: it repeats nothing
+    const r = repeats(gap);
+    // A run of one instant at the edge would be repeated by every page: the forward walker's ids go through it.
+    if (r > TIE_RUN) return false;
+    const units = Math.ceil((this.#repeated + r) / PAGE) - Math.ceil(this.#repeated / PAGE);
+    return units === 0 || this.#afford(units);
   }
 
   #startPending(gap: Gap): boolean {
@@ -249,11 +286,11 @@ export class HistoryWalk {
       capped,
       anchorMs: gap.lo.ms,
       lower: gap.lo,
-      repeats: backward && gap.hi.item,
+      repeats: backward ? repeats(gap) : 0,
     };
     if (backward) gap.backward = request;
     else gap.forward = request;
-    if (request.repeats) this.#dupPages++;
+    this.#repeated += request.repeats;
     this.#inflight++;
     this.stats.requests++;
     this.#o.fetchPage(query, this.#signal).then(
@@ -275,7 +312,7 @@ export class HistoryWalk {
       if (estimate === undefined || estimate < 2 * SPLIT_MIN) continue;
       // Both edges measured (one, where nobody pages backward), and a span the pages so far can vouch for.
       if (gap.loRate === undefined) continue;
-      if (gap.hiRate === undefined && this.#backward && !gap.backwardOff && this.#dupPages === 0) continue;
+      if (gap.hiRate === undefined && this.#backwardAllowed(gap)) continue;
       const reach = this.#backward && !gap.backwardOff ? EXTRAPOLATION.bothEnds : EXTRAPOLATION.forwardOnly;
       if (gap.span > reach * this.#covered) continue;
       const walkers = 1 + (this.#backward && !gap.backwardOff ? 1 : 0);
@@ -357,6 +394,7 @@ export class HistoryWalk {
       request.gap.loRate = items.length / Math.max(1, span);
       this.#covered += Math.max(0, span);
     } else this.#covered += Math.max(0, request.beforeMs - anchor);
+    request.gap.forwardPages++;
     let rest = 0;
     let useful = false;
     for (let first = true; index < this.#gaps.length; index++, first = false) {
@@ -474,7 +512,7 @@ export class HistoryWalk {
     if (this.#cancelled || this.#failed) return;
     if (error instanceof RateLimitError) {
       this.stats.requests--;
-      if (request.repeats) this.#dupPages--;
+      this.#repeated -= request.repeats;
       this.stats.rateLimited++;
       const episode = this.#pacer.limited(request.epoch);
       this.#progress();
@@ -516,7 +554,9 @@ export class HistoryWalk {
   #emit(): void {
     while (this.#gaps.length > 0) {
       const gap = this.#gaps[0]!;
-      while (gap.emitted < gap.left.length) this.#push(gap.left[gap.emitted++]!);
+      // Handed on and let go: a long export must not keep what its reader has already written.
+      for (const tx of gap.left) this.#push(tx);
+      gap.left.length = 0;
       if (!gap.closed) break;
       for (const page of gap.right) for (const tx of page) this.#push(tx);
       gap.right.length = 0;
@@ -543,14 +583,27 @@ export class HistoryWalk {
     const overall = this.#overall();
     let unknown = 0;
     for (const gap of this.#gaps) if (!gap.closed) unknown += gap.estimate(overall) ?? 0;
-    const plain = (this.#fetched + Math.min(unknown, LINDY * this.#fetched)) / PAGE + 1;
-    const committed = this.stats.splits + this.stats.wasted + Math.ceil(this.#dupPages / PAGE);
+    const committed = this.stats.splits + this.stats.wasted + Math.ceil(this.#repeated / PAGE);
+    // The first extra request is the one a small account cannot pay for: trust the estimate less for it,
+    // and not at all when nothing has measured the far end (walking forward only).
+    const lindy = committed > 0 ? LINDY : this.#backward ? LINDY / 2 : 0;
+    const plain = (this.#fetched + Math.min(unknown, lindy * this.#fetched)) / PAGE + 1;
     return committed + units <= Math.floor(EXTRA_REQUESTS * plain);
   }
 
   /** Transactions per ms over everything the pages so far covered. */
   #overall(): number {
     return this.#covered > 0 ? this.#fetched / this.#covered : Number.POSITIVE_INFINITY;
+  }
+
+  /** Every transaction the walk still references: its queue, and every gap's pages. */
+  #held(): number {
+    let n = this.#queue.length - this.#queueHead;
+    for (const gap of this.#gaps) {
+      n += gap.left.length;
+      for (const page of gap.right) n += page.length;
+    }
+    return n;
   }
 
   #buffered(): number {
@@ -578,6 +631,7 @@ export class HistoryWalk {
       fraction,
       concurrency: this.#pacer.slots,
       rateLimited: this.stats.rateLimited,
+      buffered: this.#held(),
     });
   }
 
@@ -611,6 +665,11 @@ function times(items: Transaction[], request: Request): number[] {
     previous = t;
   }
   return ms;
+}
+
+/** Transactions a backward page from this gap's upper edge repeats: those known at its instant. */
+function repeats(gap: Gap): number {
+  return gap.hi.item ? Math.max(1, gap.hi.ties?.size ?? 1) : 0;
 }
 
 function iso(ms: number): string {

@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { AbortError, InvalidArgumentError } from "../errors/client-errors.js";
 import { type Lower, PAGE } from "../history/gap.js";
-import { HistoryWalk, type PageQuery, type WalkProgress } from "../history/walk.js";
+import { type HistoryProgress, HistoryWalk, type PageQuery } from "../history/walk.js";
 import type { AccountId, TransactionId } from "../models/ids.js";
 import { type Merchant, type Transaction, TransactionSchema, unwrap } from "../models/schemas.js";
 import { type Page, PagePromise } from "../pagination.js";
@@ -29,8 +29,8 @@ export interface HistoryParams {
   /** Pages in flight at most (fewer after a 429, growing back). Default 8. */
   concurrency?: number;
   /**
-   * Ignored: kept so existing callers still compile. The walk sizes its stretches from the density the
-   * first pages show (see `transactions.history`).
+   * @deprecated Ignored, kept so existing callers still compile: the walk sizes its stretches from the
+   * density the first pages show (see `transactions.history`).
    */
   windowDays?: number;
   /**
@@ -41,7 +41,8 @@ export interface HistoryParams {
   backward?: boolean;
   /**
    * Transactions fetched ahead of the one you are reading, at most, before the walk waits for you.
-   * Default 10,000 when iterating; `toArray()` keeps everything anyway and does not limit it.
+   * Default 1,250 per page in flight (10,000 at the default concurrency) when iterating; `toArray()`
+   * keeps everything anyway and does not limit it.
    */
   maxBuffered?: number;
   expandMerchant?: boolean;
@@ -50,7 +51,7 @@ export interface HistoryParams {
    * last of those), the share of the time range covered, the pages allowed in flight now (lower after a
    * 429) and the 429s so far.
    */
-  onProgress?: (info: WalkProgress) => void;
+  onProgress?: (info: HistoryProgress) => void;
 }
 
 const DAY = 86_400_000;
@@ -224,7 +225,9 @@ export class Transactions extends Resource {
     const self = this;
     const iterable = {
       [Symbol.asyncIterator](): AsyncIterator<Transaction> {
-        return self.#walk(params, options, params.maxBuffered ?? 10_000)[Symbol.asyncIterator]();
+        const concurrency = Math.max(1, Math.floor(params.concurrency ?? 8));
+        const highWater = params.maxBuffered ?? 1250 * concurrency;
+        return self.#walk(params, options, highWater)[Symbol.asyncIterator]();
       },
       async toArray(): Promise<Transaction[]> {
         const out: Transaction[] = [];
