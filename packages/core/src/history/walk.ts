@@ -187,6 +187,25 @@ export class HistoryWalk {
     }
   }
 
+  /** Every transaction in order, in one array: the queue is the answer, no item is yielded one by one. */
+  async collect(): Promise<Transaction[]> {
+    this.#schedule();
+    try {
+      while (!this.#done && !this.#failed) {
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
+      }
+      if (this.#failed) throw this.#error;
+      const all = this.#queue.slice(this.#queueHead) as Transaction[];
+      this.#queue.length = 0;
+      this.#queueHead = 0;
+      return all;
+    } finally {
+      this.#cancel();
+    }
+  }
+
   // --- scheduling -------------------------------------------------------------------------------
 
   #schedule(): void {

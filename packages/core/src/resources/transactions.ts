@@ -8,6 +8,7 @@ import { type Page, PagePromise } from "../pagination.js";
 import type { CallOptions } from "../transport/transport.js";
 import { Resource } from "./resource.js";
 
+/** What `transactions.list` pages through (REFERENCE §3.1, §7.3). */
 export interface ListTransactionsParams {
   accountId: AccountId | string;
   /** A timestamp (inclusive) or a transaction id (exclusive) (REFERENCE §3.1). */
@@ -20,6 +21,7 @@ export interface ListTransactionsParams {
   expandMerchant?: boolean;
 }
 
+/** What `transactions.history` walks, and how (see its TSDoc and ADR 0004). */
 export interface HistoryParams {
   accountId: AccountId | string;
   /** Start here (a timestamp, or a transaction id to resume after it). Default: when the account opened. */
@@ -45,6 +47,7 @@ export interface HistoryParams {
    * keeps everything anyway and does not limit it.
    */
   maxBuffered?: number;
+  /** Inline the merchant object (`expand[]=merchant`); each merchant is one shared object. */
   expandMerchant?: boolean;
   /**
    * After each page: stretches done and known so far, transactions ready in order, the resume cursor (the
@@ -229,10 +232,8 @@ export class Transactions extends Resource {
         const highWater = params.maxBuffered ?? 1250 * concurrency;
         return self.#walk(params, options, highWater)[Symbol.asyncIterator]();
       },
-      async toArray(): Promise<Transaction[]> {
-        const out: Transaction[] = [];
-        for await (const tx of self.#walk(params, options, Number.POSITIVE_INFINITY)) out.push(tx);
-        return out;
+      toArray(): Promise<Transaction[]> {
+        return self.#walk(params, options, Number.POSITIVE_INFINITY).collect();
       },
     };
     return iterable;
