@@ -107,6 +107,14 @@ export interface WalkStats {
  * requests allows, a large gap is split in two (a backward walker at the split point for the part below,
  * a forward one for the part above), until the walk keeps `concurrency` pages in flight. Transactions are
  * handed on in order as soon as everything before them is known.
+ *
+ * @example
+ * ```ts
+ * const walk = new HistoryWalk({ fetchPage, start: { ms, id: undefined, ties: undefined }, endMs, concurrency: 8,
+ *   backward: true, highWater: 10_000, sleep, random: Math.random, maxRetryAfterMs: 60_000 });
+ * for await (const tx of walk) write(tx);
+ * ```
+ * @see ../../../../docs/adr/0004-history-walk-request-budget.md
  */
 export class HistoryWalk {
   readonly #o: WalkOptions;

@@ -176,7 +176,7 @@ describe("history walk: edges and failures", () => {
       if (++read === 150) break;
     }
     const sent = c.hist.counts.requests;
-    await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
     expect(c.hist.counts.requests).toBe(sent);
     process.off("unhandledRejection", onUnhandled);
     expect(unhandled).toBe(0);
