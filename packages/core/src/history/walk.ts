@@ -132,17 +132,16 @@ export class HistoryWalk {
   #cancelled = false;
   /** A short backward page arrived before the opening was known: it holds the whole history. */
   #heldShort = false;
-  /**
-   * Transactions repeated by backward pages sent from a transaction's time (`before=<its time>+1 ms`):
-   * each repeats those already known at that instant, usually one.
-   */
-  #repeated = 0;
+  /** Pages answered, and pages refused for good (a backward page Monzo would not serve). */
+  #spent = 0;
   #wake: (() => void) | undefined;
   #fetched = 0;
   #emitted = 0;
   #cursor: string | undefined;
   #closedGaps = 0;
   #covered = 0;
+  /** Densities of the latest full pages (transactions per ms), for a rate a burst cannot inflate. */
+  readonly #rates: number[] = [];
   #startMs: number;
   readonly stats: WalkStats = { requests: 0, rateLimited: 0, splits: 0, wasted: 0 };
 
@@ -279,8 +278,7 @@ export class HistoryWalk {
     const r = repeats(gap);
     // A run of one instant at the edge would be repeated by every page: the forward walker's ids go through it.
     if (r > TIE_RUN) return false;
-    const units = Math.ceil((this.#repeated + r) / PAGE) - Math.ceil(this.#repeated / PAGE);
-    return units === 0 || this.#afford(units);
+    return this.#afford(r / PAGE);
   }
 
   #startPending(gap: Gap): boolean {
@@ -317,7 +315,6 @@ export class HistoryWalk {
     };
     if (backward) gap.backward = request;
     else gap.forward = request;
-    this.#repeated += request.repeats;
     this.#inflight++;
     this.stats.requests++;
     this.#o.fetchPage(query, this.#signal).then(
@@ -389,6 +386,7 @@ export class HistoryWalk {
     else request.gap.forward = undefined;
     if (this.#cancelled || this.#failed) return;
     this.#pacer.answered();
+    this.#spent++;
     try {
       const ms = times(items, request);
       const first = this.#backward === undefined && !request.backward;
@@ -419,6 +417,7 @@ export class HistoryWalk {
     if (full) {
       const span = ms[items.length - 1]! - anchor;
       request.gap.loRate = items.length / Math.max(1, span);
+      this.#sample(request.gap.loRate);
       this.#covered += Math.max(0, span);
     } else this.#covered += Math.max(0, request.beforeMs - anchor);
     request.gap.forwardPages++;
@@ -469,6 +468,7 @@ export class HistoryWalk {
     if (full) {
       const span = request.beforeMs - ms[0]!;
       request.gap.hiRate = items.length / Math.max(1, span);
+      this.#sample(request.gap.hiRate);
       this.#covered += Math.max(0, span);
     }
     let end = items.length;
@@ -539,7 +539,6 @@ export class HistoryWalk {
     if (this.#cancelled || this.#failed) return;
     if (error instanceof RateLimitError) {
       this.stats.requests--;
-      this.#repeated -= request.repeats;
       this.stats.rateLimited++;
       const episode = this.#pacer.limited(request.epoch);
       this.#progress();
@@ -569,6 +568,7 @@ export class HistoryWalk {
       this.#backward = false;
       for (const gap of this.#gaps) gap.backwardOff = true;
       this.stats.wasted++;
+      this.#spent++;
       this.#schedule();
       return;
     }
@@ -601,26 +601,43 @@ export class HistoryWalk {
   }
 
   /**
-   * Whether `units` more requests fit the budget: at most `EXTRA_REQUESTS` more than a plain walk of
-   * everything, as far as the pages so far let one estimate it. Committed: a short page where each split's
-   * walkers will meet, every page that brought nothing, and one request per 100 backward pages (each
-   * asks `before=<oldest seen>+1 ms` to catch ties at that instant, so it repeats one transaction).
+   * Whether `cost` more requests fit the budget: at most `EXTRA_REQUESTS` more than a plain walk of
+   * everything, as far as the pages so far let one estimate it. What the walk has spent beyond a plain
+   * walk is measured, not assumed: the pages answered, plus the short page every open gap will still end
+   * with, less the pages a plain walk needs for what was fetched (100 new transactions each) and its own
+   * last page. So a page that repeated what was known, a short page where walkers met, a page cut at the
+   * one-year span all count as they happen, and the walk stops taking chances once they add up.
    */
-  #afford(units: number): boolean {
+  #afford(cost: number): boolean {
     const overall = this.#overall();
     let unknown = 0;
-    for (const gap of this.#gaps) if (!gap.closed) unknown += gap.estimate(overall) ?? 0;
-    const committed = this.stats.splits + this.stats.wasted + Math.ceil(this.#repeated / PAGE);
+    let open = 0;
+    for (const gap of this.#gaps) {
+      if (gap.closed) continue;
+      open++;
+      unknown += gap.estimate(overall) ?? 0;
+    }
+    const spent = this.#spent + open - this.#fetched / PAGE - 1;
     // The first extra request is the one a small account cannot pay for: trust the estimate less for it,
     // and not at all when nothing has measured the far end (walking forward only).
-    const lindy = committed > 0 ? LINDY : this.#backward ? LINDY / 2 : 0;
+    const lindy = spent >= 1 ? LINDY : this.#backward ? LINDY / 2 : 0;
     const plain = (this.#fetched + Math.min(unknown, lindy * this.#fetched)) / PAGE + 1;
-    return committed + units <= Math.floor(EXTRA_REQUESTS * plain);
+    return Math.max(0, spent) + cost <= Math.floor(EXTRA_REQUESTS * plain);
   }
 
   /** Transactions per ms over everything the pages so far covered. */
   #overall(): number {
-    return this.#covered > 0 ? this.#fetched / this.#covered : Number.POSITIVE_INFINITY;
+    const average = this.#covered > 0 ? this.#fetched / this.#covered : Number.POSITIVE_INFINITY;
+    // A burst adds transactions but hardly any time, so the average alone would take a busy day for the
+    // whole history: plan with the lower fifth of the pages' own densities too (all of them, while few).
+    const rates = [...this.#rates].sort((a, b) => a - b);
+    const low = rates.length === 0 ? Number.POSITIVE_INFINITY : rates[Math.floor((rates.length - 1) / 5)]!;
+    return Math.min(average, low);
+  }
+
+  #sample(rate: number): void {
+    this.#rates.push(rate);
+    if (this.#rates.length > 64) this.#rates.shift();
   }
 
   /** Every transaction the walk still references: its queue, and every gap's pages. */
