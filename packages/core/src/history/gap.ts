@@ -36,7 +36,7 @@ export interface Request {
   backward: boolean;
   /** The pacing epoch it was sent in (a 429 from an older epoch does not slow the walk twice). */
   epoch: number;
-  /** `before` as sent, in ms. */
+  /** `before` as sent, in ms (infinite when left out). */
   beforeMs: number;
   /** A forward page from a timestamp, cut short of the gap's end by Monzo's one-year span. */
   capped: boolean;

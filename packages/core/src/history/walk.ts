@@ -78,6 +78,11 @@ export interface WalkOptions {
   startLater?: Promise<number>;
   /** The walk ends before this instant. */
   endMs: number;
+  /**
+   * The end is only "now" (the caller gave no `before`): a forward page from a transaction towards it
+   * leaves `before` out, exactly as the plain walk asks; anything newer than the end is not the walk's.
+   */
+  openEnd?: boolean;
   concurrency: number;
   /** Page backward from the upper edges too: true, false, or decide once the first page shows its dates. */
   backward: boolean | ((firstMs: number) => boolean);
@@ -142,6 +147,8 @@ export class HistoryWalk {
   #covered = 0;
   /** Densities of the latest full pages (transactions per ms), for a rate a burst cannot inflate. */
   readonly #rates: number[] = [];
+  #overallKey = Number.NaN;
+  #overallValue = Number.POSITIVE_INFINITY;
   #startMs: number;
   readonly stats: WalkStats = { requests: 0, rateLimited: 0, splits: 0, wasted: 0 };
 
@@ -301,7 +308,9 @@ export class HistoryWalk {
           capped = true;
         }
       }
-      query.before = iso(beforeMs);
+      if (lo.id !== undefined && this.#o.openEnd && !gap.hi.item && gap.hi.ms === this.#o.endMs)
+        beforeMs = Number.POSITIVE_INFINITY;
+      else query.before = iso(beforeMs);
     }
     const request: Request = {
       gap,
@@ -419,7 +428,11 @@ export class HistoryWalk {
       request.gap.loRate = items.length / Math.max(1, span);
       this.#sample(request.gap.loRate);
       this.#covered += Math.max(0, span);
-    } else this.#covered += Math.max(0, request.beforeMs - anchor);
+    } else {
+      // A short page covered everything up to its `before` (the walk's end when it asked without one).
+      const until = Number.isFinite(request.beforeMs) ? request.beforeMs : this.#o.endMs;
+      this.#covered += Math.max(0, until - anchor);
+    }
     request.gap.forwardPages++;
     let rest = 0;
     let useful = false;
@@ -627,17 +640,23 @@ export class HistoryWalk {
 
   /** Transactions per ms over everything the pages so far covered. */
   #overall(): number {
+    // Computed once per change of what the pages showed: the scheduler asks for it many times a page.
+    const key = this.#fetched * 1e3 + this.#covered + this.#rates.length;
+    if (key === this.#overallKey) return this.#overallValue;
     const average = this.#covered > 0 ? this.#fetched / this.#covered : Number.POSITIVE_INFINITY;
     // A burst adds transactions but hardly any time, so the average alone would take a busy day for the
     // whole history: plan with the lower fifth of the pages' own densities too (all of them, while few).
     const rates = [...this.#rates].sort((a, b) => a - b);
     const low = rates.length === 0 ? Number.POSITIVE_INFINITY : rates[Math.floor((rates.length - 1) / 5)]!;
-    return Math.min(average, low);
+    this.#overallKey = key;
+    this.#overallValue = Math.min(average, low);
+    return this.#overallValue;
   }
 
   #sample(rate: number): void {
     this.#rates.push(rate);
     if (this.#rates.length > 64) this.#rates.shift();
+    this.#overallKey = Number.NaN;
   }
 
   /** Every transaction the walk still references: its queue, and every gap's pages. */

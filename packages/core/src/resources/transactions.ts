@@ -28,7 +28,10 @@ export interface HistoryParams {
   since?: Date | string;
   /** Stop before this instant. Default: now. */
   before?: Date;
-  /** Pages in flight at most (fewer after a 429, growing back). Default 8. */
+  /**
+   * Pages in flight at most. Default 16: the walk halves it on a 429 and grows back, and the request
+   * budget, not the concurrency, decides how many walkers a history gets.
+   */
   concurrency?: number;
   /**
    * @deprecated Ignored, kept so existing callers still compile: the walk sizes its stretches from the
@@ -43,7 +46,7 @@ export interface HistoryParams {
   backward?: boolean;
   /**
    * Transactions fetched ahead of the one you are reading, at most, before the walk waits for you.
-   * Default 1,250 per page in flight (10,000 at the default concurrency) when iterating; `toArray()`
+   * Default 1,250 per page in flight, at most 10,000, when iterating; `toArray()`
    * keeps everything anyway and does not limit it.
    */
   maxBuffered?: number;
@@ -61,6 +64,8 @@ const DAY = 86_400_000;
 const TRANSACTIONS = v.array(TransactionSchema);
 /** How far back Monzo lets a client read once the 5-minute window is over (REFERENCE §2.12), plus a margin. */
 const RECENT_MS = 91 * DAY;
+/** Pages the history walk keeps in flight unless told otherwise (see `HistoryParams.concurrency`). */
+const DEFAULT_CONCURRENCY = 16;
 
 /**
  * Transactions (REFERENCE §7).
@@ -228,8 +233,8 @@ export class Transactions extends Resource {
     const self = this;
     const iterable = {
       [Symbol.asyncIterator](): AsyncIterator<Transaction> {
-        const concurrency = Math.max(1, Math.floor(params.concurrency ?? 8));
-        const highWater = params.maxBuffered ?? 1250 * concurrency;
+        const concurrency = Math.max(1, Math.floor(params.concurrency ?? DEFAULT_CONCURRENCY));
+        const highWater = params.maxBuffered ?? Math.min(10_000, 1250 * concurrency);
         return self.#walk(params, options, highWater)[Symbol.asyncIterator]();
       },
       toArray(): Promise<Transaction[]> {
@@ -241,7 +246,7 @@ export class Transactions extends Resource {
 
   /** The walk behind `history`. */
   #walk(params: HistoryParams, options: CallOptions | undefined, highWater: number): HistoryWalk {
-    const concurrency = Math.max(1, Math.floor(params.concurrency ?? 8));
+    const concurrency = Math.max(1, Math.floor(params.concurrency ?? DEFAULT_CONCURRENCY));
     const config = this.transport.config;
     const now = (config.now ?? Date.now)();
     if (params.before !== undefined && Number.isNaN(params.before.getTime()))
@@ -314,6 +319,7 @@ export class Transactions extends Resource {
       start,
       ...(startLater ? { startLater } : {}),
       endMs,
+      openEnd: params.before === undefined,
       concurrency,
       backward,
       highWater,
