@@ -2,13 +2,11 @@
  * Core benchmarks (issue: core performance):
  * 1. 4,000 sequential `balance.retrieve` calls against the emulator on a loopback port vs the same requests
  *    with bare `fetch` (target ≤ 1.15×).
- * 2. `transactions.history` over 50,000 transactions with 30 ms latency per request vs walking
- *    `since=<last id>` page by page (target ≥ 5× faster, identical results).
- * 3. Core's ESM bundle with its dependencies, minified and gzipped (target ≤ 25 kB).
+ * 2. Core's ESM bundle with its dependencies, minified and gzipped (target ≤ 25 kB).
+ * The history walk has its own suite (`bench/history.ts`).
  */
 import { gzipSync } from "node:zlib";
-import { MonzoClient, type Transaction } from "@monzokit/core";
-import { createEmulator } from "@monzokit/emulator";
+import { MonzoClient } from "@monzokit/core";
 import { build } from "esbuild";
 import { startChild } from "./lib/children.ts";
 import { CPU, pin, pinnedLoadGenerator, placement } from "./lib/cpus.ts";
@@ -17,26 +15,10 @@ import { median, type Result, result } from "./lib/stats.ts";
 export interface CoreBenchOptions {
   calls: number;
   rounds: number;
-  /** Transactions on the main account for the history benchmark. */
-  historyTransactions: number;
-  latencyMs: number;
-  concurrency: number;
 }
 
-export const FULL: CoreBenchOptions = {
-  calls: 4000,
-  rounds: 40,
-  historyTransactions: 50_000,
-  latencyMs: 30,
-  concurrency: 16,
-};
-export const TINY: CoreBenchOptions = {
-  calls: 20,
-  rounds: 1,
-  historyTransactions: 600,
-  latencyMs: 1,
-  concurrency: 4,
-};
+export const FULL: CoreBenchOptions = { calls: 4000, rounds: 40 };
+export const TINY: CoreBenchOptions = { calls: 20, rounds: 1 };
 
 export async function clientOverhead(o: CoreBenchOptions): Promise<Result> {
   const emu = await startChild<{ url: string; token: string; account: string }>("emulator.ts", ["2000"]);
@@ -84,43 +66,6 @@ export async function clientOverhead(o: CoreBenchOptions): Promise<Result> {
   }
 }
 
-export async function historySpeedup(o: CoreBenchOptions): Promise<Result> {
-  // The emulator's `transactions` is the whole bank; about 68% lands on the main current account.
-  const e = createEmulator({
-    seed: "bench-history",
-    transactions: Math.round(o.historyTransactions * 1.47),
-    faults: { latencyMs: o.latencyMs },
-  });
-  const token = e.control.token({ ttlSeconds: 86400 });
-  const account = [...e.state.bank.accounts.values()].find((a) => a.json.type === "uk_retail")!;
-  const firstId = account.transactions[0]!.id;
-  const client = new MonzoClient({ accessToken: token, fetch: e.fetch, apiUrl: "http://127.0.0.1" });
-
-  let started = performance.now();
-  const sequential: Transaction[] = [];
-  for await (const tx of client.transactions.list({ accountId: account.json.id, since: firstId }))
-    sequential.push(tx);
-  const sequentialMs = performance.now() - started;
-
-  started = performance.now();
-  const parallel = await client.transactions
-    .history({ accountId: account.json.id, concurrency: o.concurrency, since: firstId })
-    .toArray();
-  const parallelMs = performance.now() - started;
-  e.close();
-  const same = sequential.length === parallel.length && sequential.every((t, i) => t.id === parallel[i]!.id);
-  if (!same)
-    throw new Error(`history differs from the sequential walk: ${parallel.length} vs ${sequential.length}`);
-  return result({
-    name: `core: transactions.history over ${sequential.length.toLocaleString("en")} transactions, ${o.latencyMs} ms latency, concurrency ${o.concurrency}`,
-    figure: `${(parallelMs / 1000).toFixed(2)} s`,
-    baseline: `sequential since=<last id>: ${(sequentialMs / 1000).toFixed(2)} s`,
-    ratio: sequentialMs / parallelMs,
-    target: { op: ">=", value: 5 },
-    notes: "identical results (same ids in the same order)",
-  });
-}
-
 export async function bundleSize(): Promise<Result> {
   const out = await build({
     entryPoints: [new URL("../packages/core/dist/index.js", import.meta.url).pathname],
@@ -144,5 +89,5 @@ export async function bundleSize(): Promise<Result> {
 }
 
 export async function run(o: CoreBenchOptions): Promise<Result[]> {
-  return [await clientOverhead(o), await historySpeedup(o), await bundleSize()];
+  return [await clientOverhead(o), await bundleSize()];
 }

@@ -1,11 +1,12 @@
 /**
  * Scaling curves (no targets, figures for BENCHMARKS.md):
- * - `transactions.history` time for 1k / 10k / 100k transactions × 0 / 10 / 50 ms latency × concurrency 1 / 4 / 16
- *   (concurrency 1 is the sequential baseline every other library uses);
+ * - `transactions.history` time (and requests) for 1k / 10k / 100k transactions × 0 / 10 / 50 ms latency ×
+ *   concurrency 1 / 4 / 16 (concurrency 1 is the plain sequential walk every other library does);
  * - the emulator's page cost (limit 100) against the bank's size.
  */
 import { MonzoClient } from "@monzokit/core";
 import { createEmulator } from "@monzokit/emulator";
+import { countingFetch } from "../test-support/account-shapes.ts";
 import { median } from "./lib/stats.ts";
 
 export interface CurveOptions {
@@ -25,7 +26,7 @@ export const TINY: CurveOptions = { sizes: [300], latencies: [0], concurrencies:
 
 export async function historyCurve(o: CurveOptions, print: (line: string) => void): Promise<number[][]> {
   const rows: number[][] = [];
-  print(`history (s)   ${o.concurrencies.map((c) => `c=${c}`.padStart(8)).join("")}`);
+  print(`history, s (requests)${o.concurrencies.map((c) => `c=${c}`.padStart(14)).join("")}`);
   for (const size of o.sizes) {
     for (const latency of o.latencies) {
       const e = createEmulator({
@@ -35,9 +36,16 @@ export async function historyCurve(o: CurveOptions, print: (line: string) => voi
       });
       const token = e.control.token({ ttlSeconds: 86400 });
       const account = [...e.state.bank.accounts.values()].find((a) => a.json.type === "uk_retail")!;
-      const client = new MonzoClient({ accessToken: token, fetch: e.fetch, apiUrl: "http://127.0.0.1" });
+      const counted = countingFetch(e.fetch);
+      const client = new MonzoClient({
+        accessToken: token,
+        fetch: counted.fetch,
+        apiUrl: "http://127.0.0.1",
+      });
       const row: number[] = [];
+      const requests: number[] = [];
       for (const concurrency of o.concurrencies) {
+        counted.counts.requests = 0;
         const started = performance.now();
         const got = await client.transactions
           .history({ accountId: account.json.id, since: account.transactions[0]!.id, concurrency })
@@ -45,11 +53,12 @@ export async function historyCurve(o: CurveOptions, print: (line: string) => voi
         if (got.length !== account.transactions.length - 1)
           throw new Error(`history returned ${got.length} of ${account.transactions.length - 1}`);
         row.push((performance.now() - started) / 1000);
+        requests.push(counted.counts.requests);
       }
       e.close();
       rows.push([size, latency, ...row]);
       print(
-        `${`${size.toLocaleString("en")} tx, ${latency} ms`.padEnd(14)}${row.map((s) => s.toFixed(2).padStart(8)).join("")}`,
+        `${`${size.toLocaleString("en")} tx, ${latency} ms`.padEnd(14)}${row.map((s, i) => `${s.toFixed(2)} (${requests[i]})`.padStart(14)).join("")}`,
       );
     }
   }

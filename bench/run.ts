@@ -8,12 +8,14 @@ import * as cli from "./cli.ts";
 import * as core from "./core.ts";
 import * as curves from "./curves.ts";
 import * as emulator from "./emulator.ts";
+import * as history from "./history.ts";
 import { printResults, type Result } from "./lib/stats.ts";
 import * as sync from "./sync.ts";
 
 const SUITES: Record<string, () => Promise<Result[]>> = {
   emulator: () => emulator.run(emulator.FULL),
   core: () => core.run(core.FULL),
+  history: () => history.run(history.FULL),
   cli: () => cli.run(cli.FULL),
   broker: () => broker.run(broker.FULL),
   sync: () => sync.run(sync.FULL),

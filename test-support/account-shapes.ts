@@ -141,6 +141,16 @@ export function shapedAccount(
     clock: { start: now, frozen: true },
     ...options.emulator,
   });
+  const { accountId, ids } = fillAccount(emulator, times);
+  const token = emulator.control.token({ ttlSeconds: 7 * 86400 });
+  return { emulator, token, accountId, ids };
+}
+
+/**
+ * Puts transactions created at `times` on the emulator's main current account (seed it with
+ * `transactions: 0` for an account holding only these). Returns the account and its ids in Monzo's order.
+ */
+export function fillAccount(emulator: Emulator, times: number[]): { accountId: string; ids: string[] } {
   const account = [...emulator.state.bank.accounts.values()].find((a) => a.json.type === "uk_retail")!;
   type Json = Parameters<Emulator["state"]["bank"]["add"]>[1];
   const ids: string[] = [];
@@ -186,8 +196,7 @@ export function shapedAccount(
     emulator.state.bank.add(account, json, ms, false, false);
   }
   for (const record of account.transactions) ids.push(record.id);
-  const token = emulator.control.token({ ttlSeconds: 7 * 86400 });
-  return { emulator, token, accountId: account.json.id, ids };
+  return { accountId: account.json.id, ids };
 }
 
 /** A `fetch` that counts what it sends, by answer status. */

@@ -32,7 +32,7 @@ export {
 } from "./errors/client-errors.js";
 export { MonzoError } from "./errors/monzo-error.js";
 export { redact, redactValue, registerSecret } from "./errors/redact.js";
-export type { WalkProgress as HistoryProgress } from "./history/walk.js";
+export type { HistoryProgress } from "./history/walk.js";
 export type * from "./models/ids.js";
 export type { Money } from "./models/money.js";
 export {

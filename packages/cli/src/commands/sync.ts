@@ -264,7 +264,7 @@ export default function sync(cmd: Cmd): void {
     .option("--wait <seconds>", "Wait this long for another sync of the mirror to finish (default 0)")
     .option(
       "--concurrency <n>",
-      "Time windows read at once on long reads (default 2; 8 is faster on a slow network)",
+      "Pages read at once on long reads (default 2; 8 is faster on a slow network)",
     )
     .action(async (opts, command) => {
       await runSync(io(), globalFlags(command.optsWithGlobals()), {

@@ -238,7 +238,7 @@ function exportCommand(cmd: Cmd): void {
     )
     .option(
       "--concurrency <n>",
-      "Time windows fetched at once (default 2: flat memory; 8 is faster on a slow network)",
+      "Pages fetched at once (default 2: flat memory; 8 is faster on a slow network)",
     )
     .option("--from-mirror", "Read from the local mirror (monzo sync): any date it holds, no login needed")
     .option("--db <file>", "With --from-mirror: the mirror file (default: the profile's)")

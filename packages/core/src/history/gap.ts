@@ -36,7 +36,7 @@ export interface Request {
   backward: boolean;
   /** The pacing epoch it was sent in (a 429 from an older epoch does not slow the walk twice). */
   epoch: number;
-  /** `before` as sent, in ms. */
+  /** `before` as sent, in ms (infinite when left out). */
   beforeMs: number;
   /** A forward page from a timestamp, cut short of the gap's end by Monzo's one-year span. */
   capped: boolean;
@@ -44,8 +44,8 @@ export interface Request {
   anchorMs: number;
   /** The lower edge when sent: a full page that brings nothing after an unmoved edge is a broken answer. */
   lower: Lower;
-  /** A backward page from a transaction's time (`before=<its time>+1 ms`): it repeats that transaction. */
-  repeats: boolean;
+  /** A backward page from a transaction's time (`before=<its time>+1 ms`) repeats those known there. */
+  repeats: number;
 }
 
 /**
@@ -56,12 +56,12 @@ export interface Request {
 export class Gap {
   lo: Lower;
   hi: Upper;
-  /** Pages from the lower edge, in order. */
+  /** Pages from the lower edge, in order, not handed on yet (the first gap hands them on at once). */
   readonly left: Transaction[] = [];
   /** Pages from the upper edge, oldest first. */
   readonly right: Transaction[][] = [];
-  /** How many of `left` were handed on already (the first gap streams). */
-  emitted = 0;
+  /** Forward pages this gap received. */
+  forwardPages = 0;
   closed = false;
   forward: Request | undefined;
   backward: Request | undefined;
@@ -78,7 +78,7 @@ export class Gap {
 
   /** Known here and not handed on yet. */
   get buffered(): number {
-    let n = this.left.length - this.emitted;
+    let n = this.left.length;
     for (const page of this.right) n += page.length;
     return n;
   }

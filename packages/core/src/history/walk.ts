@@ -27,10 +27,15 @@ export const SPLIT_TARGET = 2500;
  * a density seen over a week says little about three years. Walking from both ends samples both ends of
  * the history, so it may extrapolate further than walking forward only.
  */
-export const EXTRAPOLATION = { bothEnds: 30, forwardOnly: 10 } as const;
-/** The unknown part is estimated at most this many times what the walk has seen (bursts mislead). */
+export const EXTRAPOLATION = { bothEnds: 50, forwardOnly: 10 } as const;
+/**
+ * The unknown part is estimated at most this many times what the walk has seen (bursts mislead), half as
+ * many for the first extra request.
+ */
 export const LINDY = 10;
-/** Pages that come back with nothing new and close nothing before the walk gives up (a server ignoring `since`). */
+/** More transactions than this at one instant at a backward walker's edge: it stops there. */
+const TIE_RUN = 10;
+/** 429 episodes in a row, with no page answered between them, before the walk gives up. */
 const MAX_RATE_LIMIT_EPISODES = 10;
 
 /** A page of the walk: `since` (an id or timestamp) and `before` (a timestamp), 100 transactions. */
@@ -39,19 +44,31 @@ export interface PageQuery {
   before?: string;
 }
 
-/** Progress after each page (see `HistoryParams.onProgress`). */
-export interface WalkProgress {
+/**
+ * What `transactions.history` reports after each page (`HistoryParams.onProgress`).
+ *
+ * @example history({ accountId, onProgress: (p) => console.error(`${Math.round(p.fraction * 100)}%`) })
+ */
+export interface HistoryProgress {
+  /** Stretches of the history known completely so far. */
   windowsDone: number;
+  /** Stretches so far, done or not (grows when the walk splits one). */
   windows: number;
+  /** Transactions ready in order (yielded, or about to be). */
   transactions: number;
+  /** The last of those: pass it as `since` to resume after an interruption. */
   cursor: string | undefined;
+  /** Share of the time range known, 0–1. */
   fraction: number;
   /** Pages the walk may have in flight now: the concurrency asked for, lower after a 429. */
   concurrency: number;
   /** Pages Monzo refused with 429 so far (each was sent again after its Retry-After). */
   rateLimited: number;
+  /** Transactions the walk holds: fetched and not yet read, in order or waiting for what comes before. */
+  buffered: number;
 }
 
+/** How a `HistoryWalk` fetches, where it starts and ends, and how it paces itself. */
 export interface WalkOptions {
   /** Fetches one page; the walk pages at 100 transactions. */
   fetchPage: (query: PageQuery, signal: AbortSignal) => Promise<Transaction[]>;
@@ -61,6 +78,11 @@ export interface WalkOptions {
   startLater?: Promise<number>;
   /** The walk ends before this instant. */
   endMs: number;
+  /**
+   * The end is only "now" (the caller gave no `before`): a forward page from a transaction towards it
+   * leaves `before` out, exactly as the plain walk asks; anything newer than the end is not the walk's.
+   */
+  openEnd?: boolean;
   concurrency: number;
   /** Page backward from the upper edges too: true, false, or decide once the first page shows its dates. */
   backward: boolean | ((firstMs: number) => boolean);
@@ -71,7 +93,7 @@ export interface WalkOptions {
   /** Longest Retry-After honoured, in ms. */
   maxRetryAfterMs: number;
   signal?: AbortSignal | undefined;
-  onProgress?: ((progress: WalkProgress) => void) | undefined;
+  onProgress?: ((progress: HistoryProgress) => void) | undefined;
 }
 
 /** What the walk did, for benchmarks and tests. */
@@ -90,6 +112,14 @@ export interface WalkStats {
  * requests allows, a large gap is split in two (a backward walker at the split point for the part below,
  * a forward one for the part above), until the walk keeps `concurrency` pages in flight. Transactions are
  * handed on in order as soon as everything before them is known.
+ *
+ * @example
+ * ```ts
+ * const walk = new HistoryWalk({ fetchPage, start: { ms, id: undefined, ties: undefined }, endMs, concurrency: 8,
+ *   backward: true, highWater: 10_000, sleep, random: Math.random, maxRetryAfterMs: 60_000 });
+ * for await (const tx of walk) write(tx);
+ * ```
+ * @see ../../../../docs/adr/0010-history-walk-request-budget.md
  */
 export class HistoryWalk {
   readonly #o: WalkOptions;
@@ -107,14 +137,18 @@ export class HistoryWalk {
   #cancelled = false;
   /** A short backward page arrived before the opening was known: it holds the whole history. */
   #heldShort = false;
-  /** Backward pages sent from a transaction's time (`before=<its time>+1 ms`): each repeats one. */
-  #dupPages = 0;
+  /** Pages answered, and pages refused for good (a backward page Monzo would not serve). */
+  #spent = 0;
   #wake: (() => void) | undefined;
   #fetched = 0;
   #emitted = 0;
   #cursor: string | undefined;
   #closedGaps = 0;
   #covered = 0;
+  /** Densities of the latest full pages (transactions per ms), for a rate a burst cannot inflate. */
+  readonly #rates: number[] = [];
+  #overallKey = Number.NaN;
+  #overallValue = Number.POSITIVE_INFINITY;
   #startMs: number;
   readonly stats: WalkStats = { requests: 0, rateLimited: 0, splits: 0, wasted: 0 };
 
@@ -167,6 +201,25 @@ export class HistoryWalk {
     }
   }
 
+  /** Every transaction in order, in one array: the queue is the answer, no item is yielded one by one. */
+  async collect(): Promise<Transaction[]> {
+    this.#schedule();
+    try {
+      while (!this.#done && !this.#failed) {
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
+      }
+      if (this.#failed) throw this.#error;
+      const all = this.#queue.slice(this.#queueHead) as Transaction[];
+      this.#queue.length = 0;
+      this.#queueHead = 0;
+      return all;
+    } finally {
+      this.#cancel();
+    }
+  }
+
   // --- scheduling -------------------------------------------------------------------------------
 
   #schedule(): void {
@@ -199,17 +252,23 @@ export class HistoryWalk {
       // for the second if it were wasted after all.
       const allowed = estimate !== undefined && estimate >= 2 * PAGE && this.#afford(1) ? 2 : 1;
       let flying = (gap.forward ? 1 : 0) + (gap.backward ? 1 : 0);
-      const backwardUsable =
-        this.#backward === true &&
-        this.#pacer.max > 1 &&
-        !gap.backwardOff &&
-        !this.#heldShort &&
-        (!gap.hi.item || this.#dupPages % PAGE !== 0 || this.#afford(1));
+      const backwardUsable = this.#backwardAllowed(gap);
       // The first gap's forward pages go straight to the reader; everything else waits in memory.
       const room = queued + buffered < this.#o.highWater;
       const forwardRoom = i === 0 ? queued < this.#o.highWater : room;
       const backwardRoom = room;
-      if (!gap.forward && located && flying < allowed && forwardRoom && !this.#startPending(gap)) {
+      // A backward page from a wall in time repeats nothing and reaches at most what a forward page would
+      // have closed: free, and it measures the far end. Take it before the forward walker goes on alone.
+      const backwardFree =
+        backwardUsable && !gap.hi.item && gap.hiRate === undefined && !gap.backward && flying === 0;
+      if (
+        !gap.forward &&
+        located &&
+        flying < allowed &&
+        forwardRoom &&
+        !this.#startPending(gap) &&
+        !(backwardFree && allowed === 1 && gap.forwardPages > 0)
+      ) {
         this.#send(gap, false);
         flying++;
       }
@@ -217,6 +276,16 @@ export class HistoryWalk {
         this.#send(gap, true);
       }
     }
+  }
+
+  /** Whether the gap's upper edge may send a backward page now. */
+  #backwardAllowed(gap: Gap): boolean {
+    if (this.#backward !== true || this.#pacer.max <= 1 || gap.backwardOff || this.#heldShort) return false;
+    if (!gap.hi.item) return true; // from a wall in time: it repeats nothing
+    const r = repeats(gap);
+    // A run of one instant at the edge would be repeated by every page: the forward walker's ids go through it.
+    if (r > TIE_RUN) return false;
+    return this.#afford(r / PAGE);
   }
 
   #startPending(gap: Gap): boolean {
@@ -239,7 +308,9 @@ export class HistoryWalk {
           capped = true;
         }
       }
-      query.before = iso(beforeMs);
+      if (lo.id !== undefined && this.#o.openEnd && !gap.hi.item && gap.hi.ms === this.#o.endMs)
+        beforeMs = Number.POSITIVE_INFINITY;
+      else query.before = iso(beforeMs);
     }
     const request: Request = {
       gap,
@@ -249,11 +320,10 @@ export class HistoryWalk {
       capped,
       anchorMs: gap.lo.ms,
       lower: gap.lo,
-      repeats: backward && gap.hi.item,
+      repeats: backward ? repeats(gap) : 0,
     };
     if (backward) gap.backward = request;
     else gap.forward = request;
-    if (request.repeats) this.#dupPages++;
     this.#inflight++;
     this.stats.requests++;
     this.#o.fetchPage(query, this.#signal).then(
@@ -275,7 +345,7 @@ export class HistoryWalk {
       if (estimate === undefined || estimate < 2 * SPLIT_MIN) continue;
       // Both edges measured (one, where nobody pages backward), and a span the pages so far can vouch for.
       if (gap.loRate === undefined) continue;
-      if (gap.hiRate === undefined && this.#backward && !gap.backwardOff && this.#dupPages === 0) continue;
+      if (gap.hiRate === undefined && this.#backwardAllowed(gap)) continue;
       const reach = this.#backward && !gap.backwardOff ? EXTRAPOLATION.bothEnds : EXTRAPOLATION.forwardOnly;
       if (gap.span > reach * this.#covered) continue;
       const walkers = 1 + (this.#backward && !gap.backwardOff ? 1 : 0);
@@ -325,6 +395,7 @@ export class HistoryWalk {
     else request.gap.forward = undefined;
     if (this.#cancelled || this.#failed) return;
     this.#pacer.answered();
+    this.#spent++;
     try {
       const ms = times(items, request);
       const first = this.#backward === undefined && !request.backward;
@@ -355,8 +426,14 @@ export class HistoryWalk {
     if (full) {
       const span = ms[items.length - 1]! - anchor;
       request.gap.loRate = items.length / Math.max(1, span);
+      this.#sample(request.gap.loRate);
       this.#covered += Math.max(0, span);
-    } else this.#covered += Math.max(0, request.beforeMs - anchor);
+    } else {
+      // A short page covered everything up to its `before` (the walk's end when it asked without one).
+      const until = Number.isFinite(request.beforeMs) ? request.beforeMs : this.#o.endMs;
+      this.#covered += Math.max(0, until - anchor);
+    }
+    request.gap.forwardPages++;
     let rest = 0;
     let useful = false;
     for (let first = true; index < this.#gaps.length; index++, first = false) {
@@ -404,6 +481,7 @@ export class HistoryWalk {
     if (full) {
       const span = request.beforeMs - ms[0]!;
       request.gap.hiRate = items.length / Math.max(1, span);
+      this.#sample(request.gap.hiRate);
       this.#covered += Math.max(0, span);
     }
     let end = items.length;
@@ -474,7 +552,6 @@ export class HistoryWalk {
     if (this.#cancelled || this.#failed) return;
     if (error instanceof RateLimitError) {
       this.stats.requests--;
-      if (request.repeats) this.#dupPages--;
       this.stats.rateLimited++;
       const episode = this.#pacer.limited(request.epoch);
       this.#progress();
@@ -504,6 +581,7 @@ export class HistoryWalk {
       this.#backward = false;
       for (const gap of this.#gaps) gap.backwardOff = true;
       this.stats.wasted++;
+      this.#spent++;
       this.#schedule();
       return;
     }
@@ -516,7 +594,9 @@ export class HistoryWalk {
   #emit(): void {
     while (this.#gaps.length > 0) {
       const gap = this.#gaps[0]!;
-      while (gap.emitted < gap.left.length) this.#push(gap.left[gap.emitted++]!);
+      // Handed on and let go: a long export must not keep what its reader has already written.
+      for (const tx of gap.left) this.#push(tx);
+      gap.left.length = 0;
       if (!gap.closed) break;
       for (const page of gap.right) for (const tx of page) this.#push(tx);
       gap.right.length = 0;
@@ -534,23 +614,59 @@ export class HistoryWalk {
   }
 
   /**
-   * Whether `units` more requests fit the budget: at most `EXTRA_REQUESTS` more than a plain walk of
-   * everything, as far as the pages so far let one estimate it. Committed: a short page where each split's
-   * walkers will meet, every page that brought nothing, and one request per 100 backward pages (each
-   * asks `before=<oldest seen>+1 ms` to catch ties at that instant, so it repeats one transaction).
+   * Whether `cost` more requests fit the budget: at most `EXTRA_REQUESTS` more than a plain walk of
+   * everything, as far as the pages so far let one estimate it. What the walk has spent beyond a plain
+   * walk is measured, not assumed: the pages answered, plus the short page every open gap will still end
+   * with, less the pages a plain walk needs for what was fetched (100 new transactions each) and its own
+   * last page. So a page that repeated what was known, a short page where walkers met, a page cut at the
+   * one-year span all count as they happen, and the walk stops taking chances once they add up.
    */
-  #afford(units: number): boolean {
+  #afford(cost: number): boolean {
     const overall = this.#overall();
     let unknown = 0;
-    for (const gap of this.#gaps) if (!gap.closed) unknown += gap.estimate(overall) ?? 0;
-    const plain = (this.#fetched + Math.min(unknown, LINDY * this.#fetched)) / PAGE + 1;
-    const committed = this.stats.splits + this.stats.wasted + Math.ceil(this.#dupPages / PAGE);
-    return committed + units <= Math.floor(EXTRA_REQUESTS * plain);
+    let open = 0;
+    for (const gap of this.#gaps) {
+      if (gap.closed) continue;
+      open++;
+      unknown += gap.estimate(overall) ?? 0;
+    }
+    const spent = this.#spent + open - this.#fetched / PAGE - 1;
+    // The first extra request is the one a small account cannot pay for: trust the estimate less for it,
+    // and not at all when nothing has measured the far end (walking forward only).
+    const lindy = spent >= 1 ? LINDY : this.#backward ? LINDY / 2 : 0;
+    const plain = (this.#fetched + Math.min(unknown, lindy * this.#fetched)) / PAGE + 1;
+    return Math.max(0, spent) + cost <= Math.floor(EXTRA_REQUESTS * plain);
   }
 
   /** Transactions per ms over everything the pages so far covered. */
   #overall(): number {
-    return this.#covered > 0 ? this.#fetched / this.#covered : Number.POSITIVE_INFINITY;
+    // Computed once per change of what the pages showed: the scheduler asks for it many times a page.
+    const key = this.#fetched * 1e3 + this.#covered + this.#rates.length;
+    if (key === this.#overallKey) return this.#overallValue;
+    const average = this.#covered > 0 ? this.#fetched / this.#covered : Number.POSITIVE_INFINITY;
+    // A burst adds transactions but hardly any time, so the average alone would take a busy day for the
+    // whole history: plan with the lower fifth of the pages' own densities too (all of them, while few).
+    const rates = [...this.#rates].sort((a, b) => a - b);
+    const low = rates.length === 0 ? Number.POSITIVE_INFINITY : rates[Math.floor((rates.length - 1) / 5)]!;
+    this.#overallKey = key;
+    this.#overallValue = Math.min(average, low);
+    return this.#overallValue;
+  }
+
+  #sample(rate: number): void {
+    this.#rates.push(rate);
+    if (this.#rates.length > 64) this.#rates.shift();
+    this.#overallKey = Number.NaN;
+  }
+
+  /** Every transaction the walk still references: its queue, and every gap's pages. */
+  #held(): number {
+    let n = this.#queue.length - this.#queueHead;
+    for (const gap of this.#gaps) {
+      n += gap.left.length;
+      for (const page of gap.right) n += page.length;
+    }
+    return n;
   }
 
   #buffered(): number {
@@ -578,6 +694,7 @@ export class HistoryWalk {
       fraction,
       concurrency: this.#pacer.slots,
       rateLimited: this.stats.rateLimited,
+      buffered: this.#held(),
     });
   }
 
@@ -611,6 +728,11 @@ function times(items: Transaction[], request: Request): number[] {
     previous = t;
   }
   return ms;
+}
+
+/** Transactions a backward page from this gap's upper edge repeats: those known at its instant. */
+function repeats(gap: Gap): number {
+  return gap.hi.item ? Math.max(1, gap.hi.ties?.size ?? 1) : 0;
 }
 
 function iso(ms: number): string {

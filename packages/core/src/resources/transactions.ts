@@ -1,13 +1,14 @@
 import * as v from "valibot";
 import { AbortError, InvalidArgumentError } from "../errors/client-errors.js";
 import { type Lower, PAGE } from "../history/gap.js";
-import { HistoryWalk, type PageQuery, type WalkProgress } from "../history/walk.js";
+import { type HistoryProgress, HistoryWalk, type PageQuery } from "../history/walk.js";
 import type { AccountId, TransactionId } from "../models/ids.js";
 import { type Merchant, type Transaction, TransactionSchema, unwrap } from "../models/schemas.js";
 import { type Page, PagePromise } from "../pagination.js";
 import type { CallOptions } from "../transport/transport.js";
 import { Resource } from "./resource.js";
 
+/** What `transactions.list` pages through (REFERENCE §3.1, §7.3). */
 export interface ListTransactionsParams {
   accountId: AccountId | string;
   /** A timestamp (inclusive) or a transaction id (exclusive) (REFERENCE §3.1). */
@@ -20,17 +21,21 @@ export interface ListTransactionsParams {
   expandMerchant?: boolean;
 }
 
+/** What `transactions.history` walks, and how (see its TSDoc and ADR 0010). */
 export interface HistoryParams {
   accountId: AccountId | string;
   /** Start here (a timestamp, or a transaction id to resume after it). Default: when the account opened. */
   since?: Date | string;
   /** Stop before this instant. Default: now. */
   before?: Date;
-  /** Pages in flight at most (fewer after a 429, growing back). Default 8. */
+  /**
+   * Pages in flight at most. Default 16: the walk halves it on a 429 and grows back, and the request
+   * budget, not the concurrency, decides how many walkers a history gets.
+   */
   concurrency?: number;
   /**
-   * Ignored: kept so existing callers still compile. The walk sizes its stretches from the density the
-   * first pages show (see `transactions.history`).
+   * @deprecated Ignored, kept so existing callers still compile: the walk sizes its stretches from the
+   * density the first pages show (see `transactions.history`).
    */
   windowDays?: number;
   /**
@@ -41,22 +46,26 @@ export interface HistoryParams {
   backward?: boolean;
   /**
    * Transactions fetched ahead of the one you are reading, at most, before the walk waits for you.
-   * Default 10,000 when iterating; `toArray()` keeps everything anyway and does not limit it.
+   * Default 1,250 per page in flight, at most 10,000, when iterating; `toArray()`
+   * keeps everything anyway and does not limit it.
    */
   maxBuffered?: number;
+  /** Inline the merchant object (`expand[]=merchant`); each merchant is one shared object. */
   expandMerchant?: boolean;
   /**
    * After each page: stretches done and known so far, transactions ready in order, the resume cursor (the
    * last of those), the share of the time range covered, the pages allowed in flight now (lower after a
    * 429) and the 429s so far.
    */
-  onProgress?: (info: WalkProgress) => void;
+  onProgress?: (info: HistoryProgress) => void;
 }
 
 const DAY = 86_400_000;
 const TRANSACTIONS = v.array(TransactionSchema);
 /** How far back Monzo lets a client read once the 5-minute window is over (REFERENCE §2.12), plus a margin. */
 const RECENT_MS = 91 * DAY;
+/** Pages the history walk keeps in flight unless told otherwise (see `HistoryParams.concurrency`). */
+const DEFAULT_CONCURRENCY = 16;
 
 /**
  * Transactions (REFERENCE §7).
@@ -224,12 +233,12 @@ export class Transactions extends Resource {
     const self = this;
     const iterable = {
       [Symbol.asyncIterator](): AsyncIterator<Transaction> {
-        return self.#walk(params, options, params.maxBuffered ?? 10_000)[Symbol.asyncIterator]();
+        const concurrency = Math.max(1, Math.floor(params.concurrency ?? DEFAULT_CONCURRENCY));
+        const highWater = params.maxBuffered ?? Math.min(10_000, 1250 * concurrency);
+        return self.#walk(params, options, highWater)[Symbol.asyncIterator]();
       },
-      async toArray(): Promise<Transaction[]> {
-        const out: Transaction[] = [];
-        for await (const tx of self.#walk(params, options, Number.POSITIVE_INFINITY)) out.push(tx);
-        return out;
+      toArray(): Promise<Transaction[]> {
+        return self.#walk(params, options, Number.POSITIVE_INFINITY).collect();
       },
     };
     return iterable;
@@ -237,7 +246,7 @@ export class Transactions extends Resource {
 
   /** The walk behind `history`. */
   #walk(params: HistoryParams, options: CallOptions | undefined, highWater: number): HistoryWalk {
-    const concurrency = Math.max(1, Math.floor(params.concurrency ?? 8));
+    const concurrency = Math.max(1, Math.floor(params.concurrency ?? DEFAULT_CONCURRENCY));
     const config = this.transport.config;
     const now = (config.now ?? Date.now)();
     if (params.before !== undefined && Number.isNaN(params.before.getTime()))
@@ -310,6 +319,7 @@ export class Transactions extends Resource {
       start,
       ...(startLater ? { startLater } : {}),
       endMs,
+      openEnd: params.before === undefined,
       concurrency,
       backward,
       highWater,

@@ -1,0 +1,14 @@
+/** Regression guard, not a timing test: the history benchmarks still run end to end and produce figures. */
+import { describe, expect, it } from "vitest";
+import { run, TINY } from "./history.ts";
+
+describe("history benchmarks on tiny sizes", () => {
+  it("produce a figure, a baseline and a finite ratio for every target", async () => {
+    const results = await run(TINY);
+    expect(results).toHaveLength(8);
+    for (const r of results) {
+      expect(Number.isFinite(r.ratio) && r.ratio > 0).toBe(true);
+      expect(r.figure).toMatch(/\d/);
+    }
+  }, 180_000);
+});
