@@ -326,6 +326,20 @@ describe("monzo webhooks listen, end to end", () => {
     expect((await retrieves()) - before).toBe(4);
   });
 
+  it("a mirror needs a login to confirm events: without one it says so (exit 3) before listening (N3)", async () => {
+    const { main } = await import("../src/main.js");
+    const { fakeIo } = await import("./helpers.js");
+    const sync = monzo(["sync", "--quiet"]);
+    expect(await sync.exit, sync.stderr()).toBe(0);
+    const mirror = join(home, "data", "default", "mirror.db");
+    const f = fakeIo({ MONZOKIT_HOME: await tempHome(), MONZO_API_URL: emu.url, MONZO_TOKEN_STORE: "file" });
+    expect(await main(["webhooks", "listen", "--port", "0", "--db", mirror], f.io)).toBe(3);
+    expect(f.stderr()).toMatch(
+      /^error: Not logged in: the mirror takes only transactions Monzo confirms with your login\n {2}→ Run monzo login first, or pass --no-mirror to only show events\.\n$/m,
+    );
+    expect(f.stderr()).not.toContain("Listening on");
+  });
+
   it("--db must name an existing mirror, and contradicts --no-mirror (nothing listens)", async () => {
     const missing = monzo(["webhooks", "listen", "--port", "0", "--db", "nowhere.db"]);
     expect(await missing.exit).toBe(3);
