@@ -227,6 +227,8 @@ export async function exportHistory(
   const resume = options.resume;
   const file = toStdout ? undefined : await fileSink(options.path, options.force === true);
   const sink: Sink = file ?? stdoutSink(io);
+  // `-` on a terminal: bank text's control characters shown, never obeyed (JSON escapes them already).
+  const csv = { terminal: toStdout && io.stdoutTty };
   const when = options.when ?? ((iso: string) => iso);
   let count = resume?.count ?? 0;
   let lastId: string | undefined = resume?.cursor;
@@ -264,7 +266,7 @@ export async function exportHistory(
     );
     for await (const tx of (options.transactions ?? history) as AsyncIterable<Transaction>) {
       if (options.signal?.aborted) break;
-      if (options.format === "csv") await sink.write(transactionCsvRow(tx));
+      if (options.format === "csv") await sink.write(transactionCsvRow(tx, csv));
       else if (options.format === "ndjson") await sink.write(`${jsonText(exportRecord(tx))}\n`);
       else await sink.write(`${count === 0 ? "" : ",\n"}  ${jsonText(exportRecord(tx))}`);
       count++;

@@ -11,6 +11,12 @@ export interface Io {
   interactive: boolean;
   /** The terminal's width for laying out help and tables: 80 when stdout is not a terminal. */
   columns: number;
+  /**
+   * stdout is a terminal (a TTY), not a file or a pipe: data meant for scripts (CSV) is shown there with
+   * control characters as visible escapes, so bank text cannot drive the terminal; to a file or a pipe it
+   * stays exact.
+   */
+  stdoutTty: boolean;
   /** Colours allowed in what goes to stderr (a TTY, no NO_COLOR, no TERM=dumb). */
   color: boolean;
   /** stderr is a terminal a person watches (a TTY, and CI not set): progress may redraw a line there. */
@@ -63,6 +69,7 @@ export function processIo(): Io {
     cwd: process.cwd(),
     interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY) && !inCi(env),
     columns: (process.stdout.isTTY && process.stdout.columns) || 80,
+    stdoutTty: Boolean(process.stdout.isTTY),
     color: stderrTty && !("NO_COLOR" in env) && env["TERM"] !== "dumb",
     live: stderrTty && !inCi(env) && env["TERM"] !== "dumb",
     liveLine: async () => {

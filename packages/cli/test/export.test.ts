@@ -103,6 +103,25 @@ describe("transactions export never loses or overwrites data", () => {
     });
   });
 
+  it("a file gets bank text exactly, even when stdout is a terminal; - on a terminal shows its controls as escapes (N4)", async () => {
+    const hostile = "Shop\u001b]0;pwned\u0007\u009b2J\u202e";
+    const account = [...emu.emulator.state.bank.accounts.values()].find((a) => a.json.type === "uk_retail")!;
+    emu.emulator.control.createTransaction({
+      accountId: account.json.id,
+      amount: -50,
+      merchant: "none",
+      description: hostile,
+    });
+    const dir = await tempHome();
+    const file = join(dir, "history.csv");
+    const f = fakeIo(env(), { stdoutTty: true });
+    expect(await main(["transactions", "export", file, "--quiet"], f.io)).toBe(EXIT.ok);
+    expect(await readFile(file, "utf8")).toContain(`,${hostile},`);
+    const g = fakeIo(env(), { stdoutTty: true });
+    expect(await main(["transactions", "export", "-", "--quiet"], g.io)).toBe(EXIT.ok);
+    expect(g.stdout()).toContain(",Shop\\x1b]0;pwned\\x07\\x9b2J\\u202e,");
+  });
+
   it("a failed export removes its temporary, leaves the old file, and --resume finishes it byte for byte", async () => {
     const { lossyProxy } = await import("./helpers.js");
     const proxy = await lossyProxy(emu.url);

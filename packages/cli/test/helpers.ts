@@ -28,6 +28,7 @@ export function fakeIo(env: Record<string, string | undefined> = {}, overrides: 
     cwd: env["PWD_OVERRIDE"] ?? tmpdir(),
     interactive: false,
     columns: 80,
+    stdoutTty: false,
     color: false,
     live: false,
     liveLine: async () => {

@@ -200,7 +200,9 @@ describe("monzo webhooks listen, end to end", () => {
       `http://127.0.0.1:${port}`,
     ]);
     await run.until(/Monzo posts to /);
-    expect(run.stderr()).toContain(`New transactions go into the mirror ${mirror} too (--no-mirror`);
+    expect(run.stderr()).toContain(
+      `New transactions go into the mirror ${mirror} too, as Monzo confirms them (--no-mirror`,
+    );
     const id = await newTransaction(-1_850);
     await run.until(new RegExp(id), "out");
     await emu.emulator.control.webhooksIdle();
@@ -231,6 +233,111 @@ describe("monzo webhooks listen, end to end", () => {
     off.child.kill("SIGINT");
     expect(await off.exit, off.stderr()).toBe(0);
     expect(row(ignored)).toBeUndefined();
+  });
+
+  it("the mirror takes only what Monzo confirms: forged events are left out with a warning, a delivery goes in as Monzo has it (N3)", async () => {
+    const sync = monzo(["sync", "--json"]);
+    expect(await sync.exit, sync.stderr()).toBe(0);
+    const mirror = join(home, "data", "default", "mirror.db");
+    const row = (id: string) => {
+      const conn = new DatabaseSync(mirror, { readOnly: true });
+      try {
+        return conn.prepare("SELECT * FROM transactions WHERE id = ?").get(id) as
+          | Record<string, unknown>
+          | undefined;
+      } finally {
+        conn.close();
+      }
+    };
+    const retrieves = async () =>
+      [...emu.emulator.state.routeCounts]
+        .filter(([route]) => /^GET \/transactions\/:/.test(route))
+        .reduce((n, [, count]) => n + count, 0);
+    // A real transaction made while nothing listened: Monzo delivers no event for it to this run.
+    const real = emu.emulator.control.createTransaction({ accountId, amount: -420, merchant: "pub" });
+    const port = await freePort();
+    const run = monzo([
+      "webhooks",
+      "listen",
+      "--port",
+      String(port),
+      "--register",
+      `http://127.0.0.1:${port}`,
+    ]);
+    const [, url] = await run.until(/Listening on (http:\/\/\S+) /);
+    await run.until(/Monzo posts to /);
+    const before = await retrieves();
+    // Whoever learns the URL (a proxy's log, a hostile tunnel) can post: deliveries are not signed.
+    const forge = async (data: Record<string, unknown>) => {
+      const res = await fetch(url!, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ type: "transaction.created", data }),
+      });
+      expect(res.status).toBe(200);
+    };
+    const fake = (id: string, extra: Record<string, unknown> = {}) => ({
+      id,
+      account_id: accountId,
+      amount: -99_999,
+      currency: "GBP",
+      created: new Date(emu.emulator.control.now()).toISOString(),
+      settled: "",
+      description: "FORGED",
+      category: "general",
+      is_load: false,
+      merchant: null,
+      notes: "",
+      metadata: {},
+      ...extra,
+    });
+    // 1. A transaction that does not exist.
+    await forge(fake("tx_0000FORGEDnotARealOne0"));
+    // 2. Another person's transaction (another user of this bank), claimed for this account.
+    const accounts = [...emu.emulator.state.bank.accounts.values()];
+    const me = accounts.find((a) => a.json.id === accountId)!.ownerIds[0]!;
+    const stranger = accounts.find((a) => a.transactions.length > 0 && !a.ownerIds.includes(me))!;
+    const theirs = stranger.transactions[0]!.json.id;
+    await forge(fake(theirs));
+    // 3. A real transaction of this account, saying what the forger wants: Monzo's copy goes in instead.
+    await forge(fake(real.id));
+    // 4. The genuine delivery of a new transaction.
+    const genuine = emu.emulator.control.createTransaction({ accountId, amount: -1_234, merchant: "pub" });
+    await run.until(new RegExp(genuine.id), "out");
+    await emu.emulator.control.webhooksIdle();
+    run.child.kill("SIGINT");
+    expect(await run.exit, run.stderr()).toBe(0);
+
+    expect(row("tx_0000FORGEDnotARealOne0")).toBeUndefined();
+    expect(row(theirs)).toBeUndefined();
+    for (const id of ["tx_0000FORGEDnotARealOne0", theirs])
+      expect(run.stderr()).toMatch(
+        new RegExp(
+          `^warning: an event named ${id}, which Monzo does not confirm for this login \\(404 not_found\\.transaction\\): not added to the mirror\\.`,
+          "m",
+        ),
+      );
+    expect(row(real.id)).toMatchObject({ amount: -420, description: real.description });
+    expect(row(real.id)!["merchant_id"]).toMatch(/^merch_/);
+    expect(row(genuine.id)).toMatchObject({ id: genuine.id, account_id: accountId, amount: -1_234 });
+    expect(row(genuine.id)!["merchant_id"]).toMatch(/^merch_/);
+    expect(run.stderr()).not.toMatch(/[\u001b\u009b]/);
+    // One retrieve per event: the three forged, the one delivered.
+    expect((await retrieves()) - before).toBe(4);
+  });
+
+  it("a mirror needs a login to confirm events: without one it says so (exit 3) before listening (N3)", async () => {
+    const { main } = await import("../src/main.js");
+    const { fakeIo } = await import("./helpers.js");
+    const sync = monzo(["sync", "--quiet"]);
+    expect(await sync.exit, sync.stderr()).toBe(0);
+    const mirror = join(home, "data", "default", "mirror.db");
+    const f = fakeIo({ MONZOKIT_HOME: await tempHome(), MONZO_API_URL: emu.url, MONZO_TOKEN_STORE: "file" });
+    expect(await main(["webhooks", "listen", "--port", "0", "--db", mirror], f.io)).toBe(3);
+    expect(f.stderr()).toMatch(
+      /^error: Not logged in: the mirror takes only transactions Monzo confirms with your login\n {2}→ Run monzo login first, or pass --no-mirror to only show events\.\n$/m,
+    );
+    expect(f.stderr()).not.toContain("Listening on");
   });
 
   it("--db must name an existing mirror, and contradicts --no-mirror (nothing listens)", async () => {

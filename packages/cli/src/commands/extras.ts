@@ -2,13 +2,13 @@ import { readFile } from "node:fs/promises";
 import { basename, extname, resolve } from "node:path";
 import { resolveSettings } from "../config/settings.js";
 import { io } from "../context.js";
-import { UsageError } from "../errors.js";
+import { ConfigError, UsageError } from "../errors.js";
 import { MirrorError } from "../mirror/errors.js";
 import { defaultMirrorPath } from "../mirror/paths.js";
 import { done, emit } from "../output/emit.js";
 import { jsonText, printable } from "../output/printable.js";
 import { renderTable } from "../output/table.js";
-import { pickAccount } from "../session.js";
+import { openSession, pickAccount } from "../session.js";
 import { type Cmd, flag, globalFlags, helpFor, options, ready } from "./common.js";
 
 /** `monzo feed`: push. */
@@ -320,7 +320,7 @@ export function webhooks(cmd: Cmd): void {
       const { listen } = await import("../webhooks/listen.js");
       const { mirrorExists } = await import("../webhooks/mirror.js");
       const base = flag(opts.register);
-      const session = base ? (await ready(values)).session : undefined;
+      let session = base ? (await ready(values)).session : undefined;
       const account = session ? await pickAccount(session, flag(opts.account)) : undefined;
       let mirror: string | undefined;
       if (db) {
@@ -333,6 +333,18 @@ export function webhooks(cmd: Cmd): void {
         const profile = session?.settings.profile ?? (await resolveSettings(t, flags)).profile;
         const path = defaultMirrorPath(t.env, profile);
         if (await mirrorExists(path)) mirror = path;
+      }
+      // Events are not signed (REFERENCE §11.4): the mirror takes only what Monzo confirms with the login.
+      if (mirror && !session) {
+        session = await openSession(t, flags);
+        if (!(await session.manager.tokens())) {
+          const named =
+            session.settings.profile === "default" ? "" : ` --profile ${session.settings.profile}`;
+          throw new ConfigError(
+            `Not logged in${named ? ` (profile ${session.settings.profile})` : ""}: the mirror takes only transactions Monzo confirms with your login`,
+            `Run monzo login${named} first, or pass --no-mirror to only show events.`,
+          );
+        }
       }
       const stop = new AbortController();
       const onSignal = () => stop.abort();
@@ -347,7 +359,7 @@ export function webhooks(cmd: Cmd): void {
           quiet: flags.quiet === true,
           utc: flags.utc === true,
           signal: stop.signal,
-          ...(mirror ? { mirror } : {}),
+          ...(mirror && session ? { mirror: { path: mirror, client: session.client } } : {}),
           ...(base && session && account
             ? {
                 register: {

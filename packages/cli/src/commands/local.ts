@@ -5,6 +5,7 @@ import { readSecret, secretInArgv } from "../config/secret-input.js";
 import { readProfile, resolveSettings, TOKEN_STORES, writeProfile } from "../config/settings.js";
 import { io } from "../context.js";
 import { UsageError } from "../errors.js";
+import type { Io } from "../io.js";
 import { emit } from "../output/emit.js";
 import { printable } from "../output/printable.js";
 import { renderTable } from "../output/table.js";
@@ -160,11 +161,23 @@ export function profiles(cmd: Cmd): void {
       }
       const { openSession } = await import("../session.js");
       const { peekToken } = await import("../token-check.js");
+      // This run's own profile (--profile, MONZO_PROFILE, else default) is checked as any command would use
+      // it: with the endpoints and --allow-host this run names. Every other profile is checked only where its
+      // own settings send its token (its saved apiUrl, or Monzo's) under its own allowHosts: a MONZO_API_URL
+      // or --api-url meant for one profile never receives the others' tokens.
+      const current = await resolveSettings(t, { ...flags, quiet: true }).then(
+        (s) => s.profile,
+        () => flags.profile ?? (t.env["MONZO_PROFILE"] || "default"),
+      );
+      const own = { ...t, env: withoutRunSettings(t.env) };
       // One request per logged-in profile, all at once; none refreshes or changes anything.
       const rows = await Promise.all(
         [...names].sort().map(async (name) => {
           try {
-            const session = await openSession(t, { profile: name, quiet: true });
+            const session =
+              name === current
+                ? await openSession(t, { ...flags, profile: name, quiet: true })
+                : await openSession(own, { profile: name, quiet: true, debug: flags.debug });
             const tokens = await session.store.load();
             if (!tokens)
               return {
@@ -219,4 +232,25 @@ export function profiles(cmd: Cmd): void {
           : `No profiles yet in ${printable(dir)}. Run monzo login.\n`,
       );
     });
+}
+
+/**
+ * The environment for checking a profile other than this run's: without the variables that would decide
+ * where its token goes or which app it is (the API, login page, broker and redirect URLs, the client, a
+ * token, reading `.env`), so only that profile's saved settings and Monzo's defaults apply. Where tokens
+ * are kept on this machine (`MONZO_TOKEN_STORE`, `MONZOKIT_HOME`) and the timeout still apply.
+ */
+function withoutRunSettings(env: Io["env"]): Io["env"] {
+  const dropped = new Set([
+    "MONZO_API_URL",
+    "MONZO_AUTH_URL",
+    "MONZO_BROKER_URL",
+    "MONZO_REDIRECT_URI",
+    "MONZO_CLIENT_ID",
+    "MONZO_CLIENT_SECRET",
+    "MONZO_ACCESS_TOKEN",
+    "MONZO_DOTENV",
+    "MONZO_PROFILE",
+  ]);
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !dropped.has(name)));
 }

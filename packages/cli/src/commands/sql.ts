@@ -45,17 +45,10 @@ export async function runSql(t: Io, flags: GlobalFlags, options: SqlCommandOptio
   try {
     const query = await prepareReadOnlyQuery(db, options.query);
     if (flags.csv) {
-      t.out(csvRow(query.columns));
-      for (const row of query.rows())
-        t.out(
-          csvRow(
-            row.map((v) => {
-              const value = plain(v);
-              // Line breaks and tabs are data in CSV (quoted); every other control is shown, never obeyed.
-              return typeof value === "string" ? printable(value, { multiline: true }) : value;
-            }),
-          ),
-        );
+      t.out(csvRow(query.columns, { terminal: t.stdoutTty }));
+      // On a terminal every control but line breaks and tabs (data in CSV, quoted) is shown, never obeyed;
+      // to a file or a pipe the text is exact.
+      for (const row of query.rows()) t.out(csvRow(row.map(plain), { terminal: t.stdoutTty }));
       return;
     }
     if (flags.json) {

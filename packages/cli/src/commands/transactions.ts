@@ -115,8 +115,9 @@ function list(cmd: Cmd): void {
       items.sort(byCreated);
       if (items.length === 0) noneFound(t, flags);
       if (flags.csv) {
+        // On a terminal, bank text's control characters are shown, never obeyed; to a file or a pipe, exact.
         t.out(csvRow([...CSV_COLUMNS]));
-        for (const tx of items) t.out(transactionCsvRow(tx));
+        for (const tx of items) t.out(transactionCsvRow(tx, { terminal: t.stdoutTty }));
         return;
       }
       const pots = await potNames(session.client, account.id, items);

@@ -11,7 +11,11 @@ import { MirrorStore } from "./store.js";
 export interface AddTransactionOptions {
   /** An existing mirror (made by `monzo sync` or `syncMirror`); never created here. */
   db: string;
-  /** The transaction as core parsed it (a webhook's `event.data`, or a `transactions.retrieve`). */
+  /**
+   * The transaction as Monzo has it: a `transactions.retrieve` (with `expandMerchant`) of the id a webhook
+   * names. Not the webhook's `event.data` itself: deliveries are not signed (REFERENCE §11.4), so whoever
+   * learns the URL can post any body, and the mirror is what `monzo sql` and exports take as true.
+   */
   transaction: Transaction;
   /** The clock for `first_seen` and `last_changed` (epoch ms). Default `Date.now`. */
   now?: () => number;
@@ -45,7 +49,10 @@ export type AddTransactionResult = "added" | "present" | "unknown-account";
  * const handler = createWebhookHandler({
  *   secret,
  *   onEvent: async (event) => {
- *     if (event.kind === "transaction.created") await addTransactionToMirror({ db, transaction: event.data });
+ *     if (event.kind !== "transaction.created") return;
+ *     // Deliveries are not signed: store what Monzo says about the id, never the body (a 404 throws here).
+ *     const transaction = await client.transactions.retrieve(event.data.id, { expandMerchant: true });
+ *     await addTransactionToMirror({ db, transaction });
  *   },
  * });
  * ```

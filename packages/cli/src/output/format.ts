@@ -1,5 +1,6 @@
 import { formatMoney, toDecimalString } from "@monzokit/core";
 import { formatPounds } from "../money.js";
+import { printable } from "./printable.js";
 
 /** Money in its currency for people: `-£12.34`; unknown currencies fall back to the plain decimal. */
 export function money(amount: number | undefined, currency: string | undefined): string {
@@ -51,22 +52,36 @@ export class CsvDecimal {
   }
 }
 
+/** How a CSV field is written: exact (a file, a pipe), or for a terminal. */
+export interface CsvOptions {
+  /**
+   * stdout is a terminal (`Io.stdoutTty`): control characters in text are shown as visible escapes
+   * (`printable`, the CLI's one sanitiser), so bank text cannot drive the terminal. Line breaks and tabs stay:
+   * they are data inside a quoted field. Off (a file or a pipe), the text is written exactly.
+   */
+  terminal?: boolean;
+}
+
 /**
  * One CSV field (RFC 4180), guarded against spreadsheet formula injection: text starting with `=`,
  * `+`, `-`, `@`, tab or carriage return gets a leading `'` so Excel and Sheets show it instead of
- * running it. Numbers and `CsvDecimal`s are written as numbers.
+ * running it. Numbers and `CsvDecimal`s are written as numbers. With `terminal`, see {@link CsvOptions}.
+ *
+ * @example csvField("Caf\u001b[31m", { terminal: true }) // "Caf\\x1b[31m"
  */
-export function csvField(value: unknown): string {
+export function csvField(value: unknown, options: CsvOptions = {}): string {
   if (value === null || value === undefined) return "";
   if (value instanceof CsvDecimal) return value.text;
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   let text = typeof value === "string" ? value : JSON.stringify(value);
   if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  if (options.terminal) text = printable(text, { multiline: true });
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-export function csvRow(values: unknown[]): string {
-  return `${values.map(csvField).join(",")}\r\n`;
+/** One CSV row, ended by CRLF (RFC 4180); `options` as for {@link csvField}. */
+export function csvRow(values: unknown[], options: CsvOptions = {}): string {
+  return `${values.map((v) => csvField(v, options)).join(",")}\r\n`;
 }
 
 /** ANSI colour only where allowed (`NO_COLOR`, not a TTY). */

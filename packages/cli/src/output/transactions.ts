@@ -1,5 +1,5 @@
 import type { Transaction } from "@monzokit/core";
-import { CsvDecimal, csvRow, decimal, decimalOrNull, money } from "./format.js";
+import { CsvDecimal, type CsvOptions, csvRow, decimal, decimalOrNull, money } from "./format.js";
 import { type Column, renderTable } from "./table.js";
 import { compareInstants, formatInstant } from "./time.js";
 
@@ -154,23 +154,29 @@ export function exportRecord(tx: Transaction): Record<string, unknown> {
   return out;
 }
 
-/** One CSV row: amounts as exact decimals (`1.00`, `-12.34`), so spreadsheets sum them right. */
-export function transactionCsvRow(tx: Transaction): string {
-  return csvRow([
-    tx.id,
-    tx.created,
-    tx.settled ?? "",
-    new CsvDecimal(decimal(tx.amount, tx.currency)),
-    tx.currency,
-    tx.local_amount === undefined
-      ? ""
-      : new CsvDecimal(decimal(tx.local_amount, tx.local_currency ?? tx.currency)),
-    tx.local_currency ?? "",
-    tx.description,
-    merchantName(tx),
-    tx.category ?? "",
-    tx.notes ?? "",
-    tx.decline_reason ?? "",
-    tx.account_id ?? "",
-  ]);
+/**
+ * One CSV row: amounts as exact decimals (`1.00`, `-12.34`), so spreadsheets sum them right. Bank text
+ * (description, merchant, notes) is exact, or with `terminal` its control characters shown as escapes.
+ */
+export function transactionCsvRow(tx: Transaction, options: CsvOptions = {}): string {
+  return csvRow(
+    [
+      tx.id,
+      tx.created,
+      tx.settled ?? "",
+      new CsvDecimal(decimal(tx.amount, tx.currency)),
+      tx.currency,
+      tx.local_amount === undefined
+        ? ""
+        : new CsvDecimal(decimal(tx.local_amount, tx.local_currency ?? tx.currency)),
+      tx.local_currency ?? "",
+      tx.description,
+      merchantName(tx),
+      tx.category ?? "",
+      tx.notes ?? "",
+      tx.decline_reason ?? "",
+      tx.account_id ?? "",
+    ],
+    options,
+  );
 }

@@ -39,10 +39,12 @@ export interface ListenOptions {
   register?: { baseUrl: string; client: MonzoClient; accountId: string; keep?: boolean };
   /**
    * An existing mirror (`monzo sync`'s) to add each new transaction to (`addTransactionToMirror`): at once, or
-   * once a running sync has finished. Nothing the mirror does delays Monzo's answer by more than a second or
+   * once a running sync has finished. Only what Monzo confirms goes in: the transaction each event names is
+   * fetched with `client` (the user's login) and Monzo's copy is stored, never the event's body (deliveries
+   * are not signed, REFERENCE §11.4). Nothing the mirror does delays Monzo's answer by more than a second or
    * makes Monzo deliver again.
    */
-  mirror?: string;
+  mirror?: { path: string; client: MonzoClient };
   /** Called for each event after it is printed (and added to the mirror). A throw makes Monzo retry. */
   onEvent?: (event: WebhookEvent) => void | Promise<void>;
 }
@@ -94,7 +96,12 @@ export async function startListener(options: ListenOptions): Promise<Listener> {
   };
 
   const mirror: MirrorWriter | undefined = options.mirror
-    ? mirrorWriter({ io, path: options.mirror, quiet: options.quiet === true })
+    ? mirrorWriter({
+        io,
+        path: options.mirror.path,
+        client: options.mirror.client,
+        quiet: options.quiet === true,
+      })
     : undefined;
   let headerShown = false;
   const handler = createWebhookHandler({
@@ -169,7 +176,9 @@ export async function startListener(options: ListenOptions): Promise<Listener> {
 
   chatter(`Listening on ${localUrl} (this machine only) — Ctrl+C to stop.\n`);
   if (options.mirror)
-    chatter(`New transactions go into the mirror ${options.mirror} too (--no-mirror to leave it alone).\n`);
+    chatter(
+      `New transactions go into the mirror ${options.mirror.path} too, as Monzo confirms them (--no-mirror to leave it alone).\n`,
+    );
   if (registeredUrl) chatter(`Monzo posts to ${registeredUrl}\n`);
   else
     chatter(

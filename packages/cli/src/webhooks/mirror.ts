@@ -1,5 +1,5 @@
 import { lstat } from "node:fs/promises";
-import { redact, type Transaction } from "@monzokit/core";
+import { MonzoApiError, type MonzoClient, redact, type Transaction } from "@monzokit/core";
 import type { Io } from "../io.js";
 import { MirrorBusyError } from "../mirror/errors.js";
 import { addTransactionToMirror } from "../mirror/event.js";
@@ -11,11 +11,18 @@ export async function mirrorExists(path: string): Promise<boolean> {
   return s?.isFile() === true && s.size > 0;
 }
 
-/** Adds the transactions of `webhooks listen` to a mirror, one at a time, waiting out a running sync. */
+/**
+ * Adds the transactions of `webhooks listen` to a mirror, one at a time, waiting out a running sync. Only
+ * what Monzo confirms goes in: webhook deliveries are not signed (REFERENCE §11.4), so whoever learns the
+ * listening URL can post an event; the transaction it names is fetched from Monzo with the user's login and
+ * Monzo's copy is stored, never the event's body.
+ */
 export interface MirrorWriter {
   /**
-   * Adds `tx` (or queues it while a sync holds the mirror). Resolves when it is written or queued, or after
-   * `answerWithinMs` at most, so Monzo's delivery is answered in time whatever the mirror does.
+   * Confirms the transaction `tx` names with Monzo (one `GET /transactions/{id}`), then adds Monzo's copy (or
+   * queues it while a sync holds the mirror). A transaction Monzo does not know for this login is never
+   * added, and said on stderr. Resolves when it is written, queued or dropped, or after `answerWithinMs` at
+   * most, so Monzo's delivery is answered in time whatever the mirror or the API does.
    */
   add(tx: Transaction): Promise<void>;
   /** Stops retrying; one last try for what still waits, and says what was left for the next sync. */
@@ -31,6 +38,8 @@ export interface MirrorWriter {
 export function mirrorWriter(options: {
   io: Io;
   path: string;
+  /** The user's login: each event's transaction is fetched with it, and only Monzo's answer is stored. */
+  client: MonzoClient;
   quiet: boolean;
   retryMs?: number;
   answerWithinMs?: number;
@@ -58,6 +67,45 @@ export function mirrorWriter(options: {
   };
   let timer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
+  /** Events Monzo could not be asked about (unreachable, a login problem): the next sync reads them. */
+  let unconfirmed = 0;
+
+  /**
+   * The transaction as Monzo has it now, or undefined (said on stderr): Monzo does not know it for this
+   * login (forged, or another person's), or could not be asked.
+   */
+  const confirm = async (tx: Transaction): Promise<Transaction | undefined> => {
+    const id = printable(String(tx.id));
+    try {
+      const found = await options.client.transactions.retrieve(tx.id, { expandMerchant: true });
+      if (found.id === tx.id) return found;
+      io.err(`warning: Monzo answered for ${id} with another transaction: not added to the mirror.\n`);
+      return undefined;
+    } catch (error) {
+      // 4xx but a login problem or a rate limit: Monzo has no such transaction for this login (404; 400 for an
+      // id that is not one; 403 for one out of reach), so the event did not come from Monzo's record of it.
+      if (
+        error instanceof MonzoApiError &&
+        error.status >= 400 &&
+        error.status < 500 &&
+        error.status !== 401 &&
+        error.status !== 429
+      ) {
+        io.err(
+          `warning: an event named ${id}, which Monzo does not confirm for this login (${error.status}${error.monzoCode ? ` ${printable(error.monzoCode)}` : ""}): not added to the mirror. If you did not expect it, someone may know the listening URL: restart with a new secret.\n`,
+        );
+        return undefined;
+      }
+      unconfirmed++;
+      const message = printable(redact(String((error as Error).message)));
+      once(`unconfirmed ${message}`, () =>
+        io.err(
+          `Could not confirm ${id} with Monzo (${message}): events are added to the mirror only once Monzo confirms them, so the next monzo sync reads it.\n`,
+        ),
+      );
+      return undefined;
+    }
+  };
 
   /** One try: false only when a sync holds the mirror. */
   const write = async (tx: Transaction): Promise<boolean> => {
@@ -109,9 +157,11 @@ export function mirrorWriter(options: {
   return {
     add(tx) {
       const done = then(async () => {
+        const confirmed = await confirm(tx);
+        if (!confirmed) return;
         // Behind others that wait, or refused now: wait too, in order.
-        if (waiting.size === 0 && (await write(tx))) return;
-        waiting.set(tx.id, tx);
+        if (waiting.size === 0 && (await write(confirmed))) return;
+        waiting.set(confirmed.id, confirmed);
         once("busy", () =>
           chatter("A monzo sync is writing the mirror: events wait here and go in when it has finished.\n"),
         );
@@ -131,6 +181,10 @@ export function mirrorWriter(options: {
       clearTimeout(timer);
       timer = undefined;
       await chain;
+      if (unconfirmed > 0)
+        io.err(
+          `${unconfirmed} event${unconfirmed === 1 ? " was" : "s were"} not added to the mirror: Monzo could not be asked to confirm ${unconfirmed === 1 ? "it" : "them"}. The next monzo sync reads ${unconfirmed === 1 ? "it" : "them"}.\n`,
+        );
       if (waiting.size > 0 && (await flush())) return;
       if (waiting.size > 0)
         io.err(

@@ -39,6 +39,12 @@ export async function loggedIn(options: { transactions?: number } = {}) {
       const code = await main(argv, f.io);
       return { code, out: f.stdout(), err: f.stderr() };
     },
+    /** `monzo` with stdout a terminal (`Io.stdoutTty`), as when a person runs it without a pipe. */
+    async monzoOnTty(...argv: string[]) {
+      const f = fakeIo(env, { cwd: home, stdoutTty: true });
+      const code = await main(argv, f.io);
+      return { code, out: f.stdout(), err: f.stderr() };
+    },
     close: () => emu.close(),
   };
 }

@@ -173,6 +173,11 @@ describe("monzo status tells the truth", () => {
     // profiles: each one's state, side by side, without refreshing anything.
     const before = emu.emulator.state.authority.counters.refreshes;
     await loginPending(home, "fresh");
+    // Each profile other than this run's is checked at its own saved API, never at MONZO_API_URL (N5).
+    for (const profile of ["declined", "fresh", "newer"]) {
+      const set = await run(home, ["config", "set", "apiUrl", emu.url, "--profile", profile]);
+      expect(set.code, set.err).toBe(EXIT.ok);
+    }
     const profiles = await run(home, ["profiles", "--json"]);
     expect(profiles.code).toBe(EXIT.ok);
     const byName = Object.fromEntries(
@@ -215,6 +220,80 @@ describe("monzo status tells the truth", () => {
     });
     const json = await run(await tempHome(), ["status", "--json"]);
     expect(JSON.parse(json.out)).toMatchObject({ logged_in: false });
+  });
+});
+
+describe("monzo profiles sends each token only where its own profile says (N5)", () => {
+  it("MONZO_API_URL reaches only this run's profile; every other profile is checked at its own saved API, under its own allowHosts", async () => {
+    const { mkdir } = await import("node:fs/promises");
+    const { createServer: createHttpServer } = await import("node:http");
+    const other = await serveEmulator({ seed: "cli-status-other" }, { port: 0 });
+    // What MONZO_API_URL names: a loopback listener recording every bearer token it is sent.
+    const received: string[] = [];
+    const recorder = createHttpServer((req, res) => {
+      received.push(`${req.method} ${req.url} ${req.headers.authorization ?? "(no token)"}`);
+      req.resume();
+      res.writeHead(401, { "content-type": "application/json" });
+      res.end('{"code":"unauthorized.bad_access_token","message":"recorded"}');
+    });
+    await new Promise<void>((resolve) => recorder.listen(0, "127.0.0.1", resolve));
+    const recorderUrl = `http://127.0.0.1:${(recorder.address() as { port: number }).port}`;
+    try {
+      const home = await tempHome();
+      await mkdir(join(home, "profiles"), { mode: 0o700 });
+      await mkdir(join(home, "tokens"), { mode: 0o700 });
+      const save = async (profile: string, config: object, accessToken: string) => {
+        await writeFile(join(home, "profiles", `${profile}.json`), JSON.stringify(config), { mode: 0o600 });
+        await writeFile(
+          join(home, "tokens", `${profile}.json`),
+          JSON.stringify({
+            accessToken,
+            expiresAt: Date.now() + 3_600_000,
+            userId: "user_x",
+            clientId: "oauth2client_x",
+          }),
+          { mode: 0o600 },
+        );
+      };
+      const alpha = emu.emulator.control.token();
+      const beta = other.emulator.control.token();
+      await save("alpha", { apiUrl: emu.url }, alpha);
+      await save("beta", { apiUrl: other.url }, beta);
+      // A profile saved by hand with a foreign API it never confirmed: refused for it, as for any command.
+      await save("gamma", { apiUrl: "https://api.evil.example" }, "gamma-token-never-sent");
+      // This run's profile, logged in where MONZO_API_URL names (the person's choice for this run).
+      await save("default", {}, "default-token-for-the-recorder");
+      const whoamis = (e: RunningEmulator) =>
+        e.emulator.state.requestLog.entries().filter((r) => r.path === "/ping/whoami").length;
+      const before = { alpha: whoamis(emu), beta: whoamis(other) };
+      const env = { MONZOKIT_HOME: home, MONZO_API_URL: recorderUrl, MONZO_TOKEN_STORE: "file", TZ: "UTC" };
+      const f = fakeIo(env);
+      expect(await main(["profiles", "--json"], f.io), f.stderr()).toBe(EXIT.ok);
+      const rows = JSON.parse(f.stdout()) as { profile: string; token: string; note: string }[];
+      expect(Object.fromEntries(rows.map((r) => [r.profile, r.token]))).toEqual({
+        alpha: "live",
+        beta: "live",
+        default: "rejected",
+        gamma: "unknown",
+      });
+      expect(rows.find((r) => r.profile === "gamma")!.note).toMatch(/api\.evil\.example/);
+      // The recorder got this run's profile's token and nothing else; each emulator exactly one check,
+      // which it accepted: its own profile's token.
+      expect(received).toEqual(["GET /ping/whoami Bearer default-token-for-the-recorder"]);
+      expect({ alpha: whoamis(emu) - before.alpha, beta: whoamis(other) - before.beta }).toEqual({
+        alpha: 1,
+        beta: 1,
+      });
+      // Another profile named for the run gets the run's API instead; still no one else's token goes there.
+      received.length = 0;
+      const g = fakeIo(env);
+      expect(await main(["--profile", "beta", "profiles", "--json"], g.io), g.stderr()).toBe(EXIT.ok);
+      expect(received).toEqual([`GET /ping/whoami Bearer ${beta}`]);
+      expect(f.stdout() + f.stderr() + g.stdout() + g.stderr()).not.toContain("gamma-token-never-sent");
+    } finally {
+      other.close();
+      await new Promise<void>((resolve) => recorder.close(() => resolve()));
+    }
   });
 });
 

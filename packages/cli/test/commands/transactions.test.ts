@@ -139,6 +139,45 @@ describe("transactions list", () => {
     expect(csv.out).toMatch(/,-1\.99,GBP,/);
   });
 
+  it("CSV on a terminal shows bank text's control characters as escapes; to a pipe it stays exact (N4)", async () => {
+    // What anyone who pays the user can name a payment: clear the screen, retitle the window, a C1 CSI, bidi.
+    const hostile = "Pay\u001b[2J\u001b]0;pwned\u0007\u009b31m\u202eok\r\nnext";
+    const tx = bank.emu.emulator.control.createTransaction({
+      accountId: bank.account.json.id,
+      amount: -321,
+      merchant: "none",
+      description: hostile,
+      notes: hostile,
+    });
+    const tty = { stdoutTty: true, columns: 200 };
+    const shown = "Pay\\x1b[2J\\x1b]0;pwned\\x07\\x9b31m\\u202eok\\x0d\nnext";
+    // Tabs and newlines are data inside quoted CSV fields; a carriage return only ever ends a CSV row.
+    const raw =
+      /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+    const list = await bank.run(["transactions", "list", "--limit", "3", "--csv"], {}, tty);
+    expect(list.code).toBe(EXIT.ok);
+    const row = list.out.split("\r\n").find((line) => line.startsWith(tx.id))!;
+    expect(row).toContain(`,"${shown}",`);
+    expect(raw.test(list.out.replace(/\r\n/g, ""))).toBe(false);
+    for (const format of ["csv", "ndjson", "json"]) {
+      const exported = await bank.run(
+        ["transactions", "export", "-", "--format", format, "--quiet"],
+        {},
+        tty,
+      );
+      expect({ format, code: exported.code }).toEqual({ format, code: EXIT.ok });
+      expect(exported.out).toContain(tx.id);
+      expect({ format, raw: raw.test(exported.out.replace(/\r\n/g, "")) }).toEqual({ format, raw: false });
+    }
+    const exportedCsv = await bank.run(["transactions", "export", "-", "--quiet"], {}, tty);
+    expect(exportedCsv.out).toContain(`"${shown}"`);
+    // To a pipe (or a file) the same commands write the bank's text exactly.
+    const piped = await bank.run(["transactions", "list", "--limit", "3", "--csv"]);
+    expect(piped.out).toContain(`,"${hostile}",`);
+    const pipedExport = await bank.run(["transactions", "export", "-", "--quiet"]);
+    expect(pipedExport.out).toContain(`,"${hostile}",`);
+  });
+
   it("CSV writes amounts with their decimals (1.00), like JSON's decimal strings", async () => {
     bank.emu.emulator.control.createTransaction({
       accountId: bank.account.json.id,

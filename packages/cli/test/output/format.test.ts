@@ -27,6 +27,71 @@ describe("csv", () => {
   });
 });
 
+describe("csv on a terminal", () => {
+  // A transaction description as a hostile payee could name it: colour, a window title (OSC 0), a bell.
+  const hostile = "Caf\u001b[31mé\u001b]0;pwned\u0007\u009b2J\u202eok";
+
+  it("to a file or a pipe a field is exact; on a terminal its control characters are visible escapes", () => {
+    expect(csvField(hostile)).toBe(hostile);
+    expect(csvField(hostile, { terminal: true })).toBe("Caf\\x1b[31mé\\x1b]0;pwned\\x07\\x9b2J\\u202eok");
+    // Line breaks and tabs are data in CSV (quoted), on a terminal too; a carriage return is not.
+    expect(csvField("a\nb\tc\rd", { terminal: true })).toBe('"a\nb\tc\\x0dd"');
+    expect(csvRow([hostile, 1], { terminal: true })).toBe(`${csvField(hostile, { terminal: true })},1\r\n`);
+    // The formula guard still applies to what is shown.
+    expect(csvField("=1\u001b", { terminal: true })).toBe("'=1\\x1b");
+  });
+
+  it("nothing a terminal acts on survives in a row for a terminal; a row for a file reads back exact (property)", () => {
+    const text = fc.string({ unit: "binary", maxLength: 40 });
+    fc.assert(
+      fc.property(fc.array(text, { minLength: 1, maxLength: 4 }), (fields) => {
+        const shown = csvRow(fields, { terminal: true });
+        expect(shown.endsWith("\r\n")).toBe(true);
+        expect(
+          /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(
+            shown.slice(0, -2),
+          ),
+        ).toBe(false);
+        expect(parseCsvRow(csvRow(fields))).toEqual(fields.map(unguard));
+      }),
+    );
+  });
+});
+
+/** The fields of one CSV row (RFC 4180), as a spreadsheet reads them back. */
+function parseCsvRow(row: string): string[] {
+  const fields: string[] = [];
+  let i = 0;
+  const text = row.replace(/\r\n$/, "");
+  for (;;) {
+    let field = "";
+    if (text[i] === '"') {
+      i++;
+      for (;;) {
+        const end = text.indexOf('"', i);
+        field += text.slice(i, end);
+        i = end + 1;
+        if (text[i] === '"') {
+          field += '"';
+          i++;
+        } else break;
+      }
+    } else {
+      const end = text.indexOf(",", i);
+      field = text.slice(i, end === -1 ? text.length : end);
+      i = end === -1 ? text.length : end;
+    }
+    fields.push(field);
+    if (i >= text.length) return fields;
+    i++;
+  }
+}
+
+/** A field as written: the formula guard's leading `'` on text that starts like a formula. */
+function unguard(text: string): string {
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+}
+
 describe("table and money", () => {
   it("aligns columns and formats money in its currency", () => {
     expect(money(-1234, "GBP")).toBe("-£12.34");

@@ -258,8 +258,10 @@ describe("webhooks listen with a mirror", () => {
 
   it("a delivered transaction.created is in the mirror when Monzo gets its answer, and a later sync leaves it identical", async () => {
     const { e, client, accountId, db, sync, rows } = await mirrored();
-    const { listener, stdout, stderr } = await start({ mirror: db });
-    expect(stderr()).toContain(`New transactions go into the mirror ${db} too (--no-mirror`);
+    const { listener, stdout, stderr } = await start({ mirror: { path: db, client } });
+    expect(stderr()).toContain(
+      `New transactions go into the mirror ${db} too, as Monzo confirms them (--no-mirror`,
+    );
     await client.webhooks.create({ accountId, url: listener.localUrl });
     const txId = await spend(e, accountId);
     await e.control.webhooksIdle();
@@ -277,7 +279,7 @@ describe("webhooks listen with a mirror", () => {
 
   it("while a sync holds the mirror, Monzo is answered at once and the event goes in once the sync is done", async () => {
     const { e, client, accountId, db, rows } = await mirrored();
-    const { listener, stderr, close } = await start({ mirror: db });
+    const { listener, stderr, close } = await start({ mirror: { path: db, client } });
     await client.webhooks.create({ accountId, url: listener.localUrl });
     const lock = await acquireSyncLock(`${db}.sync-lock`, { waitMs: 0, displayPath: db });
     const txId = await spend(e, accountId);
@@ -294,7 +296,7 @@ describe("webhooks listen with a mirror", () => {
 
   it("stopped while a sync still holds the mirror, it says what the next sync will read", async () => {
     const { e, client, accountId, db, rows } = await mirrored();
-    const { listener, stderr, close } = await start({ mirror: db, quiet: true });
+    const { listener, stderr, close } = await start({ mirror: { path: db, client }, quiet: true });
     await client.webhooks.create({ accountId, url: listener.localUrl });
     const lock = await acquireSyncLock(`${db}.sync-lock`, { waitMs: 0, displayPath: db });
     const txId = await spend(e, accountId);
@@ -307,12 +309,70 @@ describe("webhooks listen with a mirror", () => {
     );
   });
 
+  it("stores Monzo's copy of the transaction an event names, never the event's body: one retrieve per event (N3)", async () => {
+    const { e, client, accountId, db, rows } = await mirrored();
+    const { listener, stderr } = await start({ mirror: { path: db, client } });
+    const retrieves = () =>
+      [...e.state.routeCounts]
+        .filter(([route]) => /^GET \/transactions\/:/.test(route))
+        .reduce((n, [, count]) => n + count, 0);
+    const before = retrieves();
+    // A real transaction, made before anything was registered here; the event says something else.
+    const txId = await spend(e, accountId, { merchant: "pub" });
+    const truth = await client.transactions.retrieve(txId, { expandMerchant: true });
+    const post = (data: unknown) =>
+      fetch(listener.localUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ type: "transaction.created", data }),
+      });
+    const forged = { ...truth, amount: -1_000_000, description: "FORGED", merchant: null, notes: "x" };
+    expect((await post(forged)).status).toBe(200);
+    expect(rows(txId)).toEqual([
+      expect.objectContaining({ amount: -420, description: truth.description, notes: truth.notes ?? "" }),
+    ]);
+    expect(rows(txId)[0]!["merchant_id"]).toMatch(/^merch_/);
+    // An id Monzo does not know: not in the mirror, one escaped line on stderr.
+    expect((await post({ ...forged, id: "tx_0000nope\u001b[2J" })).status).toBe(200);
+    expect(rows("tx_0000nope\u001b[2J")).toEqual([]);
+    expect(stderr()).toMatch(
+      /^warning: an event named tx_0000nope\\x1b\[2J, which Monzo does not confirm for this login \((400|404) [\w.]+\): not added to the mirror\./m,
+    );
+    expect(retrieves() - before).toBe(2 + 1);
+  });
+
+  it("when Monzo cannot be asked, nothing goes in and it says the next sync reads it; Monzo is still answered (N3)", async () => {
+    const { e, client, accountId, db, rows } = await mirrored();
+    const down = new MonzoClient({
+      accessToken: e.control.token(),
+      apiUrl: `http://127.0.0.1:${await freePort()}`,
+      maxRetries: 0,
+    });
+    const { listener, stdout, stderr, close } = await start({ mirror: { path: db, client: down } });
+    await client.webhooks.create({ accountId, url: listener.localUrl });
+    const txId = await spend(e, accountId);
+    await e.control.webhooksIdle();
+    expect(stdout()).toContain(txId);
+    expect(e.state.deliveries.map((d) => [d.transaction_id, d.attempt, d.status])).toEqual([[txId, 1, 200]]);
+    expect(rows(txId)).toEqual([]);
+    expect(stderr()).toMatch(
+      new RegExp(
+        `^Could not confirm ${txId} with Monzo \\(.+\\): events are added to the mirror only once Monzo confirms them, so the next monzo sync reads it\\.$`,
+        "m",
+      ),
+    );
+    await close();
+    expect(stderr()).toContain(
+      "1 event was not added to the mirror: Monzo could not be asked to confirm it. The next monzo sync reads it.\n",
+    );
+  });
+
   it("a mirror that cannot be written is said once on stderr; Monzo is still answered 200 and the event shown", async () => {
     const { e, client, accountId } = bank();
     const dir = await tempHome();
     const db = join(dir, "not-a-mirror.db");
     await import("node:fs/promises").then((fs) => fs.writeFile(db, "not SQLite at all", { mode: 0o600 }));
-    const { listener, stdout, stderr } = await start({ mirror: db });
+    const { listener, stdout, stderr } = await start({ mirror: { path: db, client } });
     await client.webhooks.create({ accountId, url: listener.localUrl });
     const first = await spend(e, accountId);
     const second = await spend(e, accountId);
