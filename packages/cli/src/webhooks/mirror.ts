@@ -43,10 +43,16 @@ export function mirrorWriter(options: {
   quiet: boolean;
   retryMs?: number;
   answerWithinMs?: number;
+  /**
+   * Events held at most while they wait for Monzo's confirmation (default 100): one is asked at a time, so
+   * whoever posts forged events quickly makes the rest go unconfirmed (left to the next sync), not memory grow.
+   */
+  maxPending?: number;
 }): MirrorWriter {
   const { io, path } = options;
   const retryMs = options.retryMs ?? 2000;
   const answerWithinMs = options.answerWithinMs ?? 1000;
+  const maxPending = options.maxPending ?? 100;
   const chatter = (text: string) => {
     if (!options.quiet) io.err(text);
   };
@@ -69,6 +75,9 @@ export function mirrorWriter(options: {
   let closed = false;
   /** Events Monzo could not be asked about (unreachable, a login problem): the next sync reads them. */
   let unconfirmed = 0;
+  /** Events waiting for their confirmation now; and those dropped because too many waited. */
+  let pending = 0;
+  let overflow = 0;
 
   /**
    * The transaction as Monzo has it now, or undefined (said on stderr): Monzo does not know it for this
@@ -156,8 +165,20 @@ export function mirrorWriter(options: {
 
   return {
     add(tx) {
+      if (pending >= maxPending) {
+        overflow++;
+        once("overflow", () =>
+          io.err(
+            `warning: more than ${maxPending} events wait for Monzo to confirm them: the rest are not added to the mirror (the next monzo sync reads them). If you did not expect so many, someone may know the listening URL: restart with a new secret.\n`,
+          ),
+        );
+        return Promise.resolve();
+      }
+      pending++;
       const done = then(async () => {
-        const confirmed = await confirm(tx);
+        const confirmed = await confirm(tx).finally(() => {
+          pending--;
+        });
         if (!confirmed) return;
         // Behind others that wait, or refused now: wait too, in order.
         if (waiting.size === 0 && (await write(confirmed))) return;
@@ -181,6 +202,10 @@ export function mirrorWriter(options: {
       clearTimeout(timer);
       timer = undefined;
       await chain;
+      if (overflow > 0)
+        io.err(
+          `${overflow} event${overflow === 1 ? " was" : "s were"} not added to the mirror: ${overflow === 1 ? "it" : "they"} arrived faster than Monzo could confirm them. The next monzo sync reads ${overflow === 1 ? "it" : "them"}.\n`,
+        );
       if (unconfirmed > 0)
         io.err(
           `${unconfirmed} event${unconfirmed === 1 ? " was" : "s were"} not added to the mirror: Monzo could not be asked to confirm ${unconfirmed === 1 ? "it" : "them"}. The next monzo sync reads ${unconfirmed === 1 ? "it" : "them"}.\n`,
