@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-import module from "node:module";
-
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
   // Answers before loading anything else: start-up time is part of the product.
   process.stdout.write(`${(await import("./version.js")).VERSION}\n`);
 } else {
-  const { LOW_MEMORY_NODE_FLAGS, wantsLowMemory } = await import("./low-memory.js");
+  const [{ LOW_MEMORY_NODE_FLAGS, wantsLowMemory }, { setUpCompileCache }] = await Promise.all([
+    import("./low-memory.js"),
+    import("./compile-cache.js"),
+  ]);
   if (wantsLowMemory(argv) && process.env["MONZOKIT_LOW_MEMORY"] !== "1") {
     // Long exports run in a child with memory-bounding V8 flags; signals and the exit code pass through.
     const [{ spawn }, { fileURLToPath }] = await Promise.all([
@@ -27,7 +28,8 @@ if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
     });
   } else {
     // Cache compiled code between runs (Node ≥ 22.1): most of a short command's time is loading modules.
-    module.enableCompileCache?.();
+    // Never in Node's default directory, which every local user shares (docs/security.md §9).
+    setUpCompileCache(process.env, (text) => process.stderr.write(text));
     const [{ main }, { processIo }] = await Promise.all([import("./main.js"), import("./io.js")]);
     process.exitCode = await main(argv, processIo());
   }

@@ -4,6 +4,7 @@ import { access, constants, lstat, readFile, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { finished, pipeline } from "node:stream/promises";
 import type { MonzoClient, Transaction } from "@monzokit/core";
+import { ensurePrivateDir } from "./config/trust.js";
 import { ConfigError, InterruptedError, UsageError } from "./errors.js";
 import type { Io } from "./io.js";
 import { csvRow } from "./output/format.js";
@@ -11,6 +12,7 @@ import { jsonText, printable } from "./output/printable.js";
 import { CSV_COLUMNS, exportRecord, transactionCsvRow } from "./output/transactions.js";
 import { startProgress } from "./progress.js";
 import { openAtomic, writeFileAtomic } from "./store/atomic.js";
+import { checkDataFile } from "./store/data-dir.js";
 
 export type ExportFormat = "csv" | "json" | "ndjson";
 
@@ -113,6 +115,15 @@ function checkpointFiles(dir: string, path: string): { meta: string; part: strin
 /** The interrupted export of `path` kept in `dir`, if there is one. */
 export async function loadCheckpoint(dir: string, path: string): Promise<Checkpoint | undefined> {
   const files = checkpointFiles(dir, path);
+  // What is resumed lands in the person's file: another user's checkpoint or rows are refused (N7).
+  const there = await stat(dir).then(
+    () => true,
+    () => false,
+  );
+  if (!there) return undefined;
+  await ensurePrivateDir(dir);
+  if (!(await checkDataFile(files.meta, "the saved export"))) return undefined;
+  await checkDataFile(files.part, "the saved export's rows");
   const text = await readFile(files.meta, "utf8").catch(() => undefined);
   if (text === undefined) return undefined;
   let checkpoint: Checkpoint;

@@ -318,7 +318,9 @@ process.on("exit", () => {
       expect(run.stderr()).toContain("printf %s");
       expect(run.stderr()).not.toContain(SECRET);
     }
-    expect(await readdir(home)).toEqual([]);
+    // Only Node's compile cache (compiled code of monzo itself, docs/security.md §9): no profile, no token.
+    expect(await readdir(home)).toEqual(["cache"]);
+    expect(await readdir(join(home, "cache"))).toEqual(["node-compile"]);
   });
 
   it("--client-secret reads the secret from stdin, and --manual then the pasted address", async () => {

@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { lstat, open, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { MONZO_API_URL, MONZO_AUTH_URL } from "@monzokit/core";
 import { ConfigError, UsageError } from "../errors.js";
@@ -82,14 +83,11 @@ export interface SettingFlags {
 
 export const DEFAULT_REDIRECT_URI = "http://localhost:6600/callback";
 
-/** Reads `KEY=value` lines of a `.env` file (quotes, `export`, comments). Missing file: nothing. */
-export async function readDotEnv(path: string): Promise<Record<string, string>> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch {
-    return {};
-  }
+/** The most a `.env` may hold: a few `MONZO_*` lines fit many times over. */
+export const DOTENV_MAX_BYTES = 64 * 1024;
+
+/** Parses `KEY=value` lines of a `.env` (quotes, `export`, comments). */
+export function parseDotEnv(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.trim();
@@ -103,6 +101,69 @@ export async function readDotEnv(path: string): Promise<Record<string, string>> 
     out[m[1]!] = value;
   }
   return out;
+}
+
+const notPlain = (path: string) =>
+  new ConfigError(
+    `${path} is not a plain file (a pipe, a device or a directory): monzo reads a .env only from a plain file`,
+    `Replace it with a plain file of KEY=value lines, or unset MONZO_DOTENV to leave it unread.`,
+  );
+
+const tooLarge = (path: string, size: number) =>
+  new ConfigError(
+    `${path} is larger than 64 KiB (${size} bytes): monzo reads a .env of a few KEY=value lines`,
+    `Trim it to the MONZO_* lines monzo needs, or unset MONZO_DOTENV to leave it unread.`,
+  );
+
+/**
+ * Reads a `.env`: only a plain file of at most 64 KiB, never a pipe (which would hang every command), a
+ * device (`/dev/zero` would be read without end) or a directory. What is read is decided on the open file
+ * (`fstat`), so nothing can be swapped in between the check and the read; the open itself never waits
+ * (`O_NONBLOCK`, for a pipe). Missing file: nothing. `strict` (the person opted in) makes anything else an
+ * error with the fix; otherwise (read only to tell the person that monzo ignores it) symbolic links are not
+ * followed, only a plain file found by `lstat` is opened at all, and anything odd is silently nothing.
+ *
+ * @throws {ConfigError} with `strict`, for a `.env` that is not a plain file or is over 64 KiB
+ */
+export async function readDotEnv(path: string, strict = true): Promise<Record<string, string>> {
+  const fail = (error: ConfigError): Record<string, string> => {
+    if (strict) throw error;
+    return {};
+  };
+  // Look before opening: opening a device can have effects of its own.
+  const seen = await (strict ? stat(path) : lstat(path)).catch((error: NodeJS.ErrnoException) => error);
+  if (seen instanceof Error) {
+    if (seen.code === "ENOENT" || seen.code === "ENOTDIR" || !strict) return {};
+    throw new ConfigError(`Cannot read ${path}: ${seen.message}`, "Make it readable, or unset MONZO_DOTENV.");
+  }
+  if (!seen.isFile()) return fail(notPlain(path));
+  if (seen.size > DOTENV_MAX_BYTES) return fail(tooLarge(path, seen.size));
+  const flags = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (strict ? 0 : (constants.O_NOFOLLOW ?? 0));
+  const handle = await open(path, flags).catch((error: NodeJS.ErrnoException) => error);
+  if (handle instanceof Error) {
+    if (handle.code === "ENOENT" || !strict) return {};
+    throw new ConfigError(
+      `Cannot read ${path}: ${handle.message}`,
+      "Make it readable, or unset MONZO_DOTENV.",
+    );
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) return fail(notPlain(path));
+    if (info.size > DOTENV_MAX_BYTES) return fail(tooLarge(path, info.size));
+    // One byte over the cap tells a file that grew since fstat.
+    const buffer = Buffer.alloc(DOTENV_MAX_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > DOTENV_MAX_BYTES) return fail(tooLarge(path, length));
+    }
+    return parseDotEnv(buffer.subarray(0, length).toString("utf8"));
+  } finally {
+    await handle.close();
+  }
 }
 
 export async function readProfile(io: Io, profile: string): Promise<ProfileConfig> {
@@ -184,7 +245,8 @@ function dotenvOptIn(env: Record<string, string | undefined>): boolean {
 export async function resolveSettings(io: Io, flags: SettingFlags): Promise<Settings> {
   const dotenvPath = join(io.cwd, ".env");
   const readingDotenv = dotenvOptIn(io.env);
-  const found = await readDotEnv(dotenvPath);
+  // Without the opt-in it is read only to say that monzo ignores it, and only if it is a small plain file.
+  const found = await readDotEnv(dotenvPath, readingDotenv);
   const dotenv = readingDotenv ? found : {};
   if (!readingDotenv && !flags.quiet) {
     const keys = Object.keys(found).filter((k) => k.startsWith("MONZO"));

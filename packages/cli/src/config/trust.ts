@@ -79,19 +79,38 @@ export async function checkConfigTree(
 }
 
 /**
- * Creates `dir` (and parents) as 0700, or makes an existing one 0700. A directory that cannot be made
- * private — someone else's, where `chmod` fails — is an error with the fix, never silently used.
+ * Creates `dir` (and parents) as 0700, or checks an existing one before anything is kept in it or read from
+ * it: it must belong to this user, and others must not be able to write it — else what is there may not be
+ * what `monzo` wrote, so it is refused with the fix rather than quietly made private (as the config directory
+ * is, F10). An existing directory of the user's that others may only read is tightened to 0700 (nothing can
+ * have been put in it); one that cannot be (`chmod` fails) is an error too, never silently used.
+ *
+ * @throws {ConfigError} naming the directory, what is wrong and the fix
  */
 export async function ensurePrivateDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  if (posixUid() === undefined) return;
+  const created = await mkdir(dir, { recursive: true, mode: 0o700 });
+  const uid = posixUid();
+  if (uid === undefined) return;
   const info = await stat(dir);
-  if ((Number(info.mode) & 0o777) === 0o700) return;
+  const mode = Number(info.mode);
+  if (created === undefined) {
+    if (Number(info.uid) !== uid)
+      throw new ConfigError(
+        `Cannot make ${dir} private to you: it belongs to another user (uid ${info.uid}), who could change what monzo keeps there`,
+        `Use a directory of your own (set MONZOKIT_HOME), or if it should be yours: chown -R ${uid} ${dir} && chmod 700 ${dir}`,
+      );
+    if (mode & 0o022)
+      throw new ConfigError(
+        `${dir} is not private: other users can write it (mode ${octal(mode)}), so what monzo finds there may not be what it wrote`,
+        `chmod 700 ${dir}, then check what is in it (another user could have put files there).`,
+      );
+  }
+  if ((mode & 0o777) === 0o700) return;
   try {
     await chmod(dir, 0o700);
   } catch (error) {
     throw new ConfigError(
-      `Cannot make ${dir} private to you (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): it belongs to uid ${info.uid}, mode ${octal(Number(info.mode))}`,
+      `Cannot make ${dir} private to you (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): it belongs to uid ${info.uid}, mode ${octal(mode)}`,
       `Use a directory of your own (set MONZOKIT_HOME), or: chmod 700 ${dir}`,
     );
   }

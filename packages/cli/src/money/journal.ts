@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { ConfigError } from "../errors.js";
 import { privateDir, writeFileAtomic } from "../store/atomic.js";
-import { profileDataDir } from "../store/data-dir.js";
+import { checkDataFile, profileDataDir } from "../store/data-dir.js";
 import { withLock } from "../store/lock.js";
 
 /** What became of a pot move: as far as this machine knows. */
@@ -106,6 +106,8 @@ export class MoveJournal {
   }
 
   async #read(): Promise<MoveRecord[]> {
+    // Another user's journal would decide which moves "already happened" (N7).
+    if (!(await checkDataFile(this.path, "the pot-move journal"))) return [];
     let text: string;
     try {
       text = await readFile(this.path, "utf8");

@@ -1,7 +1,8 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { ensurePrivateDir } from "../config/trust.js";
 import { writeFileAtomic } from "./atomic.js";
-import { profileDataDir } from "./data-dir.js";
+import { checkDataFile, profileDataDir } from "./data-dir.js";
 
 /** What this machine saw of a profile's latest login: when it was made and when it was approved in the app. */
 export interface LoginSeen {
@@ -49,8 +50,20 @@ export async function loadLogin(
   env: Record<string, string | undefined>,
   profile: string,
 ): Promise<LoginSeen | undefined> {
+  // Another user's record would decide what `monzo status` says of the full-history window (N7).
+  const path = file(env, profile);
+  const dir = profileDataDir(env, profile);
+  if (
+    !(await stat(dir).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return undefined;
+  await ensurePrivateDir(dir);
+  if (!(await checkDataFile(path, "the record of the last login"))) return undefined;
   try {
-    const seen = JSON.parse(await readFile(file(env, profile), "utf8")) as LoginSeen;
+    const seen = JSON.parse(await readFile(path, "utf8")) as LoginSeen;
     return typeof seen.user_id === "string" && typeof seen.login_at === "string" ? seen : undefined;
   } catch {
     return undefined;

@@ -1,5 +1,7 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { requireEndpoints } from "../../src/config/endpoints.js";
 import { readDotEnv, resolveSettings, writeProfile } from "../../src/config/settings.js";
@@ -132,5 +134,106 @@ describe("settings", () => {
     await writeFile(join(dir, ".env"), "# c\nA=1\nB='two words'\nbad line\nC=3 # trailing\n");
     expect(await readDotEnv(join(dir, ".env"))).toEqual({ A: "1", B: "two words", C: "3" });
     expect(await readDotEnv(join(dir, "missing"))).toEqual({});
+  });
+});
+
+const BIN = fileURLToPath(new URL("../../bin/monzo.js", import.meta.url));
+
+/**
+ * Runs the built `monzo` in `cwd`. The kill after 20 s is only a guard so a hang fails the test instead of
+ * stalling the run; nothing here measures time.
+ */
+function monzoIn(
+  cwd: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; hung: boolean; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { PATH: process.env["PATH"] ?? "", NODE_DISABLE_COMPILE_CACHE: "1", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    let hung = false;
+    const guard = setTimeout(() => {
+      hung = true;
+      child.kill("SIGKILL");
+    }, 20_000);
+    child.once("close", (code) => {
+      clearTimeout(guard);
+      resolve({ code, hung, stdout, stderr });
+    });
+  });
+}
+
+describe("a .env that is not a small plain file (N6)", () => {
+  it("a FIFO named .env: every command still runs without the opt-in, and is a clear exit 3 with it", async () => {
+    const home = await tempHome();
+    const cwd = await tempHome();
+    execFileSync("mkfifo", [join(cwd, ".env")]);
+    const plain = await monzoIn(cwd, ["config"], { MONZOKIT_HOME: home });
+    expect(plain.hung).toBe(false);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toContain("apiUrl");
+    const optedIn = await monzoIn(cwd, ["config"], { MONZOKIT_HOME: home, MONZO_DOTENV: "1" });
+    expect(optedIn.hung).toBe(false);
+    expect(optedIn.code).toBe(3);
+    expect(optedIn.stderr).toContain(`${join(cwd, ".env")} is not a plain file`);
+    expect(optedIn.stderr).toContain("unset MONZO_DOTENV");
+    expect(optedIn.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("/dev/zero linked as .env is never read without bound", async () => {
+    const home = await tempHome();
+    const cwd = await tempHome();
+    await symlink("/dev/zero", join(cwd, ".env"));
+    const plain = await monzoIn(cwd, ["config"], { MONZOKIT_HOME: home });
+    expect(plain.hung).toBe(false);
+    expect(plain.code).toBe(0);
+    const optedIn = await monzoIn(cwd, ["config"], { MONZOKIT_HOME: home, MONZO_DOTENV: "1" });
+    expect(optedIn.hung).toBe(false);
+    expect(optedIn.code).toBe(3);
+    expect(optedIn.stderr).toContain(`${join(cwd, ".env")} is not a plain file`);
+  });
+
+  it("an oversized .env with the opt-in is a clear exit 3 naming the file; without it, it is not read", async () => {
+    const home = await tempHome();
+    const cwd = await tempHome();
+    await writeFile(join(cwd, ".env"), `MONZO_CLIENT_ID=big\n# ${"x".repeat(70_000)}\n`);
+    const optedIn = await monzoIn(cwd, ["config"], { MONZOKIT_HOME: home, MONZO_DOTENV: "1" });
+    expect(optedIn.code).toBe(3);
+    expect(optedIn.stderr).toContain(`${join(cwd, ".env")} is larger than 64 KiB`);
+    const f = fakeIo({ MONZOKIT_HOME: home, PWD_OVERRIDE: cwd });
+    const s = await resolveSettings(f.io, {});
+    expect(s.clientId).toBeUndefined();
+    expect(f.stderr()).toBe("");
+  });
+
+  it("a .env linked to a plain file is read with the opt-in (a symlink to a shared one is common)", async () => {
+    const home = await tempHome();
+    const cwd = await tempHome();
+    await writeFile(join(cwd, "shared.env"), "MONZO_CLIENT_ID=linked\n");
+    await symlink(join(cwd, "shared.env"), join(cwd, ".env"));
+    const s = await resolveSettings(
+      fakeIo({ MONZOKIT_HOME: home, PWD_OVERRIDE: cwd, MONZO_DOTENV: "1" }).io,
+      {},
+    );
+    expect(s.clientId).toBe("linked");
+  });
+
+  it("a directory named .env with the opt-in is refused with the fix", async () => {
+    const home = await tempHome();
+    const cwd = await tempHome();
+    await mkdir(join(cwd, ".env"));
+    const f = fakeIo({ MONZOKIT_HOME: home, PWD_OVERRIDE: cwd, MONZO_DOTENV: "1" });
+    await expect(resolveSettings(f.io, {})).rejects.toBeInstanceOf(ConfigError);
   });
 });

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { openMirrorForWrite, openMirrorReadOnly } from "../../src/mirror/database.js";
 import { MirrorQueryError } from "../../src/mirror/errors.js";
 import { prepareReadOnlyQuery } from "../../src/mirror/query.js";
+import type { DatabaseSync } from "../../src/mirror/sqlite.js";
 import { tempHome } from "../helpers.js";
 
 let path: string;
@@ -123,5 +124,221 @@ describe("read-only queries", () => {
       { numRuns: 400 },
     );
     expect(await readFile(path)).toEqual(before);
+  });
+});
+
+/**
+ * The connection as a Node with `node:sqlite` but without `DatabaseSync.setAuthorizer` (22.13 to 24.9) sees
+ * it: the same database, the method missing.
+ */
+function withoutAuthorizer(db: DatabaseSync): DatabaseSync {
+  return new Proxy(db, {
+    get(target, property) {
+      if (property === "setAuthorizer") return undefined;
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+    has(target, property) {
+      return property !== "setAuthorizer" && Reflect.has(target, property);
+    },
+  });
+}
+
+async function runWithoutAuthorizer(sql: string) {
+  const { db } = await openMirrorReadOnly(path);
+  try {
+    const q = await prepareReadOnlyQuery(withoutAuthorizer(db), sql);
+    return { columns: q.columns, rows: [...q.rows()] };
+  } finally {
+    db.close();
+  }
+}
+
+const REFUSED = ["mirror.query_not_read", "mirror.query_several", "mirror.query_writes"];
+
+describe("read-only queries on a Node without SQLite's authorizer (N8)", () => {
+  it("reads what the authorizer lets through: SELECT, WITH … SELECT, VALUES, EXPLAIN, reading pragmas", async () => {
+    expect((await runWithoutAuthorizer("SELECT id FROM accounts")).rows).toEqual([["acc_1"]]);
+    expect(
+      (await runWithoutAuthorizer("  -- why\n/* a note */ select replace(id, 'acc', 'a') FROM accounts"))
+        .rows,
+    ).toEqual([["a_1"]]);
+    expect(
+      (
+        await runWithoutAuthorizer(
+          "WITH x(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM x WHERE n < 3) SELECT count(*) FROM x",
+        )
+      ).rows,
+    ).toEqual([[3n]]);
+    expect((await runWithoutAuthorizer("VALUES (1), (2)")).rows).toHaveLength(2);
+    expect(
+      (await runWithoutAuthorizer("EXPLAIN QUERY PLAN SELECT * FROM accounts")).rows.length,
+    ).toBeGreaterThan(0);
+    expect((await runWithoutAuthorizer("PRAGMA table_info(accounts)")).rows.length).toBeGreaterThan(5);
+    expect((await runWithoutAuthorizer("PRAGMA main.user_version")).rows).toEqual([[expect.any(BigInt)]]);
+    expect(
+      (await runWithoutAuthorizer('SELECT \';\' AS semi, "a;b" FROM (SELECT 1 AS "a;b");')).rows,
+    ).toEqual([[";", 1n]]);
+  });
+
+  it("refuses with its own clear error what the authorizer would have: writes, ATTACH, pragma writes, load_extension, several statements", async () => {
+    for (const sql of [
+      "ATTACH ':memory:' AS m",
+      "ATTACH DATABASE 'other.db' AS o",
+      "DETACH m",
+      "PRAGMA query_only = 0",
+      "PRAGMA query_only(0)",
+      "PRAGMA user_version = 9",
+      "PRAGMA main.journal_mode = DELETE",
+      "PRAGMA writable_schema = 1",
+      "PRAGMA trusted_schema",
+      "SELECT load_extension('evil')",
+      "SELECT * FROM accounts WHERE load_extension ('evil') IS NULL",
+      "WITH x AS (SELECT 1) DELETE FROM accounts",
+      "WITH x AS (SELECT 1) INSERT INTO syncs (started_at, outcome) VALUES ('x', 'ok')",
+      "EXPLAIN DELETE FROM accounts",
+      "DELETE FROM accounts",
+      "UPDATE accounts SET closed = 1",
+      "REPLACE INTO accounts (id) VALUES ('x')",
+      "CREATE TEMP TABLE t (x)",
+      "DROP VIEW spending_by_category_month",
+      "VACUUM INTO 'copy.db'",
+      "BEGIN",
+      "SAVEPOINT a",
+      "ANALYZE",
+      "REINDEX",
+    ]) {
+      const error = await runWithoutAuthorizer(sql).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error, sql).toBeInstanceOf(MirrorQueryError);
+      expect(REFUSED, sql).toContain((error as MirrorQueryError).code);
+    }
+    const error = await runWithoutAuthorizer("PRAGMA trusted_schema").catch((e: unknown) => e);
+    expect((error as MirrorQueryError).message).toContain("SELECT");
+    expect((error as MirrorQueryError).hint).toContain("Node 24.10");
+    await expect(runWithoutAuthorizer("SELECT 1; ATTACH ':memory:' AS m")).rejects.toMatchObject({
+      code: "mirror.query_several",
+    });
+    await expect(runWithoutAuthorizer("SELECT 1 /* ; */; -- ;\n ;")).resolves.toMatchObject({ rows: [[1n]] });
+  });
+
+  it("refuses every statement that does not start with an allowed keyword, however it is written (property)", async () => {
+    const before = await readFile(path);
+    const first = fc.constantFrom(
+      "INSERT",
+      "UPDATE",
+      "DELETE",
+      "REPLACE",
+      "CREATE",
+      "DROP",
+      "ALTER",
+      "ATTACH",
+      "DETACH",
+      "VACUUM",
+      "REINDEX",
+      "ANALYZE",
+      "BEGIN",
+      "COMMIT",
+      "END",
+      "ROLLBACK",
+      "SAVEPOINT",
+      "RELEASE",
+      "UPSERT",
+      "SELEC",
+    );
+    const casing = (word: string) =>
+      fc
+        .array(fc.boolean(), { minLength: word.length, maxLength: word.length })
+        .map((upper) => [...word].map((c, i) => (upper[i] ? c.toUpperCase() : c.toLowerCase())).join(""));
+    const lead = fc.constantFrom("", " ", "\n\t", "-- c\n", "/* c */", "/* a */ -- b\n ");
+    const tail = fc
+      .array(
+        fc.constantFrom("accounts", "INTO", "x", "(", ")", "1", "'a'", "SELECT", "FROM", "=", ",", ";", "AS"),
+        {
+          maxLength: 8,
+        },
+      )
+      .map((w) => w.join(" "));
+    const pragma = fc
+      .tuple(
+        fc.constantFrom("query_only", "writable_schema", "user_version", "journal_mode", "cache_size", "foo"),
+        fc.constantFrom(" = 0", "(1)", " = 'x'"),
+      )
+      .map(([name, value]) => `PRAGMA ${name}${value}`);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.tuple(lead, first.chain(casing), tail).map(([l, f, t]) => `${l}${f} ${t}`),
+          fc.tuple(lead, pragma).map(([l, p]) => `${l}${p}`),
+          fc.tuple(first, tail).map(([f, t]) => `SELECT 1; ${f} ${t}`),
+        ),
+        async (sql) => {
+          const error = await runWithoutAuthorizer(sql).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(error, sql).toBeInstanceOf(MirrorQueryError);
+          expect(REFUSED, sql).toContain((error as MirrorQueryError).code);
+        },
+      ),
+      { numRuns: 500 },
+    );
+    expect(await readFile(path)).toEqual(before);
+  });
+
+  it("is never wider than the authorizer: what it runs, SQLite's authorizer runs too (property)", async () => {
+    const words = fc.constantFrom(
+      "SELECT",
+      "WITH",
+      "x",
+      "AS",
+      "(",
+      ")",
+      "VALUES",
+      "1",
+      "EXPLAIN",
+      "QUERY",
+      "PLAN",
+      "PRAGMA",
+      "user_version",
+      "table_info",
+      "accounts",
+      "=",
+      ";",
+      "DELETE",
+      "FROM",
+      "INSERT",
+      "INTO",
+      "ATTACH",
+      "':memory:'",
+      "--",
+      "/*",
+      "*/",
+      "'x'",
+      '"a"',
+      "load_extension",
+      "replace",
+      ",",
+      "*",
+      "main",
+      ".",
+      "query_only",
+      "0",
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(words, { maxLength: 10 }).map((w) => w.join(" ")),
+        async (sql) => {
+          const fallback = await runWithoutAuthorizer(sql).then(
+            () => true,
+            () => false,
+          );
+          if (fallback) await expect(run(sql), sql).resolves.toBeDefined();
+        },
+      ),
+      { numRuns: 400 },
+    );
   });
 });

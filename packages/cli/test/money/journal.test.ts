@@ -72,7 +72,7 @@ describe("MoveJournal", () => {
   it("a damaged journal is never replaced: the run stops and says how to keep it", async () => {
     const path = join(await tempHome(), "data", "default", "pot-moves.json");
     await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, '{"version":1,"moves":[{"dedupe_id":');
+    await writeFile(path, '{"version":1,"moves":[{"dedupe_id":', { mode: 0o600 });
     const run = new MoveJournal(path).transaction(async (j) => j.put(record("x")));
     await expect(run).rejects.toBeInstanceOf(ConfigError);
     await expect(run).rejects.toThrow(/is damaged/);

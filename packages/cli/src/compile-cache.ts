@@ -1,0 +1,140 @@
+import { lstatSync, mkdirSync, type Stats, statSync } from "node:fs";
+import module from "node:module";
+import { homedir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+
+/**
+ * Where `monzo` keeps Node's compile cache: `$MONZOKIT_HOME/cache/node-compile` when that is set, else
+ * `node-compile` in the OS cache directory (`~/.cache/monzokit/node-compile` on Linux, honouring
+ * `XDG_CACHE_HOME`; `~/Library/Caches/monzokit/node-compile` on macOS; `%LOCALAPPDATA%\monzokit\Cache\
+ * node-compile` on Windows): env-paths' `cache` directory, as the config and data directories are
+ * env-paths' too. Written out rather than imported because this runs before the cache is on, where loading
+ * env-paths costs about 3 ms of every run (ADR 0011); a test holds the two equal.
+ */
+export function compileCacheDir(
+  env: Record<string, string | undefined>,
+  platform: NodeJS.Platform = process.platform,
+  home: string = homedir(),
+): string {
+  const own = env["MONZOKIT_HOME"];
+  if (own) return join(own, "cache", "node-compile");
+  const base =
+    platform === "darwin"
+      ? join(home, "Library", "Caches", "monzokit")
+      : platform === "win32"
+        ? join(env["LOCALAPPDATA"] || join(home, "AppData", "Local"), "monzokit", "Cache")
+        : join(env["XDG_CACHE_HOME"] || join(home, ".cache"), "monzokit");
+  return join(base, "node-compile");
+}
+
+/** What became of the compile cache in this run. */
+export type CompileCacheOutcome =
+  /** Enabled in `monzo`'s own private directory. */
+  | "enabled"
+  /** Node had already enabled it at start-up from `NODE_COMPILE_CACHE`; left as it is. */
+  | "inherited"
+  /** Running without one: the directory was not sound, Node refused, or `NODE_DISABLE_COMPILE_CACHE` is set. */
+  | "skipped"
+  /** This Node has no compile cache (before 22.1). */
+  | "unsupported";
+
+const uid =
+  process.platform === "win32" || typeof process.getuid !== "function" ? undefined : process.getuid();
+
+const octal = (mode: number) => (mode & 0o777).toString(8).padStart(4, "0");
+
+/**
+ * Why `info` (of `path`) is not a directory that only this user controls, or undefined when it is. `open`
+ * is the mode bits that must be clear; `rootOk` accepts root's directories (`/`, `/home`, a system cache).
+ */
+function problem(path: string, info: Stats | undefined, open: number, rootOk = false): string | undefined {
+  if (!info) return `${path} is missing`;
+  if (info.isSymbolicLink()) return `${path} is a symbolic link`;
+  if (!info.isDirectory()) return `${path} is not a directory`;
+  if (uid === undefined) return undefined;
+  if (info.uid !== uid && !(rootOk && info.uid === 0))
+    return `${path} belongs to another user (uid ${info.uid})`;
+  if (info.mode & open) return `${path} is open to other users (mode ${octal(info.mode)})`;
+  return undefined;
+}
+
+function lstatOrNone(path: string): Stats | undefined {
+  return lstatSync(path, { throwIfNoEntry: false });
+}
+
+/**
+ * What is wrong with `dir` as a cache of code this user runs, or undefined when it is sound: it must be a
+ * real directory (not a symbolic link) of this user's that no one else may enter, in a parent of this
+ * user's that no one else may write (else they could rename it away and put theirs in its place), in a
+ * grandparent no one else may write either (or a sticky one, like /tmp, where they cannot rename ours).
+ */
+function privateCacheProblem(dir: string): string | undefined {
+  const parent = dirname(dir);
+  const leaf = problem(dir, lstatOrNone(dir), 0o077);
+  if (leaf) return leaf;
+  const up = problem(parent, lstatOrNone(parent), 0o022);
+  if (up) return up;
+  // The base cache directory may be a symbolic link the person made (to another disk): what counts is where it leads.
+  const base = dirname(parent);
+  const baseInfo = statSync(base, { throwIfNoEntry: false });
+  if (baseInfo && baseInfo.mode & 0o1000 && baseInfo.isDirectory()) return undefined;
+  return problem(base, baseInfo, 0o022, true);
+}
+
+/**
+ * The directory Node is caching in because `NODE_COMPILE_CACHE` was set when it started (Node enables the
+ * cache itself, before `monzo`'s first line, and `module.enableCompileCache` cannot move it), judged as a
+ * cache of code: undefined when nobody else can write it.
+ */
+function inheritedProblem(active: string, configured: string | undefined): string | undefined {
+  // Node caches in a subdirectory named after its version: that is where the code is read from.
+  const tagged = problem(active, lstatOrNone(active), 0o022);
+  if (tagged) return tagged;
+  const root = resolve(configured ?? dirname(active));
+  return problem(root, statSync(root, { throwIfNoEntry: false }), 0o022);
+}
+
+/**
+ * Turns on Node's compile cache (most of a short command's time is compiling modules) in `monzo`'s own
+ * directory, `compileCacheDir`, never in Node's default, `os.tmpdir()/node-compile-cache`, which every local
+ * user shares: whoever creates that first, or plants entries in it, has their compiled code run as the
+ * person holding the bank tokens. The directory is created 0700 and checked with `lstat` before each use;
+ * one that is not sound (another user's, open to others, a symbolic link) means a run without a cache and
+ * a note, never a failed command. A `NODE_COMPILE_CACHE` from the environment was already honoured by Node
+ * before this runs; it is kept (the person chose it), with a warning when others can write it.
+ *
+ * @param warn where the one-line note or warning goes (standard error)
+ */
+export function setUpCompileCache(
+  env: Record<string, string | undefined>,
+  warn: (text: string) => void,
+): CompileCacheOutcome {
+  if (typeof module.enableCompileCache !== "function") return "unsupported";
+  if (env["NODE_DISABLE_COMPILE_CACHE"]) return "skipped";
+  try {
+    const active = module.getCompileCacheDir?.();
+    if (active) {
+      const wrong = inheritedProblem(active, env["NODE_COMPILE_CACHE"]);
+      if (wrong)
+        warn(
+          `warning: NODE_COMPILE_CACHE (${env["NODE_COMPILE_CACHE"] ?? active}) is not safe: ${wrong}. Node loads compiled code from it, so whoever can write there can run code as you. Fix: unset NODE_COMPILE_CACHE, or point it at a directory only you can write (chmod 700).\n`,
+        );
+      return "inherited";
+    }
+    const dir = compileCacheDir(env);
+    if (!lstatOrNone(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const wrong = privateCacheProblem(dir);
+    if (wrong) {
+      warn(
+        `note: monzo runs without its compile cache (slower start-up): ${wrong}. Fix: rm -rf ${dir} (monzo makes a private one again); if you did not make it, another user may have.\n`,
+      );
+      return "skipped";
+    }
+    return module.enableCompileCache(dir).status === module.constants.compileCacheStatus.ENABLED
+      ? "enabled"
+      : "skipped";
+  } catch {
+    // A cache is an optimisation: whatever went wrong (a read-only home, an odd file system), run without it.
+    return "skipped";
+  }
+}
