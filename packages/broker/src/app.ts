@@ -317,8 +317,8 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
         400,
       );
     const confirmation = session.returnTo === undefined ? undefined : randomId();
-    const sealedCode = await envelope.seal(code, sealedFor(session));
     const confirmHash = confirmation === undefined ? undefined : await digest(confirmation);
+    const sealedCode = await envelope.seal(code, sealedFor(session.ref, confirmHash));
     const settled = await guarded(() =>
       store.settle(session.ref, {
         status: "ready",
@@ -415,9 +415,11 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
       }
       // A bound login is collected only with the confirmation its browser was sent back with. A wrong one
       // changes nothing (it is 256 random bits: guessing is hopeless, and the rate limit applies).
+      let presented: string | undefined;
       if (session.status === "ready" && session.confirmHash !== undefined) {
         if (confirm === undefined) return awaitingConfirmation(session);
-        if (!constantTimeEqual(await digest(confirm), session.confirmHash))
+        presented = await digest(confirm);
+        if (!constantTimeEqual(presented, session.confirmHash))
           return json(
             {
               error: "confirmation_mismatch",
@@ -437,15 +439,19 @@ export function createBrokerApp(deps: BrokerDeps): Hono {
           },
           403,
         );
-      return exchange(taken);
+      return exchange(taken, presented);
     }
   };
 
-  const exchange = async (session: PendingSession) => {
+  /** `presented`: the hash of the confirmation this poller gave (a bound login), checked above. */
+  const exchange = async (session: PendingSession, presented: string | undefined) => {
     let code: string;
     try {
-      // Opens only for the session it was sealed for: `ref` comes from the id this poller presented.
-      code = await envelope.open(session.sealedCode!, sealedFor(session));
+      // Opens only for the session it was sealed for (`ref` comes from the id this poller presented) and,
+      // for a bound login, only with the confirmation it was sealed with: the hash this poller presented,
+      // never the one the store says, so a store that was made to hold another hash (or none) gives nothing.
+      const bound = session.confirmHash === undefined ? undefined : (presented ?? "");
+      code = await envelope.open(session.sealedCode!, sealedFor(session.ref, bound));
     } catch {
       log.error(
         { what: "exchange" },
@@ -591,9 +597,12 @@ async function digest(text: string): Promise<string> {
   return b64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
 }
 
-/** The additional data a session's code is sealed with: a code parked for one session opens for no other. */
-function sealedFor(session: PendingSession): string {
-  return `code:${session.ref}`;
+/**
+ * The additional data a session's code is sealed with: a code parked for one session opens for no other, and a
+ * bound login's code only with the hash of its own confirmation. (Neither a ref nor a hash holds a colon.)
+ */
+function sealedFor(ref: string, confirmHash: string | undefined): string {
+  return confirmHash === undefined ? `code:${ref}` : `code:${ref}:${confirmHash}`;
 }
 
 /** The path of a request URL without its query string (which may hold ids and codes). */

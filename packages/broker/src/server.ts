@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { createBrokerApp } from "./app.js";
+import { type BrokerLogger, createBrokerApp } from "./app.js";
 import type { BrokerConfig, ConfigProblem } from "./config.js";
 import { readEnv } from "./config.js";
 import { Envelope } from "./crypto.js";
@@ -50,11 +50,15 @@ export async function configFromEnv(env: Record<string, string | undefined>): Pr
   };
 }
 
-/** The configured store; Redis names its keys with HMACs under the shared key (config.codeKey). */
+/**
+ * The configured store; Redis names its keys and authenticates its records with keys derived from the shared
+ * key (config.codeKey), and tells `logger` when a record fails its check.
+ */
 export async function createStore(
   kind: "memory" | "redis",
   redisUrl: string | undefined,
   key: Uint8Array,
+  logger?: BrokerLogger,
 ): Promise<SessionStore> {
   if (kind === "redis") {
     // @redis/client is an optional peer dependency (more than half of an install), loaded only here.
@@ -73,7 +77,7 @@ export async function createStore(
       },
     );
     try {
-      return await RedisSessionStore.connect(redisUrl!, { key });
+      return await RedisSessionStore.connect(redisUrl!, { key, ...(logger ? { logger } : {}) });
     } catch (error) {
       // Fail fast with the reason rather than wait: at start, a Redis the broker cannot use is a setting
       // to fix (see the README: once running, an outage is 503 with Retry-After while it reconnects).
@@ -110,8 +114,8 @@ export async function startServer(
   const { config, store: kind, redisUrl, port, host } = await configFromEnv(env);
   const warning = keyFileWarning(env);
   if (warning) out.info(`monzo-broker: ${warning}`);
-  const store = await createStore(kind, redisUrl, config.codeKey);
   const logger = createLogger(env["LOG_LEVEL"] ?? "info");
+  const store = await createStore(kind, redisUrl, config.codeKey, logger);
   const app = createBrokerApp({ config, store, logger });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(s));

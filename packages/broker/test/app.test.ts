@@ -1,7 +1,7 @@
 import { redact } from "@monzokit/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { MemorySessionStore } from "../src/index.js";
+import { MemorySessionStore, type PendingSession, type RateLimit } from "../src/index.js";
 import { CLIENT, confirmationFrom, consent, NEW, RETURN_TO, setup } from "./helpers.js";
 
 type Json = Record<string, unknown>;
@@ -482,5 +482,61 @@ describe("a login is bound to the app that started it (F2)", () => {
     const strict = await start(app);
     await app.request(await consent(e, strict.login_url));
     expect((await app.request(`/token?id=${strict.id}`)).status).toBe(202);
+  });
+});
+
+describe("a parked code opens only with the confirmation it was parked for (N2)", () => {
+  /**
+   * A store that lies about the confirmation's hash, as a store without authenticated records could be made
+   * to: it answers with the hash of a confirmation the sender of the link knows, or with none.
+   */
+  class LyingStore extends MemorySessionStore {
+    constructor(readonly swap: string | undefined) {
+      super();
+    }
+    #lie(session: PendingSession | undefined): PendingSession | undefined {
+      if (session?.confirmHash === undefined) return session;
+      const { confirmHash: _real, ...rest } = session;
+      return this.swap === undefined ? rest : { ...rest, confirmHash: this.swap };
+    }
+    override async get(id: string) {
+      return this.#lie(await super.get(id));
+    }
+    override async take(id: string) {
+      return this.#lie(await super.take(id));
+    }
+    override getCounting(id: string, limit: RateLimit) {
+      const { allowed, session } = super.getCounting(id, limit);
+      return { allowed, session: this.#lie(session) };
+    }
+  }
+
+  it("a code parked for one confirmation hash does not open when the store answers with another, or with none", async () => {
+    const known = "K".repeat(43);
+    const knownHash = Buffer.from(
+      await crypto.subtle.digest("SHA-256", new TextEncoder().encode(known)),
+    ).toString("base64url");
+    for (const swap of [knownHash, undefined]) {
+      const { e, app, logs } = setup({ store: new LyingStore(swap) });
+      const sent = await start(app);
+      const callback = await app.request(await consent(e, sent.login_url));
+      expect(callback.status).toBe(303);
+      const stolen = await app.request(
+        `/token?id=${sent.id}${swap === undefined ? "" : `&confirm=${known}`}`,
+      );
+      expect(stolen.status).toBe(500);
+      expect(await stolen.text()).not.toContain("access_token");
+      expect(logs.some((l) => /does not open/.test(l.message))).toBe(true);
+    }
+  });
+
+  it("with an honest store, bound and unbound logins still collect (the memory store is unaffected)", async () => {
+    const { e, app } = setup({ config: { unboundLogins: true } });
+    const bound = await start(app);
+    expect((await app.request(await allow(e, app, bound))).status).toBe(200);
+    const unbound = (await (await app.request("/new")).json()) as { id: string; login_url: string };
+    await app.request(await consent(e, unbound.login_url));
+    // An unbound login's poller may send a confirm it does not need: it is ignored, as before.
+    expect((await app.request(`/token?id=${unbound.id}&confirm=${"C".repeat(43)}`)).status).toBe(200);
   });
 });

@@ -1,4 +1,5 @@
 import { createHash, createHmac, createSecretKey, type KeyObject } from "node:crypto";
+import { constantTimeEqual } from "@monzokit/core";
 import { createClient } from "@redis/client";
 import type {
   CreateOutcome,
@@ -96,34 +97,44 @@ return 1`);
 const GET_COUNTING = script(`${COUNT}
 return {allowed and 1 or 0, redis.call('GET', KEYS[2]) or ''}`);
 
-// Parks a code (or a denial) only while the session is still pending, keeping its expiry: one round trip,
-// atomic on the server, so two callbacks for one state cannot both win.
+// The scripts below never read a record's fields: Lua cannot check a record's MAC, so they only compare the
+// whole value with the one the broker read and checked (compare-and-set), and take every other input from it.
+
+// Parks a code (or a denial) only if the session is still the pending record the broker checked, keeping its
+// expiry: one round trip, atomic on the server, so two callbacks for one state cannot both win.
+// KEYS: session; ARGV: new record, the record it replaces.
 const SETTLE = script(`
-local raw = redis.call('GET', KEYS[1])
-if not raw then return 0 end
-local s = cjson.decode(raw)
-if s.status ~= 'pending' then return 0 end
+if redis.call('GET', KEYS[1]) ~= ARGV[2] then return 0 end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl <= 0 then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
 return 1`);
 
-// Takes a session for good in one atomic step: the session and its state index go, and a tombstone stays, so a
-// collector racing on another instance is told 410 (already collected) and never 404 (no such login) in the
-// moment between the two. KEYS: session, tombstone, live set; ARGV: state-key prefix, tombstone lifetime past
-// expiry, session ref.
+// Takes a session for good in one atomic step, if it is still the record the broker checked: the session and
+// its state index go, and a tombstone stays, so a collector racing on another instance is told 410 (already
+// collected) and never 404 (no such login) in the moment between the two. KEYS: session, tombstone, live set,
+// state index; ARGV: the checked record, tombstone lifetime in ms, session ref.
 const TAKE = script(`
-local raw = redis.call('GET', KEYS[1])
-if not raw then return false end
-local s = cjson.decode(raw)
-redis.call('DEL', KEYS[1], ARGV[1] .. s.st)
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[4])
 redis.call('ZREM', KEYS[3], ARGV[3])
-local ttl = math.max(1, s.expiresAt - tonumber(redis.call('TIME')[1]) * 1000) + tonumber(ARGV[2])
-redis.call('SET', KEYS[2], '1', 'PX', math.floor(ttl))
-return raw`);
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
+return 1`);
 
 /** What is stored under a session's key: no id and no state, only the keyed hash of the state. */
 type Stored = Omit<PendingSession, "ref"> & { st: string };
+
+/**
+ * A stored record: `r1.` + MAC + `.` + the record's JSON, where MAC is base64url HMAC-SHA256, under a key of
+ * its own derived from `BROKER_KEY`, of `session:` + ref + `:` + the JSON exactly as stored. The ref (always
+ * 43 characters) names the key the record belongs under, so a record moved to another key does not check.
+ */
+const RECORD = "r1.";
+const MAC_END = RECORD.length + 43;
+const REF = /^[A-Za-z0-9_-]{43}$/;
+
+/** Why a record was refused: not made with this key (tampered, older format, another key), or found by another state. */
+export type RejectedRecord = "unauthenticated" | "wrong_state";
 
 /** How to open a Redis store. */
 export interface RedisStoreOptions {
@@ -134,6 +145,11 @@ export interface RedisStoreOptions {
   key: Uint8Array;
   /** Prefix of every key. Default `monzokit:broker:`. */
   prefix?: string;
+  /**
+   * Told (at most once a minute, with the count so far) when a session record fails its check and is treated
+   * as absent. Never given a key, a ref or a value.
+   */
+  logger?: { warn(fields: Record<string, unknown>, message: string): void };
 }
 
 /**
@@ -144,18 +160,37 @@ export interface RedisStoreOptions {
  *
  * Nothing stored names a session in plain text: its key is `s:` + HMAC(id), its state index `st:` + HMAC(state),
  * its tombstone `t:` + HMAC(id), and the value holds neither. A Redis reader cannot collect a login (that takes
- * the id); a Redis writer who copies a sealed code into another session cannot open it there (codes are sealed
- * with the session's ref, HMAC(id), as additional data, and the ref is always computed from the id presented).
+ * the id). Every record carries a MAC over all of it and the ref it belongs to, checked on every read before
+ * any field is used: a Redis writer without `BROKER_KEY` cannot change where the browser returns, the
+ * confirmation's hash, the status or anything else, nor move a record to another key, nor point a state at
+ * another session — such a record is treated as absent (and counted, `rejectedRecords`). What a writer can
+ * still do is delete or spoil logins, or replay an earlier record of the same login: denial of service.
  */
 export class RedisSessionStore implements SessionStore {
   readonly #client: Client;
   readonly #prefix: string;
   readonly #names: KeyObject;
+  readonly #records: KeyObject;
+  readonly #logger: RedisStoreOptions["logger"];
+  #rejected = 0;
+  #warnedAt = Number.NEGATIVE_INFINITY;
 
-  private constructor(client: Client, prefix: string, names: KeyObject) {
+  private constructor(
+    client: Client,
+    prefix: string,
+    keys: { names: KeyObject; records: KeyObject },
+    logger: RedisStoreOptions["logger"],
+  ) {
     this.#client = client;
     this.#prefix = prefix;
-    this.#names = names;
+    this.#names = keys.names;
+    this.#records = keys.records;
+    this.#logger = logger;
+  }
+
+  /** How many session records failed their check since this store connected (each was treated as absent). */
+  get rejectedRecords(): number {
+    return this.#rejected;
   }
 
   static async connect(url: string, options: RedisStoreOptions): Promise<RedisSessionStore> {
@@ -165,6 +200,10 @@ export class RedisSessionStore implements SessionStore {
     // cost more than the rest of a /token poll.
     const names = createSecretKey(
       createHmac("sha256", options.key).update("monzokit-broker redis key names v1").digest(),
+    );
+    // And one for the records' MACs, so neither use of the key says anything about the other.
+    const records = createSecretKey(
+      createHmac("sha256", options.key).update("monzokit-broker redis session records v1").digest(),
     );
     let running = false;
     const client = makeClient(url, () => running);
@@ -177,10 +216,20 @@ export class RedisSessionStore implements SessionStore {
       throw new RedisUnavailableError(whyNot(url, error));
     }
     running = true;
-    return new RedisSessionStore(client, options.prefix ?? "monzokit:broker:", names);
+    return new RedisSessionStore(
+      client,
+      options.prefix ?? "monzokit:broker:",
+      { names, records },
+      options.logger,
+    );
   }
 
-  // A waiting app polls with the same id again and again: its ref is computed once. Bounded by clearing.
+  // A waiting app polls with the same id again and again, and reads back the same record each time: the same
+  // bytes under the same ref are the record already checked (a reader sees them too, so comparing them says
+  // nothing secret), so its MAC is computed once. Any other bytes are checked in full. Bounded by clearing.
+  readonly #checked = new Map<string, { raw: string; stored: Stored }>();
+
+  // Its ref, likewise, is computed once.
   readonly #refs = new Map<string, string>();
 
   /** The session's ref: HMAC-SHA256 of its id (43 base64url characters). */
@@ -202,20 +251,66 @@ export class RedisSessionStore implements SessionStore {
     return `${this.#prefix}${kind}:${ref}`;
   }
 
-  #stored(session: NewSession, stateRef: string): string {
-    const value: Stored = {
+  #stored(session: NewSession, ref: string, stateRef: string): string {
+    return this.#seal(ref, {
       st: stateRef,
       createdAt: session.createdAt,
       expiresAt: session.expiresAt,
       status: "pending",
       ...(session.returnTo === undefined ? {} : { returnTo: session.returnTo }),
-    };
-    return JSON.stringify(value);
+    });
   }
 
-  #view(ref: string, raw: string | null | undefined): PendingSession | undefined {
+  #mac(ref: string, json: string): string {
+    return createHmac("sha256", this.#records).update(`session:${ref}:${json}`).digest("base64url");
+  }
+
+  #seal(ref: string, value: Stored): string {
+    const json = JSON.stringify(value);
+    return `${RECORD}${this.#mac(ref, json)}.${json}`;
+  }
+
+  /**
+   * The record under `ref`'s key, if it checks: made with this key, for this ref (and, found by a state, for
+   * that state), not past its expiry. Anything else is absent; nothing of it is read before the MAC matched.
+   */
+  #open(ref: string, raw: string | null | undefined, stateRef?: string): Stored | undefined {
     if (!raw) return undefined;
-    const { st: _st, ...rest } = JSON.parse(raw) as Stored;
+    const checked = this.#checked.get(ref);
+    let stored: Stored;
+    if (checked?.raw === raw) stored = checked.stored;
+    else {
+      if (!raw.startsWith(RECORD) || raw.charCodeAt(MAC_END) !== 46 /* . */)
+        return this.#reject("unauthenticated");
+      const json = raw.slice(MAC_END + 1);
+      if (!constantTimeEqual(raw.slice(RECORD.length, MAC_END), this.#mac(ref, json)))
+        return this.#reject("unauthenticated");
+      stored = JSON.parse(json) as Stored;
+      if (this.#checked.size >= 10_000) this.#checked.clear();
+      this.#checked.set(ref, { raw, stored });
+    }
+    if (stateRef !== undefined && stored.st !== stateRef) return this.#reject("wrong_state");
+    // Redis expires it too; a record whose expiry was taken off (PERSIST) still ends on time.
+    return stored.expiresAt > Date.now() ? stored : undefined;
+  }
+
+  #reject(reason: RejectedRecord): undefined {
+    this.#rejected++;
+    const now = Date.now();
+    // Once a minute at most: a writer spoiling records must not also flood the logs.
+    if (this.#logger && now - this.#warnedAt >= 60_000) {
+      this.#warnedAt = now;
+      this.#logger.warn(
+        { store: "redis", reason, rejected_records: this.#rejected },
+        "a session record in Redis failed its check and was treated as absent: it was changed by something other than this broker, written by a version before records were authenticated, or with another BROKER_KEY",
+      );
+    }
+    return undefined;
+  }
+
+  #view(ref: string, stored: Stored | undefined): PendingSession | undefined {
+    if (!stored) return undefined;
+    const { st: _st, ...rest } = stored;
     return { ...rest, ref };
   }
 
@@ -225,7 +320,7 @@ export class RedisSessionStore implements SessionStore {
     const stateRef = this.#stateRef(session.state);
     await this.#client
       .multi()
-      .set(this.#key("s", ref), this.#stored(session, stateRef), { PX: ttl })
+      .set(this.#key("s", ref), this.#stored(session, ref, stateRef), { PX: ttl })
       .set(this.#key("st", stateRef), ref, { PX: ttl })
       .zAdd(this.#key("live", ""), { score: session.expiresAt, value: ref })
       .pExpire(this.#key("live", ""), ttl)
@@ -244,36 +339,48 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async byState(state: string): Promise<PendingSession | undefined> {
-    const ref = await this.#client.get(this.#key("st", this.#stateRef(state)));
-    return ref ? this.#view(ref, await this.#client.get(this.#key("s", ref))) : undefined;
+    const stateRef = this.#stateRef(state);
+    // The index is not authenticated: whatever ref it names, the record there must be this state's.
+    const ref = await this.#client.get(this.#key("st", stateRef));
+    if (!ref) return undefined;
+    if (!REF.test(ref)) return this.#reject("wrong_state");
+    return this.#view(ref, this.#open(ref, await this.#client.get(this.#key("s", ref)), stateRef));
   }
 
   async get(id: string): Promise<PendingSession | undefined> {
     const ref = this.#ref(id);
-    return this.#view(ref, await this.#client.get(this.#key("s", ref)));
+    return this.#view(ref, this.#open(ref, await this.#client.get(this.#key("s", ref))));
   }
 
   async settle(ref: string, update: SessionUpdate): Promise<boolean> {
     const raw = await this.#client.get(this.#key("s", ref));
-    if (!raw) return false;
-    const current = JSON.parse(raw) as Stored;
-    if (current.status !== "pending") return false;
+    const current = this.#open(ref, raw);
+    if (current?.status !== "pending") return false;
+    // Only the record just checked is replaced, and the new one is made from it: nothing unchecked is ever
+    // signed again.
     const result = await this.#run(
       SETTLE,
       [this.#key("s", ref)],
-      [JSON.stringify({ ...current, ...update })],
+      [this.#seal(ref, { ...current, ...update }), raw!],
     );
     return result === 1;
   }
 
   async take(id: string): Promise<PendingSession | undefined> {
     const ref = this.#ref(id);
-    const raw = await this.#run(
+    // One round trip more than a blind take, on collection only: the record is checked before anything of it
+    // (its state index, its expiry) is used, and taken only if it is still that record.
+    const raw = await this.#client.get(this.#key("s", ref));
+    const stored = this.#open(ref, raw);
+    if (!stored) return undefined;
+    const tombstoneMs = Math.max(1, stored.expiresAt - Date.now()) + TOMBSTONE_MS;
+    const taken = await this.#run(
       TAKE,
-      [this.#key("s", ref), this.#key("t", ref), this.#key("live", "")],
-      [this.#key("st", ""), String(TOMBSTONE_MS), ref],
+      [this.#key("s", ref), this.#key("t", ref), this.#key("live", ""), this.#key("st", stored.st)],
+      [raw!, String(Math.floor(tombstoneMs)), ref],
     );
-    return typeof raw === "string" ? this.#view(ref, raw) : undefined;
+    this.#checked.delete(ref);
+    return taken === 1 ? this.#view(ref, stored) : undefined;
   }
 
   async wasTaken(id: string): Promise<boolean> {
@@ -293,7 +400,7 @@ export class RedisSessionStore implements SessionStore {
       [
         String(limit.windowMs),
         String(limit.capacity),
-        this.#stored(session, stateRef),
+        this.#stored(session, ref, stateRef),
         ref,
         String(Math.max(1, session.expiresAt - Date.now())),
         String(maxSessions),
@@ -312,7 +419,7 @@ export class RedisSessionStore implements SessionStore {
       [this.#key("rl", limit.key), this.#key("s", ref)],
       [String(limit.windowMs), String(limit.capacity)],
     )) as [number, string];
-    return { allowed: allowed === 1, session: this.#view(ref, raw) };
+    return { allowed: allowed === 1, session: this.#view(ref, this.#open(ref, raw)) };
   }
 
   async ping(): Promise<void> {

@@ -26,7 +26,10 @@ export interface PendingSession {
   createdAt: number;
   expiresAt: number;
   status: "pending" | "ready" | "denied";
-  /** The authorization code, sealed (AES-256-GCM, bound to `ref`); only once Monzo redirected back. */
+  /**
+   * The authorization code, sealed (AES-256-GCM, bound to `ref` and, for a bound login, to `confirmHash`); only
+   * once Monzo redirected back.
+   */
   sealedCode?: string;
   /** Monzo's `error` when the person denied. */
   error?: string;
@@ -56,6 +59,8 @@ export interface RateLimit {
  * Where pending logins live. Nothing else is stored: no tokens, no refresh tokens. `take` is the atomic
  * get-and-delete that makes each session collectable once, across instances. Lookups by id and by state
  * must not leak either by timing (the memory store compares in constant time; Redis looks up keyed hashes).
+ * A store that others can write (Redis) must authenticate what it reads back: `returnTo` and `confirmHash`
+ * decide who gets the tokens, so a record it did not write itself is absent, never a session.
  */
 export interface SessionStore {
   create(session: NewSession): Promise<void>;
