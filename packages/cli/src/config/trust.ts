@@ -86,7 +86,7 @@ export async function checkPathTo(path: string, what: string): Promise<void> {
   if (uid === undefined) return;
   const given = resolve(path);
   const fix = `Set MONZOKIT_HOME to a directory on a path of your own: every directory and link on the way yours or root's, none writable by others (or sticky, as /tmp)`;
-  let there = sep;
+  let there: string = sep;
   for (const step of prefixes(given)) {
     const info = await lstat(step).catch(() => undefined);
     if (!info) break;

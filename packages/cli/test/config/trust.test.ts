@@ -247,7 +247,9 @@ describe("the config directory and its files", () => {
       await symlink(mine, link);
       await lchown(link, NOBODY, NOBODY);
       const error = await refusal(resolveSettings(fakeIo({ MONZOKIT_HOME: link }).io, {}));
-      expect(error.message).toContain(`reached through ${link}, a symbolic link of another user's (uid ${NOBODY})`);
+      expect(error.message).toContain(
+        `reached through ${link}, a symbolic link of another user's (uid ${NOBODY})`,
+      );
       expect(error.hint).toContain("MONZOKIT_HOME");
       // A directory of theirs on the real path: they could rename the person's directory away.
       const theirs = join(tmp, "theirs");
@@ -278,7 +280,9 @@ describe("the config directory and its files", () => {
     expect(error.message).toContain(`inside ${shared}, which is writable by other users (mode 0775)`);
     expect(error.hint).toContain(`chmod go-w ${shared}`);
     // Not there yet: what is above it still counts.
-    const later = await refusal(resolveSettings(fakeIo({ MONZOKIT_HOME: join(shared, "new", "home") }).io, {}));
+    const later = await refusal(
+      resolveSettings(fakeIo({ MONZOKIT_HOME: join(shared, "new", "home") }).io, {}),
+    );
     expect(later.message).toContain(`inside ${shared}, which is writable by other users`);
     await chmod(shared, 0o1777);
     await resolveSettings(fakeIo({ MONZOKIT_HOME: home }).io, {});
