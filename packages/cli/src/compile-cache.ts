@@ -1,7 +1,7 @@
-import { lstatSync, mkdirSync, realpathSync, type Stats, statSync } from "node:fs";
+import { lstatSync, mkdirSync, realpathSync, type Stats } from "node:fs";
 import module from "node:module";
 import { homedir } from "node:os";
-import { dirname, join, resolve, sep } from "node:path";
+import { join, resolve, sep } from "node:path";
 
 /**
  * Where `monzo` keeps Node's compile cache: `$MONZOKIT_HOME/cache/node-compile` when that is set, else
@@ -84,7 +84,7 @@ type CacheCheck = { real: string; wrong?: undefined } | { wrong: string; inLeaf:
  * too, though the real path no longer goes through it: it is theirs to repoint, and the config and data
  * directories are reached through it. About ten `lstat` calls; Node is then given the real path.
  */
-function checkCacheDir(dir: string): CacheCheck {
+function checkCacheDir(dir: string, leafOpen = 0o077): CacheCheck {
   const given = resolve(dir);
   if (uid !== undefined)
     for (const path of prefixes(given)) {
@@ -103,7 +103,7 @@ function checkCacheDir(dir: string): CacheCheck {
     const wrong = problem(path, info, open, true);
     if (wrong) return { wrong, inLeaf: false };
   }
-  const wrong = problem(leaf, lstatOrNone(leaf), 0o077);
+  const wrong = problem(leaf, lstatOrNone(leaf), leafOpen);
   return wrong ? { wrong, inLeaf: true } : { real };
 }
 
@@ -112,12 +112,10 @@ function checkCacheDir(dir: string): CacheCheck {
  * cache itself, before `monzo`'s first line, and `module.enableCompileCache` cannot move it), judged as a
  * cache of code: undefined when nobody else can write it.
  */
-function inheritedProblem(active: string, configured: string | undefined): string | undefined {
-  // Node caches in a subdirectory named after its version: that is where the code is read from.
-  const tagged = problem(active, lstatOrNone(active), 0o022);
-  if (tagged) return tagged;
-  const root = resolve(configured ?? dirname(active));
-  return problem(root, statSync(root, { throwIfNoEntry: false }), 0o022);
+function inheritedProblem(active: string): string | undefined {
+  // Node caches in a subdirectory named after its version (the configured directory is above it): the
+  // same walk as for monzo's own, every component of the real path, the leaf not writable by others.
+  return checkCacheDir(active, 0o022).wrong;
 }
 
 /**
@@ -141,7 +139,7 @@ export function setUpCompileCache(
   try {
     const active = module.getCompileCacheDir?.();
     if (active) {
-      const wrong = inheritedProblem(active, env["NODE_COMPILE_CACHE"]);
+      const wrong = inheritedProblem(active);
       if (wrong)
         warn(
           `warning: NODE_COMPILE_CACHE (${env["NODE_COMPILE_CACHE"] ?? active}) is not safe: ${wrong}. Node loads compiled code from it, so whoever can write there can run code as you. Fix: unset NODE_COMPILE_CACHE, or point it at a directory only you can write (chmod 700).\n`,

@@ -276,6 +276,20 @@ describe("Node's compile cache", () => {
     await expect(lstat(join(home, "cache"))).rejects.toMatchObject({ code: "ENOENT" });
   });
 
+  it("an inherited NODE_COMPILE_CACHE under a directory others can write, higher up, is named on stderr too", async () => {
+    const top = await tempHome();
+    const shared = join(top, "shared");
+    await mkdir(shared, { mode: 0o700 });
+    await chmod(shared, 0o775);
+    const theirs = join(shared, "node-cache");
+    await mkdir(theirs, { mode: 0o700 });
+    const run = await runMonzo(["--help"], { MONZOKIT_HOME: await tempHome(), NODE_COMPILE_CACHE: theirs });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(
+      `NODE_COMPILE_CACHE (${theirs}) is not safe: ${shared} is open to other users (mode 0775)`,
+    );
+  });
+
   it("an inherited NODE_COMPILE_CACHE of the person's own, 0700, is left to Node without a word", async () => {
     const home = await tempHome();
     const theirs = join(home, "my-node-cache");
