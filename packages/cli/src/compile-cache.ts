@@ -85,26 +85,40 @@ type CacheCheck = { real: string; wrong?: undefined } | { wrong: string; inLeaf:
  * directories are reached through it. About ten `lstat` calls; Node is then given the real path.
  */
 function checkCacheDir(dir: string, leafOpen = 0o077): CacheCheck {
-  const given = resolve(dir);
-  if (uid !== undefined)
-    for (const path of prefixes(given)) {
-      const info = lstatOrNone(path);
-      if (info?.isSymbolicLink() && info.uid !== uid && info.uid !== 0)
-        return { wrong: `${path} is a symbolic link of another user's (uid ${info.uid})`, inLeaf: false };
-    }
-  const real = realpathSync.native(given);
+  const way = wayProblem(dir);
+  if (way) return { wrong: way, inLeaf: false };
+  const real = realpathSync.native(resolve(dir));
   if (uid === undefined) return { real };
-  const parts = prefixes(real);
-  const leaf = parts.pop() as string;
-  for (const path of ["/", ...parts]) {
+  const wrong = problem(real, lstatOrNone(real), leafOpen);
+  return wrong ? { wrong, inLeaf: true } : { real };
+}
+
+/**
+ * What is wrong with the way to `dir` (`checkCacheDir`'s walk without the directory itself), or undefined.
+ * Where `dir` is not there yet, the walk stops at the deepest part that is, so nothing is created under a
+ * link or a directory another user controls.
+ */
+function wayProblem(dir: string): string | undefined {
+  if (uid === undefined) return undefined;
+  const given = resolve(dir);
+  let there: string = sep;
+  for (const path of prefixes(given)) {
+    const info = lstatOrNone(path);
+    if (!info) break;
+    there = path;
+    if (info.isSymbolicLink() && info.uid !== uid && info.uid !== 0)
+      return `${path} is a symbolic link of another user's (uid ${info.uid})`;
+  }
+  const parts = prefixes(realpathSync.native(there));
+  if (there === given) parts.pop();
+  for (const path of [sep, ...parts]) {
     const info = lstatOrNone(path);
     // Sticky: others may add names but not rename or remove this user's (or root's) entries.
     const open = info && info.mode & 0o1000 ? 0 : 0o022;
     const wrong = problem(path, info, open, true);
-    if (wrong) return { wrong, inLeaf: false };
+    if (wrong) return wrong;
   }
-  const wrong = problem(leaf, lstatOrNone(leaf), leafOpen);
-  return wrong ? { wrong, inLeaf: true } : { real };
+  return undefined;
 }
 
 /**
@@ -147,8 +161,11 @@ export function setUpCompileCache(
       return "inherited";
     }
     const dir = compileCacheDir(env);
-    if (!lstatOrNone(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const checked = checkCacheDir(dir);
+    // Made only where nobody else controls the way there (else it could be made wherever they point).
+    const missing = !lstatOrNone(dir);
+    const way = missing ? wayProblem(dir) : undefined;
+    if (missing && !way) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const checked: CacheCheck = way ? { wrong: way, inLeaf: false } : checkCacheDir(dir);
     if (checked.wrong !== undefined) {
       const fix = checked.inLeaf
         ? `rm -rf ${dir} (monzo makes a private one again); if you did not make it, another user may have`
