@@ -1,10 +1,9 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { access, constants, lstat, readFile, rm, stat } from "node:fs/promises";
+import { access, constants, type FileHandle, lstat, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { finished, pipeline } from "node:stream/promises";
 import type { MonzoClient, Transaction } from "@monzokit/core";
-import { ensurePrivateDir } from "./config/trust.js";
 import { ConfigError, InterruptedError, UsageError } from "./errors.js";
 import type { Io } from "./io.js";
 import { csvRow } from "./output/format.js";
@@ -12,7 +11,7 @@ import { jsonText, printable } from "./output/printable.js";
 import { CSV_COLUMNS, exportRecord, transactionCsvRow } from "./output/transactions.js";
 import { startProgress } from "./progress.js";
 import { openAtomic, writeFileAtomic } from "./store/atomic.js";
-import { checkDataFile } from "./store/data-dir.js";
+import { ensureDataDir, openDataFile, readDataFile } from "./store/data-dir.js";
 
 export type ExportFormat = "csv" | "json" | "ndjson";
 
@@ -116,16 +115,17 @@ function checkpointFiles(dir: string, path: string): { meta: string; part: strin
 export async function loadCheckpoint(dir: string, path: string): Promise<Checkpoint | undefined> {
   const files = checkpointFiles(dir, path);
   // What is resumed lands in the person's file: another user's checkpoint or rows are refused (N7).
-  const there = await stat(dir).then(
+  const there = await lstat(dir).then(
     () => true,
     () => false,
   );
   if (!there) return undefined;
-  await ensurePrivateDir(dir);
-  if (!(await checkDataFile(files.meta, "the saved export"))) return undefined;
-  await checkDataFile(files.part, "the saved export's rows");
-  const text = await readFile(files.meta, "utf8").catch(() => undefined);
+  await ensureDataDir(dir);
+  const text = await readDataFile(files.meta, "the saved export");
   if (text === undefined) return undefined;
+  // Checked here for the message; read later, from a handle checked again (resumeRows).
+  const rows = await openDataFile(files.part, "the saved export's rows");
+  await rows?.close();
   let checkpoint: Checkpoint;
   try {
     checkpoint = JSON.parse(text) as Checkpoint;
@@ -136,8 +136,19 @@ export async function loadCheckpoint(dir: string, path: string): Promise<Checkpo
     );
   }
   if (checkpoint.version !== 1 || checkpoint.path !== resolve(path)) return undefined;
-  const part = await stat(files.part).catch(() => undefined);
-  return part ? checkpoint : undefined;
+  return rows ? checkpoint : undefined;
+}
+
+/** The saved rows of the interrupted export of `path`, opened and checked (`openDataFile`), to be streamed. */
+async function resumeRows(dir: string, path: string): Promise<FileHandle> {
+  const part = checkpointFiles(dir, path).part;
+  const handle = await openDataFile(part, "the saved export's rows");
+  if (!handle)
+    throw new ConfigError(
+      `The saved export's rows ${part} are gone`,
+      `Export again without --resume (monzo transactions export ${path}).`,
+    );
+  return handle;
 }
 
 async function dropCheckpoint(dir: string, path: string): Promise<void> {
@@ -186,7 +197,7 @@ interface Sink {
 async function fileSink(
   path: string,
   force: boolean,
-): Promise<Sink & { appendFrom(file: string): Promise<void> }> {
+): Promise<Sink & { appendFrom(file: FileHandle): Promise<void> }> {
   // An exclusive, random, 0600 temporary beside the file (never a name another local user could predict or
   // plant), renamed into place only when complete; the directory is left as the person made it.
   const file = await openAtomic(path, { privateDir: false });
@@ -198,7 +209,7 @@ async function fileSink(
     write: (text) =>
       out.write(text) ? Promise.resolve() : new Promise<void>((r) => out.once("drain", () => r())),
     async appendFrom(from) {
-      await pipeline(createReadStream(from), out, { end: false });
+      await pipeline(from.createReadStream(), out, { end: false });
     },
     async end() {
       if (ended) return;
@@ -251,7 +262,7 @@ export async function exportHistory(
   });
   try {
     if (resume && file && options.checkpointDir)
-      await file.appendFrom(checkpointFiles(options.checkpointDir, options.path).part);
+      await file.appendFrom(await resumeRows(options.checkpointDir, options.path));
     else if (options.format === "csv") await sink.write(csvRow([...CSV_COLUMNS]));
     else if (options.format === "json") await sink.write("[\n");
     const since = resume ? resume.cursor : options.since;
@@ -340,6 +351,7 @@ async function keep(
 ): Promise<boolean> {
   if (!tempPath || !options.checkpointDir) return false;
   const files = checkpointFiles(options.checkpointDir, options.path);
+  await ensureDataDir(options.checkpointDir);
   const part = await openAtomic(files.part);
   try {
     await pipeline(createReadStream(tempPath), part.handle.createWriteStream({ flush: true }));

@@ -7,7 +7,7 @@
  * When the tests run as root, directories "of another user" belong to uid 65534 for real.
  */
 import { spawn } from "node:child_process";
-import { chmod, chown, lstat, mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { chmod, chown, lchown, lstat, mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import envPaths from "env-paths";
@@ -185,10 +185,86 @@ describe("Node's compile cache", () => {
       expect(run.code).toBe(0);
       expect(run.cacheDir).toBeUndefined();
       expect(run.stderr).toContain("monzo runs without its compile cache");
-      expect(run.stderr).toContain(`rm -rf ${join(home, "cache", "node-compile")}`);
+      if (name.includes("parent")) expect(run.stderr).toContain("not writable by others");
+      else expect(run.stderr).toContain(`rm -rf ${join(home, "cache", "node-compile")}`);
       expect(await filesUnder(dir)).toEqual([]);
       expect(await readdir(planted)).toEqual([]);
     });
+
+  /** A sticky, world-writable directory standing for /tmp, where another user can make names. */
+  async function stickyTmp(): Promise<string> {
+    const tmp = await tempHome();
+    await chmod(tmp, 0o1777);
+    return tmp;
+  }
+
+  it.runIf(ROOT)(
+    "a MONZOKIT_HOME that is another user's symbolic link in a sticky directory: no cache, wherever it points, and never their planted one",
+    async () => {
+      const tmp = await stickyTmp();
+      // The person's own private home, and the other user's directory holding a cache of their own.
+      const mine = await tempHome();
+      const theirs = join(tmp, "theirs");
+      await mkdir(join(theirs, "cache", "node-compile"), { recursive: true, mode: 0o700 });
+      await chown(theirs, NOBODY, NOBODY);
+      await chown(join(theirs, "cache"), NOBODY, NOBODY);
+      await chown(join(theirs, "cache", "node-compile"), NOBODY, NOBODY);
+      for (const target of [mine, theirs]) {
+        const link = join(tmp, `home-${target === mine ? "mine" : "theirs"}`);
+        await symlink(target, link);
+        await lchown(link, NOBODY, NOBODY);
+        const run = await runMonzo(["--help"], { MONZOKIT_HOME: link });
+        expect(run.code).toBe(0);
+        expect(run.cacheDir).toBeUndefined();
+        expect(run.stderr).toContain("monzo runs without its compile cache");
+        expect(run.stderr).toContain(`${link} is a symbolic link of another user's (uid ${NOBODY})`);
+        expect(await filesUnder(join(target, "cache"))).toEqual([]);
+      }
+      // Nothing is even created where their link points (it could point anywhere root can write).
+      expect(await readdir(mine)).toEqual([]);
+    },
+  );
+
+  it.runIf(ROOT)("a cache path through a directory of another user's (symlinked to) is refused", async () => {
+    const tmp = await stickyTmp();
+    const theirs = join(tmp, "theirs");
+    await mkdir(theirs, { mode: 0o755 });
+    await chown(theirs, NOBODY, NOBODY);
+    const home = join(theirs, "home");
+    await mkdir(home, { mode: 0o700 });
+    // The person's own link, to a home inside the other user's directory: they could rename it away.
+    const mine = await tempHome();
+    await symlink(home, join(mine, "home"));
+    const run = await runMonzo(["--help"], { MONZOKIT_HOME: join(mine, "home") });
+    expect(run.code).toBe(0);
+    expect(run.cacheDir).toBeUndefined();
+    expect(run.stderr).toContain(`${theirs} belongs to another user (uid ${NOBODY})`);
+  });
+
+  it("a symbolic link of the person's own to a private directory of theirs: cached, at the real path", async () => {
+    const tmp = await stickyTmp();
+    const real = await tempHome();
+    const link = join(tmp, "my-home");
+    await symlink(real, link);
+    const run = await runMonzo(["--help"], { MONZOKIT_HOME: link });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe("");
+    expect(run.cacheDir?.startsWith(`${join(real, "cache", "node-compile")}/`)).toBe(true);
+    expect((await filesUnder(join(real, "cache", "node-compile"))).length).toBeGreaterThan(0);
+  });
+
+  it("a cache under a group-writable directory higher up is refused (every component is checked)", async () => {
+    const top = await tempHome();
+    const mid = join(top, "shared");
+    await mkdir(mid, { mode: 0o700 });
+    await chmod(mid, 0o775);
+    const home = join(mid, "home");
+    await mkdir(home, { mode: 0o700 });
+    const run = await runMonzo(["--help"], { MONZOKIT_HOME: home });
+    expect(run.code).toBe(0);
+    expect(run.cacheDir).toBeUndefined();
+    expect(run.stderr).toContain(`${mid} is open to other users (mode 0775)`);
+  });
 
   it("an inherited NODE_COMPILE_CACHE others can write is named on stderr (Node enabled it before monzo ran)", async () => {
     const { tmp, planted } = await sharedTmp();
@@ -199,6 +275,20 @@ describe("Node's compile cache", () => {
     expect(run.stderr).toContain("unset NODE_COMPILE_CACHE");
     // monzo adds nothing of its own to it, and makes no cache directory of its own either.
     await expect(lstat(join(home, "cache"))).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("an inherited NODE_COMPILE_CACHE under a directory others can write, higher up, is named on stderr too", async () => {
+    const top = await tempHome();
+    const shared = join(top, "shared");
+    await mkdir(shared, { mode: 0o700 });
+    await chmod(shared, 0o775);
+    const theirs = join(shared, "node-cache");
+    await mkdir(theirs, { mode: 0o700 });
+    const run = await runMonzo(["--help"], { MONZOKIT_HOME: await tempHome(), NODE_COMPILE_CACHE: theirs });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(
+      `NODE_COMPILE_CACHE (${theirs}) is not safe: ${shared} is open to other users (mode 0775)`,
+    );
   });
 
   it("an inherited NODE_COMPILE_CACHE of the person's own, 0700, is left to Node without a word", async () => {

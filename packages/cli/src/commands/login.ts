@@ -4,7 +4,7 @@ import { io } from "../context.js";
 import { UsageError } from "../errors.js";
 import { checkTarget, exportHistory, formatFromPath } from "../export.js";
 import { login, loginThroughBroker, waitForAppApproval } from "../login/flow.js";
-import { printable } from "../output/printable.js";
+import { jsonText, printable } from "../output/printable.js";
 import { checkTokenStore, openSession, pickAccount, whereTokensWent } from "../session.js";
 import { KeychainTokenStore } from "../store/keychain.js";
 import { type Cmd, flag, globalFlags, helpFor, options, withEnv } from "./common.js";
@@ -242,7 +242,7 @@ export default function loginCommand(cmd: Cmd): void {
       }
       if (flags.json)
         t.out(
-          `${JSON.stringify({ user_id: tokens.userId, client_id: tokens.clientId, expires_at: new Date(tokens.expiresAt).toISOString(), token_store: session.store instanceof KeychainTokenStore && session.store.lastSave?.to === "keychain" ? "keychain" : "file", token_file: session.settings.tokenPath, ...(mirror ? { mirror } : {}) })}\n`,
+          `${jsonText({ user_id: tokens.userId, client_id: tokens.clientId, expires_at: new Date(tokens.expiresAt).toISOString(), token_store: session.store instanceof KeychainTokenStore && session.store.lastSave?.to === "keychain" ? "keychain" : "file", token_file: session.settings.tokenPath, ...(mirror ? { mirror } : {}) })}\n`,
         );
     });
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { MONZO_API_URL, MONZO_AUTH_URL } from "@monzokit/core";
 import { ConfigError, UsageError } from "../errors.js";
 import type { Io } from "../io.js";
+import { printable } from "../output/printable.js";
 import { writeFileAtomic } from "../store/atomic.js";
 import {
   ENDPOINT_NAMES,
@@ -254,7 +255,8 @@ export async function resolveSettings(io: Io, flags: SettingFlags): Promise<Sett
       noteOnce(
         io,
         "dotenv",
-        `note: ${dotenvPath} sets ${keys.slice(0, 6).join(", ")}${keys.length > 6 ? ", …" : ""}; monzo does not read it unless MONZO_DOTENV=1 is set in your environment (a .env you did not write could send your tokens elsewhere).\n`,
+        // The working directory's name is anyone's (a clone, an archive): shown, never obeyed.
+        `note: ${printable(dotenvPath)} sets ${printable(keys.slice(0, 6).join(", "))}${keys.length > 6 ? ", …" : ""}; monzo does not read it unless MONZO_DOTENV=1 is set in your environment (a .env you did not write could send your tokens elsewhere).\n`,
       );
   }
   const profile = flags.profile ?? io.env["MONZO_PROFILE"] ?? dotenv["MONZO_PROFILE"] ?? "default";

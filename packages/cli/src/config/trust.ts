@@ -1,5 +1,5 @@
-import { chmod, mkdir, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { chmod, lstat, mkdir, realpath, stat } from "node:fs/promises";
+import { dirname, join, resolve, sep } from "node:path";
 import { ConfigError } from "../errors.js";
 import { configDir, profileFile, tokenFile } from "./paths.js";
 
@@ -62,6 +62,61 @@ export async function checkPrivate(path: string, kind: "directory" | "file", wha
     );
 }
 
+/** `/a/b/c` → `/a`, `/a/b`, `/a/b/c`. */
+function prefixes(path: string): string[] {
+  const out: string[] = [];
+  for (let at = path.indexOf(sep, 1); at !== -1; at = path.indexOf(sep, at + 1)) out.push(path.slice(0, at));
+  if (path !== sep) out.push(path);
+  return out;
+}
+
+/**
+ * Refuses a path to `what` (a directory `monzo` keeps files in, there or not yet) that another user could
+ * redirect: the files below it are opened by path, again and again, so whoever can change any step of the
+ * way can swap in their own between one check and the next read. Every symbolic link on the way must be this
+ * user's or root's (its owner can point it elsewhere at any moment), and every directory of the real path
+ * above `path`, from `/`, must be this user's or root's and not writable by others, unless sticky (like
+ * /tmp: others may add names there but not rename or remove ours). `path` itself is `checkPrivate`'s. With
+ * nothing on the way anyone else can change, the path may go on being used as given.
+ *
+ * @throws {ConfigError} naming the step that is wrong and the fix
+ */
+export async function checkPathTo(path: string, what: string): Promise<void> {
+  const uid = posixUid();
+  if (uid === undefined) return;
+  const given = resolve(path);
+  const fix = `Set MONZOKIT_HOME to a directory on a path of your own: every directory and link on the way yours or root's, none writable by others (or sticky, as /tmp)`;
+  let there: string = sep;
+  for (const step of prefixes(given)) {
+    const info = await lstat(step).catch(() => undefined);
+    if (!info) break;
+    there = step;
+    if (info.isSymbolicLink() && info.uid !== uid && info.uid !== 0)
+      throw new ConfigError(
+        `${capital(what)} ${path} is reached through ${step}, a symbolic link of another user's (uid ${info.uid}), who can point it elsewhere at any moment`,
+        fix,
+      );
+  }
+  // Only what is above the directory itself: it is checked (as the person's own) by checkPrivate.
+  const real = await realpath(there);
+  const above = there === given ? dirname(real) : real;
+  for (const step of [sep, ...prefixes(above)]) {
+    const info = await lstat(step);
+    const where = `${capital(what)} ${path} is inside ${step}, which`;
+    if (!info.isDirectory()) throw new ConfigError(`${where} is not a directory`, fix);
+    if (info.uid !== uid && info.uid !== 0)
+      throw new ConfigError(
+        `${where} belongs to another user (uid ${info.uid}), who could rename it away and put theirs in its place`,
+        fix,
+      );
+    if (info.mode & 0o022 && !(info.mode & 0o1000))
+      throw new ConfigError(
+        `${where} is writable by other users (mode ${octal(info.mode)}): they could swap in a directory of their own`,
+        `chmod go-w ${step} (then check what is in it), or: ${fix}`,
+      );
+  }
+}
+
 /**
  * Checks everything a command reads for `profile`: the config directory, its `profiles` and `tokens`
  * directories, and the profile's two files.
@@ -71,6 +126,7 @@ export async function checkConfigTree(
   profile: string,
 ): Promise<void> {
   const dir = configDir(env);
+  await checkPathTo(dir, "the config directory");
   await checkPrivate(dir, "directory", "the config directory");
   await checkPrivate(join(dir, "profiles"), "directory", "the profiles directory");
   await checkPrivate(join(dir, "tokens"), "directory", "the tokens directory");

@@ -1,8 +1,7 @@
-import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { ConfigError } from "../errors.js";
-import { privateDir, writeFileAtomic } from "../store/atomic.js";
-import { checkDataFile, profileDataDir } from "../store/data-dir.js";
+import { writeFileAtomic } from "../store/atomic.js";
+import { ensureDataDir, profileDataDir, readDataFile } from "../store/data-dir.js";
 import { withLock } from "../store/lock.js";
 
 /** What became of a pot move: as far as this machine knows. */
@@ -72,7 +71,7 @@ export class MoveJournal {
 
   /** Reads the journal, runs `work` with it under the lock, and leaves the lock; `put` writes through. */
   async transaction<T>(work: (journal: MoveJournal) => Promise<T>): Promise<T> {
-    await privateDir(dirname(this.path));
+    await ensureDataDir(dirname(this.path));
     return withLock(
       this.lockPath,
       async () => {
@@ -107,14 +106,8 @@ export class MoveJournal {
 
   async #read(): Promise<MoveRecord[]> {
     // Another user's journal would decide which moves "already happened" (N7).
-    if (!(await checkDataFile(this.path, "the pot-move journal"))) return [];
-    let text: string;
-    try {
-      text = await readFile(this.path, "utf8");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-      throw error;
-    }
+    const text = await readDataFile(this.path, "the pot-move journal");
+    if (text === undefined) return [];
     try {
       const file = JSON.parse(text) as Partial<JournalFile>;
       if (file.version === 1 && Array.isArray(file.moves)) return file.moves;

@@ -99,8 +99,8 @@ export function amountFor(
 ): number {
   if (read.currency && read.currency !== pot.currency.toUpperCase())
     throw new UsageError(
-      `${printable(text)} is in ${read.currency}, but the pot "${printable(pot.name)}" holds ${pot.currency}`,
-      `Give the amount in ${pot.currency}.`,
+      `${printable(text)} is in ${read.currency}, but the pot "${printable(pot.name)}" holds ${printable(pot.currency)}`,
+      `Give the amount in ${printable(pot.currency)}.`,
     );
   let amount: number;
   try {

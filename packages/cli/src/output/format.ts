@@ -2,7 +2,10 @@ import { formatMoney, toDecimalString } from "@monzokit/core";
 import { formatPounds } from "../money.js";
 import { printable } from "./printable.js";
 
-/** Money in its currency for people: `-£12.34`; unknown currencies fall back to the plain decimal. */
+/**
+ * Money in its currency for people: `-£12.34`; a currency Intl does not know falls back to the plain decimal
+ * and the code as sent, its control characters shown as escapes (it comes from the API, like any bank text).
+ */
 export function money(amount: number | undefined, currency: string | undefined): string {
   if (amount === undefined) return "";
   if ((currency ?? "GBP").toUpperCase() === "GBP" && Number.isSafeInteger(amount))
@@ -10,7 +13,7 @@ export function money(amount: number | undefined, currency: string | undefined):
   try {
     return formatMoney(amount, currency ?? "GBP");
   } catch {
-    return `${decimal(amount, currency ?? "")} ${currency ?? ""}`.trim();
+    return `${decimal(amount, currency ?? "")} ${printable(currency ?? "")}`.trim();
   }
 }
 

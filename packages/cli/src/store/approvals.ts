@@ -1,8 +1,7 @@
-import { readFile, stat } from "node:fs/promises";
+import { lstat } from "node:fs/promises";
 import { join } from "node:path";
-import { ensurePrivateDir } from "../config/trust.js";
 import { writeFileAtomic } from "./atomic.js";
-import { checkDataFile, profileDataDir } from "./data-dir.js";
+import { ensureDataDir, profileDataDir, readDataFile } from "./data-dir.js";
 
 /** What this machine saw of a profile's latest login: when it was made and when it was approved in the app. */
 export interface LoginSeen {
@@ -27,6 +26,7 @@ export async function recordLogin(
   at: number,
 ): Promise<void> {
   const seen: LoginSeen = { user_id: userId, login_at: new Date(at).toISOString(), approved_at: null };
+  await ensureDataDir(profileDataDir(env, profile));
   await writeFileAtomic(file(env, profile), `${JSON.stringify(seen, null, 2)}\n`);
 }
 
@@ -39,6 +39,7 @@ export async function recordApproval(
 ): Promise<void> {
   const seen = (await loadLogin(env, profile)) ?? { user_id: userId, login_at: new Date(at).toISOString() };
   if (seen.user_id !== userId) return;
+  await ensureDataDir(profileDataDir(env, profile));
   await writeFileAtomic(
     file(env, profile),
     `${JSON.stringify({ ...seen, approved_at: new Date(at).toISOString() }, null, 2)}\n`,
@@ -54,16 +55,17 @@ export async function loadLogin(
   const path = file(env, profile);
   const dir = profileDataDir(env, profile);
   if (
-    !(await stat(dir).then(
+    !(await lstat(dir).then(
       () => true,
       () => false,
     ))
   )
     return undefined;
-  await ensurePrivateDir(dir);
-  if (!(await checkDataFile(path, "the record of the last login"))) return undefined;
+  await ensureDataDir(dir);
+  const text = await readDataFile(path, "the record of the last login");
+  if (text === undefined) return undefined;
   try {
-    const seen = JSON.parse(await readFile(path, "utf8")) as LoginSeen;
+    const seen = JSON.parse(text) as LoginSeen;
     return typeof seen.user_id === "string" && typeof seen.login_at === "string" ? seen : undefined;
   } catch {
     return undefined;

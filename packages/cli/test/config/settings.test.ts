@@ -35,6 +35,17 @@ describe("settings", () => {
     expect((await resolveSettings(io, { clientId: "from-flag" })).clientId).toBe("from-flag");
   });
 
+  it("the note about an ignored .env shows a working directory's control characters as escapes", async () => {
+    const home = await tempHome();
+    const cwd = join(await tempHome(), "repo\u001b]0;OWNED\u0007");
+    await mkdir(cwd);
+    await writeFile(join(cwd, ".env"), "MONZO_CLIENT_ID=x\n");
+    const f = fakeIo({ MONZOKIT_HOME: home, PWD_OVERRIDE: cwd });
+    await resolveSettings(f.io, {});
+    expect(f.stderr()).toContain("repo\\x1b]0;OWNED\\x07/.env sets MONZO_CLIENT_ID");
+    expect(f.stderr()).not.toMatch(/[\u0007\u001b]/);
+  });
+
   it("a .env is read only with MONZO_DOTENV=1 in the environment, never because the .env says so", async () => {
     const home = await tempHome();
     const cwd = await tempHome();

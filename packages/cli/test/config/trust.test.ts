@@ -5,7 +5,20 @@
  * for real, with a child process running as `nobody` (uid 65534); otherwise the other user is root itself.
  */
 import { spawnSync } from "node:child_process";
-import { chmod, chown, copyFile, link, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  chown,
+  copyFile,
+  lchown,
+  link,
+  mkdir,
+  mkdtemp,
+  readdir,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -217,6 +230,62 @@ describe("the config directory and its files", () => {
       expect(error.hint).toContain(`chmod 700 ${tmpdir()}`);
       await expect(stat(path)).rejects.toThrow();
     }
+  });
+
+  it.runIf(ROOT)(
+    "a config directory reached through another user's symbolic link or directory is refused, wherever it points",
+    async () => {
+      // A sticky directory open to all, as /tmp is: the other user makes the name MONZOKIT_HOME points at.
+      const tmp = await tempHome();
+      await chmod(tmp, 0o1777);
+      const mine = await tempHome();
+      const { io } = fakeIo({ MONZOKIT_HOME: mine });
+      await writeProfile(io, "default", { clientId: "oauth2client_0000000000000000000001" });
+      await new FileTokenStore(join(mine, "tokens", "default.json")).save(TOKENS);
+      // Their link points at the person's own private directory now; they can repoint it at any moment.
+      const link = join(tmp, "home");
+      await symlink(mine, link);
+      await lchown(link, NOBODY, NOBODY);
+      const error = await refusal(resolveSettings(fakeIo({ MONZOKIT_HOME: link }).io, {}));
+      expect(error.message).toContain(
+        `reached through ${link}, a symbolic link of another user's (uid ${NOBODY})`,
+      );
+      expect(error.hint).toContain("MONZOKIT_HOME");
+      // A directory of theirs on the real path: they could rename the person's directory away.
+      const theirs = join(tmp, "theirs");
+      await mkdir(theirs, { mode: 0o755 });
+      await chown(theirs, NOBODY, NOBODY);
+      await mkdir(join(theirs, "home"), { mode: 0o700 });
+      const own = join(mine, "via");
+      await symlink(join(theirs, "home"), own);
+      const through = await refusal(resolveSettings(fakeIo({ MONZOKIT_HOME: own }).io, {}));
+      expect(through.message).toContain(`inside ${theirs}, which belongs to another user (uid ${NOBODY})`);
+      // The person's own link to their own directory is fine.
+      const fine = join(tmp, "my-home");
+      await symlink(mine, fine);
+      expect((await resolveSettings(fakeIo({ MONZOKIT_HOME: fine }).io, {})).clientId).toBe(
+        "oauth2client_0000000000000000000001",
+      );
+    },
+  );
+
+  it("a config directory under a directory others can write, higher up, is refused (sticky ones of root's pass)", async () => {
+    const top = await tempHome();
+    const shared = join(top, "shared");
+    await mkdir(shared, { mode: 0o700 });
+    await chmod(shared, 0o775);
+    const home = join(shared, "monzokit");
+    await mkdir(home, { mode: 0o700 });
+    const error = await refusal(resolveSettings(fakeIo({ MONZOKIT_HOME: home }).io, {}));
+    expect(error.message).toContain(`inside ${shared}, which is writable by other users (mode 0775)`);
+    expect(error.hint).toContain(`chmod go-w ${shared}`);
+    // Not there yet: what is above it still counts.
+    const later = await refusal(
+      resolveSettings(fakeIo({ MONZOKIT_HOME: join(shared, "new", "home") }).io, {}),
+    );
+    expect(later.message).toContain(`inside ${shared}, which is writable by other users`);
+    await chmod(shared, 0o1777);
+    await resolveSettings(fakeIo({ MONZOKIT_HOME: home }).io, {});
   });
 
   it("the person's own 0700 directories and 0600 files pass, and missing ones are created so", async () => {

@@ -417,3 +417,24 @@ describe("a broker login saves only what the person chose", () => {
     expect(await read(home)).toEqual({ brokerUrl });
   });
 });
+
+describe("monzo login --json", () => {
+  it("writes what it reports with jsonText: a C1 or bidi character in it is \\uXXXX, never raw, and reads back exact", async () => {
+    const { loggedIn } = await import("../helpers.js");
+    const { mkdir } = await import("node:fs/promises");
+    // The token file's path is in the report; a home whose name holds U+009B (a one-character CSI) and U+202E.
+    const home = join(await tempHome(), "home\u009b2J\u202e");
+    await mkdir(home, { mode: 0o700 });
+    const bank = await loggedIn("cli-login-json", { env: { MONZOKIT_HOME: home } });
+    try {
+      const token = bank.emu.emulator.control.token({ ttlSeconds: 3600 });
+      const r = await bank.run(["login", "--json"], { MONZO_ACCESS_TOKEN: token });
+      expect(r.code).toBe(0);
+      expect(r.out).not.toMatch(/[\u0080-\u009f\u202e]/);
+      expect(r.out).toContain("\\u009b2J\\u202e");
+      expect(JSON.parse(r.out).token_file).toBe(join(home, "tokens", "default.json"));
+    } finally {
+      await bank.emu.close();
+    }
+  });
+});

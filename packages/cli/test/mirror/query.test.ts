@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { openMirrorForWrite, openMirrorReadOnly } from "../../src/mirror/database.js";
 import { MirrorQueryError } from "../../src/mirror/errors.js";
-import { prepareReadOnlyQuery } from "../../src/mirror/query.js";
+import { bytecodeProblem, prepareReadOnlyQuery } from "../../src/mirror/query.js";
 import type { DatabaseSync } from "../../src/mirror/sqlite.js";
 import { tempHome } from "../helpers.js";
 
@@ -224,6 +224,141 @@ describe("read-only queries on a Node without SQLite's authorizer (N8)", () => {
     await expect(runWithoutAuthorizer("SELECT 1 /* ; */; -- ;\n ;")).resolves.toMatchObject({ rows: [[1n]] });
   });
 
+  it("refuses outward-reaching functions however they are named (quoted identifiers too), and any bound parameter", async () => {
+    const before = await readFile(path);
+    for (const sql of [
+      `SELECT "load_extension"('/x')`,
+      "SELECT [load_extension](1)",
+      "SELECT `fts3_tokenizer`('simple')",
+      "SELECT fts3_tokenizer('simple')",
+      `SELECT "FTS3_Tokenizer"('simple')`,
+      "SELECT * FROM accounts WHERE [load_extension] ('x') IS NULL",
+      // SQLite reads `$a(')` as one parameter: the DELETE is the statement the WITH serves.
+      "WITH x AS (SELECT $a(')) DELETE FROM accounts --')) SELECT 1",
+      "WITH x AS (SELECT $a(')) INSERT INTO syncs (started_at, outcome) VALUES ('x', 'ok') --')) SELECT 1",
+      "SELECT ?",
+      "SELECT ?1",
+      "SELECT :a",
+      "SELECT @a",
+      "SELECT $a",
+      "SELECT #a",
+      "SELECT id FROM accounts WHERE id = :id",
+    ]) {
+      const error = await runWithoutAuthorizer(sql).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error, sql).toBeInstanceOf(MirrorQueryError);
+      expect(REFUSED, sql).toContain((error as MirrorQueryError).code);
+    }
+    const parameter = await runWithoutAuthorizer("SELECT :a").catch((e: unknown) => e);
+    expect((parameter as MirrorQueryError).message).toContain("parameters");
+    // Names that only look like them, and parameter characters inside strings and quoted names, still run.
+    expect(
+      (
+        await runWithoutAuthorizer(
+          `SELECT 'load_extension(?) $a :b @c #d' AS "a:b", 1 AS a$b, id FROM accounts`,
+        )
+      ).rows,
+    ).toEqual([["load_extension(?) $a :b @c #d", 1n, "acc_1"]]);
+    expect(await readFile(path)).toEqual(before);
+  });
+
+  it("with the authorizer too, fts3_tokenizer and load_extension are refused (SQLite's authorizer names each function)", async () => {
+    for (const sql of [
+      "SELECT fts3_tokenizer('simple')",
+      "SELECT `fts3_tokenizer`('simple')",
+      "SELECT load_extension('x')",
+    ]) {
+      const error = await run(sql).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error, sql).toBeInstanceOf(MirrorQueryError);
+      expect(REFUSED, sql).toContain((error as MirrorQueryError).code);
+    }
+  });
+
+  it("the bytecode check (EXPLAIN) refuses what writes, attaches or calls a denied function, and passes what only reads", async () => {
+    const { db } = await openMirrorReadOnly(path);
+    try {
+      for (const sql of [
+        "DELETE FROM accounts",
+        "WITH x AS (SELECT 1) DELETE FROM accounts",
+        "INSERT INTO syncs (started_at, outcome) VALUES ('x', 'ok')",
+        "UPDATE accounts SET closed = 1",
+        "REPLACE INTO accounts (id) VALUES ('x')",
+        "CREATE TABLE t (x)",
+        "CREATE INDEX i ON accounts (type)",
+        "DROP VIEW spending_by_category_month",
+        "DROP TABLE syncs",
+        "ALTER TABLE syncs ADD COLUMN y",
+        "ATTACH ':memory:' AS m",
+        "DETACH m",
+        "VACUUM",
+        "BEGIN",
+        "SAVEPOINT a",
+        "ANALYZE",
+        "REINDEX",
+        "PRAGMA user_version = 9",
+        "PRAGMA journal_mode = DELETE",
+        "SELECT load_extension('x')",
+        `SELECT "load_extension"('/x')`,
+        "SELECT [fts3_tokenizer]('simple')",
+        "SELECT count(*) FROM accounts WHERE fts3_tokenizer('simple') IS NOT NULL",
+      ])
+        expect(bytecodeProblem(db, sql), sql).toBeInstanceOf(MirrorQueryError);
+      for (const sql of [
+        "SELECT * FROM accounts",
+        "SELECT type FROM accounts UNION SELECT outcome FROM syncs",
+        "SELECT DISTINCT type FROM accounts",
+        "SELECT * FROM accounts WHERE id IN ('a', 'b', 'c')",
+        "SELECT * FROM accounts WHERE id IN (SELECT id FROM accounts)",
+        "WITH x AS MATERIALIZED (SELECT * FROM accounts) SELECT * FROM x, x AS y",
+        "WITH RECURSIVE x(n) AS (SELECT 1 UNION SELECT n + 1 FROM x WHERE n < 3) SELECT * FROM x",
+        "SELECT id, row_number() OVER (ORDER BY created) FROM accounts",
+        "SELECT type, count(*) FROM accounts GROUP BY type ORDER BY 2 DESC",
+        "SELECT * FROM spending_by_category_month",
+        "VALUES (1), (2)",
+        "PRAGMA table_info(accounts)",
+        "PRAGMA journal_mode",
+        "PRAGMA user_version",
+        // Every pragma the text check lets through compiles to reading only.
+        ...[
+          "table_info",
+          "table_xinfo",
+          "index_list",
+          "foreign_key_list",
+          "foreign_key_check",
+          "integrity_check",
+          "quick_check",
+        ].map((name) => `PRAGMA ${name}(accounts)`),
+        "PRAGMA table_list",
+        "PRAGMA index_info(sqlite_autoindex_accounts_1)",
+        "PRAGMA index_xinfo(sqlite_autoindex_accounts_1)",
+        ...[
+          "database_list",
+          "collation_list",
+          "function_list",
+          "module_list",
+          "pragma_list",
+          "compile_options",
+          "application_id",
+          "schema_version",
+          "page_count",
+          "page_size",
+          "freelist_count",
+          "encoding",
+        ].map((name) => `PRAGMA ${name}`),
+        "EXPLAIN QUERY PLAN SELECT * FROM accounts",
+        "EXPLAIN SELECT * FROM accounts",
+      ])
+        expect(bytecodeProblem(db, sql), sql).toBeUndefined();
+    } finally {
+      db.close();
+    }
+  });
+
   it("refuses every statement that does not start with an allowed keyword, however it is written (property)", async () => {
     const before = await readFile(path);
     const first = fc.constantFrom(
@@ -288,7 +423,8 @@ describe("read-only queries on a Node without SQLite's authorizer (N8)", () => {
     expect(await readFile(path)).toEqual(before);
   });
 
-  it("is never wider than the authorizer: what it runs, SQLite's authorizer runs too (property)", async () => {
+  it("is never wider than the authorizer: what it runs, SQLite's authorizer runs too, and the mirror never changes (property)", async () => {
+    const before = await readFile(path);
     const words = fc.constantFrom(
       "SELECT",
       "WITH",
@@ -326,10 +462,45 @@ describe("read-only queries on a Node without SQLite's authorizer (N8)", () => {
       ".",
       "query_only",
       "0",
+      // Quoted and oddly written names of denied functions, parameters SQLite reads in its own way (N8 review).
+      '"load_extension"',
+      "[load_extension]",
+      "`fts3_tokenizer`",
+      "fts3_tokenizer",
+      "'simple'",
+      "$a(')",
+      "$a",
+      ":a",
+      "?",
+      "@a",
+      "#a",
+      "UNION",
+      "IN",
+      "DISTINCT",
     );
+    // Statements that SQLite can mostly prepare: a SELECT around a call, quoted any way, or a parameter.
+    const name = fc.constantFrom("load_extension", "fts3_tokenizer", "replace", "upper", "FTS3_TOKENIZER");
+    const quoted = fc
+      .tuple(
+        name,
+        fc.constantFrom(
+          (n: string) => n,
+          (n: string) => `"${n}"`,
+          (n: string) => `[${n}]`,
+          (n: string) => `\`${n}\``,
+        ),
+      )
+      .map(([n, q]) => q(n));
+    const argument = fc.constantFrom("'simple'", "id", "1", "$a(')", ":a", "?", "@a", "'x', 'y'");
+    const select = fc
+      .tuple(quoted, argument, fc.constantFrom("", " FROM accounts", " FROM accounts WHERE id IN ('acc_1')"))
+      .map(([f, a, from]) => `SELECT ${f}(${a})${from}`);
     await fc.assert(
       fc.asyncProperty(
-        fc.array(words, { maxLength: 10 }).map((w) => w.join(" ")),
+        fc.oneof(
+          fc.array(words, { maxLength: 10 }).map((w) => w.join(" ")),
+          select,
+        ),
         async (sql) => {
           const fallback = await runWithoutAuthorizer(sql).then(
             () => true,
@@ -338,7 +509,8 @@ describe("read-only queries on a Node without SQLite's authorizer (N8)", () => {
           if (fallback) await expect(run(sql), sql).resolves.toBeDefined();
         },
       ),
-      { numRuns: 400 },
+      { numRuns: 600 },
     );
+    expect(await readFile(path)).toEqual(before);
   });
 });

@@ -93,6 +93,17 @@ describe("amounts", () => {
     }
   });
 
+  it("a pot's currency from the API is shown with its control characters as escapes", () => {
+    const odd = pot("pot_odd", "Odd", { currency: "\u001b]0;OWNED\u0007" });
+    try {
+      amountFor("5 EUR", readAmount("5 EUR", "deposit"), odd, "deposit");
+      expect.unreachable();
+    } catch (error) {
+      expect((error as UsageError).message).toContain("holds \\x1b]0;OWNED\\x07");
+      expect((error as UsageError).message + (error as UsageError).hint).not.toMatch(/[\u0007\u001b]/);
+    }
+  });
+
   it("refuses zero, too many decimals, another currency and what is not an amount", () => {
     for (const [text, said] of [
       ["0", /more than zero/],

@@ -108,6 +108,33 @@ describe("table and money", () => {
   });
 });
 
+describe("money's fallback for a currency Intl does not know", () => {
+  const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+  it("shows a hostile currency's control characters as escapes, never raw", () => {
+    const shown = money(1234, "\u001b]0;OWNED\u0007");
+    expect(shown).not.toMatch(UNSAFE);
+    expect(shown).toBe("1234 \\x1b]0;OWNED\\x07");
+    expect(money(1234, "XBT\u202e")).toBe("1234 XBT\\u202e");
+  });
+
+  it("never lets a control character through, whatever the currency (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -1e9, max: 1e9 }),
+        fc.oneof(
+          fc.string(),
+          fc.string({ unit: "binary" }),
+          fc.constantFrom("\u009b2J", "GB\u0000P", "\u2066EUR"),
+        ),
+        (amount, currency) => {
+          expect(money(amount, currency)).not.toMatch(UNSAFE);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
+
 describe("money for scripts", () => {
   it("writes pounds exactly as core's toDecimalString, without asking Intl (property)", async () => {
     const { decimal } = await import("../../src/output/format.js");

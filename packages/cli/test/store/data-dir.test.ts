@@ -6,13 +6,13 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmod, chown, mkdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, readFile, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensurePrivateDir } from "../../src/config/trust.js";
 import { ConfigError, EXIT } from "../../src/errors.js";
 import { journalPath, type MoveRecord } from "../../src/money/journal.js";
-import { checkDataFile, profileDataDir } from "../../src/store/data-dir.js";
+import { ensureDataDir, profileDataDir, readDataFile } from "../../src/store/data-dir.js";
 import { loggedIn, tempHome } from "../helpers.js";
 
 const ROOT = process.getuid?.() === 0;
@@ -82,30 +82,63 @@ describe("ensurePrivateDir", () => {
   });
 });
 
-describe("checkDataFile", () => {
-  it("passes the person's own 0600 file, says a missing one is missing, refuses links, odd modes and others' files", async () => {
+describe("readDataFile", () => {
+  it("reads the person's own 0600 file, says a missing one is missing, refuses links, odd modes and others' files", async () => {
     const dir = await tempHome();
     const mine = join(dir, "mine.json");
-    await writeFile(mine, "{}", { mode: 0o600 });
-    expect(await checkDataFile(mine, "the pot-move journal")).toBe(true);
-    expect(await checkDataFile(join(dir, "none.json"), "the pot-move journal")).toBe(false);
+    await writeFile(mine, '{"mine":1}', { mode: 0o600 });
+    expect(await readDataFile(mine, "the pot-move journal")).toBe('{"mine":1}');
+    expect(await readDataFile(join(dir, "none.json"), "the pot-move journal")).toBeUndefined();
     const link = join(dir, "link.json");
     await symlink(mine, link);
-    expect((await refusal(checkDataFile(link, "the pot-move journal"))).message).toContain(
+    expect((await refusal(readDataFile(link, "the pot-move journal"))).message).toContain(
       `The pot-move journal ${link} is a symbolic link`,
     );
     const open = join(dir, "open.json");
     await writeFile(open, "{}", { mode: 0o600 });
     await chmod(open, 0o666);
-    expect((await refusal(checkDataFile(open, "the pot-move journal"))).hint).toContain(`chmod 600 ${open}`);
+    expect((await refusal(readDataFile(open, "the pot-move journal"))).hint).toContain(`chmod 600 ${open}`);
     if (ROOT) {
       const theirs = join(dir, "theirs.json");
       await writeFile(theirs, "{}", { mode: 0o600 });
       await chown(theirs, NOBODY, NOBODY);
-      expect((await refusal(checkDataFile(theirs, "the pot-move journal"))).message).toContain(
+      expect((await refusal(readDataFile(theirs, "the pot-move journal"))).message).toContain(
         `belongs to another user (uid ${NOBODY})`,
       );
     }
+  });
+
+  it("a FIFO in the journal's place is refused at once, never waited on (what is checked is the open handle)", async () => {
+    const dir = await tempHome();
+    const fifo = join(dir, "pot-moves.json");
+    expect(spawnSync("mkfifo", ["-m", "600", fifo]).status).toBe(0);
+    expect((await refusal(readDataFile(fifo, "the pot-move journal"))).message).toContain(
+      `The pot-move journal ${fifo} is not a plain file`,
+    );
+  });
+});
+
+describe("ensureDataDir", () => {
+  it("refuses a symbolic link as the directory, even the person's own to a private directory of theirs", async () => {
+    const home = await tempHome();
+    const real = join(home, "real");
+    await mkdir(real, { mode: 0o700 });
+    await symlink(real, join(home, "default"));
+    const error = await refusal(ensureDataDir(join(home, "default")));
+    expect(error.message).toContain(`The data directory ${join(home, "default")} is a symbolic link`);
+  });
+
+  it("refuses a directory inside a data/ others can write, and leaves both as they were", async () => {
+    const home = await tempHome();
+    const data = join(home, "data");
+    await mkdir(join(data, "default"), { recursive: true, mode: 0o700 });
+    await chmod(data, 0o777);
+    const error = await refusal(ensureDataDir(join(data, "default")));
+    expect(error.message).toContain(`inside ${data}, which is writable by other users (mode 0777)`);
+    expect((await stat(data)).mode & 0o777).toBe(0o777);
+    // Not made yet: the same.
+    await expect(ensureDataDir(join(data, "other"))).rejects.toBeInstanceOf(ConfigError);
+    await expect(stat(join(data, "other"))).rejects.toMatchObject({ code: "ENOENT" });
   });
 });
 
@@ -163,6 +196,50 @@ describe.runIf(ROOT)(
       } finally {
         await rm(journalPath(bank.env, "default"), { force: true });
         await chmod(dataDir(), 0o700);
+      }
+    });
+
+    it("another user's link as the profile's data directory, in a data/ they can write: refused (exit 3), nothing moved", async () => {
+      await plantedJournal();
+      const data = join(bank.home, "data");
+      const real = `${dataDir()}.real`;
+      await rename(dataDir(), real);
+      await chmod(data, 0o777);
+      // The link points at the person's own directory now; its owner can repoint it between check and read.
+      const ln = spawnSync("ln", ["-s", real, dataDir()], { uid: NOBODY, gid: NOBODY, encoding: "utf8" });
+      expect(ln.status, ln.stderr).toBe(0);
+      try {
+        const before = savings().json.balance;
+        const r = await bank.run(["pots", "deposit", "Savings", "1", "--dedupe-id", "via-link-1"]);
+        expect(r.code).toBe(EXIT.config);
+        expect(r.err).toContain(
+          `${dataDir()} is reached through ${dataDir()}, a symbolic link of another user's (uid ${NOBODY})`,
+        );
+        expect(savings().json.balance).toBe(before);
+        const status = await bank.run(["status"]);
+        expect(status.code).toBe(EXIT.config);
+        expect(status.err).toContain(`a symbolic link of another user's (uid ${NOBODY})`);
+      } finally {
+        await rm(dataDir(), { force: true });
+        await chmod(data, 0o711);
+        await rename(real, dataDir());
+      }
+    });
+
+    it("a symbolic link as the profile's data directory, even one of the person's own: refused (exit 3)", async () => {
+      await plantedJournal();
+      const real = `${dataDir()}.real`;
+      await rename(dataDir(), real);
+      await symlink(real, dataDir());
+      try {
+        const before = savings().json.balance;
+        const r = await bank.run(["pots", "deposit", "Savings", "1", "--dedupe-id", "via-link-2"]);
+        expect(r.code).toBe(EXIT.config);
+        expect(r.err).toContain(`The data directory ${dataDir()} is a symbolic link`);
+        expect(savings().json.balance).toBe(before);
+      } finally {
+        await rm(dataDir(), { force: true });
+        await rename(real, dataDir());
       }
     });
 
