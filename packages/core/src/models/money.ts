@@ -74,19 +74,30 @@ export function parseAmount(text: string, currency = "GBP"): number {
     );
   }
   const digits = fraction ?? "";
+  const negative = match[1] === "-";
   if (digits.length > exponent) {
+    // The two amounts either side of the one typed, exactly (the hint must not invent another amount).
+    const below = BigInt((whole ?? "0").replaceAll(",", "") + digits.slice(0, exponent));
+    const side = (minor: bigint) => decimalOf(negative ? -minor : minor, exponent, negative);
     throw new InvalidAmountError(
       `"${text}" has more decimal places than ${currency.toUpperCase()} allows (${exponent})`,
-      `Round it to ${exponent} decimal place${exponent === 1 ? "" : "s"}, e.g. ${example(exponent)}.`,
+      `Round it to ${exponent} decimal place${exponent === 1 ? "" : "s"}: ${side(below)} or ${side(below + 1n)}.`,
     );
   }
   const minor = BigInt((whole ?? "0").replaceAll(",", "") + digits.padEnd(exponent, "0"));
-  const signed = match[1] === "-" ? -minor : minor;
+  const signed = negative ? -minor : minor;
   if (signed > BigInt(Number.MAX_SAFE_INTEGER) || signed < BigInt(Number.MIN_SAFE_INTEGER)) {
     throw new InvalidAmountError(`"${text}" is too large`, "Use an amount below 90 trillion.");
   }
   // -0 is not an amount anyone means; normalise it.
   return Number(signed) || 0;
+}
+
+/** `minor` units as a decimal string with `exponent` places, keeping the sign even for zero. */
+function decimalOf(minor: bigint, exponent: number, negative: boolean): string {
+  const digits = (minor < 0n ? -minor : minor).toString().padStart(exponent + 1, "0");
+  const sign = negative && minor !== 0n ? "-" : "";
+  return exponent === 0 ? sign + digits : `${sign}${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
 }
 
 /**

@@ -60,6 +60,21 @@ describe("parseAmount", () => {
     expect((error as InvalidAmountError).hint).toMatch(/\d/);
   });
 
+  it("a hint for too many decimal places names the two amounts either side of the one typed", () => {
+    const hint = (text: string, currency?: string) => {
+      try {
+        parseAmount(text, currency);
+      } catch (e) {
+        return (e as InvalidAmountError).hint;
+      }
+      throw new Error("did not throw");
+    };
+    expect(hint("1.234")).toBe("Round it to 2 decimal places: 1.23 or 1.24.");
+    expect(hint("-1,000.999")).toBe("Round it to 2 decimal places: -1000.99 or -1001.00.");
+    expect(hint(".005")).toBe("Round it to 2 decimal places: 0.00 or 0.01.");
+    expect(hint("10.5", "JPY")).toBe("Round it to 0 decimal places: 10 or 11.");
+  });
+
   it("rejects decimals in a currency without minor units", () => {
     expect(() => parseAmount("10.5", "JPY")).toThrow(/more decimal places than JPY allows \(0\)/);
   });
