@@ -35,6 +35,13 @@ function list(cmd: Cmd): void {
       const { t, flags, session } = await ready(command.optsWithGlobals());
       const account = await pickAccount(session, flag(opts.account));
       const pots = (await session.client.pots.list(account.id)).filter((p) => opts.all || !p.deleted);
+      // As transactions list does: stdout stays the empty result (a table of nothing, or []), stderr says why.
+      if (pots.length === 0 && !flags.quiet)
+        t.err(
+          opts.all
+            ? "No pots in this account.\n"
+            : "No pots in this account (deleted ones show with --all).\n",
+        );
       emit(t, flags.json === true, pots.map(potJson), () =>
         renderTable(
           pots.map((p) => ({

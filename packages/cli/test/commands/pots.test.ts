@@ -34,6 +34,25 @@ const pence = (text: string) => Math.round(Number(text) * 100);
 const json = (out: string) =>
   JSON.parse(out) as Record<string, unknown> & { balance: string; outcome: string };
 
+describe("pots list", () => {
+  it("an account without pots says so on stderr; stdout stays the empty result", async () => {
+    const state = bank.emu.emulator.state.bank;
+    const withPots = new Set([...state.pots.values()].map((p) => p.json.current_account_id));
+    const bare = [...state.accounts.values()].find((a) => !a.json.closed && !withPots.has(a.json.id));
+    expect(bare).toBeDefined();
+    const human = await bank.run(["pots", "list", "--account", bare!.json.id]);
+    expect(human).toEqual({
+      code: 0,
+      out: "",
+      err: "No pots in this account (deleted ones show with --all).\n",
+    });
+    const asJson = await bank.run(["pots", "list", "--account", bare!.json.id, "--json"]);
+    expect(asJson.code).toBe(0);
+    expect(JSON.parse(asJson.out)).toEqual([]);
+    expect((await bank.run(["pots", "list", "--account", bare!.json.id, "--quiet"])).err).toBe("");
+  });
+});
+
 describe("pots deposit and withdraw", () => {
   it("says Withdrew only when money moved in this run: a re-run is already done, another amount refused before Monzo", async () => {
     const savings = potNamed("Savings");
