@@ -133,7 +133,7 @@ export class Transport {
           }
           if (spec.dedupeId !== undefined) {
             throw new OutcomeUnknownError(
-              `${spec.method} ${spec.path}: ${failure.message}; the money may or may not have moved`,
+              `${failure.message}; the money may or may not have moved`,
               spec.dedupeId,
               failure,
             );

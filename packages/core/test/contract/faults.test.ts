@@ -97,6 +97,10 @@ describe("retries against injected faults", () => {
     expect((error as OutcomeUnknownError).dedupeId).toBe("my-key");
     expect((error as OutcomeUnknownError).hint).toContain("my-key");
     expect((error as Error).cause).toBeInstanceOf(ConnectionError);
+    // Said once: the request, what happened, what it means (the cause's message already names the request).
+    expect((error as Error).message).toBe(
+      `PUT /pots/${pot.id}/deposit: the connection failed; the money may or may not have moved`,
+    );
     expect((await counters(e))["faults_fired"]).toBe(3);
   });
 
