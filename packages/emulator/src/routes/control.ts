@@ -319,7 +319,11 @@ export function controlRoutes(
     const parsed: FaultRule[] = (rules as unknown[]).map((raw) => {
       if (!raw || typeof raw !== "object") throw new ControlError("each rule must be an object");
       const rule = raw as Json;
-      const kind = rule["kind"];
+      // A status may come as a string ("503"), as a shell script or a flag writes it.
+      const kind =
+        typeof rule["kind"] === "string" && /^\d{3}$/.test(rule["kind"])
+          ? Number(rule["kind"])
+          : rule["kind"];
       if (![429, 500, 502, 503, 504, "reset"].includes(kind as never))
         throw new ControlError('each rule needs kind: 429, 500, 502, 503, 504 or "reset"');
       const out: FaultRule = { kind: kind as FaultRule["kind"] };

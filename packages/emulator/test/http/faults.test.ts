@@ -73,4 +73,16 @@ describe("fault rules", () => {
     await e.app.request("/_emulator/faults", { method: "DELETE" });
     expect((await e.app.request("/ping/whoami")).status).toBe(401);
   });
+
+  it("a status written as a string, as a shell or a flag writes it, is that status; other strings are refused", async () => {
+    const e = emulator();
+    const post = (kind: unknown) =>
+      e.app.request("/_emulator/faults", { method: "POST", body: JSON.stringify({ rules: [{ kind }] }) });
+    expect((await post("503")).status).toBe(200);
+    expect(((await (await e.app.request("/_emulator/faults")).json()) as { rules: unknown[] }).rules).toEqual(
+      [{ kind: 503 }],
+    );
+    expect((await e.app.request("/ping/whoami")).status).toBe(503);
+    for (const kind of ["418", " 503", "5e2", "RESET", ""]) expect((await post(kind)).status).toBe(400);
+  });
 });
