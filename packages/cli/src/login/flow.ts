@@ -51,9 +51,14 @@ export async function ensureCredentials(
       ]
         .filter(Boolean)
         .join(" and ");
+      const saveSecret = 'printf %s "$SECRET" | monzo config set clientSecret';
       throw new ConfigError(
         `Missing ${missing}, and there is no terminal to ask on`,
-        "Set them in the environment, a .env file, or save them once with monzo login in a terminal.",
+        !clientId && !clientSecret
+          ? `Set them in the environment, or save them once: monzo config set clientId ID, then ${saveSecret}.`
+          : !clientId
+            ? "Set it in the environment, or save it once: monzo config set clientId ID."
+            : `Set it in the environment, or save it once: ${saveSecret}.`,
       );
     }
     io.err(

@@ -142,6 +142,31 @@ describe("interactive login", () => {
   });
 });
 
+describe("missing client credentials without a terminal", () => {
+  it("names what is missing and how to give just that, without a .env that is not read (exit 3)", async () => {
+    const home = await tempHome();
+    const base = { MONZOKIT_HOME: home, MONZO_API_URL: emu.url, MONZO_AUTH_URL: emu.authUrl };
+    const attempt = async (env: Record<string, string>) => {
+      const f = fakeIo({ ...base, ...env });
+      return { code: await main(["login", "--manual"], f.io), err: f.stderr() };
+    };
+    const secretOnly = await attempt({ MONZO_CLIENT_ID: "oauth2client_0000FlowTest000000001" });
+    expect(secretOnly.code).toBe(3);
+    expect(secretOnly.err).toContain(
+      "Missing MONZO_CLIENT_SECRET (or --client-secret), and there is no terminal",
+    );
+    expect(secretOnly.err).toContain(
+      'Set it in the environment, or save it once: printf %s "$SECRET" | monzo config set clientSecret.',
+    );
+    const both = await attempt({});
+    expect(both.code).toBe(3);
+    expect(both.err).toContain(
+      'Set them in the environment, or save them once: monzo config set clientId ID, then printf %s "$SECRET" | monzo config set clientSecret.',
+    );
+    expect(`${secretOnly.err}${both.err}`).not.toContain(".env");
+  });
+});
+
 describe("the full-history offer after a login", () => {
   it("offers to sync everything into the mirror while the window is open, then an export from it", async () => {
     const home = await tempHome();
