@@ -189,7 +189,7 @@ function move(direction: "deposit" | "withdraw") {
               moved
                 ? `${direction === "deposit" ? "Moved" : "Withdrew"} ${money(amount, pot.currency)} ${direction === "deposit" ? "into" : "from"} ${pot.name}${earlier ? ` (the attempt of ${since} had not gone through)` : ""}: it now holds ${holds}. (dedupe id ${record.dedupe_id})`
                 : !result.sent
-                  ? `Already done on ${formatInstant(record.moved_at ?? record.updated_at, zone)}: ${what} (dedupe id ${record.dedupe_id}). Nothing moved now.`
+                  ? `${record.moved_at ? `Already done on ${formatInstant(record.moved_at, zone)}` : `Already done (Monzo had moved it before ${formatInstant(record.updated_at, zone)}, when this machine learnt so)`}: ${what} (dedupe id ${record.dedupe_id}). Nothing moved now.`
                   : earlier
                     ? `Already done: the attempt of ${since} had gone through (${what}, dedupe id ${record.dedupe_id}). Nothing moved now; the pot holds ${holds}.`
                     : `Already done: Monzo had already moved ${what} with dedupe id ${record.dedupe_id} (not recorded on this machine). Nothing moved now; the pot holds ${holds}.`,

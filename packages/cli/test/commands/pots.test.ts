@@ -108,6 +108,11 @@ describe("pots deposit and withdraw", () => {
     expect(r.code).toBe(EXIT.ok);
     expect(json(r.out)).toMatchObject({ outcome: "already_done", moved: false, amount: "3.00" });
     expect(savings.json.balance).toBe(balance);
+    // Asked again: the journal knows it is done, but not when the money moved (another machine moved it).
+    const again = await bank.run(["pots", "deposit", "Savings", "3", "--dedupe-id", "elsewhere-1"]);
+    expect(again.out).toMatch(
+      /^Already done \(Monzo had moved it before \d{4}-\d\d-\d\d \d\d:\d\d UTC, when this machine learnt so\): £3\.00 into Savings \(dedupe id elsewhere-1\)\. Nothing moved now\.\n$/,
+    );
     const human = await bank.run(["pots", "deposit", "Savings", "3", "--dedupe-id", "elsewhere-2"]);
     expect(human.out).toMatch(/^Moved £3\.00 into Savings/);
     expect(savings.json.balance).toBe(balance + 300);
