@@ -101,6 +101,8 @@ export async function peekToken(
     if (error instanceof TokenExpiredError)
       return refreshable ? { state: "expired", note: "refreshes when next used" } : { state: "expired" };
     const { state, problem } = stateOf(error, refreshable);
-    return problem && state === "unknown" ? { state, note: problem } : { state };
+    if (!problem || state !== "unknown") return { state };
+    // Where it asked, not which request: a list of profiles is read for which one is unreachable, and why.
+    return { state, note: `${new URL(raw.apiUrl).host}: ${problem.replace(/^GET \/ping\/whoami: /, "")}` };
   }
 }

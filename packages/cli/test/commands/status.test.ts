@@ -190,6 +190,22 @@ describe("monzo status tells the truth", () => {
     expect(table.out).toMatch(/^fresh +user_\w+ +live +\d{4}-/m);
   });
 
+  it("a profile whose API cannot be reached is unknown, and its note says where monzo asked and what happened", async () => {
+    const home = await tempHome();
+    const token = emu.emulator.control.token({ ttlSeconds: 3600 });
+    expect((await run(home, ["login", "--quiet"], { MONZO_ACCESS_TOKEN: token })).code).toBe(EXIT.ok);
+    const closed = `127.0.0.1:${await freePort()}`;
+    const listed = await run(home, ["profiles", "--json"], { MONZO_API_URL: `http://${closed}` });
+    expect(listed.code).toBe(EXIT.ok);
+    expect(JSON.parse(listed.out)).toEqual([
+      expect.objectContaining({
+        profile: "default",
+        token: "unknown",
+        note: `${closed}: the connection failed`,
+      }),
+    ]);
+  });
+
   it("a playground token Monzo refuses is rejected, not expired; one still accepted is live whatever expiry was guessed", async () => {
     const home = await tempHome();
     const token = emu.emulator.control.token({ ttlSeconds: 3600 });
