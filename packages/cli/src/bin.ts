@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
-  // Answers before loading anything else: start-up time is part of the product.
+  // Answers before loading anything else: start-up time is part of the product. A reader gone (`| head -c 0`)
+  // ends it quietly with exit 141, as every other command (README: Exit codes).
+  process.stdout.once("error", () => {
+    process.exitCode = 141;
+  });
   process.stdout.write(`${(await import("./version.js")).VERSION}\n`);
 } else {
   const [{ LOW_MEMORY_NODE_FLAGS, wantsLowMemory }, { setUpCompileCache }] = await Promise.all([

@@ -72,6 +72,19 @@ export class InterruptedError extends MonzoError {
   }
 }
 
+/**
+ * The reader of stdout went away (`monzo … | head`) and a job whose only product is stdout stopped there:
+ * not a failure to explain (nothing is printed), but the output did not all arrive (exit 141, as a shell
+ * reports a tool killed by SIGPIPE).
+ */
+export class StdoutClosedError extends MonzoError {
+  constructor() {
+    super("cli.stdout_closed", "stdout was closed by its reader", {
+      hint: "Nothing to fix: the command that read the output (head, less, …) stopped reading.",
+    });
+  }
+}
+
 /** Documented exit codes, one per class of failure (README: Exit codes). */
 export const EXIT = {
   ok: 0,
@@ -87,6 +100,7 @@ export const EXIT = {
   login: 10,
   busy: 11,
   refused: 12,
+  stdoutClosed: 141,
   interrupted: 130,
 } as const;
 
@@ -172,6 +186,7 @@ export function exitCodeFor(error: unknown): number {
   if (error instanceof StateError) return error.exit;
   if (error instanceof RefusedError) return EXIT.refused;
   if (error instanceof InterruptedError) return EXIT.interrupted;
+  if (error instanceof StdoutClosedError) return EXIT.stdoutClosed;
   // The CLI's own "outcome unknown" for a pot move (money/move.ts) as well as core's.
   if (error instanceof MonzoError && error.code === "pots.outcome_unknown") return EXIT.outcomeUnknown;
   if (error instanceof MonzoApiError) {

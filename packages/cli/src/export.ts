@@ -4,7 +4,7 @@ import { access, constants, type FileHandle, lstat, rm, stat } from "node:fs/pro
 import { dirname, join, resolve } from "node:path";
 import { finished, pipeline } from "node:stream/promises";
 import type { MonzoClient, Transaction } from "@monzokit/core";
-import { ConfigError, InterruptedError, UsageError } from "./errors.js";
+import { ConfigError, InterruptedError, StdoutClosedError, UsageError } from "./errors.js";
 import type { Io } from "./io.js";
 import { csvRow } from "./output/format.js";
 import { jsonText, printable } from "./output/printable.js";
@@ -225,7 +225,10 @@ async function fileSink(
 function stdoutSink(io: Io): Sink {
   return {
     tempPath: undefined,
-    write: async (text) => void io.out(text),
+    write: async (text) => {
+      io.out(text);
+      await io.drain?.();
+    },
     end: async () => {},
     commit: async () => {},
     abort: async () => {},
@@ -246,6 +249,12 @@ export async function exportHistory(
   options: ExportOptions,
 ): Promise<{ count: number; lastId: string | undefined; resumed: boolean }> {
   const toStdout = options.path === "-";
+  // To stdout, the reader going away (`| head`) stops the export as Ctrl+C does: no more pages are asked for.
+  const readerGone = toStdout ? io.stdoutClosed : undefined;
+  const signal =
+    readerGone && options.signal
+      ? AbortSignal.any([options.signal, readerGone])
+      : (readerGone ?? options.signal);
   const resume = options.resume;
   const file = toStdout ? undefined : await fileSink(options.path, options.force === true);
   const sink: Sink = file ?? stdoutSink(io);
@@ -284,10 +293,10 @@ export async function exportHistory(
           );
         },
       },
-      options.signal ? { signal: options.signal } : {},
+      signal ? { signal } : {},
     );
     for await (const tx of (options.transactions ?? history) as AsyncIterable<Transaction>) {
-      if (options.signal?.aborted) break;
+      if (signal?.aborted) break;
       if (options.format === "csv") await sink.write(transactionCsvRow(tx, csv));
       else if (options.format === "ndjson") await sink.write(`${jsonText(exportRecord(tx))}\n`);
       else await sink.write(`${count === 0 ? "" : ",\n"}  ${jsonText(exportRecord(tx))}`);
@@ -295,7 +304,7 @@ export async function exportHistory(
       lastId = tx.id;
       lastCreated = tx.created;
     }
-    if (options.signal?.aborted) throw options.signal.reason ?? new Error("interrupted");
+    if (signal?.aborted) throw signal.reason ?? new Error("interrupted");
     if (options.format === "json") await sink.write("\n]\n");
     await sink.end();
     await sink.commit();
@@ -305,6 +314,8 @@ export async function exportHistory(
   } catch (error) {
     progress.fail();
     await sink.end();
+    // Nobody reads any more: nothing to say (there is nobody to resume for), and nothing was kept.
+    if (readerGone?.aborted) throw new StdoutClosedError();
     const interrupted = options.signal?.aborted === true;
     const appeared = (error as NodeJS.ErrnoException).code === "EEXIST";
     let kept = false;

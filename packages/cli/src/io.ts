@@ -3,7 +3,22 @@
  * injected): output streams, standard input, environment, the browser, prompts and the clock.
  */
 export interface Io {
+  /** Writes to stdout; once its reader has gone away (`stdoutClosed`), a no-op. */
   out(text: string): void;
+  /**
+   * Aborted once the reader of stdout has gone away (`monzo … | head`: EPIPE): long jobs whose only product
+   * is stdout stop there, and `main` ends the run with exit 141 (README: Exit codes). Work that changes
+   * something (a pot move and its journal) goes on to its end; only the printing stops.
+   */
+  stdoutClosed?: AbortSignal;
+  /**
+   * Resolves once stdout has room again (at once when it has), or its reader is gone: output streamed row by
+   * row awaits it, so a slow reader holds the job back instead of memory filling, and a reader that left is
+   * noticed before the next row (a pipe's EPIPE arrives only through the event loop).
+   */
+  drain?(): Promise<void>;
+  /** Resolves once all written to stdout has reached the OS, or its reader is gone (before the exit code). */
+  flush?(): Promise<void>;
   err(text: string): void;
   env: Record<string, string | undefined>;
   cwd: string;
@@ -52,17 +67,81 @@ export function inCi(env: Record<string, string | undefined>): boolean {
   return ci !== undefined && ci !== "" && ci !== "0" && ci.toLowerCase() !== "false";
 }
 
+/** The errors a stream reports when the reader at its other end has gone away. */
+export function readerGone(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === "EPIPE" || code === "ERR_STREAM_DESTROYED";
+}
+
+/**
+ * Watches `stream` for its reader going away: the signal aborts at the first failed write (seen at once when
+ * the write fails synchronously, as to a pipe on Linux, else by the stream's `error` event), and that error is
+ * handled here instead of ending the process with Node's "Unhandled 'error' event". Other errors are left
+ * to crash as before: they are not a reader that left.
+ */
+export function watchReader(stream: NodeJS.WriteStream): {
+  write(text: string): void;
+  drain(): Promise<void>;
+  flush(): Promise<void>;
+  signal: AbortSignal;
+} {
+  const gone = new AbortController();
+  stream.on("error", (error: unknown) => {
+    if (!readerGone(error)) throw error;
+    if (!gone.signal.aborted) gone.abort(error);
+  });
+  return {
+    signal: gone.signal,
+    write(text) {
+      if (gone.signal.aborted) return;
+      stream.write(text, (error) => {
+        if (error && readerGone(error) && !gone.signal.aborted) gone.abort(error);
+      });
+      // A synchronous EPIPE destroys the stream before write returns; its `error` event comes later.
+      if (stream.destroyed && !gone.signal.aborted)
+        gone.abort(Object.assign(new Error("EPIPE"), { code: "EPIPE" }));
+    },
+    drain: () => (stream.writableNeedDrain ? settled(stream, "drain", gone.signal) : Promise.resolve()),
+    flush: () =>
+      gone.signal.aborted || stream.destroyed
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            stream.write("", () => resolve());
+          }),
+  };
+}
+
+/** Resolves at `event` on `stream`, or when `signal` aborts (or has). */
+function settled(stream: NodeJS.WriteStream, event: string, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off(event, done);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    stream.once(event, done);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
 /** The real terminal. */
 export function processIo(): Io {
   const env = process.env;
   const stderrTty = Boolean(process.stderr.isTTY);
   // While a progress line is drawn, anything else written to stderr first erases it, then it is redrawn.
   let active: { suspend(): void; resume(): void } | undefined;
+  const stdout = watchReader(process.stdout);
+  // stderr read by a pipe that closes (`2>&1 | head`) must not crash a run either; its lines are then lost.
+  const stderr = watchReader(process.stderr);
   return {
-    out: (text) => process.stdout.write(text),
+    out: (text) => stdout.write(text),
+    stdoutClosed: stdout.signal,
+    drain: stdout.drain,
+    flush: stdout.flush,
     err: (text) => {
       active?.suspend();
-      process.stderr.write(text);
+      stderr.write(text);
       active?.resume();
     },
     env,

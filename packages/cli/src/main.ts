@@ -126,6 +126,7 @@ export function createProgram(io: Io): Command {
           "Monzo refused the token, permission, not found, rate limited, network, outcome unknown, login failed, mirror busy, Monzo refused the request (no money, locked pot)",
         ],
         ["130", "interrupted (Ctrl+C), after saying what was left"],
+        ["141", "stdout closed by its reader (monzo … | head): output stopped, quietly"],
       ],
     },
   );
@@ -397,16 +398,41 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return 2; // EXIT.usage
     }
     await program.parseAsync(argv, { from: "user" });
+    // Output still on its way to a pipe either arrives or meets a reader that left, before the code is final.
+    await io.flush?.();
+    // Whatever the command did is done (a pot move and its journal included); only its output was lost.
+    if (io.stdoutClosed?.aborted) return readerLeft(io, program);
     return 0;
   } catch (caught) {
     // --help and --version end the parse with a "success" error.
-    if (caught instanceof CommanderError && caught.exitCode === 0) return 0;
-    const { describeError, exitCodeFor, UsageError } = await import("./errors.js");
+    await io.flush?.();
+    if (caught instanceof CommanderError && caught.exitCode === 0)
+      return io.stdoutClosed?.aborted ? readerLeft(io, program) : 0;
+    const { describeError, exitCodeFor, StdoutClosedError, UsageError } = await import("./errors.js");
+    // A job stopped because its reader left: quiet. Any other failure still says what went wrong, and its
+    // exit code (an unknown pot-move outcome, say) matters more than the lost output.
+    if (
+      io.stdoutClosed?.aborted &&
+      (caught instanceof StdoutClosedError ||
+        caught === io.stdoutClosed.reason ||
+        (caught instanceof Error && caught.name === "AbortError"))
+    )
+      return readerLeft(io, program);
     const error = caught instanceof ParseMistake ? new UsageError(caught.message, caught.hint) : caught;
     const values = program.opts() as { debug?: boolean; profile?: string };
     io.err(describeError(error, values.debug === true, loginCommand(values.profile, io.env)));
     return exitCodeFor(error);
   }
+}
+
+/**
+ * The end of a run whose stdout reader went away (`monzo … | head`): exit 141, as a shell reports a tool
+ * killed by SIGPIPE, so `set -o pipefail` sees that the output did not all arrive; one line under --debug.
+ */
+function readerLeft(io: Io, program: Command): number {
+  if ((program.opts() as { debug?: boolean }).debug === true)
+    io.err("debug: stdout was closed by its reader (EPIPE): output stopped, exit 141\n");
+  return 141; // EXIT.stdoutClosed
 }
 
 /** `monzo login`, with the profile this run used, for error hints. */

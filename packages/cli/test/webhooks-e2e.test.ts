@@ -169,6 +169,40 @@ describe("monzo webhooks listen, end to end", () => {
     expect(await listed()).toEqual([]);
   });
 
+  it("stops when the reader of its stdout goes away (| head): unregisters, exit 141, no stack trace", async () => {
+    const port = await freePort();
+    const run = monzo([
+      "webhooks",
+      "listen",
+      "--port",
+      String(port),
+      "--register",
+      `http://127.0.0.1:${port}`,
+      "--json",
+      "--no-mirror",
+    ]);
+    const [, url] = await run.until(/Monzo posts to (http:\/\/\S+)/);
+    const token = emu.emulator.control.token();
+    const listed = async () =>
+      (
+        await api<{ webhooks: { url: string }[] }>(`/webhooks?account_id=${accountId}`, {
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).webhooks.map((w) => w.url);
+    expect(await listed()).toEqual([url]);
+    run.child.stdout.destroy();
+    // The next event it prints meets the closed pipe.
+    await api("/_emulator/transactions", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ account_id: accountId, amount: -75 }),
+    });
+    expect(await run.exit, run.stderr()).toBe(141);
+    expect(run.stderr()).not.toMatch(/Unhandled|EPIPE|\n\s+at /);
+    expect(run.stderr()).toMatch(/Removed the registration webhook_/);
+    expect(await listed()).toEqual([]);
+  });
+
   it("adds each delivered transaction to the profile's mirror, which a later monzo sync leaves identical; --no-mirror leaves it alone", async () => {
     const sync = monzo(["sync", "--json"]);
     expect(await sync.exit, sync.stderr()).toBe(0);

@@ -350,6 +350,9 @@ export function webhooks(cmd: Cmd): void {
       const onSignal = () => stop.abort();
       process.once("SIGINT", onSignal);
       process.once("SIGTERM", onSignal);
+      // Printing events is what listen is for: once the reader of stdout is gone (`| head`), it stops as on
+      // Ctrl+C (the webhook it registered removed), and main ends the run with exit 141.
+      t.stdoutClosed?.addEventListener("abort", onSignal, { once: true });
       try {
         await listen({
           io: t,
@@ -374,6 +377,7 @@ export function webhooks(cmd: Cmd): void {
       } finally {
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);
+        t.stdoutClosed?.removeEventListener("abort", onSignal);
       }
     });
   helpFor(listen, [examples.listen, examples.listenLocal, examples.listenMirror]);

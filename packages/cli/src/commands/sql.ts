@@ -48,7 +48,12 @@ export async function runSql(t: Io, flags: GlobalFlags, options: SqlCommandOptio
       t.out(csvRow(query.columns, { terminal: t.stdoutTty }));
       // On a terminal every control but line breaks and tabs (data in CSV, quoted) is shown, never obeyed;
       // to a file or a pipe the text is exact.
-      for (const row of query.rows()) t.out(csvRow(row.map(plain), { terminal: t.stdoutTty }));
+      for (const row of query.rows()) {
+        // The reader went away (`| head`): the rest of the result is not read from the mirror.
+        t.out(csvRow(row.map(plain), { terminal: t.stdoutTty }));
+        await t.drain?.();
+        if (t.stdoutClosed?.aborted) return;
+      }
       return;
     }
     if (flags.json) {
@@ -58,6 +63,8 @@ export async function runSql(t: Io, flags: GlobalFlags, options: SqlCommandOptio
       for (const row of query.rows()) {
         const object = Object.fromEntries(query.columns.map((c, i) => [c, plain(row[i])]));
         t.out(`${first ? "\n" : ",\n"}  ${ndjsonLine(object).trimEnd()}`);
+        await t.drain?.();
+        if (t.stdoutClosed?.aborted) return;
         first = false;
       }
       t.out(first ? "]\n" : "\n]\n");

@@ -117,7 +117,11 @@ function list(cmd: Cmd): void {
       if (flags.csv) {
         // On a terminal, bank text's control characters are shown, never obeyed; to a file or a pipe, exact.
         t.out(csvRow([...CSV_COLUMNS]));
-        for (const tx of items) t.out(transactionCsvRow(tx, { terminal: t.stdoutTty }));
+        for (const tx of items) {
+          t.out(transactionCsvRow(tx, { terminal: t.stdoutTty }));
+          await t.drain?.();
+          if (t.stdoutClosed?.aborted) return;
+        }
         return;
       }
       const pots = await potNames(session.client, account.id, items);
