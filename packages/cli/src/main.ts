@@ -392,6 +392,11 @@ function fromCommander(error: CommanderError, cmd: Command): ParseMistake {
 export async function main(argv: string[], io: Io): Promise<number> {
   setIo(io);
   const program = createProgram(io);
+  // The command that ran to its end, so a pot move whose message was lost still reports what it did.
+  let finished: Command | undefined;
+  program.hook("postAction", (_program, action) => {
+    finished = action as unknown as Command;
+  });
   try {
     if (argv.length === 0) {
       io.out(program.helpInformation());
@@ -400,8 +405,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
     await program.parseAsync(argv, { from: "user" });
     // Output still on its way to a pipe either arrives or meets a reader that left, before the code is final.
     await io.flush?.();
-    // Whatever the command did is done (a pot move and its journal included); only its output was lost.
-    if (io.stdoutClosed?.aborted) return readerLeft(io, program);
+    // Whatever the command did is done (a pot move and its journal included); only its output was lost. A
+    // money move that finished succeeded: a non-zero code would invite a script to retry it, and a retry
+    // without its dedupe id moves the money again.
+    if (io.stdoutClosed?.aborted && !movedMoney(finished)) return readerLeft(io, program);
     return 0;
   } catch (caught) {
     // --help and --version end the parse with a "success" error.
@@ -423,6 +430,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.err(describeError(error, values.debug === true, loginCommand(values.profile, io.env)));
     return exitCodeFor(error);
   }
+}
+
+/** Whether `command` is a pot move (`monzo pots deposit` or `withdraw`) that ran to its end. */
+function movedMoney(command: Command | undefined): boolean {
+  return command?.parent?.name() === "pots" && ["deposit", "withdraw"].includes(command.name());
 }
 
 /**
