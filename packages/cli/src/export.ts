@@ -17,9 +17,8 @@ export type ExportFormat = "csv" | "json" | "ndjson";
 
 /** The format of an export: `--format`, else the file's extension; `-` (stdout) is CSV unless told. */
 export function formatFromPath(path: string, explicit: string | undefined): ExportFormat {
-  const format =
-    explicit ??
-    (path === "-"
+  const byName =
+    path === "-"
       ? "csv"
       : path.endsWith(".csv")
         ? "csv"
@@ -27,8 +26,15 @@ export function formatFromPath(path: string, explicit: string | undefined): Expo
           ? "ndjson"
           : path.endsWith(".json")
             ? "json"
-            : undefined);
-  if (format !== "csv" && format !== "json" && format !== "ndjson") {
+            : undefined;
+  if (explicit !== undefined && explicit !== "csv" && explicit !== "json" && explicit !== "ndjson") {
+    throw new UsageError(
+      `--format "${printable(explicit)}" is not an export format`,
+      `Use --format csv, json or ndjson${byName ? ` (or leave it out: ${printable(path === "-" ? "stdout" : path)} says ${byName})` : ""}.`,
+    );
+  }
+  const format = explicit ?? byName;
+  if (format === undefined) {
     throw new UsageError(
       `Cannot tell the export format of ${printable(path)}`,
       "End the file name in .csv, .json or .ndjson, or pass --format csv|json|ndjson.",

@@ -2,7 +2,8 @@ import { readdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type RunningEmulator, serveEmulator } from "@monzokit/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EXIT } from "../src/errors.js";
+import { EXIT, UsageError } from "../src/errors.js";
+import { formatFromPath } from "../src/export.js";
 import { main } from "../src/main.js";
 import { fakeIo, tempHome } from "./helpers.js";
 
@@ -40,6 +41,26 @@ describe("transactions export", () => {
     expect(await main(["transactions", "export", file], fakeIo(env()).io)).toBe(EXIT.ok);
     expect(await readFile(victim, "utf8")).toBe("untouched");
     expect(await readFile(file, "utf8")).toMatch(/^id,created,/);
+  });
+});
+
+describe("formatFromPath", () => {
+  it("takes --format over the name, and a --format it does not know is named as the mistake", () => {
+    expect(formatFromPath("x.json", "csv")).toBe("csv");
+    expect(formatFromPath("-", undefined)).toBe("csv");
+    expect(formatFromPath("a.jsonl", undefined)).toBe("ndjson");
+    const bad = (() => {
+      try {
+        formatFromPath("x.json", "xml");
+      } catch (e) {
+        return e as UsageError;
+      }
+      throw new Error("did not throw");
+    })();
+    expect(bad).toBeInstanceOf(UsageError);
+    expect(bad.message).toBe('--format "xml" is not an export format');
+    expect(bad.hint).toBe("Use --format csv, json or ndjson (or leave it out: x.json says json).");
+    expect(() => formatFromPath("x.txt", undefined)).toThrow("Cannot tell the export format of x.txt");
   });
 });
 
