@@ -4,12 +4,14 @@ import {
   BrokerLogin,
   MonzoClient,
   monzoRefresh,
+  type RefreshFunction,
   redact,
   registerSecret,
   TokenManager,
   type TokenSet,
 } from "@monzokit/core";
-import { announcingFetch, requireEndpoints } from "./config/endpoints.js";
+import { announcingFetch, type Endpoint, noteOnce, requireEndpoints } from "./config/endpoints.js";
+import { planRefresh, withRoute } from "./config/login-route.js";
 import { configDir } from "./config/paths.js";
 import { resolveSettings, type SettingFlags, type Settings } from "./config/settings.js";
 import { ConfigError, UsageError } from "./errors.js";
@@ -96,30 +98,46 @@ export async function openSession(
               `warning: could not save the tokens to the OS keychain (${reason}); they are in ${settings.tokenPath}, readable only by you.\n`,
             ),
         });
-  // Refresh at Monzo with our own client secret, or through the broker that holds it.
-  const viaBroker = !(settings.clientId && settings.clientSecret) && settings.brokerUrl !== undefined;
   // Before any request: a host that is neither Monzo's nor this machine must have been chosen on purpose.
-  requireEndpoints(settings.endpoints, viaBroker ? ["apiUrl", "brokerUrl"] : ["apiUrl"]);
-  const base = announcingFetch(
-    io,
+  // (The broker only when nothing else could refresh; which way a login refreshes is decided from the
+  // login itself, on refresh: planRefresh.)
+  const onlyBroker = !(settings.clientId && settings.clientSecret) && settings.brokerUrl !== undefined;
+  requireEndpoints(settings.endpoints, onlyBroker ? ["apiUrl", "brokerUrl"] : ["apiUrl"]);
+  const where = {
+    profile: settings.profile,
+    profilePath: settings.profilePath,
+    dotenvPath: settings.dotenv.path,
+  };
+  const traced = (endpoints: readonly Endpoint[]) => {
+    const base = announcingFetch(io, endpoints, where, options.fetch ?? nodeHttpFetch, flags.quiet === true);
+    return flags.debug ? debugFetch(io, base) : base;
+  };
+  const fetchImpl = traced(
     [settings.endpoints.apiUrl, settings.endpoints.brokerUrl].filter((e) => e !== undefined),
-    { profile: settings.profile, profilePath: settings.profilePath, dotenvPath: settings.dotenv.path },
-    options.fetch ?? nodeHttpFetch,
-    flags.quiet === true,
   );
-  const fetchImpl = flags.debug ? debugFetch(io, base) : base;
-  const refresh =
-    settings.clientId && settings.clientSecret
-      ? monzoRefresh({
-          clientId: settings.clientId,
-          clientSecret: settings.clientSecret,
-          apiUrl: settings.apiUrl,
-          fetch: fetchImpl,
-        })
-      : settings.brokerUrl
-        ? new BrokerLogin({ brokerUrl: settings.brokerUrl, fetch: fetchImpl }).refreshFunction()
-        : undefined;
-  const manager = new TokenManager({ store, ...(refresh ? { refresh } : {}) });
+  const refresh: RefreshFunction = async (current, signal) => {
+    // Chosen from how this login was obtained, never from whatever client happens to be configured: a
+    // broker's refresh token sent to Monzo with another client's secret is refused (and may be spent).
+    const plan = planRefresh(current, settings, (text) => {
+      if (!flags.quiet) noteOnce(io, "refresh route", text);
+    });
+    if (plan.kind === "broker") {
+      const viaFetch = plan.endpoint === settings.endpoints.brokerUrl ? fetchImpl : traced([plan.endpoint]);
+      const next = await new BrokerLogin({ brokerUrl: plan.brokerUrl, fetch: viaFetch }).refreshFunction()(
+        current,
+        signal,
+      );
+      return withRoute(next, { kind: "broker", brokerUrl: plan.brokerUrl });
+    }
+    const next = await monzoRefresh({
+      clientId: plan.clientId,
+      clientSecret: plan.clientSecret,
+      apiUrl: settings.apiUrl,
+      fetch: fetchImpl,
+    })(current, signal);
+    return withRoute(next, { kind: "client" });
+  };
+  const manager = new TokenManager({ store, refresh });
   const timeoutMs = requestTimeout(io.env);
   const client = new MonzoClient({
     tokens: manager,

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import { createBrokerApp, MemorySessionStore } from "@monzokit/broker";
-import { type RunningEmulator, serveEmulator } from "@monzokit/emulator";
+import { DEMO_CLIENT, type RunningEmulator, serveEmulator } from "@monzokit/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../../../test-support/chromium.js";
 import { tempHome } from "./helpers.js";
@@ -23,6 +23,8 @@ const SECRET = "mnzconf.broker-e2e-secret";
 let emu: RunningEmulator;
 let brokerUrl: string;
 let brokerServer: ReturnType<typeof serve>;
+/** Every request the broker was sent, as `METHOD /path`. */
+const brokerSaw: string[] = [];
 let browser: Awaited<ReturnType<typeof launchChromium>>;
 
 async function freePort(): Promise<number> {
@@ -63,7 +65,17 @@ beforeAll(async () => {
     store: new MemorySessionStore(),
   });
   brokerServer = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" }, () => resolve(s));
+    const s = serve(
+      {
+        fetch: (request, ...rest) => {
+          brokerSaw.push(`${request.method} ${new URL(request.url).pathname}`);
+          return app.fetch(request, ...rest);
+        },
+        port,
+        hostname: "127.0.0.1",
+      },
+      () => resolve(s),
+    );
   });
   browser = await launchChromium();
 }, 60_000);
@@ -155,10 +167,70 @@ async function logInOnAnotherComputer(url: string): Promise<string> {
   }
 }
 
-function monzo(args: string[], home: string): ChildProcessWithoutNullStreams {
+function monzo(
+  args: string[],
+  home: string,
+  env: Record<string, string> = {},
+): ChildProcessWithoutNullStreams {
   return spawn(process.execPath, [BIN, ...args], {
-    env: { PATH: process.env["PATH"] ?? "", MONZOKIT_HOME: home, MONZO_API_URL: emu.url, NO_COLOR: "1" },
+    env: {
+      PATH: process.env["PATH"] ?? "",
+      MONZOKIT_HOME: home,
+      MONZO_API_URL: emu.url,
+      NO_COLOR: "1",
+      ...env,
+    },
   });
+}
+
+/** Runs `monzo` to its end: exit code, stdout, stderr. */
+async function run(args: string[], home: string, env: Record<string, string> = {}) {
+  const child = monzo(args, home, env);
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d: Buffer) => {
+    out += d;
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    err += d;
+  });
+  const code = await new Promise<number | null>((r) => child.once("exit", r));
+  return { code, out, err };
+}
+
+/** A whole `monzo login` (its printed link opened in Chromium, Allow, then Approve in the app): stderr. */
+async function logInWithBrowser(args: string[], home: string, env: Record<string, string> = {}) {
+  const child = monzo(["login", "--no-browser", "--timeout", "60", ...args], home, env);
+  const { state, seen, exit } = watch(child);
+  const [url] = await seen(/http:\/\/127\.0\.0\.1:\d+\/auth\/\?\S+/);
+  const page = await browser.context.newPage();
+  await page.goto(url);
+  await page.click("#allow");
+  await seen(/Now (open the Monzo app|approve the login)/);
+  await page.goto(`${emu.authUrl}app`);
+  await page.click("button.approve");
+  await page.waitForSelector("#notice");
+  await page.close();
+  expect(await exit, state.err).toBe(0);
+  return state.err;
+}
+
+async function emulatorCounters(): Promise<Record<string, number> & { requests: Record<string, number> }> {
+  return (await (await fetch(`${emu.url}/_emulator/counters`)).json()) as Record<string, number> & {
+    requests: Record<string, number>;
+  };
+}
+
+/** Requests the emulator's token endpoint answered so far (exchanges and refreshes, anyone's). */
+function tokenEndpointRequests(counters: { requests: Record<string, number> }): number {
+  return Object.entries(counters.requests)
+    .filter(([route]) => route.includes("/oauth2/token"))
+    .reduce((sum, [, n]) => sum + n, 0);
+}
+
+/** Past the access token's lifetime (30 hours at the emulator), well within the refresh token's. */
+function expireAccessTokens(): void {
+  emu.emulator.control.advanceClock(31 * 3600_000);
 }
 
 describe("monzo login --broker", () => {
@@ -264,4 +336,105 @@ describe("monzo login --broker", () => {
     expect(tokens.accessToken).toBeTruthy();
     expect(state.err).not.toContain(new URL(returned).searchParams.get("confirm")!);
   });
+});
+
+describe("how a login refreshes is saved with it", () => {
+  // The emulator's demo client, as left in the environment by someone who also uses the emulator directly.
+  const ENV_CLIENT = { MONZO_CLIENT_ID: DEMO_CLIENT.id, MONZO_CLIENT_SECRET: DEMO_CLIENT.secret };
+
+  it("a broker login refreshes through its broker even with another client's id and secret in the environment", async () => {
+    const home = await tempHome();
+    await logInWithBrowser(["--broker", brokerUrl, "--profile", "brok"], home);
+    const file = join(home, "tokens", "brok.json");
+    const tokens = JSON.parse(await readFile(file, "utf8")) as { refreshToken: string; accessToken: string };
+    expireAccessTokens();
+    const counters = await emulatorCounters();
+    const brokerBefore = brokerSaw.length;
+    const { code, out, err } = await run(
+      ["--profile", "brok", "--debug", "whoami", "--json"],
+      home,
+      ENV_CLIENT,
+    );
+    expect(code, err).toBe(0);
+    // The broker refreshed (its /refresh, then its own client at the token endpoint); the CLI never went there.
+    expect(brokerSaw.slice(brokerBefore)).toEqual(["POST /refresh"]);
+    expect(err).toContain(`POST ${brokerUrl}/refresh`);
+    expect(err).not.toContain("/oauth2/token");
+    const after = await emulatorCounters();
+    expect(after["refreshes"]).toBe(counters["refreshes"]! + 1);
+    expect(after["refresh_failures"]).toBe(counters["refresh_failures"]);
+    expect(tokenEndpointRequests(after)).toBe(tokenEndpointRequests(counters) + 1);
+    // The new tokens are the broker client's, and saved (with the way they refresh).
+    expect(JSON.parse(out)).toMatchObject({ client_id: "oauth2client_0000BrokerE2e000000001" });
+    const saved = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+    expect(saved["refreshToken"]).not.toBe(tokens.refreshToken);
+    expect(saved["accessToken"]).not.toBe(tokens.accessToken);
+    expect(saved["obtainedVia"]).toEqual({ kind: "broker", brokerUrl });
+    expect(err + out).not.toContain(DEMO_CLIENT.secret);
+    expect(err + out).not.toContain(SECRET);
+
+    // Another broker in the environment (set for another profile, say): the login's own broker refreshes it,
+    // and the person is told; the refresh token never goes to the other one.
+    const other = "http://127.0.0.1:9/";
+    expireAccessTokens();
+    const brokerBefore2 = brokerSaw.length;
+    const before2 = await emulatorCounters();
+    const again = await run(["--profile", "brok", "--debug", "whoami"], home, {
+      ...ENV_CLIENT,
+      MONZO_BROKER_URL: other,
+    });
+    expect(again.code, again.err).toBe(0);
+    expect(again.err).toContain(
+      `note: this login came through the broker ${brokerUrl}, so it is refreshed there, not at ${other} (MONZO_BROKER_URL in the environment).`,
+    );
+    expect(again.err).not.toMatch(/→ \w+ http:\/\/127\.0\.0\.1:9\//);
+    expect(again.err).not.toContain("/oauth2/token");
+    expect(brokerSaw.slice(brokerBefore2)).toEqual(["POST /refresh"]);
+    expect((await emulatorCounters())["refresh_failures"]).toBe(before2["refresh_failures"]);
+  }, 60_000);
+
+  it("a login made with this machine's client never refreshes through a broker named by the environment", async () => {
+    const port = await freePort();
+    const client = {
+      id: "oauth2client_0000RouteE2eLocal00001",
+      secret: "mnzconf.route-e2e-local-secret",
+      redirectUris: [`http://127.0.0.1:${port}/callback`],
+      confidential: true,
+      name: "Route e2e",
+    };
+    emu.emulator.control.addClient(client);
+    const home = await tempHome();
+    const own = {
+      MONZO_CLIENT_ID: client.id,
+      MONZO_CLIENT_SECRET: client.secret,
+      MONZO_REDIRECT_URI: client.redirectUris[0]!,
+      MONZO_AUTH_URL: emu.authUrl,
+    };
+    await logInWithBrowser([], home, own);
+    const file = join(home, "tokens", "default.json");
+    const tokens = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+    expect(tokens["obtainedVia"]).toEqual({ kind: "client" });
+    expireAccessTokens();
+    const counters = await emulatorCounters();
+    const brokerBefore = brokerSaw.length;
+    // The secret is gone from the environment, a broker is there: the refresh token is not sent to it.
+    const refused = await run(["whoami"], home, { MONZO_BROKER_URL: brokerUrl });
+    expect(refused.code, refused.err).toBe(3);
+    expect(refused.err).toContain("this login was made with this machine's client");
+    expect(refused.err).toContain("MONZO_CLIENT_SECRET");
+    expect(refused.err).not.toContain("outcome is unknown");
+    expect(brokerSaw.length).toBe(brokerBefore);
+    expect(JSON.parse(await readFile(file, "utf8"))).toEqual(tokens);
+    // With its client back (the broker still in the environment), it refreshes at Monzo.
+    const ok = await run(["whoami", "--json"], home, { ...own, MONZO_BROKER_URL: brokerUrl });
+    expect(ok.code, ok.err).toBe(0);
+    expect(JSON.parse(ok.out)).toMatchObject({ client_id: client.id });
+    expect(brokerSaw.length).toBe(brokerBefore);
+    const after = await emulatorCounters();
+    expect(after["refreshes"]).toBe(counters["refreshes"]! + 1);
+    expect(after["refresh_failures"]).toBe(counters["refresh_failures"]);
+    expect((JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>)["refreshToken"]).not.toBe(
+      tokens["refreshToken"],
+    );
+  }, 60_000);
 });

@@ -4,8 +4,11 @@ import type { Io } from "../io.js";
 /** The settings that say where secrets go: the API (tokens, the client secret), the login page, the broker, the redirect. */
 export type EndpointName = "apiUrl" | "authUrl" | "brokerUrl" | "redirectUri";
 
-/** Where a setting's value came from. */
-export type SettingSource = "flag" | "env" | ".env" | "profile" | "default";
+/**
+ * Where a setting's value came from. `login`: saved with the tokens by the login that obtained them (the
+ * broker a login came through, which refreshes it).
+ */
+export type SettingSource = "flag" | "env" | ".env" | "profile" | "login" | "default";
 
 /** What a host is: Monzo's own (REFERENCE §1.1), this machine (the emulator), or anything else. */
 export type HostKind = "monzo" | "loopback" | "other";
@@ -89,6 +92,8 @@ export function describeSource(
       return `${role.env} in ${where.dotenvPath}`;
     case "profile":
       return `${name} in the profile ${where.profilePath}`;
+    case "login":
+      return `${role.what} this login came through (saved with its tokens)`;
     default:
       return "the default";
   }
@@ -157,9 +162,11 @@ export function judgeEndpoint(
   } else if (kind === "other" && source !== "flag") {
     if (!hostAllowed(url, context.runAllowed) && !hostAllowed(url, context.profileAllowed)) {
       const fix =
-        source === "profile"
-          ? `If you saved it yourself, add "allowHosts": ["${url.hostname}"] to ${context.profilePath} (or pass --allow-host ${url.hostname} for one run); otherwise delete ${name} from that file.`
-          : `If you trust ${url.hostname}, pass --allow-host ${url.hostname} (or save it in your profile: monzo config set ${name} ${value.slice(0, 200)}); otherwise ${source === ".env" ? `remove ${role.env} from ${context.dotenvPath}` : `unset ${role.env}`}.`;
+        source === "login"
+          ? `If you trust ${url.hostname}, add "allowHosts": ["${url.hostname}"] to ${context.profilePath} (or pass --allow-host ${url.hostname} for one run); otherwise log in again.`
+          : source === "profile"
+            ? `If you saved it yourself, add "allowHosts": ["${url.hostname}"] to ${context.profilePath} (or pass --allow-host ${url.hostname} for one run); otherwise delete ${name} from that file.`
+            : `If you trust ${url.hostname}, pass --allow-host ${url.hostname} (or save it in your profile: monzo config set ${name} ${value.slice(0, 200)}); otherwise ${source === ".env" ? `remove ${role.env} from ${context.dotenvPath}` : `unset ${role.env}`}.`;
       endpoint.refusal = new ConfigError(
         `${from} points ${role.what} at ${url.hostname}, which is neither Monzo nor this machine, so ${role.carries} would go there`,
         fix,
@@ -188,9 +195,11 @@ function plainHttpRefusal(
   const fix =
     source === "flag"
       ? `Give ${role.flag} its https address.`
-      : source === "profile"
-        ? `Save its https address: monzo config set ${name} https://…`
-        : `Set ${role.env} to its https address, or unset it.`;
+      : source === "login"
+        ? "Log in again through its https address (monzo login --broker https://…)."
+        : source === "profile"
+          ? `Save its https address: monzo config set ${name} https://…`
+          : `Set ${role.env} to its https address, or unset it.`;
   return new ConfigError(
     `${from} is plain http (${value.slice(0, 200)}): ${role.carries} would cross the network to ${url.hostname} unencrypted`,
     `${fix} Plain http is only for this machine (localhost, 127.0.0.1, [::1]): for an emulator on another computer, forward its port here (ssh -L 6601:127.0.0.1:6601 HOST) and use http://127.0.0.1:6601.`,

@@ -64,6 +64,8 @@ export interface Settings {
   endpoints: Record<EndpointName, Endpoint | undefined>;
   /** Hosts `--allow-host` allowed for this run. */
   runAllowHosts: string[];
+  /** Hosts the profile's `allowHosts` confirmed (lower-cased). */
+  profileAllowHosts: string[];
   /** The `.env` of the working directory, and whether it was read (only with `MONZO_DOTENV=1`). */
   dotenv: { path: string; read: boolean };
 }
@@ -337,6 +339,7 @@ export async function resolveSettings(io: Io, flags: SettingFlags): Promise<Sett
     sources,
     endpoints,
     runAllowHosts,
+    profileAllowHosts: context.profileAllowed,
     dotenv: { path: dotenvPath, read: readingDotenv },
   };
 }

@@ -10,6 +10,7 @@ import {
 } from "@monzokit/core";
 import { showUrl } from "../browser.js";
 import { type EndpointName, endpointNote, noteOnce, requireEndpoints } from "../config/endpoints.js";
+import { withRoute } from "../config/login-route.js";
 import { type ProfileConfig, readProfile, type Settings, writeProfile } from "../config/settings.js";
 import { ConfigError, InterruptedError, UsageError } from "../errors.js";
 import { nodeHttpFetch } from "../http-fetch.js";
@@ -129,7 +130,8 @@ export async function loginThroughBroker(
       confirmation: options.manual ? pasted : (signal) => back.next(signal),
     });
     back.finish({ ok: true });
-    await session.manager.setTokens(tokens);
+    // Saved with the tokens: they refresh only through this broker, whatever client is configured later.
+    await session.manager.setTokens(withRoute(tokens, { kind: "broker", brokerUrl: options.brokerUrl }));
     // Remember the broker so refreshes go through it (only what the person chose: see rememberBroker).
     await rememberBroker(session, options.brokerUrl);
     if (!options.quiet)
@@ -273,7 +275,8 @@ export async function login(session: Session, options: LoginOptions): Promise<To
       apiUrl: settings.apiUrl,
       fetch: session.fetch,
     });
-    await session.manager.setTokens(tokens);
+    // Saved with the tokens: they refresh only at Monzo with this client, never through a broker.
+    await session.manager.setTokens(withRoute(tokens, { kind: "client" }));
     await recordLogin(io.env, settings.profile, tokens.userId, io.now()).catch(() => {});
     server?.finish({ ok: true });
     if (creds.asked && io.interactive) await offerToSave(io, settings, creds);

@@ -1,0 +1,157 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { TokenSet } from "@monzokit/core";
+import { describe, expect, it } from "vitest";
+import { planRefresh, routeOf, withRoute } from "../../src/config/login-route.js";
+import { resolveSettings, type SettingFlags } from "../../src/config/settings.js";
+import { ConfigError, UsageError } from "../../src/errors.js";
+import { fakeIo, tempHome } from "../helpers.js";
+
+const BROKER = "http://127.0.0.1:8080";
+const base: TokenSet = {
+  accessToken: "access-1",
+  refreshToken: "refresh-1",
+  expiresAt: 0,
+  userId: "user_1" as TokenSet["userId"],
+  clientId: "oauth2client_broker" as TokenSet["clientId"],
+};
+const ENV_CLIENT = { MONZO_CLIENT_ID: "oauth2client_env", MONZO_CLIENT_SECRET: "env-secret" };
+
+async function settingsFor(
+  env: Record<string, string> = {},
+  flags: SettingFlags = {},
+  profile?: Record<string, unknown>,
+) {
+  const home = await tempHome();
+  if (profile) {
+    await mkdir(join(home, "profiles"), { recursive: true, mode: 0o700 });
+    await writeFile(join(home, "profiles", "default.json"), JSON.stringify(profile), { mode: 0o600 });
+  }
+  return resolveSettings(fakeIo({ MONZOKIT_HOME: home, ...env }).io, flags);
+}
+
+/** The plan, or the error it throws. */
+function plan(tokens: TokenSet, settings: Awaited<ReturnType<typeof settingsFor>>) {
+  const notes: string[] = [];
+  try {
+    return { plan: planRefresh(tokens, settings, (t) => notes.push(t)), notes };
+  } catch (error) {
+    return { error, notes };
+  }
+}
+
+describe("a broker login", () => {
+  const tokens = withRoute(base, { kind: "broker", brokerUrl: BROKER });
+
+  it("refreshes through its broker, whatever client id and secret the environment has", async () => {
+    const r = plan(tokens, await settingsFor(ENV_CLIENT));
+    expect(r.plan).toMatchObject({ kind: "broker", brokerUrl: BROKER });
+    expect(JSON.stringify(r.plan)).not.toContain("env-secret");
+    expect(r.notes).toEqual([]);
+  });
+
+  it("is refreshed through its own broker when another is in the environment or the profile, with a note", async () => {
+    for (const settings of [
+      await settingsFor({ MONZO_BROKER_URL: "http://127.0.0.1:9" }),
+      await settingsFor({}, {}, { brokerUrl: "http://127.0.0.1:9" }),
+    ]) {
+      const r = plan(tokens, settings);
+      expect(r.plan).toMatchObject({ kind: "broker", brokerUrl: BROKER });
+      expect(r.notes.join("")).toContain(`this login came through the broker ${BROKER}`);
+    }
+    // The same broker spelled with a trailing slash is the same broker: no note.
+    const same = plan(tokens, await settingsFor({ MONZO_BROKER_URL: `${BROKER}/` }));
+    expect(same.plan).toMatchObject({ kind: "broker" });
+    expect(same.notes).toEqual([]);
+  });
+
+  it("--broker naming another broker is a usage error", async () => {
+    const r = plan(tokens, await settingsFor({}, { broker: "http://127.0.0.1:9" }));
+    expect(r.error).toBeInstanceOf(UsageError);
+    expect((r.error as Error).message).toContain(`This login came through the broker ${BROKER}`);
+  });
+
+  it("a saved broker on another host follows the host rules: confirmed in the profile, or refused", async () => {
+    const remote = withRoute(base, { kind: "broker", brokerUrl: "https://broker.example.com" });
+    const refused = plan(remote, await settingsFor());
+    expect(refused.error).toBeInstanceOf(ConfigError);
+    expect((refused.error as Error).message).toContain("the broker this login came through");
+    expect((refused.error as Error).message).toContain("neither Monzo nor this machine");
+    const allowed = plan(remote, await settingsFor({}, {}, { allowHosts: ["broker.example.com"] }));
+    expect(allowed.plan).toMatchObject({ kind: "broker", brokerUrl: "https://broker.example.com" });
+    const once = plan(remote, await settingsFor({}, { allowHost: "broker.example.com" }));
+    expect(once.plan).toMatchObject({ kind: "broker" });
+    // Plain http to another host never, confirmed or not.
+    const plain = withRoute(base, { kind: "broker", brokerUrl: "http://broker.example.com" });
+    const r = plan(plain, await settingsFor({}, {}, { allowHosts: ["broker.example.com"] }));
+    expect((r.error as Error).message).toContain("plain http");
+  });
+});
+
+describe("a login made with this machine's client", () => {
+  const tokens = withRoute(
+    { ...base, clientId: "oauth2client_env" as TokenSet["clientId"] },
+    { kind: "client" },
+  );
+
+  it("refreshes at Monzo with that client, even with a broker in the environment", async () => {
+    const r = plan(tokens, await settingsFor({ ...ENV_CLIENT, MONZO_BROKER_URL: BROKER }));
+    expect(r.plan).toEqual({ kind: "client", clientId: "oauth2client_env", clientSecret: "env-secret" });
+  });
+
+  it("without its secret is a config error, not a refresh through the broker", async () => {
+    const r = plan(tokens, await settingsFor({ MONZO_BROKER_URL: BROKER }));
+    expect(r.error).toBeInstanceOf(ConfigError);
+    expect((r.error as Error).message).toContain("this login was made with this machine's client");
+  });
+
+  it("with another client id set is a config error naming both", async () => {
+    const r = plan(
+      tokens,
+      await settingsFor({ MONZO_CLIENT_ID: "oauth2client_other", MONZO_CLIENT_SECRET: "x" }),
+    );
+    expect(r.error).toBeInstanceOf(ConfigError);
+    expect((r.error as Error).message).toContain("oauth2client_other");
+    expect((r.error as Error).message).toContain("oauth2client_env");
+  });
+
+  it("--broker is a usage error", async () => {
+    const r = plan(tokens, await settingsFor(ENV_CLIENT, { broker: BROKER }));
+    expect(r.error).toBeInstanceOf(UsageError);
+  });
+});
+
+describe("a token file saved before the route was", () => {
+  it("refreshes with this machine's client only when the tokens were issued to it", async () => {
+    const own = { ...base, clientId: "oauth2client_env" as TokenSet["clientId"] };
+    expect(plan(own, await settingsFor({ ...ENV_CLIENT, MONZO_BROKER_URL: BROKER })).plan).toMatchObject({
+      kind: "client",
+    });
+    // Issued to another client (the broker's): the broker, not the environment's client.
+    expect(plan(base, await settingsFor({ ...ENV_CLIENT, MONZO_BROKER_URL: BROKER })).plan).toMatchObject({
+      kind: "broker",
+      brokerUrl: BROKER,
+    });
+    expect(plan(base, await settingsFor({}, {}, { brokerUrl: BROKER })).plan).toMatchObject({
+      kind: "broker",
+    });
+    // Another client's tokens and no broker: said, not sent.
+    expect(plan(base, await settingsFor(ENV_CLIENT)).error).toBeInstanceOf(ConfigError);
+    const none = plan(base, await settingsFor());
+    expect(none.error).toBeInstanceOf(ConfigError);
+    expect((none.error as Error).message).toContain("no way to refresh");
+  });
+});
+
+describe("routeOf", () => {
+  it("reads a saved route, nothing from an older file, and calls anything else damaged", () => {
+    expect(routeOf(withRoute(base, { kind: "client" }), "t.json")).toEqual({ kind: "client" });
+    expect(routeOf(withRoute(base, { kind: "broker", brokerUrl: BROKER }), "t.json")).toEqual({
+      kind: "broker",
+      brokerUrl: BROKER,
+    });
+    expect(routeOf(base, "t.json")).toBeUndefined();
+    for (const bad of [null, "broker", { kind: "broker" }, { kind: "broker", brokerUrl: 7 }, { kind: "x" }])
+      expect(() => routeOf({ ...base, obtainedVia: bad } as TokenSet, "t.json")).toThrow(ConfigError);
+  });
+});
