@@ -76,8 +76,8 @@ export function readerGone(error: unknown): boolean {
 /**
  * Watches `stream` for its reader going away: the signal aborts at the first failed write (seen at once when
  * the write fails synchronously, as to a pipe on Linux, else by the stream's `error` event), and that error is
- * handled here instead of ending the process with Node's "Unhandled 'error' event". Other errors are left
- * to crash as before: they are not a reader that left.
+ * handled here instead of ending the process with Node's "Unhandled 'error' event". Any other write error
+ * (ENOSPC, EIO) ends the output the same way; `main` says it on stderr, since no reader chose it.
  */
 export function watchReader(stream: NodeJS.WriteStream): {
   write(text: string): void;
@@ -86,8 +86,9 @@ export function watchReader(stream: NodeJS.WriteStream): {
   signal: AbortSignal;
 } {
   const gone = new AbortController();
+  // Any failed write ends the output (a full disk, an I/O error, a reset socket as much as a reader that
+  // left): never a crash, which would end a finished pot move with exit 1 and invite a script to retry it.
   stream.on("error", (error: unknown) => {
-    if (!readerGone(error)) throw error;
     if (!gone.signal.aborted) gone.abort(error);
   });
   return {
@@ -95,7 +96,7 @@ export function watchReader(stream: NodeJS.WriteStream): {
     write(text) {
       if (gone.signal.aborted) return;
       stream.write(text, (error) => {
-        if (error && readerGone(error) && !gone.signal.aborted) gone.abort(error);
+        if (error && !gone.signal.aborted) gone.abort(error);
       });
       // A synchronous EPIPE destroys the stream before write returns; its `error` event comes later.
       if (stream.destroyed && !gone.signal.aborted)

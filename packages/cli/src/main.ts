@@ -409,6 +409,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
     // money move that finished succeeded: a non-zero code would invite a script to retry it, and a retry
     // without its dedupe id moves the money again.
     if (io.stdoutClosed?.aborted && !movedMoney(finished)) return readerLeft(io, program);
+    const code = writeErrorCode(io);
+    if (code)
+      io.err(
+        `note: the pot move finished and is in the journal; its message could not be written to stdout (${code}).\n`,
+      );
     return 0;
   } catch (caught) {
     // --help and --version end the parse with a "success" error.
@@ -442,9 +447,23 @@ function movedMoney(command: Command | undefined): boolean {
  * killed by SIGPIPE, so `set -o pipefail` sees that the output did not all arrive; one line under --debug.
  */
 function readerLeft(io: Io, program: Command): number {
-  if ((program.opts() as { debug?: boolean }).debug === true)
+  const code = writeErrorCode(io);
+  if (code) io.err(`error: could not write to stdout (${code}): the output stopped there.\n`);
+  else if ((program.opts() as { debug?: boolean }).debug === true)
     io.err("debug: stdout was closed by its reader (EPIPE): output stopped, exit 141\n");
   return 141; // EXIT.stdoutClosed
+}
+
+/**
+ * Why stdout stopped when no reader chose it (ENOSPC, EIO: said on stderr), as letters, digits and `_`; or
+ * undefined when it is fine or its reader left (EPIPE: quiet).
+ */
+function writeErrorCode(io: Io): string | undefined {
+  if (!io.stdoutClosed?.aborted) return undefined;
+  const reason = io.stdoutClosed.reason as NodeJS.ErrnoException | undefined;
+  const code = typeof reason?.code === "string" ? reason.code : "EPIPE";
+  if (code === "EPIPE" || code === "ERR_STREAM_DESTROYED") return undefined;
+  return code.replace(/[^A-Z0-9_]/gi, "?").slice(0, 40);
 }
 
 /** `monzo login`, with the profile this run used, for error hints. */

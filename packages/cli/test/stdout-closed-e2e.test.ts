@@ -4,7 +4,7 @@
  * It stops quietly with the documented exit code, fetches no more pages, and a pot move still finishes.
  */
 import { spawn } from "node:child_process";
-import { readdir, readFile } from "node:fs/promises";
+import { open, readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT } from "../src/errors.js";
@@ -155,6 +155,38 @@ describe("stdout closed by its reader", () => {
     expect(out).toHaveLength(10);
     expect(code).toBe(141);
     expect(err).not.toMatch(/Unhandled|EPIPE|\n\s+at /);
+  });
+
+  it("stdout that cannot be written (a full disk) is said in one line, never a stack trace; a finished pot move still succeeds", async () => {
+    const full = async (args: string[]) => {
+      const out = await open("/dev/full", "w");
+      try {
+        const child = spawn(process.execPath, [BIN, ...args], {
+          env: { PATH: process.env["PATH"] ?? "", ...bank.env, MONZO_API_URL: proxy.url, NO_COLOR: "1" },
+          stdio: ["ignore", out.fd, "pipe"],
+        });
+        let err = "";
+        child.stderr.on("data", (d: Buffer) => {
+          err += d;
+        });
+        const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+        return { code, err: err.replace(/^note: the API is http:\/\/127\.0\.0\.1:\d+ .*\n/m, "") };
+      } finally {
+        await out.close();
+      }
+    };
+    const listed = await full(["transactions", "list", "--since", "2020-01-01", "--all", "--csv"]);
+    expect(listed.code).toBe(EXIT.stdoutClosed);
+    expect(listed.err).toMatch(/^error: could not write to stdout \(ENOSPC\): the output stopped there\.\n$/);
+    const savings = [...bank.emu.emulator.state.bank.pots.values()].find((p) => p.json.name === "Savings")!;
+    const balance = savings.json.balance;
+    const moved = await full(["pots", "deposit", "Savings", "0.75"]);
+    expect(moved.err).not.toMatch(/\n\s+at |Unhandled/);
+    expect(moved.code).toBe(EXIT.ok);
+    expect(moved.err).toContain(
+      "note: the pot move finished and is in the journal; its message could not be written to stdout (ENOSPC).\n",
+    );
+    expect(savings.json.balance).toBe(balance + 75);
   });
 
   it("a pot move with its reader gone still moves the money once, journals it, and succeeds (exit 0: a retry on failure must not move it again)", async () => {
