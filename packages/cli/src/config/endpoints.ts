@@ -1,5 +1,6 @@
 import { ConfigError } from "../errors.js";
 import type { Io } from "../io.js";
+import { printable } from "../output/printable.js";
 
 /** The settings that say where secrets go: the API (tokens, the client secret), the login page, the broker, the redirect. */
 export type EndpointName = "apiUrl" | "authUrl" | "brokerUrl" | "redirectUri";
@@ -239,7 +240,7 @@ export function endpointNote(
 ): string {
   const role = ROLE[endpoint.name];
   const from = describeSource(endpoint.name, endpoint.source, where);
-  return `note: ${role.what} is ${endpoint.url} (${from}): ${endpoint.kind === "loopback" ? "this machine" : "another host"}, not Monzo.\n`;
+  return `note: ${role.what} is ${printable(endpoint.url)} (${printable(from)}): ${endpoint.kind === "loopback" ? "this machine" : "another host"}, not Monzo.\n`;
 }
 
 /**

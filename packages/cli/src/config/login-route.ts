@@ -1,5 +1,6 @@
 import type { TokenSet } from "@monzokit/core";
 import { ConfigError, UsageError } from "../errors.js";
+import { printable } from "../output/printable.js";
 import { describeSource, type Endpoint, judgeEndpoint } from "./endpoints.js";
 import type { Settings } from "./settings.js";
 
@@ -118,7 +119,7 @@ export function planRefresh(
           `Drop --broker to refresh through ${route.brokerUrl}, or log in through the other one: ${login} --broker ${brokerUrl}`,
         );
       note(
-        `note: this login came through the broker ${route.brokerUrl}, so it is refreshed there, not at ${brokerUrl} (${describeSource("brokerUrl", brokerSource, where)}).\n`,
+        `note: this login came through the broker ${printable(route.brokerUrl)}, so it is refreshed there, not at ${printable(brokerUrl)} (${printable(describeSource("brokerUrl", brokerSource, where))}).\n`,
       );
       return viaBroker(route.brokerUrl, undefined);
     }

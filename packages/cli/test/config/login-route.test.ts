@@ -65,6 +65,15 @@ describe("a broker login", () => {
     expect(same.notes).toEqual([]);
   });
 
+  it("its note shows control characters in either broker URL as escapes, never raw", async () => {
+    const hostile = withRoute(base, { kind: "broker", brokerUrl: `${BROKER}/\u001b]0;PWNED\u0007x` });
+    const r = plan(hostile, await settingsFor({ MONZO_BROKER_URL: "http://127.0.0.1:9/\u009b2J" }));
+    const note = r.notes.join("");
+    expect(note).toContain("\\x1b]0;PWNED\\x07x");
+    expect(note).toContain("\\x9b2J");
+    expect(note.slice(0, -1)).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+  });
+
   it("--broker naming another broker is a usage error", async () => {
     const r = plan(tokens, await settingsFor({}, { broker: "http://127.0.0.1:9" }));
     expect(r.error).toBeInstanceOf(UsageError);
