@@ -412,7 +412,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const code = writeErrorCode(io);
     if (code)
       io.err(
-        `note: the pot move finished and is in the journal; its message could not be written to stdout (${code}).\n`,
+        `note: monzo ${finished?.parent?.parent ? `${finished.parent.name()} ` : ""}${finished?.name()} finished${finished?.parent?.name() === "pots" ? " and is in the journal" : ""}; its message could not be written to stdout (${code}).\n`,
       );
     return 0;
   } catch (caught) {
@@ -437,9 +437,35 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
-/** Whether `command` is a pot move (`monzo pots deposit` or `withdraw`) that ran to its end. */
+/** The commands whose work is a change (money, Monzo's data, files, the login), not what they print. */
+const CHANGES = new Set([
+  "login",
+  "logout",
+  "sync",
+  "config set",
+  "pots deposit",
+  "pots withdraw",
+  "transactions annotate",
+  "transactions export",
+  "feed push",
+  "attachments add",
+  "attachments remove",
+  "receipts put",
+  "receipts delete",
+  "webhooks add",
+  "webhooks remove",
+]);
+
+/**
+ * Whether `command` ran to its end and its work was a change (a pot move, a webhook added, an export to a
+ * file): it succeeded though its message was lost, and a non-zero code would invite a script to do it again.
+ * An export to `-` is its output, so cut short it is not done.
+ */
 function movedMoney(command: Command | undefined): boolean {
-  return command?.parent?.name() === "pots" && ["deposit", "withdraw"].includes(command.name());
+  if (!command) return false;
+  const path = command.parent?.parent ? `${command.parent.name()} ${command.name()}` : command.name();
+  if (!CHANGES.has(path)) return false;
+  return !(path === "transactions export" && command.args.includes("-"));
 }
 
 /**

@@ -184,9 +184,25 @@ describe("stdout closed by its reader", () => {
     expect(moved.err).not.toMatch(/\n\s+at |Unhandled/);
     expect(moved.code).toBe(EXIT.ok);
     expect(moved.err).toContain(
-      "note: the pot move finished and is in the journal; its message could not be written to stdout (ENOSPC).\n",
+      "note: monzo pots deposit finished and is in the journal; its message could not be written to stdout (ENOSPC).\n",
     );
     expect(savings.json.balance).toBe(balance + 75);
+  });
+
+  it("a change that ran to its end succeeds though its message was lost: an export to a file, a webhook added once", async () => {
+    const dir = await tempHome();
+    const file = `${dir}/out.csv`;
+    const exported = await piped(["transactions", "export", "--since", "2026-11-01", file], {
+      closeAtOnce: true,
+    });
+    expect(exported.code).toBe(EXIT.ok);
+    quiet(exported.err);
+    expect((await readFile(file, "utf8")).split("\n")[0]).toMatch(/^id,/);
+    const hooks = () => bank.emu.emulator.state.webhooks.size;
+    const before = hooks();
+    const added = await piped(["webhooks", "add", "https://example.com/monzo-hook"], { closeAtOnce: true });
+    expect(added.code).toBe(EXIT.ok);
+    expect(hooks()).toBe(before + 1);
   });
 
   it("a pot move with its reader gone still moves the money once, journals it, and succeeds (exit 0: a retry on failure must not move it again)", async () => {
