@@ -228,12 +228,12 @@ async function fileSink(
   };
 }
 
-function stdoutSink(io: Io): Sink {
+function stdoutSink(io: Io, signal: AbortSignal | undefined): Sink {
   return {
     tempPath: undefined,
     write: async (text) => {
       io.out(text);
-      await io.drain?.();
+      await io.drain?.(signal);
     },
     end: async () => {},
     commit: async () => {},
@@ -263,7 +263,7 @@ export async function exportHistory(
       : (readerGone ?? options.signal);
   const resume = options.resume;
   const file = toStdout ? undefined : await fileSink(options.path, options.force === true);
-  const sink: Sink = file ?? stdoutSink(io);
+  const sink: Sink = file ?? stdoutSink(io, options.signal);
   // `-` on a terminal: bank text's control characters shown, never obeyed (JSON escapes them already).
   const csv = { terminal: toStdout && io.stdoutTty };
   const when = options.when ?? ((iso: string) => iso);

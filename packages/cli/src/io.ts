@@ -14,9 +14,9 @@ export interface Io {
   /**
    * Resolves once stdout has room again (at once when it has), or its reader is gone: output streamed row by
    * row awaits it, so a slow reader holds the job back instead of memory filling, and a reader that left is
-   * noticed before the next row (a pipe's EPIPE arrives only through the event loop).
+   * noticed before the next row (a pipe's EPIPE arrives only through the event loop), or `signal` aborts.
    */
-  drain?(): Promise<void>;
+  drain?(signal?: AbortSignal): Promise<void>;
   /** Resolves once all written to stdout has reached the OS, or its reader is gone (before the exit code). */
   flush?(): Promise<void>;
   err(text: string): void;
@@ -81,7 +81,7 @@ export function readerGone(error: unknown): boolean {
  */
 export function watchReader(stream: NodeJS.WriteStream): {
   write(text: string): void;
-  drain(): Promise<void>;
+  drain(signal?: AbortSignal): Promise<void>;
   flush(): Promise<void>;
   signal: AbortSignal;
 } {
@@ -102,7 +102,11 @@ export function watchReader(stream: NodeJS.WriteStream): {
       if (stream.destroyed && !gone.signal.aborted)
         gone.abort(Object.assign(new Error("EPIPE"), { code: "EPIPE" }));
     },
-    drain: () => (stream.writableNeedDrain ? settled(stream, "drain", gone.signal) : Promise.resolve()),
+    // Also settles when the job is stopped (Ctrl+C): a reader that never reads must not hold it.
+    drain: (signal) =>
+      stream.writableNeedDrain
+        ? settled(stream, "drain", signal ? AbortSignal.any([gone.signal, signal]) : gone.signal)
+        : Promise.resolve(),
     flush: () =>
       gone.signal.aborted || stream.destroyed
         ? Promise.resolve()
