@@ -166,7 +166,7 @@ describe("stdout closed by its reader", () => {
           stdio: ["ignore", out.fd, "pipe"],
         });
         let err = "";
-        child.stderr.on("data", (d: Buffer) => {
+        child.stderr?.on("data", (d: Buffer) => {
           err += d;
         });
         const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
