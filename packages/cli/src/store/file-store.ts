@@ -1,8 +1,9 @@
-import { open, readFile, rm, stat } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { TokenSet, TokenStore } from "@monzokit/core";
 import { ConfigError } from "../errors.js";
 import { privateDir, sweepStaleTemps, writeFileAtomic } from "./atomic.js";
+import { withLock } from "./lock.js";
 
 export interface FileTokenStoreOptions {
   /** Give up waiting for another process's refresh after this long. Default 30 s. */
@@ -55,56 +56,12 @@ export class FileTokenStore implements TokenStore {
 
   /** Runs `work` holding `<file>.lock`, created exclusively; a stale lock from a dead process is broken. */
   async lock<T>(work: () => Promise<T>): Promise<T> {
-    const lockPath = `${this.path}.lock`;
-    const deadline = Date.now() + (this.#options.lockTimeoutMs ?? 30_000);
-    const stale = this.#options.staleLockMs ?? 60_000;
     await privateDir(dirname(this.path));
-    for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
-      try {
-        const handle = await open(lockPath, "wx", 0o600);
-        await handle.writeFile(JSON.stringify({ pid: process.pid, at: Date.now() }));
-        await handle.close();
-        break;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-        if (await isStale(lockPath, stale)) {
-          await rm(lockPath, { force: true });
-          continue;
-        }
-        if (Date.now() > deadline) {
-          throw new ConfigError(
-            `Another monzo process has held ${lockPath} for too long`,
-            `If no other monzo command is running, delete ${lockPath}.`,
-          );
-        }
-        await new Promise((r) => setTimeout(r, wait));
-      }
-    }
-    try {
-      return await work();
-    } finally {
-      await rm(lockPath, { force: true });
-    }
-  }
-}
-
-async function isStale(lockPath: string, staleMs: number): Promise<boolean> {
-  try {
-    const text = await readFile(lockPath, "utf8");
-    const { pid, at } = JSON.parse(text) as { pid?: number; at?: number };
-    if (typeof at === "number" && Date.now() - at > staleMs) return true;
-    if (typeof pid === "number" && pid !== process.pid) {
-      try {
-        process.kill(pid, 0);
-      } catch (error) {
-        return (error as NodeJS.ErrnoException).code === "ESRCH";
-      }
-    }
-    return false;
-  } catch {
-    // Half-written by a process that died between create and write: stale once it is a moment old.
-    const info = await stat(lockPath).catch(() => undefined);
-    return info ? Date.now() - info.mtimeMs > 1000 : true;
+    return withLock(`${this.path}.lock`, work, {
+      timeoutMs: this.#options.lockTimeoutMs ?? 30_000,
+      staleMs: this.#options.staleLockMs ?? 60_000,
+      what: "a token refresh",
+    });
   }
 }
 
