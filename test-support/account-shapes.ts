@@ -237,7 +237,20 @@ export async function sequentialWalk(
   since?: string | Date,
   end: number = Date.now() + 60_000,
 ): Promise<string[]> {
-  const ids: string[] = [];
+  return (await sequentialTransactions(client, accountId, since, end)).map((tx) => tx.id);
+}
+
+/**
+ * The plain walk of `sequentialWalk`, keeping every transaction it fetched, as a caller of such a walk
+ * would (and as `history(…).toArray()` does): the benchmarks time the two holding the same objects.
+ */
+export async function sequentialTransactions(
+  client: MinimalClient,
+  accountId: string,
+  since?: string | Date,
+  end: number = Date.now() + 60_000,
+): Promise<{ id: string }[]> {
+  const kept: { id: string }[] = [];
   let cursor: string | undefined;
   if (typeof since === "string" && since.startsWith("tx_")) cursor = since;
   else {
@@ -255,18 +268,18 @@ export async function sequentialWalk(
         before: new Date(to),
         limit: 100,
       });
-      for (const tx of page.items) ids.push(tx.id);
+      for (const tx of page.items) kept.push(tx);
       if (page.items.length === 100 || (page.items.length > 0 && to < end))
         cursor = page.items[page.items.length - 1]!.id;
-      if (page.items.length > 0 && page.items.length < 100 && to >= end) return ids;
+      if (page.items.length > 0 && page.items.length < 100 && to >= end) return kept;
       from = to;
     }
-    if (cursor === undefined) return ids;
+    if (cursor === undefined) return kept;
   }
   for (;;) {
     const page = await client.transactions.list({ accountId, since: cursor, limit: 100 });
-    for (const tx of page.items) ids.push(tx.id);
-    if (page.items.length < 100) return ids;
+    for (const tx of page.items) kept.push(tx);
+    if (page.items.length < 100) return kept;
     cursor = page.items[page.items.length - 1]!.id;
   }
 }

@@ -83,19 +83,25 @@ export class Gap {
     return n;
   }
 
-  /** True when a transaction comes after the lower edge. An edge not located yet (NaN) is passed. */
-  afterLo(id: string, ms: number): boolean {
+  /**
+   * True when a transaction (created at `ms`) comes after the lower edge. An edge not located yet (NaN) is
+   * passed. Its id is read only where its time cannot decide: a parsed transaction's properties are slow
+   * to look up, and pages check every one.
+   */
+  afterLo(tx: Transaction, ms: number): boolean {
     const lo = this.lo;
     if (lo.id === undefined) return !(ms < lo.ms);
-    if (Number.isNaN(lo.ms)) return id !== lo.id;
-    return ms > lo.ms || (ms === lo.ms && id !== lo.id && !lo.ties?.has(id));
+    if (Number.isNaN(lo.ms)) return tx.id !== lo.id;
+    if (ms !== lo.ms) return ms > lo.ms;
+    const id = tx.id;
+    return id !== lo.id && !lo.ties?.has(id);
   }
 
-  /** True when a transaction comes before the upper edge. */
-  beforeHi(id: string, ms: number): boolean {
+  /** True when a transaction (created at `ms`) comes before the upper edge; its id is read only at the edge's instant. */
+  beforeHi(tx: Transaction, ms: number): boolean {
     const hi = this.hi;
-    if (!hi.item) return ms < hi.ms;
-    return ms < hi.ms || (ms === hi.ms && !hi.ties?.has(id));
+    if (ms !== hi.ms || !hi.item) return ms < hi.ms;
+    return !hi.ties?.has(tx.id);
   }
 
   /** `before` for a page that may reach the upper edge. */

@@ -68,10 +68,16 @@ export interface HistoryProgress {
   buffered: number;
 }
 
+/** A page as the walk reads it: the transactions, checked, and each one's `created` in ms. */
+export interface TransactionPage {
+  items: Transaction[];
+  ms: number[];
+}
+
 /** How a `HistoryWalk` fetches, where it starts and ends, and how it paces itself. */
 export interface WalkOptions {
-  /** Fetches one page; the walk pages at 100 transactions. */
-  fetchPage: (query: PageQuery, signal: AbortSignal) => Promise<Transaction[]>;
+  /** Fetches one page (`readTransactions` gives both arrays); the walk pages at 100 transactions. */
+  fetchPage: (query: PageQuery, signal: AbortSignal) => Promise<TransactionPage>;
   /** Where the walk starts. `id` only (ms NaN): after that transaction. `ms` only: from that instant. */
   start: Lower;
   /** Resolves to the start instant when it is not known at once (the account's opening). */
@@ -150,6 +156,9 @@ export class HistoryWalk {
   #overallKey = Number.NaN;
   #overallValue = Number.POSITIVE_INFINITY;
   #startMs: number;
+  /** The last `before` sent, as ms and as text: a walker pages towards the same edge many times. */
+  #isoMs = Number.NaN;
+  #isoText = "";
   readonly stats: WalkStats = { requests: 0, rateLimited: 0, splits: 0, wasted: 0 };
 
   constructor(options: WalkOptions) {
@@ -297,12 +306,12 @@ export class HistoryWalk {
     let beforeMs = gap.hiBefore;
     let capped = false;
     if (backward) {
-      query.before = iso(beforeMs);
+      query.before = this.#iso(beforeMs);
     } else {
       const lo = gap.lo;
       if (lo.id !== undefined) query.since = lo.id;
       else {
-        query.since = iso(lo.ms);
+        query.since = this.#iso(lo.ms);
         if (beforeMs - lo.ms > MAX_SPAN_MS) {
           beforeMs = lo.ms + MAX_SPAN_MS;
           capped = true;
@@ -310,7 +319,7 @@ export class HistoryWalk {
       }
       if (lo.id !== undefined && this.#o.openEnd && !gap.hi.item && gap.hi.ms === this.#o.endMs)
         beforeMs = Number.POSITIVE_INFINITY;
-      else query.before = iso(beforeMs);
+      else query.before = this.#iso(beforeMs);
     }
     const request: Request = {
       gap,
@@ -327,9 +336,17 @@ export class HistoryWalk {
     this.#inflight++;
     this.stats.requests++;
     this.#o.fetchPage(query, this.#signal).then(
-      (items) => this.#answered(request, items),
+      (page) => this.#answered(request, page),
       (error: unknown) => this.#refused(request, error),
     );
+  }
+
+  #iso(ms: number): string {
+    if (ms !== this.#isoMs) {
+      this.#isoText = new Date(ms).toISOString();
+      this.#isoMs = ms;
+    }
+    return this.#isoText;
   }
 
   /** Opens a gap where the estimate and the request budget allow; true if it did. */
@@ -389,7 +406,8 @@ export class HistoryWalk {
 
   // --- answers ----------------------------------------------------------------------------------
 
-  #answered(request: Request, items: Transaction[]): void {
+  #answered(request: Request, page: TransactionPage): void {
+    const items = page.items;
     this.#inflight--;
     if (request.backward) request.gap.backward = undefined;
     else request.gap.forward = undefined;
@@ -397,7 +415,8 @@ export class HistoryWalk {
     this.#pacer.answered();
     this.#spent++;
     try {
-      const ms = times(items, request);
+      const ms = page.ms;
+      checkOrder(ms, request);
       const first = this.#backward === undefined && !request.backward;
       const useful = request.backward
         ? this.#backwardPage(request, items, ms)
@@ -439,9 +458,9 @@ export class HistoryWalk {
     for (let first = true; index < this.#gaps.length; index++, first = false) {
       const gap = this.#gaps[index]!;
       // Between two gaps everything is known: skip it, the page goes on where this gap starts.
-      while (rest < items.length && !gap.afterLo(items[rest]!.id, ms[rest]!)) rest++;
+      while (rest < items.length && !gap.afterLo(items[rest]!, ms[rest]!)) rest++;
       const from = rest;
-      while (rest < items.length && gap.beforeHi(items[rest]!.id, ms[rest]!)) rest++;
+      while (rest < items.length && gap.beforeHi(items[rest]!, ms[rest]!)) rest++;
       if (rest > from && !gap.closed) {
         const fresh = items.slice(from, rest);
         for (const tx of fresh) gap.left.push(tx);
@@ -488,9 +507,9 @@ export class HistoryWalk {
     let useful = false;
     for (let first = true; index >= 0; index--, first = false) {
       const gap = this.#gaps[index]!;
-      while (end > 0 && !gap.beforeHi(items[end - 1]!.id, ms[end - 1]!)) end--;
+      while (end > 0 && !gap.beforeHi(items[end - 1]!, ms[end - 1]!)) end--;
       const to = end;
-      while (end > 0 && gap.afterLo(items[end - 1]!.id, ms[end - 1]!)) end--;
+      while (end > 0 && gap.afterLo(items[end - 1]!, ms[end - 1]!)) end--;
       if (to > end && !gap.closed) {
         const fresh = items.slice(end, to);
         gap.right.unshift(fresh);
@@ -714,27 +733,19 @@ export class HistoryWalk {
   }
 }
 
-/** Each transaction's `created` in ms, checked to be in Monzo's order and inside what was asked for. */
-function times(items: Transaction[], request: Request): number[] {
-  const ms = new Array<number>(items.length);
+/** Checks a page's times (`created`, in ms) are in Monzo's order and inside what was asked for. */
+function checkOrder(ms: readonly number[], request: Request): void {
   let previous = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < items.length; i++) {
-    const t = Date.parse(items[i]!.created);
+  for (const t of ms) {
     if (t < previous)
       throw new InvalidResponseError("GET /transactions", "transactions are not in time order");
-    if (t >= request.beforeMs)
-      throw new InvalidResponseError("GET /transactions", "a transaction is not before `before`");
-    ms[i] = t;
     previous = t;
   }
-  return ms;
+  if (previous >= request.beforeMs)
+    throw new InvalidResponseError("GET /transactions", "a transaction is not before `before`");
 }
 
 /** Transactions a backward page from this gap's upper edge repeats: those known at its instant. */
 function repeats(gap: Gap): number {
   return gap.hi.item ? Math.max(1, gap.hi.ties?.size ?? 1) : 0;
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }

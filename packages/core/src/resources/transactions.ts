@@ -1,9 +1,14 @@
-import * as v from "valibot";
 import { AbortError, InvalidArgumentError } from "../errors/client-errors.js";
 import { type Lower, PAGE } from "../history/gap.js";
-import { type HistoryProgress, HistoryWalk, type PageQuery } from "../history/walk.js";
+import { type HistoryProgress, HistoryWalk, type PageQuery, type TransactionPage } from "../history/walk.js";
 import type { AccountId, TransactionId } from "../models/ids.js";
-import { type Merchant, type Transaction, TransactionSchema, unwrap } from "../models/schemas.js";
+import {
+  type Merchant,
+  readTransactions,
+  type Transaction,
+  TransactionSchema,
+  unwrap,
+} from "../models/schemas.js";
 import { type Page, PagePromise } from "../pagination.js";
 import type { CallOptions } from "../transport/transport.js";
 import { Resource } from "./resource.js";
@@ -61,7 +66,6 @@ export interface HistoryParams {
 }
 
 const DAY = 86_400_000;
-const TRANSACTIONS = v.array(TransactionSchema);
 /** How far back Monzo lets a client read once the 5-minute window is over (REFERENCE §2.12), plus a margin. */
 const RECENT_MS = 91 * DAY;
 /** Pages the history walk keeps in flight unless told otherwise (see `HistoryParams.concurrency`). */
@@ -109,7 +113,7 @@ export class Transactions extends Resource {
         },
         options,
       );
-      const items = unwrap(TRANSACTIONS, body, "transactions", "GET /transactions");
+      const { items } = readTransactions(body, "GET /transactions");
       return { items, hasMore: items.length === limit };
     };
     if (since !== undefined)
@@ -286,7 +290,7 @@ export class Transactions extends Resource {
     // One object per merchant, shared by all its transactions: a long history repeats a few hundred
     // merchants tens of thousands of times (REFERENCE §3.2).
     const merchants = new Map<string, Merchant>();
-    const fetchPage = async (query: PageQuery, signal: AbortSignal): Promise<Transaction[]> => {
+    const fetchPage = async (query: PageQuery, signal: AbortSignal): Promise<TransactionPage> => {
       const body = await this.send(
         {
           method: "GET",
@@ -303,16 +307,18 @@ export class Transactions extends Resource {
         },
         { ...options, signal },
       );
-      const items = unwrap(TRANSACTIONS, body, "transactions", "GET /transactions");
-      for (const tx of items) {
-        const merchant = tx.merchant;
-        if (merchant && typeof merchant === "object" && typeof merchant.id === "string") {
-          const known = merchants.get(merchant.id);
-          if (known) tx.merchant = known;
-          else merchants.set(merchant.id, merchant);
+      const page = readTransactions(body, "GET /transactions");
+      // Merchants are objects only when expanded; otherwise this loop would only cost a lookup a transaction.
+      if (params.expandMerchant)
+        for (const tx of page.items) {
+          const merchant = tx.merchant;
+          if (merchant && typeof merchant === "object" && typeof merchant.id === "string") {
+            const known = merchants.get(merchant.id);
+            if (known) tx.merchant = known;
+            else merchants.set(merchant.id, merchant);
+          }
         }
-      }
-      return items;
+      return page;
     };
     return new HistoryWalk({
       fetchPage,

@@ -112,7 +112,16 @@ export class Transport {
         () => timeout.abort(new DOMException(`No answer within ${timeoutMs} ms`, "TimeoutError")),
         timeoutMs,
       );
-      const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
+      // The caller's signal aborts the attempt through a listener removed when it ends: AbortSignal.any
+      // would tie one more composite signal, with its weak references, to a signal that outlives many
+      // requests (a history walk's), and cost more than the walk's own work per page (BENCHMARKS.md).
+      const outer = options.signal;
+      const onAbort = outer ? () => timeout.abort(outer.reason) : undefined;
+      if (outer && onAbort) {
+        outer.addEventListener("abort", onAbort, { once: true });
+        if (outer.aborted) onAbort(); // while the token was awaited
+      }
+      const signal = timeout.signal;
       try {
         let response: Response;
         let text = "";
@@ -176,6 +185,7 @@ export class Transport {
         throw error;
       } finally {
         clearTimeout(timer);
+        if (outer && onAbort) outer.removeEventListener("abort", onAbort);
       }
     }
   }

@@ -6,7 +6,14 @@
 import fc from "fast-check";
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
-import { InvalidResponseError, parse, TransactionSchema, unwrap } from "../../src/models/schemas.js";
+import {
+  checkTransaction,
+  InvalidResponseError,
+  parse,
+  readTransactions,
+  TransactionSchema,
+  unwrap,
+} from "../../src/models/schemas.js";
 
 const base = {
   id: "tx_0000AQ1aBC2Dbc34Ede5fE",
@@ -58,7 +65,7 @@ describe("TransactionSchema", () => {
     expect(parse(TransactionSchema, { ...rest }, "test").metadata).toEqual({});
   });
 
-  it("refuses a transaction without its id, time or money, naming the field", () => {
+  it("refuses a transaction without its id, time or money, naming the field and its place, never the value", () => {
     for (const [field, value] of [
       ["id", undefined],
       ["id", 5],
@@ -70,17 +77,67 @@ describe("TransactionSchema", () => {
     ] as const) {
       const broken: Record<string, unknown> = { ...base, [field]: value };
       if (value === undefined) delete broken[field];
-      const attempt = () =>
-        unwrap(
-          v.array(TransactionSchema),
-          { transactions: [base, broken] },
-          "transactions",
-          "GET /transactions",
-        );
-      expect(attempt).toThrow(InvalidResponseError);
-      expect(attempt).toThrow(new RegExp(`1\\.${field}`));
+      const page = () => readTransactions({ transactions: [base, broken] }, "GET /transactions");
+      expect(page).toThrow(InvalidResponseError);
+      expect(page).toThrow(new RegExp(`: 1\\.${field}: `));
+      if (typeof value === "string") expect(page).not.toThrow(value);
+      const one = () => parse(TransactionSchema, broken, "GET /transactions/{id}");
+      expect(one).toThrow(new RegExp(`\\b${field}: `));
     }
     expect(() => parse(TransactionSchema, "tx_1", "test")).toThrow(InvalidResponseError);
+    expect(() => readTransactions({ transactions: [base, null] }, "t")).toThrow(/: 1: not an object/);
+    expect(() => readTransactions({ transactions: "x" }, "t")).toThrow(/not an array/);
+    expect(() => readTransactions({}, "t")).toThrow(/no "transactions"/);
+  });
+
+  it("a page gives each transaction's time in ms beside it, the objects as parsed", () => {
+    const second = { ...base, id: "tx_2", created: "2022-08-30T19:49:06Z" };
+    const body = JSON.parse(JSON.stringify({ transactions: [base, second] })) as { transactions: unknown[] };
+    const { items, ms } = readTransactions(body, "t");
+    expect(items).toBe(body.transactions);
+    expect(ms).toEqual([Date.parse(base.created), Date.parse(second.created)]);
+  });
+
+  it("checks exactly what a valibot schema of the four fields checks (property)", () => {
+    // The schema the hand-written check replaced, kept here as its oracle.
+    const oracle = v.object({
+      id: v.string(),
+      created: v.pipe(
+        v.string(),
+        v.check((s) => !Number.isNaN(Date.parse(s)), "not a timestamp"),
+      ),
+      amount: v.pipe(v.number(), v.safeInteger()),
+      currency: v.string(),
+    });
+    const odd = fc.oneof(
+      fc.constant(undefined),
+      fc.constant(null),
+      fc.boolean(),
+      fc.double(),
+      fc.integer(),
+      fc.constantFrom(2 ** 53, -(2 ** 53), 1.5, -0, Number.MAX_SAFE_INTEGER),
+      fc.string(),
+      fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+      fc.constantFrom("2022-08-30T19:49:05.817Z", "2022-08-30", "yesterday", ""),
+      fc.array(fc.integer(), { maxLength: 2 }),
+      fc.dictionary(fc.string(), fc.integer(), { maxKeys: 2 }),
+    );
+    const candidate = fc.oneof(
+      fc.record({ id: odd, created: odd, amount: odd, currency: odd }, { requiredKeys: [] }),
+      fc.record({ id: fc.string(), created: odd, amount: odd, currency: fc.string() }),
+      odd,
+    );
+    fc.assert(
+      fc.property(candidate, (value) => {
+        const expected = v.safeParse(oracle, value).success;
+        const problems: string[] = [];
+        const ms = checkTransaction(value, problems);
+        expect(!Number.isNaN(ms)).toBe(expected);
+        expect(problems.length === 0).toBe(expected);
+        if (expected) expect(ms).toBe(Date.parse((value as { created: string }).created));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it("never fails a transaction over fields other than id, created, amount and currency (property)", () => {

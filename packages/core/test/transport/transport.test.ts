@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { formEncode, queryString, Transport } from "../../src/transport/transport.js";
@@ -65,6 +66,32 @@ describe("Transport", () => {
     expect(result.body).toEqual({});
     expect(requests[0]!.headers.get("content-type")).toBe("application/json");
     expect(await requests[0]!.text()).toBe('{"a":1}');
+  });
+
+  it("the caller's signal aborts a request in flight; none of its listeners outlives the request", async () => {
+    const controller = new AbortController();
+    let started!: () => void;
+    const sent = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    // Answers at once, except a request marked slow: that one waits for its signal.
+    const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+      if (!String(input).includes("slow")) return new Response("{}", { status: 200 });
+      started();
+      return new Promise<Response>((_, reject) => {
+        init!.signal!.addEventListener("abort", () => reject(init!.signal!.reason), { once: true });
+      });
+    }) as typeof globalThis.fetch;
+    const t = transport(fetch);
+    const read = { method: "GET", path: "/accounts", replaySafe: true } as const;
+    // A long-lived signal (a history walk's) serves many requests: each attempt's listener goes with it.
+    for (let i = 0; i < 50; i++) await t.request(read, { signal: controller.signal });
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+    const slow = t.request({ ...read, path: "/slow" }, { signal: controller.signal });
+    await sent;
+    controller.abort(new Error("stop"));
+    await expect(slow).rejects.toMatchObject({ code: "aborted" });
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
   });
 
   it("does not retry a non-replay-safe call", async () => {
