@@ -12,7 +12,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { MonzoClient } from "@monzokit/core";
-import { countingFetch, type ShapeSpec, sequentialWalk } from "../test-support/account-shapes.ts";
+import { countingFetch, type ShapeSpec, sequentialTransactions } from "../test-support/account-shapes.ts";
 import { startChild } from "./lib/children.ts";
 import { CPU, pin, pinnedLoadGenerator, placement } from "./lib/cpus.ts";
 import { median, type Result, result } from "./lib/stats.ts";
@@ -111,10 +111,11 @@ async function race(info: Served, rounds: number, fromOpening = false) {
   const walkPlain = async () => {
     seq.counts.requests = 0;
     const started = performance.now();
-    const ids = await sequentialWalk(plain, info.account, fromOpening ? undefined : info.firstId);
+    // It keeps what it fetched, as `history(…).toArray()` does: both hold the same transactions.
+    const kept = await sequentialTransactions(plain, info.account, fromOpening ? undefined : info.firstId);
     plainMs.push(performance.now() - started);
     plainRequests = seq.counts.requests;
-    return ids;
+    return kept.map((t) => t.id);
   };
   const walkOurs = async () => {
     hist.counts.requests = 0;

@@ -133,24 +133,36 @@ export class Gap {
   }
 }
 
-/** The lower edge after the transactions `items` (in order, the last one known now). */
-export function lowerAfter(items: readonly Transaction[], ms: readonly number[], previous: Lower): Lower {
-  const last = items.length - 1;
+/** The lower edge after `items[from..to)` (in order, the last one known now); `ms` their times. */
+export function lowerAfter(
+  items: readonly Transaction[],
+  ms: readonly number[],
+  from: number,
+  to: number,
+  previous: Lower,
+): Lower {
+  const last = to - 1;
   const at = ms[last]!;
   const ties = new Set<string>();
   if (previous.id !== undefined && previous.ms === at) {
     ties.add(previous.id);
     for (const id of previous.ties ?? []) ties.add(id);
   }
-  for (let i = last; i >= 0 && ms[i] === at; i--) ties.add(items[i]!.id);
+  for (let i = last; i >= from && ms[i] === at; i--) ties.add(items[i]!.id);
   return { ms: at, id: items[last]!.id, ties };
 }
 
-/** The upper edge before the transactions `items` (in order, the first one known now). */
-export function upperBefore(items: readonly Transaction[], ms: readonly number[], previous: Upper): Upper {
-  const at = ms[0]!;
+/** The upper edge before `items[from..to)` (in order, the first one known now); `ms` their times. */
+export function upperBefore(
+  items: readonly Transaction[],
+  ms: readonly number[],
+  from: number,
+  to: number,
+  previous: Upper,
+): Upper {
+  const at = ms[from]!;
   const ties = new Set<string>();
   if (previous.item && previous.ms === at) for (const id of previous.ties ?? []) ties.add(id);
-  for (let i = 0; i < items.length && ms[i] === at; i++) ties.add(items[i]!.id);
+  for (let i = from; i < to && ms[i] === at; i++) ties.add(items[i]!.id);
   return { ms: at, item: true, ties };
 }

@@ -130,7 +130,7 @@ export interface WalkStats {
 export class HistoryWalk {
   readonly #o: WalkOptions;
   readonly #gaps: Gap[];
-  readonly #queue: (Transaction | undefined)[] = [];
+  #queue: (Transaction | undefined)[] = [];
   #queueHead = 0;
   readonly #pacer: Pacer;
   readonly #abort = new AbortController();
@@ -220,8 +220,9 @@ export class HistoryWalk {
         });
       }
       if (this.#failed) throw this.#error;
-      const all = this.#queue.slice(this.#queueHead) as Transaction[];
-      this.#queue.length = 0;
+      // Nothing was read one by one: the queue itself is the answer.
+      const all = (this.#queueHead === 0 ? this.#queue : this.#queue.slice(this.#queueHead)) as Transaction[];
+      this.#queue = [];
       this.#queueHead = 0;
       return all;
     } finally {
@@ -462,10 +463,9 @@ export class HistoryWalk {
       const from = rest;
       while (rest < items.length && gap.beforeHi(items[rest]!, ms[rest]!)) rest++;
       if (rest > from && !gap.closed) {
-        const fresh = items.slice(from, rest);
-        for (const tx of fresh) gap.left.push(tx);
-        gap.lo = lowerAfter(fresh, ms.slice(from, rest), gap.lo);
-        this.#fetched += fresh.length;
+        for (let i = from; i < rest; i++) gap.left.push(items[i]!);
+        gap.lo = lowerAfter(items, ms, from, rest, gap.lo);
+        this.#fetched += rest - from;
         useful = true;
       }
       // The gap is complete when the page went past its end, or stopped short with `before` beyond it.
@@ -511,10 +511,9 @@ export class HistoryWalk {
       const to = end;
       while (end > 0 && gap.afterLo(items[end - 1]!, ms[end - 1]!)) end--;
       if (to > end && !gap.closed) {
-        const fresh = items.slice(end, to);
-        gap.right.unshift(fresh);
-        gap.hi = upperBefore(fresh, ms.slice(end, to), gap.hi);
-        this.#fetched += fresh.length;
+        gap.right.unshift(items.slice(end, to));
+        gap.hi = upperBefore(items, ms, end, to, gap.hi);
+        this.#fetched += to - end;
         useful = true;
       }
       // Without a lower bound, a short page holds everything older: every gap before it is complete.
