@@ -179,21 +179,11 @@ export function explainApiError(error: MonzoApiError): { exit: number; hint: str
 }
 
 /**
- * A refresh the CLI declined to start (planRefresh: a `--broker` the login did not come through, a missing
- * client secret) reaches here wrapped by core's token manager as a refresh of unknown outcome. Nothing was
- * sent, so the outcome is known: the CLI's own error is the one to show, with its exit code.
+ * The exit code for what a command threw (README: Exit codes). A refresh the CLI declined to start (a
+ * missing client secret, another API than the login's) arrives as the CLI's own error: core's token manager
+ * passes errors marked `refreshNotSent` on as themselves.
  */
-function unwrapDeclinedRefresh(error: unknown): unknown {
-  if (
-    error instanceof ReauthenticationRequiredError &&
-    (error.cause instanceof UsageError || error.cause instanceof ConfigError)
-  )
-    return error.cause;
-  return error;
-}
-
-export function exitCodeFor(thrown: unknown): number {
-  const error = unwrapDeclinedRefresh(thrown);
+export function exitCodeFor(error: unknown): number {
   if (error instanceof MirrorBusyError) return EXIT.busy;
   if (error instanceof MirrorQueryError) return EXIT.usage;
   if (error instanceof MirrorError)
@@ -260,8 +250,7 @@ function isUserMistake(error: MonzoError): boolean {
   );
 }
 
-export function describeError(thrown: unknown, debug: boolean, loginCommand = "monzo login"): string {
-  const error = unwrapDeclinedRefresh(thrown);
+export function describeError(error: unknown, debug: boolean, loginCommand = "monzo login"): string {
   // Messages carry text from elsewhere (Monzo's error_description, an API's message): never raw escapes.
   if (error instanceof MonzoError) {
     const lines = [`error: ${printable(error.message)}`];
