@@ -179,6 +179,19 @@ export function explainApiError(error: MonzoApiError): { exit: number; hint: str
 }
 
 /**
+ * Whether the cause of a refresh that asks for a new login is Monzo's own refusal: the token endpoint (or a
+ * broker passing its answer on) said no to the refresh token (REFERENCE §2.6, §2.13). The other causes —
+ * no tokens stored, no refresh token, a refresh of unknown outcome — are not Monzo refusing the login.
+ */
+function refusedByMonzo(cause: unknown): boolean {
+  if (cause instanceof OAuthError) return cause.status >= 400 && cause.status < 500;
+  return (
+    cause instanceof MonzoError &&
+    /bad_refresh_token/.test(String((cause as { monzoCode?: unknown }).monzoCode))
+  );
+}
+
+/**
  * The exit code for what a command threw (README: Exit codes). A refresh the CLI declined to start (a
  * missing client secret, another API than the login's) arrives as the CLI's own error: core's token manager
  * passes errors marked `refreshNotSent` on as themselves.
@@ -204,6 +217,9 @@ export function exitCodeFor(error: unknown): number {
     error instanceof InvalidAmountError
   )
     return EXIT.usage;
+  // Monzo refused the refresh (the login was revoked, declined in the app, or its chain spent): Monzo
+  // refusing the login is exit 4, as `monzo status` reports a revoked login (README: Exit codes).
+  if (error instanceof ReauthenticationRequiredError && refusedByMonzo(error.cause)) return EXIT.auth;
   if (error instanceof ConfigError || error instanceof ReauthenticationRequiredError) return EXIT.config;
   if (
     error instanceof AccessDeniedError ||

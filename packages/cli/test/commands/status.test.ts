@@ -169,6 +169,14 @@ describe("monzo status tells the truth", () => {
     const declined = await run(home, ["status", "--profile", "declined", "--json"]);
     expect(declined.code).toBe(EXIT.auth);
     expect(JSON.parse(declined.out)).toMatchObject({ token: "revoked" });
+    // Any other command says the same of these logins, with the same exit code: Monzo refused the login (4).
+    for (const profile of ["newer", "declined"]) {
+      const balance = await run(home, ["balance", "--profile", profile]);
+      expect({ profile, code: balance.code }).toEqual({ profile, code: EXIT.auth });
+      expect(balance.err).toBe(
+        `error: Monzo refused the refresh token: the login has ended\n  → Log in again (monzo login --profile ${profile}).\n`,
+      );
+    }
 
     // profiles: each one's state, side by side, without refreshing anything.
     const before = emu.emulator.state.authority.counters.refreshes;
