@@ -125,8 +125,9 @@ export async function runCrashSuite(kills: number, seed = 1): Promise<CrashResul
       if (state && !state.private) result.fileAlways0600 = false;
       const after = await run(["balance", "--json"], env);
       if (after.code === 0) result.recoveredByItself++;
-      else if (after.code === 3 && /monzo login/.test(after.stderr)) {
-        // The refresh reached Monzo but its answer died with the process: the chain ended, and monzo says so.
+      else if ((after.code === 3 || after.code === 4) && /monzo login/.test(after.stderr)) {
+        // The refresh reached Monzo but its answer died with the process: the chain ended, and monzo says so
+        // (Monzo refusing the refresh is exit 4, as for any login Monzo refuses).
         result.askedToLogIn++;
         await login();
       } else result.otherOutcomes.push(`${after.code}: ${after.stderr.trim().split("\n")[0]}`);

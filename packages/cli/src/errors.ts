@@ -179,21 +179,24 @@ export function explainApiError(error: MonzoApiError): { exit: number; hint: str
 }
 
 /**
- * A refresh the CLI declined to start (planRefresh: a `--broker` the login did not come through, a missing
- * client secret) reaches here wrapped by core's token manager as a refresh of unknown outcome. Nothing was
- * sent, so the outcome is known: the CLI's own error is the one to show, with its exit code.
+ * Whether the cause of a refresh that asks for a new login is Monzo's own refusal: the token endpoint (or a
+ * broker passing its answer on) said no to the refresh token (REFERENCE §2.6, §2.13). The other causes —
+ * no tokens stored, no refresh token, a refresh of unknown outcome — are not Monzo refusing the login.
  */
-function unwrapDeclinedRefresh(error: unknown): unknown {
-  if (
-    error instanceof ReauthenticationRequiredError &&
-    (error.cause instanceof UsageError || error.cause instanceof ConfigError)
-  )
-    return error.cause;
-  return error;
+function refusedByMonzo(cause: unknown): boolean {
+  if (cause instanceof OAuthError) return cause.status >= 400 && cause.status < 500;
+  return (
+    cause instanceof MonzoError &&
+    /bad_refresh_token/.test(String((cause as { monzoCode?: unknown }).monzoCode))
+  );
 }
 
-export function exitCodeFor(thrown: unknown): number {
-  const error = unwrapDeclinedRefresh(thrown);
+/**
+ * The exit code for what a command threw (README: Exit codes). A refresh the CLI declined to start (a
+ * missing client secret, another API than the login's) arrives as the CLI's own error: core's token manager
+ * passes errors marked `refreshNotSent` on as themselves.
+ */
+export function exitCodeFor(error: unknown): number {
   if (error instanceof MirrorBusyError) return EXIT.busy;
   if (error instanceof MirrorQueryError) return EXIT.usage;
   if (error instanceof MirrorError)
@@ -214,6 +217,9 @@ export function exitCodeFor(thrown: unknown): number {
     error instanceof InvalidAmountError
   )
     return EXIT.usage;
+  // Monzo refused the refresh (the login was revoked, declined in the app, or its chain spent): Monzo
+  // refusing the login is exit 4, as `monzo status` reports a revoked login (README: Exit codes).
+  if (error instanceof ReauthenticationRequiredError && refusedByMonzo(error.cause)) return EXIT.auth;
   if (error instanceof ConfigError || error instanceof ReauthenticationRequiredError) return EXIT.config;
   if (
     error instanceof AccessDeniedError ||
@@ -260,8 +266,7 @@ function isUserMistake(error: MonzoError): boolean {
   );
 }
 
-export function describeError(thrown: unknown, debug: boolean, loginCommand = "monzo login"): string {
-  const error = unwrapDeclinedRefresh(thrown);
+export function describeError(error: unknown, debug: boolean, loginCommand = "monzo login"): string {
   // Messages carry text from elsewhere (Monzo's error_description, an API's message): never raw escapes.
   if (error instanceof MonzoError) {
     const lines = [`error: ${printable(error.message)}`];

@@ -1,17 +1,26 @@
 import { stat } from "node:fs/promises";
 import {
+  type AccessTokenProvider,
   type Account,
   BrokerLogin,
   MonzoClient,
   monzoRefresh,
   type RefreshFunction,
   redact,
+  refreshNotSent,
   registerSecret,
   TokenManager,
   type TokenSet,
 } from "@monzokit/core";
 import { announcingFetch, type Endpoint, noteOnce, requireEndpoints } from "./config/endpoints.js";
-import { planRefresh, withRoute } from "./config/login-route.js";
+import {
+  apiOrigin,
+  type LoginRoute,
+  planRefresh,
+  requireLoginApi,
+  routeOf,
+  withRoute,
+} from "./config/login-route.js";
 import { configDir } from "./config/paths.js";
 import { resolveSettings, type SettingFlags, type Settings } from "./config/settings.js";
 import { ConfigError, UsageError } from "./errors.js";
@@ -99,10 +108,10 @@ export async function openSession(
             ),
         });
   // Before any request: a host that is neither Monzo's nor this machine must have been chosen on purpose.
-  // (The broker only when nothing else could refresh; which way a login refreshes is decided from the
-  // login itself, on refresh: planRefresh.)
-  const onlyBroker = !(settings.clientId && settings.clientSecret) && settings.brokerUrl !== undefined;
-  requireEndpoints(settings.endpoints, onlyBroker ? ["apiUrl", "brokerUrl"] : ["apiUrl"]);
+  // The API is used by every command. A broker only when this run goes through it: a login through it
+  // (loginThroughBroker checks), or a refresh planRefresh sends there (which checks the broker it chose) —
+  // a broker in the environment that this login never uses refuses nothing.
+  requireEndpoints(settings.endpoints, ["apiUrl"]);
   const where = {
     profile: settings.profile,
     profilePath: settings.profilePath,
@@ -116,31 +125,57 @@ export async function openSession(
     [settings.endpoints.apiUrl, settings.endpoints.brokerUrl].filter((e) => e !== undefined),
   );
   const refresh: RefreshFunction = async (current, signal) => {
-    // Chosen from how this login was obtained, never from whatever client happens to be configured: a
-    // broker's refresh token sent to Monzo with another client's secret is refused (and may be spent).
-    const plan = planRefresh(current, settings, (text) => {
-      if (!flags.quiet) noteOnce(io, "refresh route", text);
-    });
-    if (plan.kind === "broker") {
-      const viaFetch = plan.endpoint === settings.endpoints.brokerUrl ? fetchImpl : traced([plan.endpoint]);
-      const next = await new BrokerLogin({ brokerUrl: plan.brokerUrl, fetch: viaFetch }).refreshFunction()(
-        current,
-        signal,
-      );
-      return withRoute(next, { kind: "broker", brokerUrl: plan.brokerUrl });
+    let send: () => Promise<TokenSet>;
+    try {
+      // Never to an API that did not issue this login (its refresh token and the client secret with it).
+      requireLoginApi(current, settings);
+      // Chosen from how this login was obtained, never from whatever client happens to be configured: a
+      // broker's refresh token sent to Monzo with another client's secret is refused (and may be spent).
+      const plan = planRefresh(current, settings, (text) => {
+        if (!flags.quiet) noteOnce(io, "refresh route", text);
+      });
+      // The API is kept (or, for a file from before it was recorded, recorded now): a client login's
+      // refresh is accepted only by the API that issued it; a broker login's tokens are used at this one.
+      const api = routeOf(current, settings.tokenPath)?.apiOrigin ?? apiOrigin(settings.apiUrl);
+      if (plan.kind === "broker") {
+        const viaFetch = plan.endpoint === settings.endpoints.brokerUrl ? fetchImpl : traced([plan.endpoint]);
+        const viaBroker = new BrokerLogin({ brokerUrl: plan.brokerUrl, fetch: viaFetch }).refreshFunction();
+        const route: LoginRoute = { kind: "broker", brokerUrl: plan.brokerUrl, apiOrigin: api };
+        send = async () => withRoute(await viaBroker(current, signal), route);
+      } else {
+        const atMonzo = monzoRefresh({
+          clientId: plan.clientId,
+          clientSecret: plan.clientSecret,
+          apiUrl: settings.apiUrl,
+          fetch: fetchImpl,
+        });
+        send = async () => withRoute(await atMonzo(current, signal), { kind: "client", apiOrigin: api });
+      }
+    } catch (error) {
+      // Declined before anything was sent (a missing secret, another API, a refused broker): the refresh
+      // token is intact, and this error — not "outcome unknown" — is what the person needs to read.
+      throw refreshNotSent(error as object);
     }
-    const next = await monzoRefresh({
-      clientId: plan.clientId,
-      clientSecret: plan.clientSecret,
-      apiUrl: settings.apiUrl,
-      fetch: fetchImpl,
-    })(current, signal);
-    return withRoute(next, { kind: "client" });
+    return send();
   };
   const manager = new TokenManager({ store, refresh });
+  // Every token the client sends is checked against the API this run uses: before (the stored login) and
+  // after (a set another process saved meanwhile, which the manager may have adopted) it is handed out.
+  const checked = async <T>(get: () => Promise<T>): Promise<T> => {
+    const before = await manager.tokens();
+    if (before) requireLoginApi(before, settings);
+    const token = await get();
+    const after = await manager.tokens();
+    if (after && after !== before) requireLoginApi(after, settings);
+    return token;
+  };
+  const tokens: AccessTokenProvider = {
+    accessToken: (signal) => checked(() => manager.accessToken(signal)),
+    recover: (failed, error, signal) => checked(() => manager.recover(failed, error, signal)),
+  };
   const timeoutMs = requestTimeout(io.env);
   const client = new MonzoClient({
-    tokens: manager,
+    tokens,
     apiUrl: settings.apiUrl,
     fetch: fetchImpl,
     userAgent: "monzokit-cli/0.1",

@@ -369,7 +369,8 @@ describe("how a login refreshes is saved with it", () => {
     const saved = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
     expect(saved["refreshToken"]).not.toBe(tokens.refreshToken);
     expect(saved["accessToken"]).not.toBe(tokens.accessToken);
-    expect(saved["obtainedVia"]).toEqual({ kind: "broker", brokerUrl });
+    // With the API the login is used at, kept by the refresh.
+    expect(saved["obtainedVia"]).toEqual({ kind: "broker", brokerUrl, apiOrigin: new URL(emu.url).origin });
     expect(err + out).not.toContain(DEMO_CLIENT.secret);
     expect(err + out).not.toContain(SECRET);
 
@@ -413,7 +414,7 @@ describe("how a login refreshes is saved with it", () => {
     await logInWithBrowser([], home, own);
     const file = join(home, "tokens", "default.json");
     const tokens = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
-    expect(tokens["obtainedVia"]).toEqual({ kind: "client" });
+    expect(tokens["obtainedVia"]).toEqual({ kind: "client", apiOrigin: new URL(emu.url).origin });
     expireAccessTokens();
     const counters = await emulatorCounters();
     const brokerBefore = brokerSaw.length;

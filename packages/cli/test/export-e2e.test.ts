@@ -9,15 +9,15 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT } from "../src/errors.js";
-import { loggedIn, lossyProxy, tempHome } from "./helpers.js";
+import { loggedIn, type lossyProxy, tempHome } from "./helpers.js";
 
 const BIN = fileURLToPath(new URL("../dist/bundle/bin.js", import.meta.url));
 let bank: Awaited<ReturnType<typeof loggedIn>>;
 let proxy: Awaited<ReturnType<typeof lossyProxy>>;
 
 beforeAll(async () => {
-  bank = await loggedIn("cli-export-e2e", { transactions: 4000 });
-  proxy = await lossyProxy(bank.emu.url);
+  bank = await loggedIn("cli-export-e2e", { transactions: 4000, viaProxy: true });
+  proxy = bank.proxy!;
 }, 60_000);
 afterAll(async () => {
   await proxy?.close();

@@ -5,20 +5,26 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT, UsageError } from "../src/errors.js";
 import { formatFromPath } from "../src/export.js";
 import { main } from "../src/main.js";
-import { fakeIo, tempHome } from "./helpers.js";
+import { fakeIo, lossyProxy, tempHome } from "./helpers.js";
 
 let emu: RunningEmulator;
 let home: string;
-const env = () => ({ MONZOKIT_HOME: home, MONZO_API_URL: emu.url });
+/** In front of the emulator, passing everything until a test makes it fail; the login is made through it. */
+let proxy: Awaited<ReturnType<typeof lossyProxy>>;
+const env = () => ({ MONZOKIT_HOME: home, MONZO_API_URL: proxy.url });
 
 beforeAll(async () => {
   emu = await serveEmulator({ seed: "export-test", transactions: 300 }, { port: 0 });
+  proxy = await lossyProxy(emu.url);
   home = await tempHome();
   const token = emu.emulator.control.token({ ttlSeconds: 3600 });
   const login = fakeIo({ ...env(), MONZO_ACCESS_TOKEN: token });
   expect(await main(["login"], login.io), login.stderr()).toBe(EXIT.ok);
 }, 30_000);
-afterAll(() => emu?.close());
+afterAll(async () => {
+  await proxy?.close();
+  await emu?.close();
+});
 
 describe("transactions export", () => {
   it("writes the file 0600 through an exclusive random temporary, leaving nothing beside it", async () => {
@@ -144,8 +150,6 @@ describe("transactions export never loses or overwrites data", () => {
   });
 
   it("a failed export removes its temporary, leaves the old file, and --resume finishes it byte for byte", async () => {
-    const { lossyProxy } = await import("./helpers.js");
-    const proxy = await lossyProxy(emu.url);
     try {
       const dir = await tempHome();
       const reference = join(dir, "reference.ndjson");
@@ -154,9 +158,7 @@ describe("transactions export never loses or overwrites data", () => {
       await writeFile(file, "the old export\n");
       // The server starts failing after the first pages of the walk.
       proxy.state.fail = { match: /^GET \/transactions\?/, after: 2 };
-      const failed = await run(["transactions", "export", file, "--all", "--force", "--concurrency", "1"], {
-        MONZO_API_URL: proxy.url,
-      });
+      const failed = await run(["transactions", "export", file, "--all", "--force", "--concurrency", "1"]);
       expect(failed.code).toBe(EXIT.network);
       expect(failed.err).toMatch(
         /^The export stopped after [\d,]+ transactions \(up to \d{4}-\d\d-\d\d \d\d:\d\d UTC\): .*history\.ndjson was not written \(the file there is unchanged\)\. Continue where it stopped: monzo transactions export .*history\.ndjson --resume --force\.\nerror: /,
@@ -169,9 +171,7 @@ describe("transactions export never loses or overwrites data", () => {
         expect((await stat(join(home, "data", "default", "exports", name))).mode & 0o777).toBe(0o600);
 
       proxy.state.fail = undefined;
-      const resumed = await run(["transactions", "export", file, "--resume", "--force"], {
-        MONZO_API_URL: proxy.url,
-      });
+      const resumed = await run(["transactions", "export", file, "--resume", "--force"]);
       expect(resumed.err).toBe("");
       expect(resumed.out).toMatch(/^Finished the interrupted export: \d+ transactions to /);
       expect(await readFile(file, "utf8")).toBe(await readFile(reference, "utf8"));
@@ -180,7 +180,7 @@ describe("transactions export never loses or overwrites data", () => {
       expect(again.code).toBe(EXIT.usage);
       expect(again.err).toMatch(/There is no interrupted export of .* to resume/);
     } finally {
-      await proxy.close();
+      proxy.state.fail = undefined;
     }
   });
 });

@@ -47,11 +47,18 @@ export function fakeIo(env: Record<string, string | undefined> = {}, overrides: 
 
 /**
  * The emulator on a real loopback port with a profile logged in to it (a playground-style token, approved),
- * and `run(argv)` calling the CLI in-process against it.
+ * and `run(argv)` calling the CLI in-process against it. With `viaProxy`, the login and every run go
+ * through a `lossyProxy` in front of it (the API the login records is the proxy's: a login is used only at
+ * the API it was made at), which passes everything until a test tells it otherwise.
  */
 export async function loggedIn(
   seed: string,
-  options: { transactions?: number; env?: Record<string, string>; ttlSeconds?: number } = {},
+  options: {
+    transactions?: number;
+    env?: Record<string, string>;
+    ttlSeconds?: number;
+    viaProxy?: boolean;
+  } = {},
 ) {
   const { serveEmulator } = await import("@monzokit/emulator");
   const { main } = await import("../src/main.js");
@@ -59,8 +66,9 @@ export async function loggedIn(
     { seed, ...(options.transactions ? { transactions: options.transactions } : {}) },
     { port: 0 },
   );
+  const proxy = options.viaProxy ? await lossyProxy(emu.url) : undefined;
   const home = await tempHome();
-  const env = { MONZOKIT_HOME: home, MONZO_API_URL: emu.url, TZ: "UTC", ...options.env };
+  const env = { MONZOKIT_HOME: home, MONZO_API_URL: proxy?.url ?? emu.url, TZ: "UTC", ...options.env };
   const run = async (argv: string[], extra: Record<string, string> = {}, overrides: Partial<Io> = {}) => {
     const f = fakeIo({ ...env, ...extra }, overrides);
     const code = await main(argv, f.io);
@@ -72,7 +80,7 @@ export async function loggedIn(
   const login = await run(["login"], { MONZO_ACCESS_TOKEN: token });
   if (login.code !== 0) throw new Error(`login failed: ${login.err}`);
   const alex = [...emu.emulator.state.bank.accounts.values()].find((a) => a.json.type === "uk_retail")!;
-  return { emu, home, env, run, token, account: alex };
+  return { emu, home, env, run, token, account: alex, proxy };
 }
 
 /**
@@ -90,6 +98,8 @@ export async function lossyProxy(target: string) {
     fail: undefined as { match: RegExp; after: number } | undefined,
     /** Answer matching requests this much later. */
     slow: undefined as { match: RegExp; ms: number } | undefined,
+    /** Answer matching requests with Monzo's 401 for a token it no longer accepts, without forwarding. */
+    unauthorized: undefined as RegExp | undefined,
     seen: [] as string[],
     onHold: [] as ((line: string) => void)[],
   };
@@ -105,6 +115,12 @@ export async function lossyProxy(target: string) {
       req.resume();
       res.writeHead(503, { "content-type": "application/json" });
       res.end('{"code":"internal_service","message":"Injected by the test proxy"}');
+      return;
+    }
+    if (state.unauthorized?.test(line)) {
+      req.resume();
+      res.writeHead(401, { "content-type": "application/json" });
+      res.end('{"code":"unauthorized.bad_access_token","message":"Injected by the test proxy"}');
       return;
     }
     const delay = state.slow?.match.test(line) ? state.slow.ms : 0;

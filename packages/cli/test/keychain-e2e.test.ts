@@ -143,6 +143,65 @@ describe("monzo with the OS keychain", () => {
     await expect(stat(join(home, "tokens", "default.json"))).rejects.toThrow();
   });
 
+  it("a login in the keychain carries the API it was made at, as the file does: another API gets nothing", async () => {
+    const { createServer } = await import("node:http");
+    const received: string[] = [];
+    const recorder = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => {
+        body += c;
+      });
+      req.on("end", () => {
+        received.push(`${req.method} ${req.url} ${req.headers.authorization ?? ""} ${body}`);
+        res.writeHead(500).end();
+      });
+    });
+    await new Promise<void>((resolve) => recorder.listen(0, "127.0.0.1", resolve));
+    const recorderUrl = `http://127.0.0.1:${(recorder.address() as { port: number }).port}`;
+    try {
+      const home = await tempHome();
+      const account = { service: "monzokit", username: keychainAccount(home, "default") };
+      // A set saved before the API was recorded: its refresh (at the run's API) records it, in the keychain.
+      const tokens = await freshTokens();
+      keyring.store(account, JSON.stringify(tokens));
+      await mkdir(join(home, "tokens"), { recursive: true, mode: 0o700 });
+      await writeFile(join(home, "tokens", "default.in-keychain"), '{"store":"keychain"}\n', { mode: 0o600 });
+      expect((await monzo(["balance", "--json"], env(home))).code).toBe(0);
+      const refreshed = JSON.parse(keyring.lookup(account)!) as Record<string, string> & {
+        obtainedVia: unknown;
+      };
+      expect(refreshed.obtainedVia).toEqual({ kind: "client", apiOrigin: new URL(emu.url).origin });
+      // Near expiry again, and another API in the environment: refused, nothing sent, the keychain untouched.
+      const near = { ...refreshed, expiresAt: Date.now() + 60_000 };
+      keyring.store(account, JSON.stringify(near));
+      const other = await monzo(["balance"], env(home, { MONZO_API_URL: recorderUrl }));
+      expect(other.code, other.err).toBe(3);
+      expect(other.err).toContain(`This login was made at the API ${new URL(emu.url).origin}`);
+      expect(received).toEqual([]);
+      expect(JSON.parse(keyring.lookup(account)!)).toEqual(near);
+      await expect(stat(join(home, "tokens", "default.json"))).rejects.toThrow();
+      // A playground login records it too.
+      const playground = (await (
+        await fetch(`${emu.url}/_emulator/tokens`, {
+          method: "POST",
+          body: JSON.stringify({ ttl_seconds: 3600 }),
+        })
+      ).json()) as { access_token: string };
+      expect((await monzo(["login", "--access-token"], env(home), `${playground.access_token}\n`)).code).toBe(
+        0,
+      );
+      expect(JSON.parse(keyring.lookup(account)!)).toMatchObject({
+        accessToken: playground.access_token,
+        obtainedVia: { kind: "playground", apiOrigin: new URL(emu.url).origin },
+      });
+      const status = await monzo(["status"], env(home, { MONZO_API_URL: recorderUrl }));
+      expect(status.code).toBe(3);
+      expect(received).toEqual([]);
+    } finally {
+      await new Promise<void>((resolve) => recorder.close(() => resolve()));
+    }
+  });
+
   it("MONZO_TOKEN_STORE=keychain with no keychain refuses to log in, and says why", async () => {
     const home = await tempHome();
     const run = await monzo(

@@ -8,15 +8,15 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT } from "../src/errors.js";
 import { journalPath, type MoveRecord } from "../src/money/journal.js";
-import { loggedIn, lossyProxy } from "./helpers.js";
+import { loggedIn, type lossyProxy } from "./helpers.js";
 
 const BIN = fileURLToPath(new URL("../dist/bundle/bin.js", import.meta.url));
 let bank: Awaited<ReturnType<typeof loggedIn>>;
 let proxy: Awaited<ReturnType<typeof lossyProxy>>;
 
 beforeAll(async () => {
-  bank = await loggedIn("cli-money-e2e");
-  proxy = await lossyProxy(bank.emu.url);
+  bank = await loggedIn("cli-money-e2e", { viaProxy: true });
+  proxy = bank.proxy!;
 }, 60_000);
 afterAll(async () => {
   await proxy?.close();

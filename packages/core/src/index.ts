@@ -76,7 +76,7 @@ export type { HistoryParams, ListTransactionsParams } from "./resources/transact
 export type { WaitForApprovalOptions } from "./tokens/approval.js";
 export { ApprovalDeclinedError, ApprovalTimeoutError, waitForApproval } from "./tokens/approval.js";
 export type { RefreshFunction, TokenManagerOptions } from "./tokens/manager.js";
-export { TokenManager } from "./tokens/manager.js";
+export { isRefreshNotSent, refreshNotSent, TokenManager } from "./tokens/manager.js";
 export type { TokenStore, TokenStoreCallbacks } from "./tokens/store.js";
 export { CallbackTokenStore, MemoryTokenStore } from "./tokens/store.js";
 export type { TokenSet } from "./tokens/token-set.js";

@@ -1,5 +1,6 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { apiOrigin, loginApiOf } from "../config/login-route.js";
 import { configDir } from "../config/paths.js";
 import { readSecret, secretInArgv } from "../config/secret-input.js";
 import { readProfile, resolveSettings, TOKEN_STORES, writeProfile } from "../config/settings.js";
@@ -187,6 +188,19 @@ export function profiles(cmd: Cmd): void {
                 token: "none",
                 note: "not logged in",
                 expires: "",
+              };
+            // Made at another API than the one this profile now names: asking that one would hand it the
+            // token. Said, not asked.
+            const made = loginApiOf(tokens, session.settings.tokenPath);
+            const here = apiOrigin(session.settings.apiUrl);
+            if (made !== undefined && made !== here)
+              return {
+                profile: name,
+                user: tokens.userId,
+                logged_in: true,
+                token: "unknown",
+                note: `not asked: made at ${made}, and this profile's API is now ${here}`,
+                expires: new Date(tokens.expiresAt).toISOString(),
               };
             const peek = await peekToken(
               tokens,

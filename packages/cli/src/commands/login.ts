@@ -1,4 +1,5 @@
 import { MonzoClient, type TokenSet } from "@monzokit/core";
+import { apiOrigin, withRoute } from "../config/login-route.js";
 import { readSecret, secretInArgv } from "../config/secret-input.js";
 import { io } from "../context.js";
 import { UsageError } from "../errors.js";
@@ -114,7 +115,10 @@ export default function loginCommand(cmd: Cmd): void {
           userId: who.user_id,
           clientId: who.client_id,
         };
-        await session.manager.setTokens(tokens);
+        // Saved with the API that accepted it: it is sent to no other.
+        await session.manager.setTokens(
+          withRoute(tokens, { kind: "playground", apiOrigin: apiOrigin(session.settings.apiUrl) }),
+        );
         if (!flags.quiet)
           t.err(
             `${printable(`Stored the access token for ${who.user_id} in ${whereTokensWent(session)}.`)} It expires (playground tokens last hours at most) and cannot be refreshed: run monzo login when it stops working.\n`,

@@ -1,8 +1,10 @@
-import { AuthenticationError, logout } from "@monzokit/core";
+import { AuthenticationError, logout, type TokenSet } from "@monzokit/core";
+import { describeSource, judgeEndpoint } from "../config/endpoints.js";
+import { apiOrigin, loginApiOf, requireLoginApi } from "../config/login-route.js";
 import { io } from "../context.js";
 import { EXIT, StateError } from "../errors.js";
 import { printable } from "../output/printable.js";
-import { openSession, tokenHome } from "../session.js";
+import { openSession, type Session, tokenHome } from "../session.js";
 import { type Cmd, globalFlags, helpFor } from "./common.js";
 
 /** `monzo logout`. */
@@ -17,9 +19,10 @@ export default function logoutCommand(cmd: Cmd): void {
       t.err(`Not logged in (profile ${session.settings.profile}): nothing to do.\n`);
       return;
     }
+    const apiUrl = revocationApi(session, tokens);
     let revoked: "yes" | "already" | { failed: string } = "yes";
     try {
-      await logout(tokens.accessToken, { apiUrl: session.settings.apiUrl, fetch: session.fetch });
+      await logout(tokens.accessToken, { apiUrl, fetch: session.fetch });
     } catch (error) {
       // Already invalid at Monzo (expired, evicted): deleting it here is all that is left to do. Anything
       // else (no network, a server error) means Monzo may still accept it: said so, never "revoked".
@@ -39,4 +42,39 @@ export default function logoutCommand(cmd: Cmd): void {
         `${revoked === "yes" ? "Revoked at Monzo and deleted" : "The token was already invalid at Monzo; deleted"} from ${place}.\n`,
       );
   });
+}
+
+/**
+ * Where the token is revoked: at the API that issued it. A login whose file records another API than this
+ * run's (a `MONZO_API_URL` or profile `apiUrl` set since) is revoked there, said in a note — the token goes
+ * back to the server that holds it, never to this run's other API — if the host rules let that API be used
+ * (Monzo, this machine, or a host `allowHosts` or `--allow-host` names); otherwise its refusal is thrown
+ * before anything is sent or deleted. `--api-url` naming another API is the person's explicit choice, and
+ * a usage error (as for every command). A file without a recorded API is revoked at this run's API.
+ *
+ * @throws {UsageError} for `--api-url` naming another API than the login's
+ * @throws {ConfigError} when the login's API is a host this run may not send to
+ */
+function revocationApi(session: Session, tokens: TokenSet): string {
+  const { settings } = session;
+  const made = loginApiOf(tokens, settings.tokenPath);
+  if (made === undefined || made === apiOrigin(settings.apiUrl)) return settings.apiUrl;
+  if (settings.sources["apiUrl"] === "flag") requireLoginApi(tokens, settings);
+  const where = {
+    profile: settings.profile,
+    profilePath: settings.profilePath,
+    dotenvPath: settings.dotenv.path,
+  };
+  const judged = judgeEndpoint("apiUrl", made, "login", {
+    runAllowed: settings.runAllowHosts,
+    profileAllowed: settings.profileAllowHosts,
+    ...where,
+  });
+  if (judged.refusal) throw judged.refusal;
+  // --quiet leaves out Monzo's and this machine's API, never another host (as for every endpoint note).
+  if (!session.flags.quiet || judged.kind === "other")
+    session.io.err(
+      `note: this login was made at the API ${printable(made)}, so it is revoked there, not at ${printable(apiOrigin(settings.apiUrl))} (${printable(describeSource("apiUrl", settings.sources["apiUrl"] ?? "default", where))}).\n`,
+    );
+  return made;
 }

@@ -1,4 +1,5 @@
 import { type Account, HistoryWindowError, type MonzoClient } from "@monzokit/core";
+import { requireLoginApi } from "../config/login-route.js";
 import { io } from "../context.js";
 import { ConfigError, EXIT, StateError } from "../errors.js";
 import { emit } from "../output/emit.js";
@@ -88,6 +89,8 @@ export default function status(cmd: Cmd): void {
         if (flags.json) emit(t, true, { ...base, logged_in: false }, () => "");
         throw new ConfigError(`Profile ${base.profile} is not logged in`, `Run ${login}.`);
       }
+      // Asking another API than the one that issued the login would hand it the token: said, not asked.
+      requireLoginApi(tokens, session.settings);
       const check = await checkToken(tokens, session.client, {
         apiUrl: session.settings.apiUrl,
         fetch: session.fetch,

@@ -7,9 +7,15 @@ import type { Settings } from "./settings.js";
 /**
  * How a login was obtained, saved with its tokens. It decides how they are refreshed: a broker's refresh
  * token belongs to the broker's OAuth client and only the broker holds that client's secret, so it is
- * refreshed only there; tokens made with this machine's client id and secret only at Monzo with them.
+ * refreshed only there; tokens made with this machine's client id and secret only at Monzo with them; a
+ * token from the API playground is never refreshed. `apiOrigin` is the API the login was made at (the origin
+ * of its `apiUrl`, as the URL parser normalises it): its tokens are sent to no other. Files written before
+ * it was saved lack it (and older ones the whole route).
  */
-export type LoginRoute = { kind: "broker"; brokerUrl: string } | { kind: "client" };
+export type LoginRoute =
+  | { kind: "broker"; brokerUrl: string; apiOrigin?: string }
+  | { kind: "client"; apiOrigin?: string }
+  | { kind: "playground"; apiOrigin?: string };
 
 /** The token set as the CLI keeps it: core's set, and how the login was obtained (older files lack it). */
 export type StoredTokens = TokenSet & { obtainedVia?: LoginRoute };
@@ -22,6 +28,22 @@ export type RefreshPlan =
 /** `tokens` with the way they were obtained (kept on every refresh). */
 export function withRoute(tokens: TokenSet, route: LoginRoute): StoredTokens {
   return { ...tokens, obtainedVia: route };
+}
+
+/**
+ * The origin requests to `apiUrl` go to, normalised by the URL parser as every endpoint is judged (host
+ * lower-cased, `127.1` read as `127.0.0.1`, the default port dropped): what a login records, and what each
+ * run is compared with. `apiUrl` has been judged a URL before any login or request; anything else is kept
+ * as given (and so matches nothing recorded).
+ *
+ * @example apiOrigin("HTTP://127.1:6601/") // "http://127.0.0.1:6601"
+ */
+export function apiOrigin(apiUrl: string): string {
+  try {
+    return new URL(apiUrl).origin;
+  } catch {
+    return apiUrl;
+  }
 }
 
 /** Same broker: compared as URLs, trailing slashes aside (the broker client strips them too). */
@@ -44,16 +66,91 @@ function sameBroker(a: string, b: string): boolean {
 export function routeOf(tokens: TokenSet, tokenPath: string): LoginRoute | undefined {
   const route = (tokens as StoredTokens).obtainedVia as unknown;
   if (route === undefined) return undefined;
-  const r = route as { kind?: unknown; brokerUrl?: unknown };
-  if (r !== null && typeof r === "object") {
-    if (r.kind === "client") return { kind: "client" };
+  const r = route as { kind?: unknown; brokerUrl?: unknown; apiOrigin?: unknown };
+  if (r !== null && typeof r === "object" && (r.apiOrigin === undefined || isOrigin(r.apiOrigin))) {
+    const api = r.apiOrigin === undefined ? {} : { apiOrigin: r.apiOrigin };
+    if (r.kind === "client") return { kind: "client", ...api };
+    if (r.kind === "playground") return { kind: "playground", ...api };
     if (r.kind === "broker" && typeof r.brokerUrl === "string" && r.brokerUrl !== "")
-      return { kind: "broker", brokerUrl: r.brokerUrl };
+      return { kind: "broker", brokerUrl: r.brokerUrl, ...api };
   }
   throw new ConfigError(
     `The token file ${tokenPath} is damaged (its "obtainedVia" is not a login route)`,
     "Run monzo login again to replace it.",
   );
+}
+
+/** An http(s) origin as `apiOrigin` writes it (a hand-edited path, query or other scheme is not one). */
+function isOrigin(value: unknown): value is string {
+  if (typeof value !== "string") return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The API a login's tokens belong to, when its file records it: the one it was made at (kept on every
+ * refresh). `undefined` for a file written before it was recorded.
+ *
+ * @throws {ConfigError} for a damaged route (see `routeOf`)
+ */
+export function loginApiOf(tokens: TokenSet, tokenPath: string): string | undefined {
+  return routeOf(tokens, tokenPath)?.apiOrigin;
+}
+
+/**
+ * Refuses, before anything is sent, to use a login at an API other than the one it was made at: its access
+ * token — and near expiry its refresh token with this machine's client secret — would go to a server that
+ * never issued them (a `MONZO_API_URL` set later for other work, a profile's `apiUrl` changed since). The
+ * person's mistake, said with both APIs and the ways out; `--api-url` naming the other API is a usage error
+ * (exit 2), a setting from the environment, a `.env`, the profile or the default a configuration one (exit
+ * 3), as for a `--broker` or client id that is not the login's (planRefresh). A file without a recorded API
+ * (written before it was) passes: it is used with this run's API, as before, until a refresh or a login
+ * records one.
+ *
+ * @throws {UsageError} when `--api-url` names another API than the login's
+ * @throws {ConfigError} when the environment, a `.env`, the profile or the default does
+ */
+export function requireLoginApi(tokens: TokenSet, settings: Settings): void {
+  const made = loginApiOf(tokens, settings.tokenPath);
+  const here = apiOrigin(settings.apiUrl);
+  if (made === undefined || made === here) return;
+  const source = settings.sources["apiUrl"] ?? "default";
+  const from = describeSource("apiUrl", source, {
+    profile: settings.profile,
+    profilePath: settings.profilePath,
+    dotenvPath: settings.dotenv.path,
+  });
+  const login = loginHint(settings);
+  const message = `This login was made at the API ${printable(made)}, but this run's API is ${printable(here)} (${printable(from)}): its tokens are not sent to an API that did not issue them`;
+  const again = `or log in again for ${printable(here)} (${login}), or keep each API in its own profile (--profile NAME)`;
+  switch (source) {
+    case "flag":
+      throw new UsageError(message, `Drop --api-url to use this login at ${printable(made)}, ${again}.`);
+    case "env":
+      throw new ConfigError(
+        message,
+        `Unset MONZO_API_URL to use this login at ${printable(made)}, ${again}.`,
+      );
+    case ".env":
+      throw new ConfigError(
+        message,
+        `Remove MONZO_API_URL from ${printable(settings.dotenv.path)} to use this login at ${printable(made)}, ${again}.`,
+      );
+    case "profile":
+      throw new ConfigError(
+        message,
+        `Set the profile's apiUrl back (monzo config set apiUrl ${printable(made)}) to use this login, ${again}.`,
+      );
+    default:
+      throw new ConfigError(
+        message,
+        `Pass --api-url ${printable(made)} (or set MONZO_API_URL to it) to use this login where it was made, ${again}.`,
+      );
+  }
 }
 
 function loginHint(settings: Settings): string {
@@ -125,6 +222,11 @@ export function planRefresh(
     }
     return viaBroker(route.brokerUrl, brokerUrl !== undefined ? settings.endpoints.brokerUrl : undefined);
   }
+  if (route?.kind === "playground")
+    throw new ConfigError(
+      "The access token has expired, and it is a token from Monzo's API playground, which cannot be refreshed",
+      `Get a new one from the playground (${login} --access-token), or log in with your own client (${login}).`,
+    );
   if (route?.kind === "client") {
     if (brokerUrl !== undefined && brokerSource === "flag")
       throw new UsageError(

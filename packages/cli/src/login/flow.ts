@@ -10,7 +10,7 @@ import {
 } from "@monzokit/core";
 import { showUrl } from "../browser.js";
 import { type EndpointName, endpointNote, noteOnce, requireEndpoints } from "../config/endpoints.js";
-import { withRoute } from "../config/login-route.js";
+import { apiOrigin, withRoute } from "../config/login-route.js";
 import { type ProfileConfig, readProfile, type Settings, writeProfile } from "../config/settings.js";
 import { ConfigError, InterruptedError, UsageError } from "../errors.js";
 import { nodeHttpFetch } from "../http-fetch.js";
@@ -131,7 +131,14 @@ export async function loginThroughBroker(
     });
     back.finish({ ok: true });
     // Saved with the tokens: they refresh only through this broker, whatever client is configured later.
-    await session.manager.setTokens(withRoute(tokens, { kind: "broker", brokerUrl: options.brokerUrl }));
+    // And with the API they are used at here: they are sent to no other.
+    await session.manager.setTokens(
+      withRoute(tokens, {
+        kind: "broker",
+        brokerUrl: options.brokerUrl,
+        apiOrigin: apiOrigin(settings.apiUrl),
+      }),
+    );
     // Remember the broker so refreshes go through it (only what the person chose: see rememberBroker).
     await rememberBroker(session, options.brokerUrl);
     if (!options.quiet)
@@ -276,7 +283,9 @@ export async function login(session: Session, options: LoginOptions): Promise<To
       fetch: session.fetch,
     });
     // Saved with the tokens: they refresh only at Monzo with this client, never through a broker.
-    await session.manager.setTokens(withRoute(tokens, { kind: "client" }));
+    await session.manager.setTokens(
+      withRoute(tokens, { kind: "client", apiOrigin: apiOrigin(settings.apiUrl) }),
+    );
     await recordLogin(io.env, settings.profile, tokens.userId, io.now()).catch(() => {});
     server?.finish({ ok: true });
     if (creds.asked && io.interactive) await offerToSave(io, settings, creds);

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
   type Account,
+  isRefreshNotSent,
   MonzoApiError,
   type MonzoClient,
   MonzoError,
@@ -175,13 +176,19 @@ export async function movePot(request: MoveRequest): Promise<MoveResult> {
       after =
         direction === "deposit" ? await client.pots.deposit(params) : await client.pots.withdraw(params);
     } catch (error) {
-      // Never sent: the login could not be used (a refresh refused or cut off happens before the request).
-      if (error instanceof ReauthenticationRequiredError) {
+      // Never sent: the login could not be used (a refresh refused or cut off happens before the request;
+      // a refresh the CLI declined, or a login made at another API, is refused before anything is sent).
+      if (
+        error instanceof ReauthenticationRequiredError ||
+        isRefreshNotSent(error) ||
+        error instanceof ConfigError ||
+        error instanceof UsageError
+      ) {
         await j.put({
           ...record,
           outcome: "refused",
           updated_at: now(request),
-          note: `not sent: ${error.message}`,
+          note: `not sent: ${messageOf(error)}`,
         });
         throw error;
       }

@@ -2,14 +2,14 @@ import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { EXIT } from "../../src/errors.js";
 import { journalPath, type MoveRecord } from "../../src/money/journal.js";
-import { loggedIn, lossyProxy } from "../helpers.js";
+import { loggedIn, type lossyProxy } from "../helpers.js";
 
 let bank: Awaited<ReturnType<typeof loggedIn>>;
 let proxy: Awaited<ReturnType<typeof lossyProxy>>;
 
 beforeAll(async () => {
-  bank = await loggedIn("cli-pots");
-  proxy = await lossyProxy(bank.emu.url);
+  bank = await loggedIn("cli-pots", { viaProxy: true });
+  proxy = bank.proxy!;
 }, 60_000);
 afterAll(async () => {
   await proxy?.close();

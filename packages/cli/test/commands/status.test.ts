@@ -169,6 +169,14 @@ describe("monzo status tells the truth", () => {
     const declined = await run(home, ["status", "--profile", "declined", "--json"]);
     expect(declined.code).toBe(EXIT.auth);
     expect(JSON.parse(declined.out)).toMatchObject({ token: "revoked" });
+    // Any other command says the same of these logins, with the same exit code: Monzo refused the login (4).
+    for (const profile of ["newer", "declined"]) {
+      const balance = await run(home, ["balance", "--profile", profile]);
+      expect({ profile, code: balance.code }).toEqual({ profile, code: EXIT.auth });
+      expect(balance.err).toBe(
+        `error: Monzo refused the refresh token: the login has ended\n  → Log in again (monzo login --profile ${profile}).\n`,
+      );
+    }
 
     // profiles: each one's state, side by side, without refreshing anything.
     const before = emu.emulator.state.authority.counters.refreshes;
@@ -192,10 +200,14 @@ describe("monzo status tells the truth", () => {
 
   it("a profile whose API cannot be reached is unknown, and its note says where monzo asked and what happened", async () => {
     const home = await tempHome();
-    const token = emu.emulator.control.token({ ttlSeconds: 3600 });
-    expect((await run(home, ["login", "--quiet"], { MONZO_ACCESS_TOKEN: token })).code).toBe(EXIT.ok);
-    const closed = `127.0.0.1:${await freePort()}`;
-    const listed = await run(home, ["profiles", "--json"], { MONZO_API_URL: `http://${closed}` });
+    // Logged in at an API that has gone away since (a login is asked only at the API it was made at).
+    const gone = await serveEmulator({ seed: "cli-status-gone" }, { port: 0 });
+    const token = gone.emulator.control.token({ ttlSeconds: 3600 });
+    const at = { MONZO_API_URL: gone.url };
+    expect((await run(home, ["login", "--quiet"], { ...at, MONZO_ACCESS_TOKEN: token })).code).toBe(EXIT.ok);
+    await gone.close();
+    const closed = new URL(gone.url).host;
+    const listed = await run(home, ["profiles", "--json"], at);
     expect(listed.code).toBe(EXIT.ok);
     expect(JSON.parse(listed.out)).toEqual([
       expect.objectContaining({
@@ -225,6 +237,25 @@ describe("monzo status tells the truth", () => {
       /^Token +rejected: Monzo no longer accepts this token \(playground tokens last hours at most\); log in again$/m,
     );
     expect(rejected.out).not.toMatch(/expired/);
+  });
+
+  it("an expired login this machine cannot refresh (its client secret is not here) is exit 3 and says why, not 'Monzo could not be asked'", async () => {
+    const home = await tempHome();
+    await loginPending(home);
+    emu.emulator.control.approve();
+    const file = join(home, "tokens", "default.json");
+    const set = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+    await writeFile(file, JSON.stringify({ ...set, expiresAt: Date.now() - 1000 }), { mode: 0o600 });
+    const before = emu.emulator.state.authority.counters.refreshes;
+    const r = await run(home, ["status"], { MONZO_CLIENT_SECRET: "" });
+    expect(r.code).toBe(EXIT.config);
+    expect(r.err).toMatch(
+      /^error: The access token has expired, and this login was made with this machine's client \(oauth2client_\w+\): refreshing it needs that client's id and secret, which are not set\n {2}→ Set MONZO_CLIENT_ID and MONZO_CLIENT_SECRET/,
+    );
+    expect(r.err + r.out).not.toMatch(/unknown|could not be asked|outcome/);
+    // Nothing was sent: the refresh token is the one saved.
+    expect(emu.emulator.state.authority.counters.refreshes).toBe(before);
+    expect(JSON.parse(await readFile(file, "utf8"))).toEqual({ ...set, expiresAt: expect.any(Number) });
   });
 
   it("not logged in is exit 3", async () => {
@@ -349,8 +380,13 @@ describe("Ctrl+C while monzo login waits for approval", () => {
 describe("monzo logout", () => {
   it("says revoked only when Monzo revoked it; unreachable, it deletes here and says the token lives on (exit 8)", async () => {
     const home = await tempHome();
-    await loginPending(home);
-    const unreachable = await run(home, ["logout"], { MONZO_API_URL: "http://127.0.0.1:9" });
+    // Logged in at an API that has gone away since: revoked only there, so not revoked at all.
+    const gone = await serveEmulator({ seed: "cli-status-logout-gone" }, { port: 0 });
+    const at = { MONZO_API_URL: gone.url };
+    const token = gone.emulator.control.token({ ttlSeconds: 3600 });
+    expect((await run(home, ["login", "--quiet"], { ...at, MONZO_ACCESS_TOKEN: token })).code).toBe(EXIT.ok);
+    await gone.close();
+    const unreachable = await run(home, ["logout"], at);
     expect(unreachable.code).toBe(EXIT.network);
     expect(unreachable.err).toMatch(
       /^error: Deleted from .*default\.json, but Monzo could not be asked to revoke the token \(.*\): it stays valid at Monzo until it expires\n/,

@@ -1,8 +1,16 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { TokenSet } from "@monzokit/core";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { planRefresh, routeOf, withRoute } from "../../src/config/login-route.js";
+import {
+  apiOrigin,
+  loginApiOf,
+  planRefresh,
+  requireLoginApi,
+  routeOf,
+  withRoute,
+} from "../../src/config/login-route.js";
 import { resolveSettings, type SettingFlags } from "../../src/config/settings.js";
 import { ConfigError, UsageError } from "../../src/errors.js";
 import { fakeIo, tempHome } from "../helpers.js";
@@ -152,7 +160,113 @@ describe("a token file saved before the route was", () => {
   });
 });
 
+describe("a token from the API playground", () => {
+  it("is never refreshed: a config error naming the way back, nothing planned", async () => {
+    const tokens = withRoute(base, { kind: "playground", apiOrigin: "https://api.monzo.com" });
+    const r = plan(tokens, await settingsFor({ ...ENV_CLIENT, MONZO_BROKER_URL: BROKER }));
+    expect(r.error).toBeInstanceOf(ConfigError);
+    expect((r.error as Error).message).toContain("API playground");
+  });
+});
+
+describe("the API a login was made at", () => {
+  const EMU = "http://127.0.0.1:6601";
+  const made = withRoute(base, { kind: "client", apiOrigin: EMU });
+
+  it("apiOrigin normalises as the URL parser does: case, 127.1, a default port, any path", () => {
+    expect(apiOrigin("HTTP://127.1:6601/some/path?x=1")).toBe(EMU);
+    expect(apiOrigin("https://API.monzo.com:443/")).toBe("https://api.monzo.com");
+    expect(apiOrigin("http://[::1]:80")).toBe("http://[::1]");
+    // Another name for this machine may be another listener: not the same API.
+    expect(apiOrigin("http://localhost:6601")).not.toBe(EMU);
+    fc.assert(
+      fc.property(fc.webPath(), fc.constantFrom("", "/", "?q=1", "#x"), (path, tail) => {
+        expect(apiOrigin(`${EMU}${path}${tail}`)).toBe(EMU);
+      }),
+    );
+  });
+
+  it("the same API, however spelled, passes; a file without one passes (used as before)", async () => {
+    for (const apiUrl of [EMU, `${EMU}/`, "http://127.1:6601", "HTTP://127.0.0.1:6601/x"]) {
+      const same = await settingsFor({ MONZO_API_URL: apiUrl });
+      expect(() => requireLoginApi(made, same)).not.toThrow();
+    }
+    const elsewhere = await settingsFor({ MONZO_API_URL: "http://127.0.0.1:9" });
+    expect(() => requireLoginApi(withRoute(base, { kind: "client" }), elsewhere)).not.toThrow();
+    expect(() => requireLoginApi(base, elsewhere)).not.toThrow();
+  });
+
+  it("another API is refused naming both and the fix: --api-url a usage error, any other source a config error", async () => {
+    const other = "http://127.0.0.1:9";
+    const cases = [
+      [await settingsFor({}, { apiUrl: other }), UsageError, "(--api-url)", "Drop --api-url"],
+      [
+        await settingsFor({ MONZO_API_URL: other }),
+        ConfigError,
+        "(MONZO_API_URL in the environment)",
+        "Unset MONZO_API_URL",
+      ],
+      [
+        await settingsFor({}, {}, { apiUrl: other }),
+        ConfigError,
+        "in the profile",
+        `monzo config set apiUrl ${EMU}`,
+      ],
+      [await settingsFor(), ConfigError, "(the default)", `Pass --api-url ${EMU}`],
+    ] as const;
+    for (const [settings, type, from, fix] of cases) {
+      let error: unknown;
+      try {
+        requireLoginApi(made, settings);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(type);
+      const { message, hint } = error as ConfigError;
+      expect(message).toContain(`This login was made at the API ${EMU}`);
+      expect(message).toContain(
+        `this run's API is ${settings.apiUrl === other ? other : "https://api.monzo.com"}`,
+      );
+      expect(message).toContain(from);
+      expect(message).not.toContain("\n");
+      expect(hint).toContain(fix);
+      expect(hint).toContain("monzo login");
+      expect(hint).toContain("--profile");
+    }
+  });
+
+  it("loginApiOf reads it from client, broker and playground routes", () => {
+    expect(loginApiOf(made, "t.json")).toBe(EMU);
+    expect(loginApiOf(withRoute(base, { kind: "broker", brokerUrl: BROKER, apiOrigin: EMU }), "t.json")).toBe(
+      EMU,
+    );
+    expect(loginApiOf(withRoute(base, { kind: "playground", apiOrigin: EMU }), "t.json")).toBe(EMU);
+    expect(loginApiOf(base, "t.json")).toBeUndefined();
+  });
+});
+
 describe("routeOf", () => {
+  it("keeps the recorded API, and calls one that is not an http(s) origin damaged", () => {
+    expect(
+      routeOf(withRoute(base, { kind: "client", apiOrigin: "https://api.monzo.com" }), "t.json"),
+    ).toEqual({
+      kind: "client",
+      apiOrigin: "https://api.monzo.com",
+    });
+    for (const bad of [
+      "https://api.monzo.com/",
+      "https://API.monzo.com",
+      "file:///x",
+      "ftp://a.b",
+      "x",
+      7,
+      null,
+    ])
+      expect(() =>
+        routeOf({ ...base, obtainedVia: { kind: "client", apiOrigin: bad } } as TokenSet, "t.json"),
+      ).toThrow(ConfigError);
+  });
+
   it("reads a saved route, nothing from an older file, and calls anything else damaged", () => {
     expect(routeOf(withRoute(base, { kind: "client" }), "t.json")).toEqual({ kind: "client" });
     expect(routeOf(withRoute(base, { kind: "broker", brokerUrl: BROKER }), "t.json")).toEqual({

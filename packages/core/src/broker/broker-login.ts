@@ -10,7 +10,7 @@ import { MonzoError } from "../errors/monzo-error.js";
 import { rememberSecret } from "../errors/redact.js";
 import type { ClientId, UserId } from "../models/ids.js";
 import { checkBaseUrl } from "../oauth/urls.js";
-import type { RefreshFunction } from "../tokens/manager.js";
+import { type RefreshFunction, refreshNotSent } from "../tokens/manager.js";
 import type { TokenSet } from "../tokens/token-set.js";
 import { NO_REDIRECTS, refuseRedirect } from "../transport/redirects.js";
 
@@ -283,7 +283,7 @@ export class BrokerLogin {
   refreshFunction(): RefreshFunction {
     return async (current, signal) => {
       if (!current.refreshToken)
-        throw new InvalidArgumentError("No refresh token to refresh with", "Log in again.");
+        throw refreshNotSent(new InvalidArgumentError("No refresh token to refresh with", "Log in again."));
       rememberSecret(current.refreshToken);
       const res = await this.#send("/refresh", {
         method: "POST",

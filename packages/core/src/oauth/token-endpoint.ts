@@ -7,6 +7,7 @@ import {
 } from "../errors/client-errors.js";
 import { redact, rememberSecret } from "../errors/redact.js";
 import { parse, TokenResponseSchema } from "../models/schemas.js";
+import { refreshNotSent } from "../tokens/manager.js";
 import type { TokenSet } from "../tokens/token-set.js";
 import { NO_REDIRECTS, refuseRedirect } from "../transport/redirects.js";
 import { isValidatedCallback, spendCallback, type ValidatedCallback } from "./authorize.js";
@@ -203,9 +204,16 @@ async function oauthFailure(
 export function monzoRefresh(
   options: ClientCredentials & Omit<EndpointOptions, "signal">,
 ): (current: TokenSet, signal?: AbortSignal) => Promise<TokenSet> {
-  return (current, signal) => {
+  return async (current, signal) => {
+    // Both found before anything is sent: marked so, the token manager reports them as they are, not as a
+    // refresh whose outcome is unknown.
     if (!current.refreshToken)
-      throw new InvalidArgumentError("No refresh token to refresh with", "Log in again.");
+      throw refreshNotSent(new InvalidArgumentError("No refresh token to refresh with", "Log in again."));
+    try {
+      checkBaseUrl(options.apiUrl ?? MONZO_API_URL, "apiUrl", options.allowInsecure);
+    } catch (error) {
+      throw refreshNotSent(error as object);
+    }
     return refreshTokens(current.refreshToken, { ...options, ...(signal ? { signal } : {}) });
   };
 }

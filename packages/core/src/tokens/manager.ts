@@ -6,8 +6,48 @@ import type { AccessTokenProvider } from "../transport/transport.js";
 import type { TokenStore } from "./store.js";
 import { expiresSoon, type TokenSet } from "./token-set.js";
 
-/** Turns the current token set into the next one: Monzo's refresh grant, or a broker's `/refresh`. */
+/**
+ * Turns the current token set into the next one: Monzo's refresh grant, or a broker's `/refresh`. An error
+ * it throws before sending anything should be marked with `refreshNotSent`, so the token manager can tell
+ * it from a refresh of unknown outcome.
+ */
 export type RefreshFunction = (current: TokenSet, signal?: AbortSignal) => Promise<TokenSet>;
+
+/** The mark of `refreshNotSent`: a registered symbol, so that two copies of this package agree on it. */
+const NOT_SENT = Symbol.for("monzokit.refresh.not-sent");
+
+/**
+ * Marks `error` as thrown by a refresh function before it sent the refresh token anywhere (a missing client
+ * secret, a refused setting, an invalid URL): the refresh token cannot have been spent, so `TokenManager`
+ * passes the error on as itself instead of calling the refresh's outcome unknown. Mark only what was thrown
+ * before any request; a failure after sending (a lost connection, a timeout) may have rotated the chain.
+ * Returns `error` (an object that cannot be marked stays unmarked: its outcome is then reported unknown).
+ *
+ * @example
+ * ```ts
+ * const refresh: RefreshFunction = async (current, signal) => {
+ *   if (!secret) throw refreshNotSent(new Error("no client secret is configured"));
+ *   return monzoRefresh({ clientId, clientSecret: secret })(current, signal);
+ * };
+ * ```
+ */
+export function refreshNotSent<E extends object>(error: E): E {
+  try {
+    Object.defineProperty(error, NOT_SENT, { value: true, configurable: true });
+  } catch {}
+  return error;
+}
+
+/**
+ * Whether `error` was marked by `refreshNotSent`: thrown by a refresh function before anything was sent.
+ *
+ * @example if (isRefreshNotSent(error)) console.error("nothing was sent; the login is intact");
+ */
+export function isRefreshNotSent(error: unknown): boolean {
+  return (
+    typeof error === "object" && error !== null && (error as { [NOT_SENT]?: unknown })[NOT_SENT] === true
+  );
+}
 
 export interface TokenManagerOptions {
   store: TokenStore;
@@ -26,7 +66,8 @@ export interface TokenManagerOptions {
  * processes); after taking the lock it reloads the store and uses a token someone else already rotated
  * (compare-and-swap on the token it meant to replace); it saves the new set before anyone uses it; and
  * it never retries a refresh whose outcome is unknown, because a second attempt with the same single-use
- * refresh token would burn the chain.
+ * refresh token would burn the chain. An error the refresh function marked with `refreshNotSent` (nothing
+ * was sent, so nothing is unknown) and an abort reach the caller as themselves.
  *
  * @example
  * ```ts
@@ -141,7 +182,8 @@ export class TokenManager implements AccessTokenProvider {
       try {
         next = await refresh(latest, signal);
       } catch (error) {
-        if (error instanceof AbortError) throw error;
+        // Nothing was sent (the refresh function says so): the chain is intact, and its error says why.
+        if (error instanceof AbortError || isRefreshNotSent(error)) throw error;
         if (isRefused(error)) {
           // Maybe another process won a race we could not see: its tokens are in the store now.
           const after = await store.load();
