@@ -46,6 +46,16 @@ export interface Request {
   lower: Lower;
   /** A backward page from a transaction's time (`before=<its time>+1 ms`) repeats those known there. */
   repeats: number;
+  /** `since` as sent: a transaction id (the edge the page goes on from), or undefined. */
+  sinceId?: string | undefined;
+  /** The page sent as soon as this one's text showed its last transaction, before this one was read. */
+  successor?: Request | undefined;
+  /** Set on that page until the page it was sent from is read: its answer waits for that. */
+  predecessor?: Request | undefined;
+  /** Its answer, held while the predecessor is still being read. */
+  held?: (() => void) | undefined;
+  /** Its text's peek, waiting for the same before the walk decides on an early page from it. */
+  waiting?: (() => void) | undefined;
 }
 
 /**
@@ -88,7 +98,7 @@ export class Gap {
    * passed. Its id is read only where its time cannot decide: a parsed transaction's properties are slow
    * to look up, and pages check every one.
    */
-  afterLo(tx: Transaction, ms: number): boolean {
+  afterLo(tx: { readonly id: string }, ms: number): boolean {
     const lo = this.lo;
     if (lo.id === undefined) return !(ms < lo.ms);
     if (Number.isNaN(lo.ms)) return tx.id !== lo.id;
@@ -98,7 +108,7 @@ export class Gap {
   }
 
   /** True when a transaction (created at `ms`) comes before the upper edge; its id is read only at the edge's instant. */
-  beforeHi(tx: Transaction, ms: number): boolean {
+  beforeHi(tx: { readonly id: string }, ms: number): boolean {
     const hi = this.hi;
     if (ms !== hi.ms || !hi.item) return ms < hi.ms;
     return !hi.ties?.has(tx.id);

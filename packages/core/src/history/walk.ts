@@ -4,6 +4,7 @@ import { InvalidResponseError, type Transaction } from "../models/schemas.js";
 import { backoffDelay } from "../transport/retry.js";
 import { Gap, type Lower, lowerAfter, PAGE, type Request, type Upper, upperBefore } from "./gap.js";
 import { Pacer } from "./pacer.js";
+import type { PagePeek } from "./peek.js";
 
 const DAY = 86_400_000;
 
@@ -76,8 +77,16 @@ export interface TransactionPage {
 
 /** How a `HistoryWalk` fetches, where it starts and ends, and how it paces itself. */
 export interface WalkOptions {
-  /** Fetches one page (`readTransactions` gives both arrays); the walk pages at 100 transactions. */
-  fetchPage: (query: PageQuery, signal: AbortSignal) => Promise<TransactionPage>;
+  /**
+   * Fetches one page (`readTransactions` gives both arrays); the walk pages at 100 transactions. With
+   * `onPeek`, it passes what the answer's text shows (`peekTransactions`) before parsing it; `true` back
+   * means the walk sent its next page from it, and the runtime should be let write that request first.
+   */
+  fetchPage: (
+    query: PageQuery,
+    signal: AbortSignal,
+    onPeek?: (peek: PagePeek) => boolean | Promise<boolean>,
+  ) => Promise<TransactionPage>;
   /** Where the walk starts. `id` only (ms NaN): after that transaction. `ms` only: from that instant. */
   start: Lower;
   /** Resolves to the start instant when it is not known at once (the account's opening). */
@@ -331,15 +340,107 @@ export class HistoryWalk {
       anchorMs: gap.lo.ms,
       lower: gap.lo,
       repeats: backward ? repeats(gap) : 0,
+      sinceId: backward ? undefined : gap.lo.id,
     };
     if (backward) gap.backward = request;
     else gap.forward = request;
+    this.#dispatch(request, query);
+  }
+
+  #dispatch(request: Request, query: PageQuery): void {
     this.#inflight++;
     this.stats.requests++;
-    this.#o.fetchPage(query, this.#signal).then(
-      (page) => this.#answered(request, page),
-      (error: unknown) => this.#refused(request, error),
+    const onPeek = request.backward ? undefined : (peek: PagePeek) => this.#early(request, peek);
+    this.#o.fetchPage(query, this.#signal, onPeek).then(
+      (page) => this.#settle(request, () => this.#answered(request, page)),
+      (error: unknown) => this.#settle(request, () => this.#refused(request, error)),
     );
+  }
+
+  /** Handles an answer now, or once the page this one was sent from has been read. */
+  #settle(request: Request, handle: () => void): void {
+    if (request.predecessor) request.held = handle;
+    else handle();
+  }
+
+  /**
+   * A forward page's text showed it is full and where it ends, before it is parsed: send the page after it
+   * now, when that is exactly the page the walk would send once this one is read — the gap's only walker
+   * goes on (no backward page in flight, none free to take first), the page ends inside the gap, and
+   * there is room and a slot. So the walk sends no request it would not have sent, only sooner: while this
+   * page is parsed and checked, the next one is already on its way (ADR 0012). True if it sent it. A page
+   * that was itself sent early decides once the page before it has been read (on a fast connection its
+   * answer can come first), so the chain of early pages does not break.
+   */
+  #early(request: Request, peek: PagePeek): boolean | Promise<boolean> {
+    if (request.predecessor)
+      return new Promise<boolean>((resolve) => {
+        request.waiting = () => resolve(this.#early(request, peek) as boolean);
+      });
+    const gap = request.gap;
+    const last = peek.last;
+    if (
+      this.#failed ||
+      this.#done ||
+      this.#cancelled ||
+      this.#pacer.paused ||
+      this.#backward === undefined ||
+      peek.count !== PAGE ||
+      last === undefined ||
+      gap.closed ||
+      gap.forward !== request ||
+      gap.backward !== undefined ||
+      request.successor !== undefined ||
+      this.#startPending(gap) ||
+      !(last.ms < gap.hi.ms && last.ms < request.beforeMs) ||
+      // The page must move its edge: one that ignores `since` is refused when it is read.
+      !gap.afterLo(last, last.ms) ||
+      this.#inflight - 1 >= this.#pacer.slots ||
+      this.#buffered() + this.#queue.length - this.#queueHead + 2 * PAGE >= this.#o.highWater
+    )
+      return false;
+    // A free backward page would be taken before the forward walker goes on (see #serve).
+    if (this.#backwardAllowed(gap) && !gap.hi.item && gap.hiRate === undefined) return false;
+    const query: PageQuery = { since: last.id };
+    let beforeMs = gap.hiBefore;
+    if (this.#o.openEnd && !gap.hi.item && gap.hi.ms === this.#o.endMs) beforeMs = Number.POSITIVE_INFINITY;
+    else query.before = this.#iso(beforeMs);
+    const next: Request = {
+      gap,
+      backward: false,
+      epoch: this.#pacer.epoch,
+      beforeMs,
+      capped: false,
+      anchorMs: last.ms,
+      // Set when this page has been read (#adopt): the edge it moves to.
+      lower: gap.lo,
+      repeats: 0,
+      sinceId: last.id,
+      predecessor: request,
+    };
+    request.successor = next;
+    gap.forward = next;
+    this.#dispatch(next, query);
+    return true;
+  }
+
+  /**
+   * The page an early request was sent from has been read: the early one goes on from that page's last
+   * transaction (its answer, if it came meanwhile, is handed back to run next). Its "nothing after `since`" check holds only if that is still the gap's edge (a page from
+   * an earlier gap may have reached past it meanwhile, as it may past any page in flight).
+   */
+  #adopt(request: Request): (() => void) | undefined {
+    const next = request.successor;
+    if (!next) return undefined;
+    request.successor = undefined;
+    const lo = next.gap.lo;
+    next.lower = lo.id === next.sinceId ? lo : { ms: next.anchorMs, id: next.sinceId, ties: undefined };
+    next.predecessor = undefined;
+    // Either its text waits for a decision, or its answer came whole and waits to be handled.
+    const then = next.waiting ?? next.held;
+    next.waiting = undefined;
+    next.held = undefined;
+    return then;
   }
 
   #iso(ms: number): string {
@@ -410,8 +511,7 @@ export class HistoryWalk {
   #answered(request: Request, page: TransactionPage): void {
     const items = page.items;
     this.#inflight--;
-    if (request.backward) request.gap.backward = undefined;
-    else request.gap.forward = undefined;
+    this.#release(request);
     if (this.#cancelled || this.#failed) return;
     this.#pacer.answered();
     this.#spent++;
@@ -432,9 +532,20 @@ export class HistoryWalk {
       this.#fail(error);
       return;
     }
+    // Its early successor's answer, if it came while this page was read, is handled after it.
+    const held = this.#adopt(request);
     this.#emit();
     this.#progress();
     this.#schedule();
+    held?.();
+  }
+
+  /** The request no longer holds its gap's walker slot (an early successor may hold it already). */
+  #release(request: Request): void {
+    const gap = request.gap;
+    if (request.backward) {
+      if (gap.backward === request) gap.backward = undefined;
+    } else if (gap.forward === request) gap.forward = undefined;
   }
 
   /** A forward page: into its gap, then on into the gaps after it while it reaches past their starts. */
@@ -565,8 +676,7 @@ export class HistoryWalk {
 
   #refused(request: Request, error: unknown): void {
     this.#inflight--;
-    if (request.backward) request.gap.backward = undefined;
-    else request.gap.forward = undefined;
+    this.#release(request);
     if (this.#cancelled || this.#failed) return;
     if (error instanceof RateLimitError) {
       this.stats.requests--;

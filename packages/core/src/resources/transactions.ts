@@ -1,5 +1,6 @@
 import { AbortError, InvalidArgumentError } from "../errors/client-errors.js";
 import { type Lower, PAGE } from "../history/gap.js";
+import { type PagePeek, peekTransactions, yieldToEventLoop } from "../history/peek.js";
 import { type HistoryProgress, HistoryWalk, type PageQuery, type TransactionPage } from "../history/walk.js";
 import type { AccountId, TransactionId } from "../models/ids.js";
 import {
@@ -10,7 +11,7 @@ import {
   unwrap,
 } from "../models/schemas.js";
 import { type Page, PagePromise } from "../pagination.js";
-import type { CallOptions } from "../transport/transport.js";
+import { type CallOptions, parseJson } from "../transport/transport.js";
 import { Resource } from "./resource.js";
 
 /** What `transactions.list` pages through (REFERENCE §3.1, §7.3). */
@@ -66,6 +67,7 @@ export interface HistoryParams {
 }
 
 const DAY = 86_400_000;
+const LIST = { method: "GET", path: "/transactions" } as const;
 /** How far back Monzo lets a client read once the 5-minute window is over (REFERENCE §2.12), plus a margin. */
 const RECENT_MS = 91 * DAY;
 /** Pages the history walk keeps in flight unless told otherwise (see `HistoryParams.concurrency`). */
@@ -290,8 +292,12 @@ export class Transactions extends Resource {
     // One object per merchant, shared by all its transactions: a long history repeats a few hundred
     // merchants tens of thousands of times (REFERENCE §3.2).
     const merchants = new Map<string, Merchant>();
-    const fetchPage = async (query: PageQuery, signal: AbortSignal): Promise<TransactionPage> => {
-      const body = await this.send(
+    const fetchPage = async (
+      query: PageQuery,
+      signal: AbortSignal,
+      onPeek?: (peek: PagePeek) => boolean | Promise<boolean>,
+    ): Promise<TransactionPage> => {
+      const text = await this.send(
         {
           method: "GET",
           path: "/transactions",
@@ -304,10 +310,17 @@ export class Transactions extends Resource {
           },
           replaySafe: true,
           onRateLimit: "throw",
+          text: true,
         },
         { ...options, signal },
       );
-      const page = readTransactions(body, "GET /transactions");
+      // The walk may send its next page from what the text shows; that request goes out before this one
+      // is parsed only if the runtime gets to write it first.
+      if (onPeek && typeof text === "string") {
+        const peek = peekTransactions(text);
+        if (peek && (await onPeek(peek))) await yieldToEventLoop();
+      }
+      const page = readTransactions(parseJson(text as string, LIST), "GET /transactions");
       // Merchants are objects only when expanded; otherwise this loop would only cost a lookup a transaction.
       if (params.expandMerchant)
         for (const tx of page.items) {

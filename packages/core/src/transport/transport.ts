@@ -40,6 +40,11 @@ export interface RequestSpec {
    * its own requests (the history walk lowers its concurrency instead).
    */
   onRateLimit?: "retry" | "throw";
+  /**
+   * Hand a success's body back as the text it came as, for a caller that reads some of it before parsing
+   * it (the history walk sends its next page first; parse it with `parseJson`).
+   */
+  text?: boolean;
 }
 
 /** Per-call options, last argument of every resource method. */
@@ -103,7 +108,11 @@ export class Transport {
 
     for (let attempt = 0; ; attempt++) {
       throwIfAborted(options.signal);
-      if (useAuth && token === undefined) token = await c.tokens!.accessToken(options.signal);
+      if (useAuth && token === undefined) {
+        token = await c.tokens!.accessToken(options.signal);
+        // Stopped while the token was awaited: nothing is sent (a walk's reader that went away).
+        throwIfAborted(options.signal);
+      }
       // The attempt's deadline covers the answer's body too. A controller and a timer cleared when the
       // attempt ends, rather than AbortSignal.timeout, whose weak reference and registry cost more than
       // the rest of the client's work on a small read (BENCHMARKS.md).
@@ -119,7 +128,6 @@ export class Transport {
       const onAbort = outer ? () => timeout.abort(outer.reason) : undefined;
       if (outer && onAbort) {
         outer.addEventListener("abort", onAbort, { once: true });
-        if (outer.aborted) onAbort(); // while the token was awaited
       }
       const signal = timeout.signal;
       try {
@@ -154,7 +162,11 @@ export class Transport {
         // API, which never redirects, so a redirect is refused rather than taken as its answer.
         if (!spec.raw) refuseRedirect(response, `${spec.method} ${spec.path}`, this.#base);
         if (response.ok)
-          return { status: response.status, body: parseJson(text, spec), headers: response.headers };
+          return {
+            status: response.status,
+            body: spec.text ? text : parseJson(text, spec),
+            headers: response.headers,
+          };
 
         const body = await readErrorBody(response);
         const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), now());
@@ -262,7 +274,12 @@ export function formEncode(fields: Record<string, string | number | undefined>):
   return params.toString();
 }
 
-function parseJson(text: string, spec: RequestSpec): unknown {
+/**
+ * A success's body as JSON; successful "empty" answers are `{}`.
+ *
+ * @throws {MonzoError} `api.invalid_response` when it is not JSON
+ */
+export function parseJson(text: string, spec: Pick<RequestSpec, "method" | "path">): unknown {
   // Successful "empty" answers are `{}` or nothing at all (REFERENCE §1.4, §10.2).
   if (text.trim() === "") return {};
   try {
