@@ -79,13 +79,14 @@ export interface TransactionPage {
 export interface WalkOptions {
   /**
    * Fetches one page (`readTransactions` gives both arrays); the walk pages at 100 transactions. With
-   * `onPeek`, it passes what the answer's text shows (`peekTransactions`) before parsing it; `true` back
-   * means the walk sent its next page from it, and the runtime should be let write that request first.
+   * `onPeek`, it offers what the answer's text shows (`peekTransactions`, read only if the walk asks)
+   * before parsing it; `true` back means the walk sent its next page from it, and the runtime should be
+   * let write that request first.
    */
   fetchPage: (
     query: PageQuery,
     signal: AbortSignal,
-    onPeek?: (peek: PagePeek) => boolean | Promise<boolean>,
+    onPeek?: (peek: () => PagePeek | undefined) => boolean | Promise<boolean>,
   ) => Promise<TransactionPage>;
   /** Where the walk starts. `id` only (ms NaN): after that transaction. `ms` only: from that instant. */
   start: Lower;
@@ -350,7 +351,9 @@ export class HistoryWalk {
   #dispatch(request: Request, query: PageQuery): void {
     this.#inflight++;
     this.stats.requests++;
-    const onPeek = request.backward ? undefined : (peek: PagePeek) => this.#early(request, peek);
+    const onPeek = request.backward
+      ? undefined
+      : (peek: () => PagePeek | undefined) => this.#early(request, peek);
     this.#o.fetchPage(query, this.#signal, onPeek).then(
       (page) => this.#settle(request, () => this.#answered(request, page)),
       (error: unknown) => this.#settle(request, () => this.#refused(request, error)),
@@ -372,35 +375,40 @@ export class HistoryWalk {
    * that was itself sent early decides once the page before it has been read (on a fast connection its
    * answer can come first), so the chain of early pages does not break.
    */
-  #early(request: Request, peek: PagePeek): boolean | Promise<boolean> {
+  #early(request: Request, peek: () => PagePeek | undefined): boolean | Promise<boolean> {
     if (request.predecessor)
       return new Promise<boolean>((resolve) => {
         request.waiting = () => resolve(this.#early(request, peek) as boolean);
       });
     const gap = request.gap;
-    const last = peek.last;
+    // What can be decided without the text first: reading its structure costs about half a parse.
     if (
       this.#failed ||
       this.#done ||
       this.#cancelled ||
       this.#pacer.paused ||
       this.#backward === undefined ||
-      peek.count !== PAGE ||
-      last === undefined ||
       gap.closed ||
       gap.forward !== request ||
       gap.backward !== undefined ||
       request.successor !== undefined ||
       this.#startPending(gap) ||
-      !(last.ms < gap.hi.ms && last.ms < request.beforeMs) ||
-      // The page must move its edge: one that ignores `since` is refused when it is read.
-      !gap.afterLo(last, last.ms) ||
       this.#inflight - 1 >= this.#pacer.slots ||
-      this.#buffered() + this.#queue.length - this.#queueHead + 2 * PAGE >= this.#o.highWater
+      this.#buffered() + this.#queue.length - this.#queueHead + 2 * PAGE >= this.#o.highWater ||
+      // A free backward page would be taken before the forward walker goes on (see #serve).
+      (this.#backwardAllowed(gap) && !gap.hi.item && gap.hiRate === undefined)
     )
       return false;
-    // A free backward page would be taken before the forward walker goes on (see #serve).
-    if (this.#backwardAllowed(gap) && !gap.hi.item && gap.hiRate === undefined) return false;
+    const seen = peek();
+    const last = seen?.last;
+    if (
+      seen?.count !== PAGE ||
+      last === undefined ||
+      !(last.ms < gap.hi.ms && last.ms < request.beforeMs) ||
+      // The page must move its edge: one that ignores `since` is refused when it is read.
+      !gap.afterLo(last, last.ms)
+    )
+      return false;
     const query: PageQuery = { since: last.id };
     let beforeMs = gap.hiBefore;
     if (this.#o.openEnd && !gap.hi.item && gap.hi.ms === this.#o.endMs) beforeMs = Number.POSITIVE_INFINITY;

@@ -295,7 +295,7 @@ export class Transactions extends Resource {
     const fetchPage = async (
       query: PageQuery,
       signal: AbortSignal,
-      onPeek?: (peek: PagePeek) => boolean | Promise<boolean>,
+      onPeek?: (peek: () => PagePeek | undefined) => boolean | Promise<boolean>,
     ): Promise<TransactionPage> => {
       const text = await this.send(
         {
@@ -316,10 +316,8 @@ export class Transactions extends Resource {
       );
       // The walk may send its next page from what the text shows; that request goes out before this one
       // is parsed only if the runtime gets to write it first.
-      if (onPeek && typeof text === "string") {
-        const peek = peekTransactions(text);
-        if (peek && (await onPeek(peek))) await yieldToEventLoop();
-      }
+      if (onPeek && typeof text === "string" && (await onPeek(() => peekTransactions(text))))
+        await yieldToEventLoop();
       const page = readTransactions(parseJson(text as string, LIST), "GET /transactions");
       // Merchants are objects only when expanded; otherwise this loop would only cost a lookup a transaction.
       if (params.expandMerchant)
