@@ -60,7 +60,7 @@ export const FULL: HistoryBenchOptions = {
   denseRounds: 3,
   sparse: 1_000,
   sparseLatencyMs: 5,
-  sparseRounds: 31,
+  sparseRounds: 61,
   shapes: [
     { name: "bursty (14 bursts of up to 500 in two days, 600 between)", spec: BURSTY },
     { name: "six years old, 30% of months active (up to 220 each)", spec: QUIET },
