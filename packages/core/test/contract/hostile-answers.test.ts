@@ -23,10 +23,12 @@ interface Answer {
 let next: Answer = { status: 200, contentType: "application/json", body: "{}", cut: false };
 let server: Server;
 let url = "";
+let requests = 0;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     req.resume();
+    requests++;
     const a = next;
     const body = typeof a.body === "string" ? Buffer.from(a.body) : Buffer.from(a.body);
     const headers: Record<string, string | number> = {
@@ -51,7 +53,15 @@ afterAll(async () => new Promise<void>((r) => server.close(() => r())));
 
 const TOKEN = "hostile-answers-secret-token-0123456789";
 
+/** A full page of old transactions: a history walk goes on from it (early, before parsing it: ADR 0012). */
+const fullPage = `{"transactions":[${Array.from(
+  { length: 100 },
+  (_, i) =>
+    `{"id":"tx_1${String(i).padStart(3, "0")}","created":"2024-01-01T00:${String(Math.floor(i / 60)).padStart(2, "0")}:${String(i % 60).padStart(2, "0")}.000Z","amount":-${i + 1},"currency":"GBP","description":"SHOP \\"${i}\\" {[,]}","metadata":{}}`,
+).join(",")}]}`;
+
 const real = {
+  page: fullPage,
   accounts: `{"accounts":[{"id":"acc_00009","closed":false,"created":"2020-01-01T00:00:00.000Z","description":"user_0001","type":"uk_retail","currency":"GBP","country_code":"GB","owners":[{"user_id":"user_0001","preferred_name":"Ann","preferred_first_name":"Ann"}],"account_number":"12345678","sort_code":"040004"}]}`,
   balance: `{"balance":5000,"total_balance":6000,"currency":"GBP","spend_today":-120,"local_currency":"","local_exchange_rate":0,"local_spend":[]}`,
   transactions: `{"transactions":[{"id":"tx_0001","account_id":"acc_00009","amount":-350,"currency":"GBP","created":"2026-06-01T10:00:00.000Z","description":"COFFEE","category":"eating_out","settled":"2026-06-02T10:00:00.000Z","merchant":"merch_1","metadata":{},"notes":"","is_load":false,"local_amount":-350,"local_currency":"GBP","updated":"2026-06-02T10:00:00.000Z"}]}`,
@@ -82,6 +92,7 @@ const call = fc.constantFrom(
   "transaction",
   "webhooks",
   "receipt",
+  "history",
 ) as fc.Arbitrary<string>;
 
 function run(client: MonzoClient, which: string): Promise<unknown> {
@@ -100,6 +111,9 @@ function run(client: MonzoClient, which: string): Promise<unknown> {
       return client.transactions.retrieve("tx_0001");
     case "webhooks":
       return client.webhooks.list("acc_00009");
+    case "history":
+      // Every request gets the same answer: the walk must end, typed, within a bounded number of them.
+      return client.transactions.history({ accountId: "acc_00009", since: "tx_0000" }).toArray();
     default:
       return client.receipts.retrieve("receipt-1");
   }
@@ -112,12 +126,20 @@ describe("hostile answers (property)", () => {
       unhandled++;
     };
     process.on("unhandledRejection", onUnhandled);
-    const client = new MonzoClient({ accessToken: TOKEN, apiUrl: url, maxRetries: 0, timeoutMs: 5000 });
+    // Without real waits: a 429 answered to every page is retried after Retry-After up to the walk's limit.
+    const client = new MonzoClient({
+      accessToken: TOKEN,
+      apiUrl: url,
+      maxRetries: 0,
+      timeoutMs: 5000,
+      sleep: async () => {},
+    });
     const outcomes = { values: 0, typed: 0 };
     try {
       await fc.assert(
         fc.asyncProperty(answer, call, async (a, which) => {
           next = a;
+          requests = 0;
           try {
             const value = await run(client, which);
             outcomes.values++;
@@ -128,6 +150,7 @@ describe("hostile answers (property)", () => {
             expect(error.code).toMatch(/^[a-z_]+\.[a-z_]+/);
             expect(`${error.message} ${error.hint ?? ""} ${JSON.stringify(error)}`).not.toContain(TOKEN);
           }
+          expect(requests).toBeLessThanOrEqual(which === "history" ? 30 : 1);
         }),
         { numRuns: 400 },
       );
@@ -169,5 +192,15 @@ describe("hostile answers (property)", () => {
     expect((await client.balance.retrieve("acc_00009")).balance).toBe(5000);
     ok(real.transactions);
     expect((await client.transactions.list({ accountId: "acc_00009" })).items).toHaveLength(1);
+    // The same full page to every request: the backward page from now shows its newest 100 are the
+    // first page's, so those are the whole history after tx_0000.
+    ok(real.page);
+    requests = 0;
+    const all = await client.transactions.history({ accountId: "acc_00009", since: "tx_0000" }).toArray();
+    expect(all.map((t) => t.id)).toEqual(
+      Array.from({ length: 100 }, (_, i) => `tx_1${String(i).padStart(3, "0")}`),
+    );
+    expect(all[3]!.description).toBe('SHOP "3" {[,]}');
+    expect(requests).toBe(2);
   });
 });
