@@ -1,4 +1,4 @@
-import { AuthenticationError, logout, type TokenSet } from "@monzokit/core";
+import { AuthenticationError, logout, MONZO_API_URL, type TokenSet } from "@monzokit/core";
 import { describeSource, judgeEndpoint } from "../config/endpoints.js";
 import { apiOrigin, loginApiOf, requireLoginApi } from "../config/login-route.js";
 import { io } from "../context.js";
@@ -37,9 +37,12 @@ export default function logoutCommand(cmd: Cmd): void {
         "To end it at Monzo now, log in again (a new login replaces it) and run monzo logout with Monzo reachable.",
         EXIT.network,
       );
+    // Named after the server that answered: "Monzo" only when it was Monzo's API (the emulator, or a
+    // login file whose recorded API was edited, is not Monzo).
+    const at = apiOrigin(apiUrl) === apiOrigin(MONZO_API_URL) ? "Monzo" : printable(apiOrigin(apiUrl));
     if (!flags.quiet)
       t.err(
-        `${revoked === "yes" ? "Revoked at Monzo and deleted" : "The token was already invalid at Monzo; deleted"} from ${place}.\n`,
+        `${revoked === "yes" ? `Revoked at ${at} and deleted` : `The token was already invalid at ${at}; deleted`} from ${place}.\n`,
       );
   });
 }
