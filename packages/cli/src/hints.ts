@@ -15,6 +15,13 @@ const BY_CODE: Record<string, (error: MonzoError, loginCommand: string) => strin
     error instanceof OutcomeUnknownError
       ? `Run the same command again with --dedupe-id ${error.dedupeId}: with the same dedupe id Monzo moves the money at most once. Check the pot's balance (monzo pots list) if unsure.`
       : undefined,
+  // Core's "check the id" fits a 404 for an id (REFERENCE §12: a resource that does not exist); with no id
+  // in the request, nothing answers at that path (§13: unknown path → 404): the API URL is what is wrong.
+  "api.not_found": (error) => {
+    const path = /^[A-Z]+ (\S+): 404\b/.exec(error.message)?.[1];
+    if (path === undefined || /(?:^|[/?&=])[a-z]+_[0-9A-Za-z]{6,}(?:$|[/?&#])/.test(path)) return undefined;
+    return "Nothing answers at that path: check the API URL, which is the API's base address with no path (Monzo's is https://api.monzo.com); monzo config shows the one in use and where it comes from.";
+  },
   // Core says "monzo login"; with --profile work that would log in to the default profile.
   "auth.reauthentication_required": (error, loginCommand) =>
     error.hint?.replace(/\bmonzo login\b/g, loginCommand),

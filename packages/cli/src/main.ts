@@ -120,7 +120,7 @@ export function createProgram(io: Io): Command {
         ["0", "success"],
         ["1", "a bug in Monzokit (run again with --debug and report it)"],
         ["2", "usage: a wrong command, option, argument or amount"],
-        ["3", "configuration: not logged in, or a missing setting"],
+        ["3", "configuration: not logged in, a missing setting, or a login made at another API"],
         [
           "4-12",
           "Monzo refused the token, permission, not found, rate limited, network, outcome unknown, login failed, mirror busy, Monzo refused the request (no money, locked pot)",

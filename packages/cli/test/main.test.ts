@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import type { Command } from "@commander-js/extra-typings";
 import { type RunningEmulator, serveEmulator } from "@monzokit/emulator";
 import fc from "fast-check";
@@ -25,6 +26,27 @@ describe("monzo (in-process)", () => {
     const g = fakeIo();
     expect(await main(["help", "pots", "deposit"], g.io)).toBe(0);
     expect(g.stdout()).toBe(h.stdout());
+  });
+
+  it("--help's exit codes are the README's: every code, and 3 names a login made at another API", async () => {
+    const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
+    const section = readme.slice(readme.indexOf("## Exit codes"));
+    const table = new Map(
+      [...section.matchAll(/^\| (\d+) \| (.+) \|$/gm)].map((row) => [row[1]!, row[2]!] as const),
+    );
+    const f = fakeIo({}, { columns: 400 });
+    expect(await main(["--help"], f.io)).toBe(0);
+    const help = f.stdout().slice(f.stdout().indexOf("Exit codes"));
+    const lines = new Map(
+      [...help.matchAll(/^ +(\d+)(?:-(\d+))? +(.+)$/gm)].flatMap((line) => {
+        const from = Number(line[1]);
+        const to = Number(line[2] ?? line[1]);
+        return Array.from({ length: to - from + 1 }, (_, i) => [String(from + i), line[3]!] as const);
+      }),
+    );
+    expect([...lines.keys()].sort()).toEqual([...table.keys()].sort());
+    expect(table.get("3")).toContain("a login made at another API");
+    expect(lines.get("3")).toContain("a login made at another API");
   });
 
   it("turns mistakes into one line with a fix and exit 2, no stack trace", async () => {

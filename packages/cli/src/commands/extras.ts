@@ -363,6 +363,8 @@ export function webhooks(cmd: Cmd): void {
           utc: flags.utc === true,
           signal: stop.signal,
           ...(mirror && session ? { mirror: { path: mirror, client: session.client } } : {}),
+          // A pot transfer's pot by name, with the login listen already uses (none: pot ids).
+          ...(session ? { pots: { client: session.client } } : {}),
           ...(base && session && account
             ? {
                 register: {

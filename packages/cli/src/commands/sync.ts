@@ -54,6 +54,11 @@ const CHANGE_WORDS: Record<string, string> = {
   reappeared: "back",
 };
 
+/** A count as every column and summary writes it: `13,785`. */
+function count(n: number): string {
+  return n.toLocaleString("en-GB");
+}
+
 function changes(report: AccountSyncReport): string {
   if (report.changed === 0) return "0";
   const words = new Map<string, number>();
@@ -64,9 +69,9 @@ function changes(report: AccountSyncReport): string {
   const order = Object.values(CHANGE_WORDS);
   const detail = [...words]
     .sort(([a], [b]) => order.indexOf(a) - order.indexOf(b))
-    .map(([word, n]) => `${n} ${word}`)
+    .map(([word, n]) => `${count(n)} ${word}`)
     .join(", ");
-  return detail ? `${report.changed} (${detail})` : String(report.changed);
+  return detail ? `${count(report.changed)} (${detail})` : count(report.changed);
 }
 
 function history(report: AccountSyncReport): string {
@@ -84,9 +89,9 @@ function rows(reports: AccountSyncReport[]): string {
         Object.entries({
           account: `${LABELS[r.type] ?? r.type}${r.closed ? " (closed)" : ""}`,
           id: r.id,
-          new: String(r.added),
+          new: count(r.added),
           changed: changes(r),
-          transactions: r.transactionsRefused ? "-" : r.transactions.toLocaleString("en-GB"),
+          transactions: r.transactionsRefused ? "-" : count(r.transactions),
           history: history(r),
           balance: r.balance ? money(r.balance.balance, r.balance.currency) : "",
         }).map(([k, v]) => [k, printable(v)]),
@@ -145,7 +150,7 @@ function progress(t: Io, enabled: boolean) {
       const now = t.now();
       if (now - last < 200 && fraction < 1) return;
       last = now;
-      const text = `Reading ${accountId}: ${transactions.toLocaleString("en-GB")} transactions (${Math.round(fraction * 100)}%)`;
+      const text = `Reading ${accountId}: ${count(transactions)} transactions (${Math.round(fraction * 100)}%)`;
       if (!line) {
         line = t.liveLine();
         void line.then((l) => l.start(text));
@@ -212,7 +217,7 @@ export async function runSync(t: Io, flags: GlobalFlags, options: SyncCommandOpt
     t.out(rows(report.accounts));
     const seconds = ((t.now() - started) / 1000).toFixed(1);
     t.out(
-      `${report.added} new, ${report.changed} changed${report.removed ? `, ${report.removed} removed` : ""} in ${seconds} s · ${path}\n`,
+      `${count(report.added)} new, ${count(report.changed)} changed${report.removed ? `, ${count(report.removed)} removed` : ""} in ${seconds} s · ${path}\n`,
     );
     for (const a of report.accounts) for (const note of a.notes) t.err(`note: ${a.id}: ${printable(note)}\n`);
   }

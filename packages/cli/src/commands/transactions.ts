@@ -195,10 +195,52 @@ function annotate(cmd: Cmd): void {
       }
       const { session } = await ready(values);
       const tx = await session.client.transactions.annotate(id, metadata);
-      done(t, flags, transactionJson(tx), () =>
-        printable(`Annotated ${tx.id}${tx.notes ? ` (notes: ${tx.notes})` : ""}.`).concat("\n"),
-      );
+      const outcome = annotated(metadata, tx);
+      // What Monzo's answer does not show was not done, whatever was asked: said even with --json/--quiet.
+      for (const [key, value] of outcome.notKept)
+        t.err(
+          printable(
+            `warning: Monzo did not keep ${`${shellWord(key)}=${shellWord(value)}`}: its answer does not have it (Monzo has kept only notes since 2021; other keys are dropped).`,
+          ).concat("\n"),
+        );
+      for (const key of outcome.notRemoved)
+        t.err(
+          printable(`warning: Monzo did not remove ${shellWord(key)}: its answer still has it.`).concat("\n"),
+        );
+      done(t, flags, transactionJson(tx), () => {
+        const parts = [
+          outcome.set.length
+            ? `set ${outcome.set.map(([k, v]) => `${shellWord(k)}=${shellWord(v)}`).join(", ")}`
+            : "",
+          outcome.removed.length ? `removed ${outcome.removed.map(shellWord).join(", ")}` : "",
+        ].filter(Boolean);
+        return printable(
+          `Annotated ${tx.id}: ${parts.length ? parts.join("; ") : "Monzo kept none of it"}.`,
+        ).concat("\n");
+      });
     });
+}
+
+/**
+ * What an annotation did, read from Monzo's answer rather than from what was asked: since 2021 Monzo keeps
+ * only `notes` and drops other keys without an error (REFERENCE §7.5), so a key is "set" only when the
+ * answer has it with that value, and "removed" only when the answer no longer has it.
+ */
+function annotated(asked: Record<string, string | null>, tx: Transaction) {
+  const has = (key: string): string | undefined =>
+    key === "notes" ? tx.notes || tx.metadata?.["notes"] || undefined : tx.metadata?.[key] || undefined;
+  const result = {
+    set: [] as [string, string][],
+    removed: [] as string[],
+    notKept: [] as [string, string][],
+    notRemoved: [] as string[],
+  };
+  for (const [key, value] of Object.entries(asked)) {
+    const now = has(key);
+    if (value === null) (now === undefined ? result.removed : result.notRemoved).push(key);
+    else (now === value ? result.set : result.notKept).push([key, value]);
+  }
+  return result;
 }
 
 /** A word for a shell: as it is when plain, else single-quoted. */

@@ -119,38 +119,61 @@ export function requireLoginApi(tokens: TokenSet, settings: Settings): void {
   const here = apiOrigin(settings.apiUrl);
   if (made === undefined || made === here) return;
   const source = settings.sources["apiUrl"] ?? "default";
-  const from = describeSource("apiUrl", source, {
-    profile: settings.profile,
-    profilePath: settings.profilePath,
-    dotenvPath: settings.dotenv.path,
-  });
+  const from = describeSource("apiUrl", source, whereOf(settings));
   const login = loginHint(settings);
   const message = `This login was made at the API ${printable(made)}, but this run's API is ${printable(here)} (${printable(from)}): its tokens are not sent to an API that did not issue them`;
-  const again = `or log in again for ${printable(here)} (${login}), or keep each API in its own profile (--profile NAME)`;
+  const hint = `${wayBack(made, settings)}, or log in again for ${printable(here)} (${login}), or keep each API in its own profile (--profile NAME).`;
+  if (source === "flag") throw new UsageError(message, hint);
+  throw new ConfigError(message, hint);
+}
+
+function whereOf(settings: Settings) {
+  return { profile: settings.profile, profilePath: settings.profilePath, dotenvPath: settings.dotenv.path };
+}
+
+/**
+ * What brings this run back to the login's API `made`, worked out from the run's own settings: taking away
+ * the setting in effect is offered only when the one it overrides (`apiUrlLayers`) names that API and would
+ * itself be accepted; otherwise the API is named where it overrides what is in effect (`--api-url` always;
+ * `MONZO_API_URL` when the flag is not what is in effect and its host would be accepted from there).
+ */
+function wayBack(made: string, settings: Settings): string {
+  const [top, next] = settings.apiUrlLayers;
+  const source = top?.source ?? "default";
+  const api = printable(made);
+  const context = {
+    runAllowed: settings.runAllowHosts,
+    profileAllowed: settings.profileAllowHosts,
+    ...whereOf(settings),
+  };
+  const nextIsMade =
+    next !== undefined &&
+    apiOrigin(next.value) === made &&
+    !judgeEndpoint("apiUrl", next.value, next.source, context).refusal;
+  const fromEnvironment = !judgeEndpoint("apiUrl", made, "env", context).refusal;
   switch (source) {
     case "flag":
-      throw new UsageError(message, `Drop --api-url to use this login at ${printable(made)}, ${again}.`);
+      return nextIsMade
+        ? `Drop --api-url to use this login at ${api}`
+        : `Pass --api-url ${api} instead to use this login where it was made`;
     case "env":
-      throw new ConfigError(
-        message,
-        `Unset MONZO_API_URL to use this login at ${printable(made)}, ${again}.`,
-      );
+      if (nextIsMade) return `Unset MONZO_API_URL to use this login at ${api}`;
+      return fromEnvironment
+        ? `Set MONZO_API_URL to ${api} (or pass --api-url ${api}) to use this login where it was made`
+        : `Pass --api-url ${api} to use this login where it was made`;
     case ".env":
-      throw new ConfigError(
-        message,
-        `Remove MONZO_API_URL from ${printable(settings.dotenv.path)} to use this login at ${printable(made)}, ${again}.`,
-      );
-    case "profile":
-      throw new ConfigError(
-        message,
-        `Set the profile's apiUrl back (monzo config set apiUrl ${printable(made)}) to use this login, ${again}.`,
-      );
-    default:
-      throw new ConfigError(
-        message,
-        `Pass --api-url ${printable(made)} (or set MONZO_API_URL to it) to use this login where it was made, ${again}.`,
-      );
+      if (nextIsMade)
+        return `Remove MONZO_API_URL from ${printable(settings.dotenv.path)} to use this login at ${api}`;
+      break;
+    case "profile": {
+      // `monzo config set` confirms the host it saves, so this is accepted from the profile.
+      const profile = settings.profile === "default" ? "" : ` --profile ${settings.profile}`;
+      return `Set the profile's apiUrl back (monzo config set apiUrl ${api}${profile}) to use this login`;
+    }
   }
+  return fromEnvironment
+    ? `Pass --api-url ${api} (or set MONZO_API_URL to it) to use this login where it was made`
+    : `Pass --api-url ${api} to use this login where it was made`;
 }
 
 function loginHint(settings: Settings): string {

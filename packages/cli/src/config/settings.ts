@@ -57,6 +57,12 @@ export interface Settings {
   /** Where each value came from, for `monzo config` and error messages. */
   sources: Record<string, SettingSource>;
   /**
+   * Every `apiUrl` this run's sources give, the one in effect first, then each it overrides in order of
+   * precedence down to the default: what the run's API would be without the first (a fix that says "unset
+   * it" must lead to the API it names).
+   */
+  apiUrlLayers: readonly { source: SettingSource; value: string }[];
+  /**
    * The settings that say where secrets go, each judged: Monzo's hosts and this machine are fine; another
    * host must be named on the command line or confirmed in the profile, else `refusal` says why not.
    * Nothing refuses by itself: `requireEndpoints` does, before the first request.
@@ -268,6 +274,7 @@ export async function resolveSettings(io: Io, flags: SettingFlags): Promise<Sett
   await checkConfigTree(io.env, profile);
   const file = await readProfile(io, profile);
   const sources: Settings["sources"] = {};
+  const layers: Record<string, { source: SettingSource; value: string }[]> = {};
   const pick = (
     name: string,
     flag: string | undefined,
@@ -282,13 +289,13 @@ export async function resolveSettings(io: Io, flags: SettingFlags): Promise<Sett
       ["profile", fromFile],
       ["default", fallback],
     ];
-    for (const [source, value] of candidates) {
-      if (value !== undefined && value !== "") {
-        sources[name] = source;
-        return value;
-      }
-    }
-    return undefined;
+    const given = candidates.flatMap(([source, value]) =>
+      value !== undefined && value !== "" ? [{ source, value }] : [],
+    );
+    layers[name] = given;
+    if (given[0] === undefined) return undefined;
+    sources[name] = given[0].source;
+    return given[0].value;
   };
   const tokenStore = pick("tokenStore", undefined, "MONZO_TOKEN_STORE", file.tokenStore, "auto")!;
   if (!(TOKEN_STORES as readonly string[]).includes(tokenStore))
@@ -337,6 +344,7 @@ export async function resolveSettings(io: Io, flags: SettingFlags): Promise<Sett
     tokenPath: tokenFile(io.env, profile),
     profilePath,
     sources,
+    apiUrlLayers: layers["apiUrl"] ?? [],
     endpoints,
     runAllowHosts,
     profileAllowHosts: context.profileAllowed,

@@ -17,8 +17,38 @@ import { UsageError } from "../errors.js";
 import type { Io } from "../io.js";
 import { printable } from "../output/printable.js";
 import { timeZoneFor } from "../output/time.js";
+import { type PotNames, potOf } from "../output/transactions.js";
 import { type MirrorWriter, mirrorWriter } from "./mirror.js";
 import { ndjsonLine, transactionHeader, transactionRow } from "./terminal.js";
+
+/**
+ * Each account's pot names, asked for once per account (a failed or slow answer is not asked again: the
+ * rows then show pot ids), each wait bounded by a second so the event's answer to Monzo is not held up.
+ */
+function potNamesOnce(client: MonzoClient | undefined): (accountId: string | undefined) => Promise<PotNames> {
+  const asked = new Map<string, Promise<PotNames>>();
+  const none: PotNames = new Map();
+  return async (accountId) => {
+    if (!client || typeof accountId !== "string") return none;
+    let names = asked.get(accountId);
+    if (!names) {
+      names = client.pots.list(accountId).then(
+        (pots) => new Map(pots.map((p) => [String(p.id), p.name])),
+        () => none,
+      );
+      asked.set(accountId, names);
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<PotNames>((resolve) => {
+      timer = setTimeout(() => resolve(none), 1000);
+    });
+    try {
+      return await Promise.race([names, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
 
 /** Where a stable secret comes from: the environment, never argv (other local users can read argv). */
 export const SECRET_ENV = "MONZO_WEBHOOK_SECRET";
@@ -45,6 +75,13 @@ export interface ListenOptions {
    * makes Monzo deliver again.
    */
   mirror?: { path: string; client: MonzoClient };
+  /**
+   * The login's client, to show a pot transfer's pot by name as `transactions list` does: the account's
+   * pots are asked for once (one `GET /pots` per account a pot transfer arrives for, never again in this
+   * run), and waited for at most a second, so Monzo's answer is never held up longer. Without it, or when
+   * Monzo does not answer in time, the row shows the pot's id.
+   */
+  pots?: { client: MonzoClient };
   /** Called for each event after it is printed (and added to the mirror). A throw makes Monzo retry. */
   onEvent?: (event: WebhookEvent) => void | Promise<void>;
 }
@@ -104,6 +141,7 @@ export async function startListener(options: ListenOptions): Promise<Listener> {
       })
     : undefined;
   let headerShown = false;
+  const potNames = potNamesOnce(options.pots?.client);
   const handler = createWebhookHandler({
     secret,
     basePath,
@@ -112,7 +150,8 @@ export async function startListener(options: ListenOptions): Promise<Listener> {
       else if (event.kind === "transaction.created") {
         if (!headerShown) io.out(transactionHeader());
         headerShown = true;
-        io.out(transactionRow(event.data, timeZoneFor(io.env, options.utc === true)));
+        const pots = potOf(event.data) ? await potNames(event.data.account_id) : new Map();
+        io.out(transactionRow(event.data, timeZoneFor(io.env, options.utc === true), pots));
       } else io.out(`event ${printable(event.type)} (not a transaction; --json shows it whole)\n`);
       if (mirror && event.kind === "transaction.created") await mirror.add(event.data);
       await options.onEvent?.(event);

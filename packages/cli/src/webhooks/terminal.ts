@@ -1,7 +1,7 @@
 import type { Transaction } from "@monzokit/core";
 import { jsonText, printable as printableCell } from "../output/printable.js";
 import { displayWidth, renderTable, truncate } from "../output/table.js";
-import { transactionCells } from "../output/transactions.js";
+import { type PotNames, transactionCells } from "../output/transactions.js";
 
 /**
  * JSON for one line of NDJSON on a terminal: `JSON.stringify` leaves DEL, C1 controls and the bidi and
@@ -32,9 +32,9 @@ function fit(text: string, width: number, options: { right?: boolean; cut?: bool
   return options.right ? pad + cut : cut + pad;
 }
 
-function cells(tx: Transaction, zone: string | undefined): Record<string, string> {
+function cells(tx: Transaction, zone: string | undefined, pots: PotNames): Record<string, string> {
   // Escaped first (renderTable escapes again: a no-op), so the widths below are those of what is shown.
-  const row = transactionCells(tx, zone);
+  const row = transactionCells(tx, zone, pots);
   return Object.fromEntries(
     // Money, the date and a decline reason are never cut short: a wider cell only pushes the rest of its line along.
     COLUMNS.map((c) => [
@@ -55,14 +55,14 @@ export function transactionHeader(): string {
 
 /**
  * One transaction as a `transactions list` row: local date and time, money with its symbol (`-£4.20`), the
- * merchant or description, category, pending/declined, id — every field from the bank passed through
- * `printable`.
+ * merchant or description (a pot transfer's pot by name when `pots` has it), category, pending/declined,
+ * id — every field from the bank passed through `printable`.
  *
  * @example io.out(transactionRow(event.data))
  */
-export function transactionRow(tx: Transaction, zone?: string): string {
+export function transactionRow(tx: Transaction, zone?: string, pots: PotNames = new Map()): string {
   const lines = renderTable(
-    [cells(tx, zone)],
+    [cells(tx, zone, pots)],
     [...COLUMNS.map((key) => (key === "amount" ? { key, align: "right" as const } : key))],
   ).split("\n");
   return `${lines[1] ?? ""}\n`;

@@ -39,6 +39,24 @@ describe("monzo sync", () => {
     });
   });
 
+  it("writes every count the same way: thousands grouped in NEW as in TRANSACTIONS and in the summary", async () => {
+    const big = await loggedIn({ transactions: 2500 });
+    try {
+      const r = await big.monzo("sync");
+      expect(r.code, r.err).toBe(EXIT.ok);
+      const row = /Current account +acc_\w+ +(\S+) +0 +(\S+) /.exec(r.out);
+      expect(row, r.out).not.toBeNull();
+      const [, added, total] = row!;
+      // The first sync adds every transaction: the two cells say the same number, written alike.
+      expect(added).toMatch(/^\d{1,3}(,\d{3})+$/);
+      expect(added).toBe(total);
+      const summary = /^(\S+) new, (\S+) changed in /m.exec(r.out)!;
+      expect(summary[1]).toMatch(/^\d{1,3}(,\d{3})+$/);
+    } finally {
+      await big.close();
+    }
+  });
+
   it("picks up new transactions and an annotate edit, and says which fields changed", async () => {
     const current = (await (await fetch(`${s.emu.url}/_emulator`)).json()).users[0].accounts[0].id as string;
     await fetch(`${s.emu.url}/_emulator/transactions`, {

@@ -191,3 +191,45 @@ describe("transactions list", () => {
     expect(json[0]).toMatchObject({ amount: "-1.00", currency: "GBP", local_amount: "-1.00" });
   });
 });
+
+describe("transactions annotate", () => {
+  const latest = () => bank.account.transactions.at(-1)!.json.id;
+
+  it("says every key it set and removed, not only the notes", async () => {
+    const id = latest();
+    const set = await bank.run(["transactions", "annotate", id, "notes=hello", "foo=bar"]);
+    expect(set.code, set.err).toBe(EXIT.ok);
+    expect(set.out).toBe(`Annotated ${id}: set notes=hello, foo=bar.\n`);
+    const removed = await bank.run(["transactions", "annotate", id, "foo="]);
+    expect(removed.code, removed.err).toBe(EXIT.ok);
+    expect(removed.out).toBe(`Annotated ${id}: removed foo.\n`);
+    expect(removed.out).not.toContain("notes");
+  });
+
+  it("tells what Monzo did not keep (since 2021 only notes sticks: REFERENCE §7.5), from its answer", async () => {
+    const id = latest();
+    bank.emu.emulator.state.quirks.annotateKeepsCustomKeys = false;
+    try {
+      const r = await bank.run(["transactions", "annotate", id, "notes=Team lunch", "project=alpha"]);
+      expect(r.code, r.err).toBe(EXIT.ok);
+      expect(r.out).toBe(`Annotated ${id}: set notes='Team lunch'.\n`);
+      expect(r.out).not.toContain("project");
+      expect(r.err).toMatch(/Monzo did not keep project=alpha: its answer does not have it/);
+      // Only a key Monzo did not keep: nothing was set.
+      const none = await bank.run(["transactions", "annotate", id, "project=beta"]);
+      expect(none.out).toBe(`Annotated ${id}: Monzo kept none of it.\n`);
+      expect(none.err).toMatch(/Monzo did not keep project=beta/);
+    } finally {
+      bank.emu.emulator.state.quirks.annotateKeepsCustomKeys = true;
+    }
+  });
+
+  it("shows keys and values as escapes, never raw control characters", async () => {
+    const id = latest();
+    const r = await bank.run(["transactions", "annotate", id, "notes=a\u001b]0;x\u0007b", "k\u009b=v"]);
+    expect(r.code, r.err).toBe(EXIT.ok);
+    expect(r.out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    expect(r.out).toContain("\\x1b]0;x\\x07b");
+    expect(r.out).toContain("\\x9b");
+  });
+});

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { TokenSet } from "@monzokit/core";
 import fc from "fast-check";
@@ -13,6 +13,7 @@ import {
 } from "../../src/config/login-route.js";
 import { resolveSettings, type SettingFlags } from "../../src/config/settings.js";
 import { ConfigError, UsageError } from "../../src/errors.js";
+import { main } from "../../src/main.js";
 import { fakeIo, tempHome } from "../helpers.js";
 
 const BROKER = "http://127.0.0.1:8080";
@@ -199,12 +200,25 @@ describe("the API a login was made at", () => {
   it("another API is refused naming both and the fix: --api-url a usage error, any other source a config error", async () => {
     const other = "http://127.0.0.1:9";
     const cases = [
-      [await settingsFor({}, { apiUrl: other }), UsageError, "(--api-url)", "Drop --api-url"],
+      // Without --api-url (or MONZO_API_URL) the run would go to Monzo's API, not the login's: not offered.
+      [await settingsFor({}, { apiUrl: other }), UsageError, "(--api-url)", `Pass --api-url ${EMU} instead`],
       [
         await settingsFor({ MONZO_API_URL: other }),
         ConfigError,
         "(MONZO_API_URL in the environment)",
-        "Unset MONZO_API_URL",
+        `Set MONZO_API_URL to ${EMU} (or pass --api-url ${EMU})`,
+      ],
+      [
+        await settingsFor({ MONZO_API_URL: EMU }, { apiUrl: other }),
+        UsageError,
+        "(--api-url)",
+        `Drop --api-url to use this login at ${EMU}`,
+      ],
+      [
+        await settingsFor({ MONZO_API_URL: other }, {}, { apiUrl: EMU }),
+        ConfigError,
+        "(MONZO_API_URL in the environment)",
+        `Unset MONZO_API_URL to use this login at ${EMU}`,
       ],
       [
         await settingsFor({}, {}, { apiUrl: other }),
@@ -276,5 +290,185 @@ describe("routeOf", () => {
     expect(routeOf(base, "t.json")).toBeUndefined();
     for (const bad of [null, "broker", { kind: "broker" }, { kind: "broker", brokerUrl: 7 }, { kind: "x" }])
       expect(() => routeOf({ ...base, obtainedVia: bad } as TokenSet, "t.json")).toThrow(ConfigError);
+  });
+});
+
+describe("the way back to a login's API, followed to the letter", () => {
+  const made = (api: string) => withRoute(base, { kind: "client", apiOrigin: api });
+  // Where each login was made, and how the same API can be spelled differently in a setting.
+  const APIS = [
+    { api: "http://127.0.0.1:6601", same: "http://127.1:6601/" },
+    { api: "https://api.monzo.com", same: "https://API.monzo.com/" },
+    // Another host: usable from the profile only once it is confirmed there, from --api-url always.
+    { api: "https://monzo.example.com", same: "https://monzo.example.com/" },
+  ];
+  // Another name for this machine: another API as far as a login is concerned.
+  const OTHER = "http://localhost:6601";
+  type Layer = "none" | "same" | "other";
+  const LAYERS: Layer[] = ["none", "same", "other"];
+
+  interface Case {
+    api: string;
+    same: string;
+    flag: Layer;
+    env: Layer;
+    dotenv: Layer;
+    profile: Layer;
+    name: string;
+  }
+
+  /** The person's machine for one case: a config dir, a working directory, the environment, the flags. */
+  async function machine(c: Case) {
+    const home = await tempHome();
+    const cwd = join(home, "project");
+    await mkdir(cwd);
+    const value = (layer: Layer) => (layer === "same" ? c.same : layer === "other" ? OTHER : undefined);
+    const env: Record<string, string> = { MONZOKIT_HOME: home, PWD_OVERRIDE: cwd };
+    if (value(c.env)) env["MONZO_API_URL"] = value(c.env)!;
+    if (value(c.dotenv)) {
+      env["MONZO_DOTENV"] = "1";
+      await writeFile(join(cwd, ".env"), `MONZO_CLIENT_ID=x\nMONZO_API_URL=${value(c.dotenv)}\n`);
+    }
+    if (value(c.profile)) {
+      await mkdir(join(home, "profiles"), { recursive: true, mode: 0o700 });
+      // Saved with `monzo config set`: a host that is neither Monzo's nor this machine is confirmed then.
+      const host = new URL(value(c.profile)!).hostname;
+      const allowHosts = host === "monzo.example.com" ? [host] : undefined;
+      await writeFile(
+        join(home, "profiles", `${c.name}.json`),
+        JSON.stringify({ apiUrl: value(c.profile), allowHosts }),
+        { mode: 0o600 },
+      );
+    }
+    const flags: SettingFlags = {};
+    if (value(c.flag)) flags.apiUrl = value(c.flag)!;
+    if (c.name !== "default") flags.profile = c.name;
+    return { home, cwd, env, flags };
+  }
+  type Machine = Awaited<ReturnType<typeof machine>>;
+  type Step = (m: Machine) => Promise<void>;
+
+  /**
+   * What the fix says to do, read as a person would do it: each way it offers, as the steps that carry it
+   * out. A fix in words this reader does not know fails the test (it cannot pass by saying something new).
+   */
+  function waysOf(fix: string, m: Machine): Step[] {
+    const setFlag =
+      (url: string): Step =>
+      async (again) => {
+        again.flags.apiUrl = url;
+      };
+    const setEnv =
+      (url: string): Step =>
+      async (again) => {
+        again.env["MONZO_API_URL"] = url;
+      };
+    const forms: [RegExp, (g: string[]) => Step[]][] = [
+      [/^Drop --api-url to use this login at \S+/, () => [async (m) => void delete m.flags.apiUrl]],
+      [
+        /^Unset MONZO_API_URL to use this login at \S+/,
+        () => [async (m) => void delete m.env["MONZO_API_URL"]],
+      ],
+      [
+        /^Remove MONZO_API_URL from (.+) to use this login at \S+$/,
+        ([path]) => [
+          async (again) => {
+            // The file this run read (the case is then laid out anew in another directory).
+            expect(path).toBe(join(m.cwd, ".env"));
+            const file = join(again.cwd, ".env");
+            await writeFile(file, (await readFile(file, "utf8")).replace(/^MONZO_API_URL=.*\n/m, ""));
+          },
+        ],
+      ],
+      [
+        /^Pass --api-url (\S+) \(or set MONZO_API_URL to it\) to use this login where it was made$/,
+        ([url]) => [setFlag(url!), setEnv(url!)],
+      ],
+      [/^Pass --api-url (\S+)(?: instead)? to use this login where it was made$/, ([url]) => [setFlag(url!)]],
+      [
+        /^Set MONZO_API_URL to (\S+) \(or pass --api-url (\S+)\) to use this login where it was made$/,
+        ([env, flag]) => [setEnv(env!), setFlag(flag!)],
+      ],
+      [
+        /^Set the profile's apiUrl back \(monzo (config set apiUrl \S+(?: --profile \S+)?)\) to use this login$/,
+        ([command]) => [
+          async (m) => {
+            // The command as printed, run as it is (with the same environment, none of this run's flags).
+            const f = fakeIo(m.env);
+            expect(await main(command!.split(" "), f.io), f.stderr()).toBe(0);
+          },
+        ],
+      ],
+    ];
+    for (const [form, steps] of forms) {
+      const found = form.exec(fix);
+      if (found) return steps(found.slice(1));
+    }
+    expect.fail(`a fix in words the test cannot follow: ${fix} (${JSON.stringify(m.flags)})`);
+  }
+
+  const cases: Case[] = [];
+  for (const { api, same } of APIS)
+    for (const flag of LAYERS)
+      for (const env of LAYERS)
+        for (const dotenv of LAYERS)
+          for (const profile of LAYERS)
+            for (const name of ["default", "work"])
+              cases.push({ api, same, flag, env, dotenv, profile, name });
+
+  it("every source of another API (--api-url, MONZO_API_URL, .env, profile, default) is told a fix that reaches the login's", async () => {
+    let refused = 0;
+    let ways = 0;
+    for (const c of cases) {
+      const m = await machine(c);
+      const settings = await resolveSettings(fakeIo(m.env).io, m.flags);
+      // A run whose API itself is refused says so first (requireEndpoints), before any login is read.
+      if (settings.endpoints.apiUrl?.refusal) continue;
+      let error: unknown;
+      try {
+        requireLoginApi(made(c.api), settings);
+      } catch (e) {
+        error = e;
+      }
+      if (apiOrigin(settings.apiUrl) === c.api) {
+        expect(error).toBeUndefined();
+        continue;
+      }
+      refused++;
+      expect(error, JSON.stringify(c)).toBeInstanceOf(c.flag === "none" ? ConfigError : UsageError);
+      const hint = (error as ConfigError).hint ?? "";
+      const [fix, rest] = hint.split(", or log in again for ");
+      expect(rest, hint).toBeDefined();
+      for (const step of waysOf(fix!, m)) {
+        ways++;
+        // Each way offered, alone, from the configuration as it was.
+        const again = await machine(c);
+        await step(again);
+        const after = await resolveSettings(fakeIo(again.env).io, again.flags);
+        expect({ c, fix, api: apiOrigin(after.apiUrl) }).toEqual({ c, fix, api: c.api });
+        expect(after.endpoints.apiUrl?.refusal, fix).toBeUndefined();
+        expect(() => requireLoginApi(made(c.api), after)).not.toThrow();
+      }
+    }
+    // Most cases are refused, and every one with at least one way back.
+    expect(refused).toBeGreaterThan(200);
+    expect(ways).toBeGreaterThanOrEqual(refused);
+  });
+
+  it("the newcomer's case: MONZO_API_URL names another API and the profile none; unsetting it would lead to Monzo's", async () => {
+    const home = await tempHome();
+    const settings = await resolveSettings(fakeIo({ MONZOKIT_HOME: home, MONZO_API_URL: OTHER }).io, {});
+    let error: unknown;
+    try {
+      requireLoginApi(made("http://127.0.0.1:6601"), settings);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const { hint } = error as ConfigError;
+    expect(hint).not.toContain("Unset MONZO_API_URL");
+    expect(hint).toMatch(
+      /^Set MONZO_API_URL to http:\/\/127\.0\.0\.1:6601 \(or pass --api-url http:\/\/127\.0\.0\.1:6601\)/,
+    );
   });
 });

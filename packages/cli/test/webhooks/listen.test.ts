@@ -89,6 +89,58 @@ describe("webhooks listen", () => {
     expect(lines[1]).toMatch(new RegExp(`^2026-06-01 13:00 BST +-£4\\.20 +\\S.* pending +${txId}$`));
   });
 
+  it("a pot transfer shows its pot by name, as transactions list does, with one pots request per account", async () => {
+    const { e, client, accountId } = bank();
+    const pots = await client.pots.list(accountId);
+    const [first, second] = pots;
+    expect(second).toBeDefined();
+    const { listener, stdout } = await start({ env: { TZ: "UTC" }, pots: { client } });
+    const potRequests = () =>
+      [...e.state.routeCounts].filter(([route]) => route === "GET /pots").reduce((n, [, c]) => n + c, 0);
+    const before = potRequests();
+    const sample = await client.transactions.retrieve(await spend(e, accountId));
+    const post = (pot: string, id: string, amount: number) =>
+      fetch(listener.localUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          type: "transaction.created",
+          data: { ...sample, id, amount, description: pot, metadata: { pot_id: pot }, merchant: null },
+        }),
+      });
+    expect((await post(first!.id, "tx_0000potin1", -1000)).status).toBe(200);
+    expect((await post(second!.id, "tx_0000potout", 500)).status).toBe(200);
+    const lines = stdout().split("\n").filter(Boolean);
+    expect(lines[1]).toContain(`To pot ${first!.name}`);
+    expect(lines[2]).toContain(`From pot ${second!.name}`);
+    expect(stdout()).not.toMatch(/(To|From) pot pot_/);
+    expect(potRequests() - before).toBe(1);
+  });
+
+  it("without a login (no --register, no mirror) a pot transfer shows the pot's id, and nothing is asked", async () => {
+    const { e, client, accountId } = bank();
+    const [pot] = await client.pots.list(accountId);
+    const { listener, stdout } = await start();
+    const sample = await client.transactions.retrieve(await spend(e, accountId));
+    const before = [...e.state.routeCounts].reduce((n, [, c]) => n + c, 0);
+    await fetch(listener.localUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        type: "transaction.created",
+        data: {
+          ...sample,
+          id: "tx_0000potin2",
+          amount: -1000,
+          description: pot!.id,
+          metadata: { pot_id: pot!.id },
+        },
+      }),
+    });
+    expect(stdout()).toContain(`To pot ${pot!.id}`);
+    expect([...e.state.routeCounts].reduce((n, [, c]) => n + c, 0)).toBe(before);
+  });
+
   it("--json prints NDJSON, exactly Monzo's event, one line each, nothing raw from the bank", async () => {
     const { e, client, accountId } = bank();
     const { listener, stdout } = await start({ json: true });
