@@ -370,8 +370,10 @@ export class HistoryWalk {
    * A forward page's text showed it is full and where it ends, before it is parsed: send the page after it
    * now, when that is exactly the page the walk would send once this one is read — the gap's only walker
    * goes on (no backward page in flight, none free to take first), the page ends inside the gap, and
-   * there is room and a slot. So the walk sends no request it would not have sent, only sooner: while this
-   * page is parsed and checked, the next one is already on its way (ADR 0012). True if it sent it. A page
+   * there is room and a slot. So for a page that reads, the walk sends no request it would not have sent,
+   * only sooner: while this page is parsed and checked, the next one is already on its way (ADR 0012); a
+   * page whose parse or checks then fail has cost one request more before the walk fails with its error.
+   * True if it sent it. A page
    * that was itself sent early decides once the page before it has been read (on a fast connection its
    * answer can come first), so the chain of early pages does not break.
    */
