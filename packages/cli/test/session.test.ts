@@ -296,7 +296,7 @@ describe("a login is used only at the API it was made at", () => {
         profile: "default",
         logged_in: true,
         token: "unknown",
-        note: `not asked: made at ${new URL(emu.url).origin}, and this profile's API is now ${recorderUrl}`,
+        note: `not asked: made at ${new URL(emu.url).origin}; this profile uses ${recorderUrl} (its apiUrl)`,
       }),
     ]);
     for (const r of [env, flag, profile, status, profiles]) {

@@ -180,7 +180,8 @@ function lines(
 
 /**
  * `text` after `label`, wrapped at spaces to `width` cells (a word longer than the room is broken), each
- * following line indented under the first character of `text`.
+ * following line indented under the first character of `text`. `wrap-ansi` measures by graphemes with
+ * `string-width`, as the table does, and returns the text in NFC (the same characters on a terminal).
  */
 function hang(label: string, text: string, width: number): string {
   const indent = displayWidth(label);
