@@ -121,7 +121,13 @@ export async function openSession(
   // trace sits inside it: `note: the API is …` first, then `→ POST …/oauth2/token`.
   const traced = (endpoints: readonly Endpoint[]) => {
     const inner = options.fetch ?? nodeHttpFetch;
-    return announcingFetch(io, endpoints, where, flags.debug ? debugFetch(io, inner) : inner, flags.quiet === true);
+    return announcingFetch(
+      io,
+      endpoints,
+      where,
+      flags.debug ? debugFetch(io, inner) : inner,
+      flags.quiet === true,
+    );
   };
   const fetchImpl = traced(
     [settings.endpoints.apiUrl, settings.endpoints.brokerUrl].filter((e) => e !== undefined),

@@ -368,7 +368,9 @@ describe("Ctrl+C during monzo login --broker", () => {
     await logInOnAnotherComputer(url);
     child.kill("SIGINT");
     expect(await exit, state.err).toBe(130);
-    expect(state.err).toMatch(/error: Login cancelled: no tokens reached this machine, and nothing was saved\n/);
+    expect(state.err).toMatch(
+      /error: Login cancelled: no tokens reached this machine, and nothing was saved\n/,
+    );
     await nothingSaved(home);
   });
 });

@@ -255,7 +255,9 @@ describe("a login is used only at the API it was made at", () => {
     expect(note, login.err).toBeGreaterThanOrEqual(0);
     expect(exchange, login.err).toBeGreaterThan(note);
     // The first request to the API at all comes after it, and the note is said once.
-    expect(lines.findIndex((l) => l.startsWith(`→ POST ${emu.url}`) || l.startsWith(`→ GET ${emu.url}`))).toBeGreaterThan(note);
+    expect(
+      lines.findIndex((l) => l.startsWith(`→ POST ${emu.url}`) || l.startsWith(`→ GET ${emu.url}`)),
+    ).toBeGreaterThan(note);
     expect(lines.filter((l) => l.startsWith("note: the API is"))).toHaveLength(1);
   });
 

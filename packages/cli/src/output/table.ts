@@ -107,8 +107,7 @@ export function renderTable(
     const widths = fit(active, cols, cells, headers, width);
     if (widths) return lines(active, cols, cells, headers, widths, below, width);
     const droppable = active.filter((i) => cols[i]!.drop !== undefined);
-    if (droppable.length === 0)
-      return list(cells, headers, width ?? Number.POSITIVE_INFINITY, wrapped);
+    if (droppable.length === 0) return list(cells, headers, width ?? Number.POSITIVE_INFINITY, wrapped);
     const first = droppable.reduce((a, b) => (cols[b]!.drop! < cols[a]!.drop! ? b : a));
     active = active.filter((i) => i !== first);
     const into = cols.findIndex((c) => c.key === cols[first]!.foldInto);
