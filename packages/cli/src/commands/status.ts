@@ -80,7 +80,7 @@ export default function status(cmd: Cmd): void {
   ]);
   cmd
     .description(
-      "Profile, user, whether Monzo accepts the token now, approval, the history window, where tokens live",
+      "Profile, user, how it logged in and at which API, whether Monzo accepts the token now, approval, the history window, where tokens live",
     )
     .action(async (_opts, command) => {
       const t = io();

@@ -334,6 +334,24 @@ describe("monzo status tells the truth", () => {
     expect(JSON.parse(live.out)).toMatchObject({ token: "live", checked: true, login_route: "client" });
   });
 
+  it("a token that still works for a few minutes but is due a refresh this machine cannot make: said so, not called expired", async () => {
+    const home = await tempHome();
+    await loginPending(home);
+    emu.emulator.control.approve();
+    const file = join(home, "tokens", "default.json");
+    const set = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+    // One minute left: within the margin before expiry at which every command refreshes first.
+    await writeFile(file, JSON.stringify({ ...set, expiresAt: Date.now() + 60_000 }), { mode: 0o600 });
+    const r = await run(home, ["status"], { MONZO_CLIENT_SECRET: "" });
+    expect(r.code).toBe(EXIT.config);
+    expect(r.out).toMatch(
+      /^Token +expires \d{4}-\d\d-\d\d \d\d:\d\d UTC: not refreshed here, so not checked with Monzo$/m,
+    );
+    expect(r.out).not.toMatch(/^Token +expired/m);
+    const json = await run(home, ["status", "--json"], { MONZO_CLIENT_SECRET: "" });
+    expect(JSON.parse(json.out)).toMatchObject({ token: "unknown", checked: false });
+  });
+
   it("not logged in is exit 3", async () => {
     const r = await run(await tempHome(), ["status"]);
     expect(r).toEqual({
