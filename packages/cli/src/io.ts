@@ -43,9 +43,10 @@ export interface Io {
   prompt(question: string, options?: { secret?: boolean }): Promise<string>;
   /**
    * The next line of standard input (without its line ending), or "" once it has ended: how a secret or a
-   * pasted address arrives when there is no terminal (`printf %s "$SECRET" | monzo …`).
+   * pasted address arrives when there is no terminal (`printf %s "$SECRET" | monzo …`). `signal` gives up
+   * the wait (Ctrl+C): the read rejects and stdin no longer holds the process open.
    */
-  stdinLine(): Promise<string>;
+  stdinLine(signal?: AbortSignal): Promise<string>;
   now(): number;
 }
 
@@ -166,7 +167,7 @@ export function processIo(): Io {
     // Loaded on use: most commands never open a browser.
     openBrowser: async (url) => (await import("./browser.js")).openInBrowser(url),
     prompt: async (question, options) => (await import("./terminal.js")).ask(question, options),
-    stdinLine: async () => (await import("./stdin.js")).processStdinLine(),
+    stdinLine: async (signal) => (await import("./stdin.js")).processStdinLine(signal),
     now: Date.now,
   };
 }

@@ -117,9 +117,17 @@ export async function openSession(
     profilePath: settings.profilePath,
     dotenvPath: settings.dotenv.path,
   };
+  // The note naming an endpoint that is not Monzo's comes before the first request to it, so the debug
+  // trace sits inside it: `note: the API is …` first, then `→ POST …/oauth2/token`.
   const traced = (endpoints: readonly Endpoint[]) => {
-    const base = announcingFetch(io, endpoints, where, options.fetch ?? nodeHttpFetch, flags.quiet === true);
-    return flags.debug ? debugFetch(io, base) : base;
+    const inner = options.fetch ?? nodeHttpFetch;
+    return announcingFetch(
+      io,
+      endpoints,
+      where,
+      flags.debug ? debugFetch(io, inner) : inner,
+      flags.quiet === true,
+    );
   };
   const fetchImpl = traced(
     [settings.endpoints.apiUrl, settings.endpoints.brokerUrl].filter((e) => e !== undefined),

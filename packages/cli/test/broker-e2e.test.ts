@@ -6,7 +6,7 @@
  * someone else (whose machine does not have that CLI's loopback address), gives the first nothing.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer, request as httpRequest, type Server } from "node:http";
 import { createServer as createNetServer } from "node:net";
 import { join } from "node:path";
@@ -335,6 +335,43 @@ describe("monzo login --broker", () => {
     };
     expect(tokens.accessToken).toBeTruthy();
     expect(state.err).not.toContain(new URL(returned).searchParams.get("confirm")!);
+  });
+});
+
+describe("Ctrl+C during monzo login --broker", () => {
+  /** Nothing of a login in the profile's home: no tokens (file or keychain marker) and no profile. */
+  async function nothingSaved(home: string) {
+    for (const dir of ["tokens", "profiles"])
+      expect(await readdir(join(home, dir)).catch(() => [])).toEqual([]);
+  }
+
+  it("while the person is on the login page: says the login was cancelled, exit 130, nothing saved", async () => {
+    const home = await tempHome();
+    const child = monzo(["login", "--broker", brokerUrl, "--no-browser", "--timeout", "60"], home);
+    const { state, seen, exit } = watch(child);
+    await seen(/http:\/\/127\.0\.0\.1:\d+\/auth\/\?\S+/);
+    child.kill("SIGINT");
+    expect(await exit, state.err).toBe(130);
+    expect(state.err).toMatch(
+      /\nerror: Login cancelled: no tokens reached this machine, and nothing was saved\n {2}→ Run monzo login --broker http:\/\/127\.0\.0\.1:\d+ again when you are ready; a login finished in the page already opened is not used\.\n$/,
+    );
+    await nothingSaved(home);
+  });
+
+  it("--manual, logged in at Monzo but nothing pasted yet: the same, and the open stdin does not hold it", async () => {
+    const home = await tempHome();
+    const child = monzo(["login", "--broker", brokerUrl, "--manual", "--no-wait", "--timeout", "30"], home);
+    const { state, seen, exit } = watch(child);
+    const [url] = await seen(/http:\/\/127\.0\.0\.1:\d+\/auth\/\?\S+/);
+    await seen(/Copy that whole address/);
+    // The person has logged in elsewhere; the broker waits for the confirmation the CLI reads from stdin.
+    await logInOnAnotherComputer(url);
+    child.kill("SIGINT");
+    expect(await exit, state.err).toBe(130);
+    expect(state.err).toMatch(
+      /error: Login cancelled: no tokens reached this machine, and nothing was saved\n/,
+    );
+    await nothingSaved(home);
   });
 });
 

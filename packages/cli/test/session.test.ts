@@ -238,6 +238,29 @@ describe("a login is used only at the API it was made at", () => {
     expect(seen).toEqual([]);
   }
 
+  it("--debug: the note naming an API that is not Monzo's comes before the first request to it", async () => {
+    const home = await tempHome();
+    const env = {
+      MONZO_CLIENT_ID: CLIENT.id,
+      MONZO_CLIENT_SECRET: CLIENT.secret,
+      MONZO_REDIRECT_URI: redirectUri,
+      MONZO_API_URL: emu.url,
+      MONZO_AUTH_URL: emu.authUrl,
+    };
+    const login = await run(home, ["--debug", "login", "--no-wait"], env);
+    expect(login.code, login.err).toBe(0);
+    const lines = login.err.split("\n");
+    const note = lines.findIndex((l) => l.startsWith(`note: the API is ${emu.url} (MONZO_API_URL`));
+    const exchange = lines.findIndex((l) => /^→ POST http:\/\/127\.0\.0\.1:\d+\/oauth2\/token/.test(l));
+    expect(note, login.err).toBeGreaterThanOrEqual(0);
+    expect(exchange, login.err).toBeGreaterThan(note);
+    // The first request to the API at all comes after it, and the note is said once.
+    expect(
+      lines.findIndex((l) => l.startsWith(`→ POST ${emu.url}`) || l.startsWith(`→ GET ${emu.url}`)),
+    ).toBeGreaterThan(note);
+    expect(lines.filter((l) => l.startsWith("note: the API is"))).toHaveLength(1);
+  });
+
   it("a client login records its API, and no later run sends its tokens or the client secret to another", async () => {
     const { home, file, tokens } = await clientLogin();
     expect(tokens["obtainedVia"]).toEqual({ kind: "client", apiOrigin: new URL(emu.url).origin });
@@ -275,7 +298,7 @@ describe("a login is used only at the API it was made at", () => {
         profile: "default",
         logged_in: true,
         token: "unknown",
-        note: `not asked: made at ${new URL(emu.url).origin}, and this profile's API is now ${recorderUrl}`,
+        note: `not asked: made at ${new URL(emu.url).origin}; this profile uses ${recorderUrl} (its apiUrl)`,
       }),
     ]);
     for (const r of [env, flag, profile, status, profiles]) {

@@ -28,4 +28,20 @@ describe("reading standard input a line at a time", () => {
     expect(stream.listenerCount("data")).toBe(0);
     expect(await next()).toBe("two");
   });
+
+  it("gives up a read when its signal aborts (Ctrl+C): paused, no listener left, and what comes later is kept", async () => {
+    const stream = new PassThrough();
+    const next = lineReader(stream);
+    const stop = new AbortController();
+    const waiting = next(stop.signal);
+    const reason = new Error("interrupted");
+    stop.abort(reason);
+    await expect(waiting).rejects.toBe(reason);
+    expect(stream.isPaused()).toBe(true);
+    expect(stream.listenerCount("data")).toBe(0);
+    expect(stream.listenerCount("end")).toBe(0);
+    await expect(next(stop.signal)).rejects.toBe(reason);
+    stream.write("later\n");
+    expect(await next()).toBe("later");
+  });
 });

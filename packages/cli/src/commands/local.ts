@@ -1,9 +1,16 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { describeSource } from "../config/endpoints.js";
 import { apiOrigin, loginApiOf } from "../config/login-route.js";
 import { configDir } from "../config/paths.js";
 import { readSecret, secretInArgv } from "../config/secret-input.js";
-import { readProfile, resolveSettings, TOKEN_STORES, writeProfile } from "../config/settings.js";
+import {
+  readProfile,
+  resolveSettings,
+  type Settings,
+  TOKEN_STORES,
+  writeProfile,
+} from "../config/settings.js";
 import { io } from "../context.js";
 import { UsageError } from "../errors.js";
 import type { Io } from "../io.js";
@@ -199,7 +206,7 @@ export function profiles(cmd: Cmd): void {
                 user: tokens.userId,
                 logged_in: true,
                 token: "unknown",
-                note: `not asked: made at ${made}, and this profile's API is now ${here}`,
+                note: `not asked: made at ${made}; ${usesApi(session.settings)}`,
                 expires: new Date(tokens.expiresAt).toISOString(),
               };
             const peek = await peekToken(
@@ -238,7 +245,9 @@ export function profiles(cmd: Cmd): void {
                 { key: "profile", min: 8 },
                 { key: "user", min: 10, drop: 2 },
                 { key: "token", shrink: false },
-                { key: "note", min: 10, omitEmpty: true, drop: 1 },
+                // A note is read whole (the API a login was made at, where a check failed): on its own
+                // line under its profile rather than cut.
+                { key: "note", omitEmpty: true, overflow: "below" },
                 { key: "expires", shrink: false, drop: 3 },
               ],
               { width: t.columns },
@@ -246,6 +255,27 @@ export function profiles(cmd: Cmd): void {
           : `No profiles yet in ${printable(dir)}. Run monzo login.\n`,
       );
     });
+}
+
+/**
+ * Which API a profile is checked at, and where that came from — said without claiming it changed: a login
+ * made with only `MONZO_API_URL` set leaves the profile on Monzo's default all along.
+ */
+function usesApi(settings: Settings): string {
+  const here = apiOrigin(settings.apiUrl);
+  const source = settings.sources["apiUrl"] ?? "default";
+  switch (source) {
+    case "default":
+      return `this profile uses ${here} (the default)`;
+    case "profile":
+      return `this profile uses ${here} (its apiUrl)`;
+    default:
+      return `this run uses ${here} (${describeSource("apiUrl", source, {
+        profile: settings.profile,
+        profilePath: settings.profilePath,
+        dotenvPath: settings.dotenv.path,
+      })})`;
+  }
 }
 
 /**

@@ -130,7 +130,7 @@ export default function loginCommand(cmd: Cmd): void {
         tokens = await loginThroughBroker(session, {
           brokerUrl: session.settings.brokerUrl,
           manual: opts.manual === true,
-          ...(opts.manual && !t.interactive ? { pasted: () => t.stdinLine() } : {}),
+          ...(opts.manual && !t.interactive ? { pasted: (signal) => t.stdinLine(signal) } : {}),
           openBrowser: opts.browser !== false,
           port: undefined,
           timeoutMs,

@@ -1,13 +1,13 @@
 import { type Account, HistoryWindowError, type MonzoClient } from "@monzokit/core";
-import { requireLoginApi } from "../config/login-route.js";
+import { apiOrigin, type LoginRoute, requireLoginApi, routeOf } from "../config/login-route.js";
 import { io } from "../context.js";
-import { ConfigError, EXIT, StateError } from "../errors.js";
+import { ConfigError, EXIT, StateError, UsageError } from "../errors.js";
 import { emit } from "../output/emit.js";
 import { printable } from "../output/printable.js";
 import { formatInstant, timeZoneFor } from "../output/time.js";
 import { openSession, tokenHome } from "../session.js";
 import { loadLogin } from "../store/approvals.js";
-import { checkToken, type TokenState } from "../token-check.js";
+import { checkToken, type TokenCheck, type TokenState } from "../token-check.js";
 import { type Cmd, globalFlags, helpFor } from "./common.js";
 
 const DAY = 86_400_000;
@@ -29,6 +29,20 @@ const STATES: Record<TokenState, { says: string; exit: number }> = {
   },
   unknown: { says: "unknown: Monzo could not be asked", exit: EXIT.network },
 };
+
+/** How the login was obtained, which decides how it refreshes (config/login-route.ts). */
+function routeLine(route: LoginRoute | undefined, clientId: string): string {
+  switch (route?.kind) {
+    case "broker":
+      return `through the broker ${printable(route.brokerUrl)} (refreshes there)`;
+    case "client":
+      return `with this machine's client ${printable(clientId)} (refreshes with its secret)`;
+    case "playground":
+      return "a token from Monzo's API playground (cannot be refreshed)";
+    default:
+      return "not recorded (a token file from an older monzo)";
+  }
+}
 
 /** The account whose transactions tell whether the full history is readable: the current account. */
 function probeAccount(accounts: readonly Account[]): Account | undefined {
@@ -66,7 +80,7 @@ export default function status(cmd: Cmd): void {
   ]);
   cmd
     .description(
-      "Profile, user, whether Monzo accepts the token now, approval, the history window, where tokens live",
+      "Profile, user, how it logged in and at which API, whether Monzo accepts the token now, approval, the history window, where tokens live",
     )
     .action(async (_opts, command) => {
       const t = io();
@@ -91,12 +105,24 @@ export default function status(cmd: Cmd): void {
       }
       // Asking another API than the one that issued the login would hand it the token: said, not asked.
       requireLoginApi(tokens, session.settings);
+      // A refresh this machine declines before sending anything (no client secret here, a --broker that is
+      // not the login's) leaves Monzo unasked: what is known here is still shown, then that reason.
+      let declined: ConfigError | UsageError | undefined;
       const check = await checkToken(tokens, session.client, {
         apiUrl: session.settings.apiUrl,
         fetch: session.fetch,
+      }).catch((error: unknown): TokenCheck => {
+        if (!(error instanceof ConfigError || error instanceof UsageError)) throw error;
+        declined = error;
+        return {
+          state: tokens.expiresAt <= t.now() ? "expired" : "unknown",
+          approval: "unknown",
+          problem: error.message,
+        };
       });
       // The stored set may have been refreshed by the check: show the one in use now.
       const current = (await session.manager.tokens()) ?? tokens;
+      const route = routeOf(current, session.settings.tokenPath);
       const now = t.now();
       let history: { readable: "all" | "89 days" | "unknown" | "not yet"; until: string | null } = {
         readable: check.approval === "pending" ? "not yet" : "unknown",
@@ -120,8 +146,12 @@ export default function status(cmd: Cmd): void {
         ...base,
         logged_in: true,
         token: check.state,
+        checked: declined === undefined,
         user_id: current.userId,
         client_id: current.clientId,
+        login_route: route?.kind ?? null,
+        broker_url: route?.kind === "broker" ? route.brokerUrl : null,
+        login_api: route?.apiOrigin ?? null,
         expires_at: expires.toISOString(),
         refreshable: Boolean(current.refreshToken),
         scope: current.scope ?? null,
@@ -147,14 +177,20 @@ export default function status(cmd: Cmd): void {
           : [
               `Profile       ${data.profile}`,
               `User          ${printable(data.user_id)}`,
-              `Token         ${state.says}${check.state === "live" ? `, expires ${formatInstant(data.expires_at, zone)}${data.refreshable ? " (refreshes automatically)" : " (cannot be refreshed: log in again then)"}` : ""}`,
+              `Login         ${routeLine(route, current.clientId)}`,
+              `API           ${printable(route?.apiOrigin ?? apiOrigin(data.api_url))}`,
+              `Token         ${declined ? `${check.state === "expired" ? "expired" : "expires"} ${formatInstant(data.expires_at, zone)}: not refreshed here, so not checked with Monzo` : `${state.says}${check.state === "live" ? `, expires ${formatInstant(data.expires_at, zone)}${data.refreshable ? " (refreshes automatically)" : " (cannot be refreshed: log in again then)"}` : ""}`}`,
               `Approval      ${check.approval === "approved" ? "approved in the Monzo app" : check.approval === "pending" ? "waiting: open the Monzo app and tap Allow access to your data" : "unknown"}`,
               `History       ${historyLine}`,
               `Tokens in     ${data.token_store === "keychain" ? "the OS keychain" : printable(data.token_file)}`,
-              ...(check.problem ? [`Monzo said    ${printable(check.problem)}`] : []),
+              ...(check.problem
+                ? [`${declined ? "Not checked" : "Monzo said "}   ${printable(check.problem)}`]
+                : []),
               "",
             ].join("\n"),
       );
+      // The CLI's own reason (exit 3, or 2 for a flag), with its fix, on stderr under the table.
+      if (declined) throw declined;
       if (check.state === "live" && check.approval === "pending")
         throw new StateError(
           "The login is waiting for approval in the Monzo app",

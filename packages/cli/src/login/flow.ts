@@ -32,8 +32,8 @@ export interface LoginOptions {
   approvalTimeoutMs: number;
   /** Wait for in-app approval after the exchange. */
   wait: boolean;
-  /** Read the pasted redirect from here (tests, pipes) instead of prompting. */
-  pasted?: () => Promise<string>;
+  /** Read the pasted redirect from here (tests, pipes) instead of prompting; `signal` gives the read up. */
+  pasted?: (signal?: AbortSignal) => Promise<string>;
   quiet: boolean;
 }
 
@@ -99,8 +99,15 @@ export async function loginThroughBroker(
   requireEndpoints(settings.endpoints, ["brokerUrl", "apiUrl"]);
   const broker = new BrokerLogin({ brokerUrl: options.brokerUrl, fetch: session.fetch });
   const back = await startBrokerReturnServer();
+  // Ctrl+C until the tokens are saved: while the person is on the login page it ends the wait with nothing
+  // saved; once the broker has released the tokens they are saved first (never half-written), then it stops.
+  const interrupt = watchInterrupt();
   try {
-    const { id, loginUrl, bound } = await broker.start({ returnTo: back.returnTo });
+    const { id, loginUrl, bound } = await broker
+      .start({ returnTo: back.returnTo, signal: interrupt.signal })
+      .catch((error: unknown) => {
+        throw interrupt.signal.aborted ? loginCancelled(settings, options.brokerUrl) : error;
+      });
     if (!bound)
       io.err(
         `${c.yellow("warning:")} the broker at ${options.brokerUrl} does not bind its logins to the app that starts them (an older broker, or one run with BROKER_UNBOUND_LOGINS=1): a login link from it that someone sends you would give them your tokens. Only open the link this terminal prints.\n`,
@@ -118,17 +125,25 @@ export async function loginThroughBroker(
     const pasted = async (): Promise<string> => {
       if (pastes++ > 0)
         io.err("The broker refused that confirmation: paste the address from this login's browser.\n");
-      const text = options.pasted
-        ? await options.pasted()
-        : io.interactive
-          ? await io.prompt("Paste the address here: ")
-          : "";
+      const text = await untilAborted(
+        options.pasted
+          ? options.pasted(interrupt.signal)
+          : io.interactive
+            ? io.prompt("Paste the address here: ")
+            : Promise.resolve(""),
+        interrupt.signal,
+      );
       return confirmationFromPaste(text);
     };
-    const tokens = await broker.waitForTokens(id, {
-      timeoutMs: options.timeoutMs,
-      confirmation: options.manual ? pasted : (signal) => back.next(signal),
-    });
+    const tokens = await broker
+      .waitForTokens(id, {
+        timeoutMs: options.timeoutMs,
+        signal: interrupt.signal,
+        confirmation: options.manual ? pasted : (signal) => back.next(signal),
+      })
+      .catch((error: unknown) => {
+        throw interrupt.signal.aborted ? loginCancelled(settings, options.brokerUrl) : error;
+      });
     back.finish({ ok: true });
     // Saved with the tokens: they refresh only through this broker, whatever client is configured later.
     // And with the API they are used at here: they are sent to no other.
@@ -139,6 +154,8 @@ export async function loginThroughBroker(
         apiOrigin: apiOrigin(settings.apiUrl),
       }),
     );
+    interrupt.dispose();
+    if (interrupt.signal.aborted) throw stoppedAfterSave(session);
     // Remember the broker so refreshes go through it (only what the person chose: see rememberBroker).
     await rememberBroker(session, options.brokerUrl);
     if (!options.quiet)
@@ -151,8 +168,62 @@ export async function loginThroughBroker(
     back.finish({ ok: false, message: "The login did not complete: see the terminal." });
     throw error;
   } finally {
+    interrupt.dispose();
     await back.close();
   }
+}
+
+/**
+ * Ctrl+C for the part of a login that waits on the person: `signal` aborts at the first one, which is all
+ * it does (no exit), so what the wait leaves can be said and closed in order. `dispose` gives Ctrl+C back.
+ */
+function watchInterrupt(): { signal: AbortSignal; dispose(): void } {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.on("SIGINT", onSignal);
+  return { signal: stop.signal, dispose: () => process.off("SIGINT", onSignal) };
+}
+
+/** `promise`, or a rejection as soon as `signal` aborts (a prompt or a read that cannot be called off). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Ctrl+C before any token reached this machine: nothing was saved, and the way to start again. */
+function loginCancelled(settings: Settings, brokerUrl?: string): InterruptedError {
+  const profile = settings.profile === "default" ? "" : ` --profile ${settings.profile}`;
+  // A --broker is saved only with a finished login: it is named again; one from the environment is still there.
+  const broker =
+    brokerUrl !== undefined && settings.sources["brokerUrl"] === "flag"
+      ? ` --broker ${printable(brokerUrl)}`
+      : "";
+  return new InterruptedError(
+    "Login cancelled: no tokens reached this machine, and nothing was saved",
+    `Run monzo login${profile}${broker} again when you are ready; a login finished in the page already opened is not used.`,
+  );
+}
+
+/** Ctrl+C while the tokens were being saved: they were saved whole first; the approval is still to come. */
+function stoppedAfterSave(session: Session): InterruptedError {
+  const profile = session.settings.profile === "default" ? "" : ` --profile ${session.settings.profile}`;
+  return new InterruptedError(
+    `Stopped after the login. You are logged in: the tokens are saved in ${whereTokensWent(session)}`,
+    `Approve in the Monzo app whenever you like (Allow access to your data); monzo status${profile} says whether it is approved.`,
+  );
 }
 
 /** The confirmation from a pasted return address (`http://127.0.0.1:…?confirm=…`), its query, or itself. */
@@ -237,8 +308,22 @@ export async function login(session: Session, options: LoginOptions): Promise<To
   });
   let callbackUrl: string | URL;
   let server: Awaited<ReturnType<typeof startCallbackServer>> | undefined;
+  // Ctrl+C while the person is on the login page ends the wait with nothing saved; once the browser has
+  // brought the code back, the exchange and the save finish first (a code is spent once), then it stops.
+  const interrupt = watchInterrupt();
+  const cancelled = (error: unknown) => {
+    throw interrupt.signal.aborted ? loginCancelled(settings) : error;
+  };
   if (!options.manual)
-    server = await startCallbackServer({ redirectUri, state, timeoutMs: options.timeoutMs });
+    server = await startCallbackServer({
+      redirectUri,
+      state,
+      timeoutMs: options.timeoutMs,
+      signal: interrupt.signal,
+    }).catch((error: unknown) => {
+      interrupt.dispose();
+      throw error;
+    });
   try {
     const page = settings.endpoints.authUrl;
     if (page && page.kind !== "monzo" && !(options.quiet && page.kind === "loopback"))
@@ -260,11 +345,14 @@ export async function login(session: Session, options: LoginOptions): Promise<To
       io.err(
         "After you allow access, your browser goes to an address that may not load. Copy that whole address.\n",
       );
-      const text = options.pasted
-        ? await options.pasted()
-        : io.interactive
-          ? await io.prompt("Paste the address here: ")
-          : "";
+      const text = await untilAborted(
+        options.pasted
+          ? options.pasted(interrupt.signal)
+          : io.interactive
+            ? io.prompt("Paste the address here: ")
+            : Promise.resolve(""),
+        interrupt.signal,
+      ).catch(cancelled);
       if (!text.trim())
         throw new UsageError(
           "Nothing was pasted",
@@ -272,7 +360,7 @@ export async function login(session: Session, options: LoginOptions): Promise<To
         );
       callbackUrl = parsePasted(text);
     } else {
-      callbackUrl = await server!.callback;
+      callbackUrl = await server!.callback.catch(cancelled);
     }
     const callback = validateCallback(callbackUrl, state);
     const tokens = await exchangeCode(callback, {
@@ -288,6 +376,8 @@ export async function login(session: Session, options: LoginOptions): Promise<To
     );
     await recordLogin(io.env, settings.profile, tokens.userId, io.now()).catch(() => {});
     server?.finish({ ok: true });
+    interrupt.dispose();
+    if (interrupt.signal.aborted) throw stoppedAfterSave(session);
     if (creds.asked && io.interactive) await offerToSave(io, settings, creds);
     if (!options.quiet)
       io.err(
@@ -299,6 +389,7 @@ export async function login(session: Session, options: LoginOptions): Promise<To
     server?.finish({ ok: false, error });
     throw error;
   } finally {
+    interrupt.dispose();
     await server?.close();
   }
 }

@@ -1,4 +1,5 @@
 import stringWidth from "string-width";
+import wrapAnsi from "wrap-ansi";
 import { printable } from "./printable.js";
 
 /**
@@ -54,6 +55,12 @@ export interface Column {
   foldInto?: string;
   /** Left out when no row has a value in it. */
   omitEmpty?: boolean;
+  /**
+   * `"below"`: a text read whole rather than cut (a note naming a URL). When the table at its natural
+   * widths is wider than `width`, the column leaves the row, and each of its values is shown under its own
+   * row, labelled and wrapped to `width` (`  note: …`); in the list layout it is wrapped too.
+   */
+  overflow?: "cut" | "below";
 }
 
 export interface TableOptions {
@@ -84,14 +91,23 @@ export function renderTable(
   let cells = rows.map((r) => cols.map((c) => printable(r[c.key] ?? "")));
   const headers = cols.map((c) => printable(c.header ?? c.key.toUpperCase()));
   const width = options.width;
-  if (width !== undefined && width < (options.listBelow ?? 50)) return list(cells, headers, width);
+  const wrapped = new Set(cols.flatMap((c, i) => (c.overflow === "below" ? [i] : [])));
+  if (width !== undefined && width < (options.listBelow ?? 50)) return list(cells, headers, width, wrapped);
 
   let active = cols.map((_, i) => i);
+  let below: number[] = [];
+  if (width !== undefined && wrapped.size > 0) {
+    const natural = fit(active, cols, cells, headers, undefined)!;
+    if (natural.reduce((a, b) => a + b, 0) + GAP * (natural.length - 1) > width) {
+      below = active.filter((i) => wrapped.has(i));
+      active = active.filter((i) => !wrapped.has(i));
+    }
+  }
   for (;;) {
     const widths = fit(active, cols, cells, headers, width);
-    if (widths) return lines(active, cols, cells, headers, widths);
+    if (widths) return lines(active, cols, cells, headers, widths, below, width);
     const droppable = active.filter((i) => cols[i]!.drop !== undefined);
-    if (droppable.length === 0) return list(cells, headers, width ?? Number.POSITIVE_INFINITY);
+    if (droppable.length === 0) return list(cells, headers, width ?? Number.POSITIVE_INFINITY, wrapped);
     const first = droppable.reduce((a, b) => (cols[b]!.drop! < cols[a]!.drop! ? b : a));
     active = active.filter((i) => i !== first);
     const into = cols.findIndex((c) => c.key === cols[first]!.foldInto);
@@ -144,25 +160,53 @@ function lines(
   cells: string[][],
   headers: string[],
   widths: number[],
+  below: number[] = [],
+  width = Number.POSITIVE_INFINITY,
 ): string {
   const line = (row: string[]) =>
     active
       .map((i, j) => pad(row[i]!, widths[j]!, cols[i]!.align === "right"))
       .join(" ".repeat(GAP))
       .trimEnd();
-  return `${[line(headers), ...cells.map(line)].join("\n")}\n`;
+  const under = (row: string[]) =>
+    below.flatMap((i) => {
+      if (row[i] === "") return [];
+      const label = `  ${headers[i]!.toLowerCase()}: `;
+      return [hang(label, row[i]!, width)];
+    });
+  return `${[line(headers), ...cells.flatMap((row) => [line(row), ...under(row)])].join("\n")}\n`;
 }
 
-/** A narrow terminal: each row as `LABEL  value` lines, rows apart by a blank line. */
-function list(cells: string[][], headers: string[], width: number): string {
+/**
+ * `text` after `label`, wrapped at spaces to `width` cells (a word longer than the room is broken), each
+ * following line indented under the first character of `text`. `wrap-ansi` measures by graphemes with
+ * `string-width`, as the table does, and returns the text in NFC (the same characters on a terminal).
+ */
+function hang(label: string, text: string, width: number): string {
+  const indent = displayWidth(label);
+  const room = Math.max(1, width - indent);
+  if (!Number.isFinite(width) || displayWidth(text) <= room) return `${label}${text}`;
+  return wrapAnsi(text, room, { hard: true, trim: true })
+    .split("\n")
+    .map((part, k) => `${k === 0 ? label : " ".repeat(indent)}${part}`)
+    .join("\n");
+}
+
+/**
+ * A narrow terminal: each row as `LABEL  value` lines, rows apart by a blank line; the values of
+ * `wrapped` columns wrapped to the width, the others cut.
+ */
+function list(cells: string[][], headers: string[], width: number, wrapped: ReadonlySet<number>): string {
   const label = Math.max(...headers.map(displayWidth));
   const room = Math.max(1, width - label - GAP);
   return `${cells
     .map((row) =>
       row
-        .map((value, i) =>
-          value === "" ? undefined : `${pad(headers[i]!, label, false)}  ${truncate(value, room)}`,
-        )
+        .map((value, i) => {
+          if (value === "") return undefined;
+          const name = `${pad(headers[i]!, label, false)}  `;
+          return wrapped.has(i) ? hang(name, value, width) : `${name}${truncate(value, room)}`;
+        })
         .filter((l) => l !== undefined)
         .join("\n"),
     )

@@ -216,6 +216,50 @@ describe("monzo status tells the truth", () => {
         note: `${closed}: the connection failed`,
       }),
     ]);
+    // In the table too, whole, at 80 columns: on its own line under its profile.
+    const table = await run(home, ["profiles"], at);
+    expect(table.out).toContain(`\n  note: ${closed}: the connection failed\n`);
+    expect(table.out.split("\n").every((line) => line.length <= 80)).toBe(true);
+  });
+
+  it("a login made at another API than its profile's: the note names both, whole, without saying the API changed", async () => {
+    const home = await tempHome();
+    const token = emu.emulator.control.token({ ttlSeconds: 3600 });
+    // Logged in with only MONZO_API_URL set: the profile names no API, so it has been Monzo's all along.
+    expect((await run(home, ["login", "--quiet"], { MONZO_ACCESS_TOKEN: token })).code).toBe(EXIT.ok);
+    const made = new URL(emu.url).origin;
+    const note = `not asked: made at ${made}; this profile uses https://api.monzo.com (the default)`;
+    const unset = { MONZO_API_URL: "" };
+    const listed = await run(home, ["profiles", "--json"], unset);
+    expect(listed.code, listed.err).toBe(EXIT.ok);
+    expect(JSON.parse(listed.out)).toEqual([
+      expect.objectContaining({ profile: "default", token: "unknown", note }),
+    ]);
+    const table = await run(home, ["profiles"], unset);
+    const lines = table.out.split("\n");
+    expect(lines[0]).toMatch(/^PROFILE +USER +TOKEN +EXPIRES$/);
+    expect(lines[1]).toMatch(/^default +user_\w+ +unknown +\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+    expect(lines[2]).toMatch(/^ {2}note: not asked: made at http:\/\/127\.0\.0\.1:\d+; this profile uses/);
+    expect(lines.every((line) => line.length <= 80)).toBe(true);
+    expect(table.out.replace(/\s+/g, " ")).toContain(note);
+    expect(table.out).not.toMatch(/\bnow\b|…/);
+    // A profile whose saved apiUrl is another: said as its own setting.
+    const other = await serveEmulator({ seed: "cli-status-other-api" }, { port: 0 });
+    try {
+      const set = await run(home, ["config", "set", "apiUrl", other.url], unset);
+      expect(set.code, set.err).toBe(EXIT.ok);
+      const saved = await run(home, ["profiles", "--json"], unset);
+      expect(JSON.parse(saved.out)[0].note).toBe(
+        `not asked: made at ${made}; this profile uses ${new URL(other.url).origin} (its apiUrl)`,
+      );
+      // This run's API from the environment: said as this run's, with where it came from.
+      const fromEnv = await run(home, ["profiles", "--json"], { MONZO_API_URL: other.url });
+      expect(JSON.parse(fromEnv.out)[0].note).toBe(
+        `not asked: made at ${made}; this run uses ${new URL(other.url).origin} (MONZO_API_URL in the environment)`,
+      );
+    } finally {
+      await other.close();
+    }
   });
 
   it("a playground token Monzo refuses is rejected, not expired; one still accepted is live whatever expiry was guessed", async () => {
@@ -252,10 +296,60 @@ describe("monzo status tells the truth", () => {
     expect(r.err).toMatch(
       /^error: The access token has expired, and this login was made with this machine's client \(oauth2client_\w+\): refreshing it needs that client's id and secret, which are not set\n {2}→ Set MONZO_CLIENT_ID and MONZO_CLIENT_SECRET/,
     );
-    expect(r.err + r.out).not.toMatch(/unknown|could not be asked|outcome/);
+    expect(r.err).not.toMatch(/unknown|could not be asked|outcome/);
+    // What is known here is shown as for any other state, with the reason Monzo was not asked.
+    const lines = r.out.split("\n");
+    expect(lines.slice(0, 4)).toEqual([
+      "Profile       default",
+      `User          ${String(set["userId"])}`,
+      `Login         with this machine's client ${CLIENT} (refreshes with its secret)`,
+      `API           ${new URL(emu.url).origin}`,
+    ]);
+    expect(r.out).toMatch(
+      /^Token +expired \d{4}-\d\d-\d\d \d\d:\d\d UTC: not refreshed here, so not checked with Monzo$/m,
+    );
+    expect(r.out).toMatch(/^Tokens in +.*default\.json$/m);
+    expect(r.out).toMatch(
+      /^Not checked +The access token has expired, and this login was made with this machine's client/m,
+    );
+    expect(r.out).not.toMatch(/could not be asked|outcome|Monzo said|revoked/);
+    const json = await run(home, ["status", "--json"], { MONZO_CLIENT_SECRET: "" });
+    expect(json.code).toBe(EXIT.config);
+    expect(JSON.parse(json.out)).toMatchObject({
+      profile: "default",
+      logged_in: true,
+      token: "expired",
+      checked: false,
+      login_route: "client",
+      login_api: new URL(emu.url).origin,
+      approval: "unknown",
+      problem: expect.stringMatching(/^The access token has expired/),
+    });
     // Nothing was sent: the refresh token is the one saved.
     expect(emu.emulator.state.authority.counters.refreshes).toBe(before);
     expect(JSON.parse(await readFile(file, "utf8"))).toEqual({ ...set, expiresAt: expect.any(Number) });
+    // Once it can refresh here, the same login is checked with Monzo: live, through the same route.
+    const live = await run(home, ["status", "--json"]);
+    expect(live.code, live.err).toBe(EXIT.ok);
+    expect(JSON.parse(live.out)).toMatchObject({ token: "live", checked: true, login_route: "client" });
+  });
+
+  it("a token that still works for a few minutes but is due a refresh this machine cannot make: said so, not called expired", async () => {
+    const home = await tempHome();
+    await loginPending(home);
+    emu.emulator.control.approve();
+    const file = join(home, "tokens", "default.json");
+    const set = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+    // One minute left: within the margin before expiry at which every command refreshes first.
+    await writeFile(file, JSON.stringify({ ...set, expiresAt: Date.now() + 60_000 }), { mode: 0o600 });
+    const r = await run(home, ["status"], { MONZO_CLIENT_SECRET: "" });
+    expect(r.code).toBe(EXIT.config);
+    expect(r.out).toMatch(
+      /^Token +expires \d{4}-\d\d-\d\d \d\d:\d\d UTC: not refreshed here, so not checked with Monzo$/m,
+    );
+    expect(r.out).not.toMatch(/^Token +expired/m);
+    const json = await run(home, ["status", "--json"], { MONZO_CLIENT_SECRET: "" });
+    expect(JSON.parse(json.out)).toMatchObject({ token: "unknown", checked: false });
   });
 
   it("not logged in is exit 3", async () => {
@@ -374,6 +468,31 @@ describe("Ctrl+C while monzo login waits for approval", () => {
     expect(status.code).toBe(EXIT.permission);
     emu.emulator.control.approve();
     expect((await run(home, ["status"])).code).toBe(EXIT.ok);
+  });
+});
+
+describe("Ctrl+C while monzo login waits for the login page", () => {
+  it("says the login was cancelled and nothing was saved (exit 130)", async () => {
+    const home = await tempHome();
+    const child = spawn(process.execPath, [BIN, "login", "--no-browser", "--timeout", "60"], {
+      env: { PATH: process.env["PATH"] ?? "", ...envOf(home), NO_COLOR: "1" },
+    });
+    let err = "";
+    const seen = new Promise<void>((resolve) => {
+      child.stderr.on("data", (d: Buffer) => {
+        err += d;
+        if (/http:\/\/127\.0\.0\.1:\d+\/auth\/\?\S+/.test(err)) resolve();
+      });
+    });
+    const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    await seen;
+    child.kill("SIGINT");
+    expect(await exit, err).toBe(EXIT.interrupted);
+    expect(err).toMatch(
+      /\nerror: Login cancelled: no tokens reached this machine, and nothing was saved\n {2}→ Run monzo login again when you are ready; a login finished in the page already opened is not used\.\n$/,
+    );
+    const { readdir } = await import("node:fs/promises");
+    expect(await readdir(join(home, "tokens")).catch(() => [])).toEqual([]);
   });
 });
 

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import stringWidth from "string-width";
 import { describe, expect, it } from "vitest";
+import { printable } from "../../src/output/printable.js";
 import { displayWidth, renderTable, truncate } from "../../src/output/table.js";
 
 /** Anything a terminal would act on, or that reorders text, rather than show. */
@@ -143,6 +144,83 @@ describe("renderTable", () => {
     expect(out).toBe(
       "ID       pot_0000AbCdEfGhIjKlMnOp\nNAME     Holiday ✈️\nBALANCE  £1,234.56\n\nID       pot_0000QrStUvWxYzAbCdEf\nNAME     東京 trip 👨‍👩‍👧\nBALANCE  £5.00\n",
     );
+  });
+
+  describe('a column with overflow "below"', () => {
+    const profiles = [
+      {
+        profile: "default",
+        user: "user_00009237aqC8c5umZmrRdh",
+        token: "unknown",
+        note: "not asked: made at http://127.0.0.1:6601; this profile uses https://api.monzo.com (the default)",
+        expires: "2026-12-01 21:00 UTC",
+      },
+      { profile: "work", user: "user_0000Other", token: "live", note: "", expires: "2026-12-02 09:00 UTC" },
+    ];
+    const cols = [
+      { key: "profile", min: 8 },
+      { key: "user", min: 10, drop: 2 },
+      { key: "token", shrink: false },
+      { key: "note", omitEmpty: true, overflow: "below" as const },
+      { key: "expires", shrink: false, drop: 3 },
+    ];
+
+    it("goes whole onto its own lines under its row when the table is too wide, every other cell uncut", () => {
+      const out = renderTable(profiles, cols, { width: 80 });
+      expect(out).toBe(
+        [
+          "PROFILE  USER                         TOKEN    EXPIRES",
+          "default  user_00009237aqC8c5umZmrRdh  unknown  2026-12-01 21:00 UTC",
+          "  note: not asked: made at http://127.0.0.1:6601; this profile uses",
+          "        https://api.monzo.com (the default)",
+          "work     user_0000Other               live     2026-12-02 09:00 UTC",
+          "",
+        ].join("\n"),
+      );
+    });
+
+    it("stays in the row when the table fits", () => {
+      const out = renderTable(profiles, cols, { width: 200 }).split("\n");
+      expect(out[0]).toMatch(/^PROFILE +USER +TOKEN +NOTE +EXPIRES$/);
+      expect(out[1]).toContain("(the default)  2026-12-01 21:00 UTC");
+    });
+
+    it("is wrapped, not cut, in the list layout of a narrow terminal", () => {
+      const out = renderTable(profiles.slice(0, 1), cols, { width: 44 });
+      expect(out).toBe(
+        [
+          "PROFILE  default",
+          "USER     user_00009237aqC8c5umZmrRdh",
+          "TOKEN    unknown",
+          "NOTE     not asked: made at",
+          "         http://127.0.0.1:6601; this profile",
+          "         uses https://api.monzo.com (the",
+          "         default)",
+          "EXPIRES  2026-12-01 21:00 UTC",
+          "",
+        ].join("\n"),
+      );
+    });
+
+    it("keeps every line within the width, loses no character of the text, and shows nothing active (property)", () => {
+      fc.assert(
+        fc.property(
+          fc.record({ a: bankText, b: bankText, note: bankText }),
+          fc.integer({ min: 20, max: 160 }),
+          (row, width) => {
+            const out = renderTable([row], ["a", "b", { key: "note", overflow: "below" }], { width });
+            for (const line of out.slice(0, -1).split("\n")) {
+              expect(stringWidth(line)).toBeLessThanOrEqual(width);
+              expect(ACTIVE.test(line)).toBe(false);
+            }
+            // (A wrapped note comes back in NFC, as wrap-ansi normalises: the same text on a terminal.)
+            const shown = printable(row.note).normalize().replace(/\s/g, "");
+            expect(out.normalize().replace(/\s/g, "")).toContain(shown);
+          },
+        ),
+        { numRuns: 1000 },
+      );
+    });
   });
 
   it("every line fits the width and nothing active reaches the terminal, whatever the text (property)", () => {
