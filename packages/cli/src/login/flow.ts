@@ -125,14 +125,7 @@ export async function loginThroughBroker(
     const pasted = async (): Promise<string> => {
       if (pastes++ > 0)
         io.err("The broker refused that confirmation: paste the address from this login's browser.\n");
-      const text = await untilAborted(
-        options.pasted
-          ? options.pasted(interrupt.signal)
-          : io.interactive
-            ? io.prompt("Paste the address here: ")
-            : Promise.resolve(""),
-        interrupt.signal,
-      );
+      const text = await readPasted(io, options.pasted, interrupt.signal);
       return confirmationFromPaste(text);
     };
     const tokens = await broker
@@ -182,6 +175,19 @@ function watchInterrupt(): { signal: AbortSignal; dispose(): void } {
   const onSignal = () => stop.abort();
   process.on("SIGINT", onSignal);
   return { signal: stop.signal, dispose: () => process.off("SIGINT", onSignal) };
+}
+
+/**
+ * The address the person pastes: from the caller's reader, else at a terminal's prompt, else nothing (no
+ * terminal to ask); Ctrl+C (`signal`) gives it up.
+ */
+function readPasted(io: Io, pasted: LoginOptions["pasted"], signal: AbortSignal): Promise<string> {
+  const text = pasted
+    ? pasted(signal)
+    : io.interactive
+      ? io.prompt("Paste the address here: ")
+      : Promise.resolve("");
+  return untilAborted(text, signal);
 }
 
 /** `promise`, or a rejection as soon as `signal` aborts (a prompt or a read that cannot be called off). */
@@ -345,14 +351,7 @@ export async function login(session: Session, options: LoginOptions): Promise<To
       io.err(
         "After you allow access, your browser goes to an address that may not load. Copy that whole address.\n",
       );
-      const text = await untilAborted(
-        options.pasted
-          ? options.pasted(interrupt.signal)
-          : io.interactive
-            ? io.prompt("Paste the address here: ")
-            : Promise.resolve(""),
-        interrupt.signal,
-      ).catch(cancelled);
+      const text = await readPasted(io, options.pasted, interrupt.signal).catch(cancelled);
       if (!text.trim())
         throw new UsageError(
           "Nothing was pasted",
